@@ -1,0 +1,166 @@
+# audit_exporter: Linux kernel audit events as Prometheus metrics.
+#
+#   make            build ./audit_exporter (installs missing Debian packages first)
+#   make run        build and run as the audit daemon on the bundled default rules
+#   make test       the whole suite: unit, golden replay, fuzz smoke, kernel integration
+#   make bench      speed and memory side by side with peers (docs/BENCHMARKS.md)
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
+#   make format / make lint
+#   make install [PREFIX=/usr/local DESTDIR=]   make deb
+#   SANITIZE=address,undefined or SANITIZE=thread builds into build/<sanitizers>/
+#
+# Modules are discovered: every netlink/*.c, metrics/*.c and exporter/*.c but
+# exporter/main.c goes into the library that the binary, the unit tests
+# (tests/unit/test_*.c, one cmocka binary each) and the tools link against.
+
+VERSION := 0.1.0
+REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+CC := gcc
+SANITIZE ?=
+comma := ,
+VARIANT := $(if $(SANITIZE),$(subst $(comma),-,$(SANITIZE)),release)
+BUILD := build/$(VARIANT)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wwrite-strings -Wundef
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+OPT ?= -O2 -g
+SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all)
+ALL_CFLAGS = -std=c11 $(WARN) $(OPT) $(SAN_FLAGS) -pthread -MMD -MP $(CFLAGS)
+ALL_CPPFLAGS = -D_GNU_SOURCE -I. -Ibuild/gen -DAE_VERSION='"$(VERSION)"' \
+	-DAE_REVISION='"$(REVISION)"' $(CPPFLAGS)
+LDLIBS := -lmicrohttpd -laudit -lmnl -lz -lcap-ng -lcrypt -lyaml -lm
+ALL_LDFLAGS = $(SAN_FLAGS) -pthread $(LDFLAGS)
+
+LIB_SRCS := $(filter-out exporter/main.c, \
+	$(sort $(wildcard netlink/*.c metrics/*.c exporter/*.c)))
+GEN_SRCS := build/gen/default_rules.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/default_rules.o
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+BIN := $(BUILD)/audit_exporter
+
+DEPS_STAMP := build/.deps-ok
+
+.PHONY: all deps run test unit golden integration fuzz fuzz-smoke bench \
+	format lint clean install deb tools check-format
+.DEFAULT_GOAL := all
+
+all: $(DEPS_STAMP) audit_exporter tools
+
+# The root binary is always the release build; sanitizer builds stay in
+# build/<variant>/ and the tests pick them through AE_BIN.
+ifeq ($(SANITIZE),)
+audit_exporter: $(BIN)
+	cp $< $@
+else
+audit_exporter:
+	@true
+endif
+
+tools: $(TOOL_BINS)
+
+# Installs what is missing (Debian packages), once; see packaging/deps.sh.
+$(DEPS_STAMP):
+	@packaging/deps.sh check || packaging/deps.sh install
+	@mkdir -p build && touch $@
+
+deps:
+	packaging/deps.sh install
+	@mkdir -p build && touch $(DEPS_STAMP)
+
+$(BIN): $(BUILD)/exporter/main.o $(LIB_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The bundled default rules are compiled in, so a bare ./audit_exporter
+# needs no file beside it.
+build/gen/default_rules.c: packaging/audit_exporter.rules packaging/embed.sh
+	@mkdir -p $(dir $@)
+	packaging/embed.sh default_rules_text $< > $@
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+		$(LIB_OBJS) $(ALL_LDFLAGS) $(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) \
+		$(ALL_LDFLAGS) $(LDLIBS) $(TOOL_LDLIBS_$*)
+
+TOOL_LDLIBS_auparse_peer := -lauparse
+
+run: all
+	./audit_exporter
+
+# --- tests -----------------------------------------------------------------
+# Kernel tests change global audit state, so they run one at a time (the
+# scripts also take a lock) and restore it on every exit path.
+export AE_BIN := $(abspath $(if $(SANITIZE),$(BIN),audit_exporter))
+export AE_TOOLS := $(abspath $(BUILD)/tools)
+export AE_BUILD := $(abspath $(BUILD))
+
+test: all $(BIN) $(UNIT_BINS) tools
+	tests/run.sh all
+
+unit: $(UNIT_BINS)
+	tests/run.sh unit
+
+golden: all $(BIN) tools
+	tests/run.sh golden
+
+integration: all $(BIN) tools
+	tests/run.sh integration
+
+bench: all $(BIN) tools
+	tests/bench/run.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: all
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: all
+	tests/fuzz/run.sh 10
+
+# --- style -----------------------------------------------------------------
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+format:
+	clang-format -i $(C_FILES)
+
+check-format:
+	clang-format --dry-run --Werror $(C_FILES)
+
+lint: check-format
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem --std=c11 \
+		-D_GNU_SOURCE -I. $(LIB_SRCS) exporter/main.c
+
+# --- packaging -------------------------------------------------------------
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: all
+	packaging/install.sh "$(DESTDIR)" "$(PREFIX)" "$(VERSION)"
+
+deb: all
+	packaging/deb.sh "$(VERSION)"
+
+clean:
+	rm -rf build/release build/address* build/thread* build/undefined* \
+		build/gen build/fuzz audit_exporter
+
+-include $(shell find build -name '*.d' 2>/dev/null)

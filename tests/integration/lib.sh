@@ -1,0 +1,179 @@
+# Shared helpers for the shell tests; sourced, never run.
+#
+# Kernel tests change global audit state. They call ae_kernel_begin first,
+# which takes the machine-wide lock (one kernel test at a time, across
+# suites and developers), records the audit status and rule list, and arms
+# a trap that on every exit path stops the processes the test started (by
+# PID), restores the rules and the status fields, and fails the test if the
+# state could not be restored. Safety rules, enforced here:
+#   - never set failure=2 (panic) or enabled=2 (locked until reboot);
+#   - only loopback traffic; only our own processes are ever signalled.
+
+AE_LOCK=${AE_LOCK:-/run/lock/audit_exporter_kernel.lock}
+AE_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+: "${AE_BIN:=$AE_ROOT/audit_exporter}"
+: "${AE_BUILD:=$AE_ROOT/build/release}"
+: "${AE_TOOLS:=$AE_BUILD/tools}"
+ae_tmp=$(mktemp -d /tmp/ae-test.XXXXXX)
+ae_pids=""
+ae_kernel=0
+
+ae_log() { printf '%s\n' "$*" >&2; }
+ae_fail() { ae_log "FAIL: $*"; exit 1; }
+ae_skip() { ae_log "skip: $*"; exit 77; }
+
+ae_need_root() {
+	[ "$(id -u)" = 0 ] || ae_skip "needs root"
+}
+
+ae_status_field() { # field file
+	awk -v k="$1" '$1 == k { print $2 }' "$2"
+}
+
+ae_kernel_begin() {
+	ae_need_root
+	command -v auditctl >/dev/null || ae_skip "auditctl is not installed"
+	auditctl -s >/dev/null 2>&1 || ae_skip "no kernel audit support"
+	exec 9>"$AE_LOCK"
+	flock -w 900 9 || ae_fail "could not take $AE_LOCK"
+	auditctl -s >"$ae_tmp/status.before"
+	auditctl -l >"$ae_tmp/rules.before"
+	if [ "$(ae_status_field enabled "$ae_tmp/status.before")" = 2 ]; then
+		ae_skip "audit is locked (enabled 2); nothing can be tested"
+	fi
+	ae_kernel=1
+}
+
+ae_spawn() { # command...: start in the background, remember the PID
+	"$@" &
+	ae_last_pid=$!
+	ae_pids="$ae_pids $ae_last_pid"
+}
+
+ae_stop_pid() { # pid [signal]: stop one of our processes, wait up to 5 s
+	kill -"${2:-TERM}" "$1" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+ae_rules_restore() {
+	if grep -q '^No rules' "$ae_tmp/rules.before"; then
+		auditctl -D >/dev/null
+	else
+		auditctl -D >/dev/null
+		auditctl -R "$ae_tmp/rules.before" >/dev/null
+	fi
+}
+
+ae_status_restore() {
+	b=$ae_tmp/status.before
+	for f in backlog_limit rate_limit backlog_wait_time; do
+		v=$(ae_status_field $f "$b")
+		[ -n "$v" ] || continue
+		case $f in
+		backlog_limit) auditctl -b "$v" >/dev/null ;;
+		rate_limit) auditctl -r "$v" >/dev/null ;;
+		backlog_wait_time) auditctl --backlog_wait_time "$v" >/dev/null ;;
+		esac
+	done
+	v=$(ae_status_field failure "$b")
+	case $v in 0 | 1) auditctl -f "$v" >/dev/null ;; esac
+	v=$(ae_status_field enabled "$b")
+	case $v in 0 | 1) auditctl -e "$v" >/dev/null ;; esac
+}
+
+# Compares the kernel's audit state with the one recorded at the start;
+# prints the differences and returns 1 if there are any.
+ae_state_diff() {
+	auditctl -s >"$ae_tmp/status.after"
+	auditctl -l >"$ae_tmp/rules.after"
+	bad=0
+	for f in enabled failure pid rate_limit backlog_limit backlog_wait_time; do
+		a=$(ae_status_field $f "$ae_tmp/status.before")
+		b=$(ae_status_field $f "$ae_tmp/status.after")
+		if [ "$a" != "$b" ]; then
+			ae_log "audit $f was $a, is $b"
+			bad=1
+		fi
+	done
+	if ! cmp -s "$ae_tmp/rules.before" "$ae_tmp/rules.after"; then
+		ae_log "audit rules differ:"
+		diff "$ae_tmp/rules.before" "$ae_tmp/rules.after" >&2
+		bad=1
+	fi
+	return $bad
+}
+
+# A registered audit pid whose process is gone is cleared by the kernel the
+# next time it tries to send; a user message makes it try.
+ae_wait_pid_released() {
+	for _ in $(seq 50); do
+		p=$(auditctl -s | awk '$1 == "pid" { print $2 }')
+		[ "$p" = 0 ] && return 0
+		kill -0 "$p" 2>/dev/null && return 1
+		auditctl -m "audit_exporter test: probe audit daemon" 2>/dev/null
+		sleep 0.1
+	done
+	return 1
+}
+
+ae_cleanup() {
+	rc=$?
+	trap - EXIT INT TERM HUP
+	for p in $ae_pids; do
+		ae_stop_pid "$p"
+	done
+	if [ "$ae_kernel" = 1 ]; then
+		ae_wait_pid_released || ae_log "audit pid still registered"
+		ae_rules_restore
+		ae_status_restore
+		if ! ae_state_diff; then
+			ae_log "kernel audit state was not restored"
+			[ "$rc" = 0 ] && rc=1
+		fi
+	fi
+	rm -rf "$ae_tmp"
+	exit "$rc"
+}
+trap ae_cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# ---- exporter and scrape helpers --------------------------------------------
+
+ae_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Waits until http://127.0.0.1:PORT/metrics answers (up to 10 s).
+ae_wait_http() {
+	for _ in $(seq 100); do
+		curl -sf -o /dev/null "http://127.0.0.1:$1/metrics" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+ae_scrape() { # port file
+	curl -sf "http://127.0.0.1:$1/metrics" >"$2" || ae_fail "scrape of port $1 failed"
+}
+
+# Prints the value of one exact series line ('name{l="v",...}') or "absent".
+ae_value() { # file series
+	awk -v s="$2" 'index($0, s " ") == 1 { print substr($0, length(s) + 2); f = 1 }
+		END { if (!f) print "absent" }' "$1"
+}
+
+ae_expect() { # file series expected
+	v=$(ae_value "$1" "$2")
+	[ "$v" = "$3" ] || ae_fail "$2: expected $3, got $v"
+}
+
+ae_promtool_check() { # file
+	command -v promtool >/dev/null || ae_fail "promtool is not installed"
+	out=$(promtool check metrics <"$1" 2>&1) || ae_fail "promtool check metrics: $out"
+}
