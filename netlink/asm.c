@@ -1,0 +1,367 @@
+/*
+ * asm: the event assembler.
+ *
+ * The kernel writes one event as several records that share a serial: for a
+ * syscall, SYSCALL, then auxiliary records (SOCKADDR, EXECVE, SOCKETCALL,
+ * CWD, PATH...), PROCTITLE, and an EOE record that closes it. Records of
+ * different events interleave when several CPUs log at once, and a stream
+ * may lose the EOE (a lost record, a truncated log). An event is complete
+ *   - at its EOE record;
+ *   - at once, for a record type that is an event on its own (userspace
+ *     messages, daemon, anomaly and kernel records: asm_type_is_single,
+ *     after auparse's classification) when no event with its serial is open;
+ *   - or when it has waited timeout_ms on the source's clock since its first
+ *     record arrived (arrival, not the record's stamp: records that waited in
+ *     a backlogged kernel queue arrive late but together), or when the
+ *     in-flight table is full and it is the oldest (evicted).
+ * The last two are counted: they are incomplete events.
+ *
+ * Events are keyed by (node, serial); a replayed log that merges several
+ * hosts ("node=" prefixes) keeps them apart, with up to ASM_NODES gap
+ * trackers (further nodes share the last one).
+ *
+ * Memory is bounded and allocated up front or amortised: at most
+ * max_inflight open events, each keeping at most max_records records and
+ * max_event_bytes of text in its own arena, which grows on demand and is
+ * kept for reuse. A lookup is O(1): the most recent event is checked first
+ * (records of one event usually arrive back to back), then a hash of
+ * open events by serial. Records of a single-record type with no open
+ * event go to the callback straight from the caller's buffer, uncopied.
+ */
+#include "netlink/asm.h"
+
+#include <errno.h>
+#include <libaudit.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netlink/gaps.h"
+
+#define ASM_NODES 16
+#define ASM_HASH 4096 /* buckets, power of two */
+/* node names are told apart by 64-bit hash, length and first 64 bytes */
+#define ASM_NODE_CMP(len) ((len) < 64 ? (len) : 64)
+
+/* A kept record: its text is at arena + off (the arena may move). */
+struct asm_kept {
+	int type;
+	uint32_t len;
+	size_t off;
+};
+
+struct asm_slot {
+	uint32_t serial;
+	uint16_t node;
+	int64_t time_ms;    /* the event's stamp */
+	int64_t arrived_ms; /* source clock at the first record */
+	unsigned nrec;
+	bool truncated;
+	struct asm_kept *rec;
+	char *arena;
+	size_t used, cap;
+	struct asm_slot *hnext;         /* hash chain */
+	struct asm_slot *older, *newer; /* age list, oldest first */
+	struct asm_slot *free_next;
+};
+
+struct asm_node {
+	uint64_t hash;
+	char name[64];
+	size_t len;
+};
+
+struct asm {
+	struct asm_config cfg;
+	asm_event_cb cb;
+	void *arg;
+	struct asm_slot *slots; /* cfg.max_inflight of them */
+	struct asm_record *view; /* cfg.max_records: an event as emitted */
+	struct asm_slot *free;
+	struct asm_slot *oldest, *newest, *last;
+	unsigned open;
+	struct asm_slot *hash[ASM_HASH];
+	struct asm_node nodes[ASM_NODES];
+	unsigned nnodes;
+	struct gaps gaps[ASM_NODES];
+	struct asm_stats stats;
+};
+
+bool asm_type_is_single(int type)
+{
+	return type == AUDIT_USER ||
+	       (type > AUDIT_LOGIN && type < AUDIT_FIRST_EVENT) ||
+	       type == AUDIT_KERNEL || type >= AUDIT_FIRST_ANOM_MSG ||
+	       (type >= AUDIT_MAC_UNLBL_ALLOW && type <= AUDIT_MAC_CALIPSO_DEL);
+}
+
+struct asm *asm_new(const struct asm_config *cfg, asm_event_cb cb, void *arg)
+{
+	static const struct asm_config defaults = ASM_CONFIG_DEFAULT;
+	struct asm *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->cfg = cfg ? *cfg : defaults;
+	if (!a->cfg.max_inflight || !a->cfg.max_records ||
+	    !a->cfg.max_event_bytes) {
+		free(a);
+		errno = EINVAL;
+		return NULL;
+	}
+	a->cb = cb;
+	a->arg = arg;
+	a->slots = calloc(a->cfg.max_inflight, sizeof(*a->slots));
+	a->view = calloc(a->cfg.max_records, sizeof(*a->view));
+	if (!a->slots || !a->view) {
+		free(a->slots);
+		free(a->view);
+		free(a);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (unsigned i = a->cfg.max_inflight; i-- > 0;) {
+		a->slots[i].free_next = a->free;
+		a->free = &a->slots[i];
+	}
+	for (unsigned i = 0; i < ASM_NODES; i++)
+		gaps_init(&a->gaps[i]);
+	return a;
+}
+
+void asm_free(struct asm *a)
+{
+	if (!a)
+		return;
+	for (unsigned i = 0; i < a->cfg.max_inflight; i++) {
+		free(a->slots[i].rec);
+		free(a->slots[i].arena);
+	}
+	free(a->slots);
+	free(a->view);
+	free(a);
+}
+
+const struct asm_stats *asm_stats(const struct asm *a)
+{
+	struct asm_stats *st = (struct asm_stats *)&a->stats;
+
+	st->serials_missing = st->serials_late = st->serial_resets = 0;
+	for (unsigned i = 0; i < ASM_NODES; i++) {
+		st->serials_missing += a->gaps[i].missing;
+		st->serials_late += a->gaps[i].late;
+		st->serial_resets += a->gaps[i].resets;
+	}
+	return &a->stats;
+}
+
+static uint16_t asm_node_id(struct asm *a, const char *name, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	if (!name || !len)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 1099511628211ull;
+	/* node 0 is "no node=" */
+	for (unsigned i = 1; i < a->nnodes + 1 && i < ASM_NODES; i++)
+		if (a->nodes[i].hash == h && a->nodes[i].len == len &&
+		    memcmp(a->nodes[i].name, name, ASM_NODE_CMP(len)) == 0)
+			return (uint16_t)i;
+	if (a->nnodes + 1 >= ASM_NODES)
+		return ASM_NODES - 1;
+	a->nnodes++;
+	a->nodes[a->nnodes].hash = h;
+	a->nodes[a->nnodes].len = len;
+	memcpy(a->nodes[a->nnodes].name, name, ASM_NODE_CMP(len));
+	return (uint16_t)a->nnodes;
+}
+
+static inline unsigned asm_bucket(uint32_t serial, uint16_t node)
+{
+	return (serial * 2654435761u ^ node) & (ASM_HASH - 1);
+}
+
+static struct asm_slot *asm_find(struct asm *a, uint32_t serial,
+				 uint16_t node)
+{
+	struct asm_slot *s = a->last;
+
+	if (s && s->serial == serial && s->node == node)
+		return s;
+	for (s = a->hash[asm_bucket(serial, node)]; s; s = s->hnext)
+		if (s->serial == serial && s->node == node)
+			return a->last = s;
+	return NULL;
+}
+
+static void asm_unlink(struct asm *a, struct asm_slot *s)
+{
+	struct asm_slot **pp = &a->hash[asm_bucket(s->serial, s->node)];
+
+	while (*pp != s)
+		pp = &(*pp)->hnext;
+	*pp = s->hnext;
+	if (s->older)
+		s->older->newer = s->newer;
+	else
+		a->oldest = s->newer;
+	if (s->newer)
+		s->newer->older = s->older;
+	else
+		a->newest = s->older;
+	if (a->last == s)
+		a->last = NULL;
+	s->free_next = a->free;
+	a->free = s;
+	a->open--;
+}
+
+/* Hands an open event to the callback and frees its slot. */
+static void asm_emit(struct asm *a, struct asm_slot *s, bool complete)
+{
+	struct asm_event ev = {
+		.serial = s->serial,
+		.time_ms = s->time_ms,
+		.nrec = s->nrec,
+		.rec = a->view,
+		.complete = complete,
+		.truncated = s->truncated,
+	};
+
+	for (unsigned i = 0; i < s->nrec; i++) {
+		a->view[i].type = s->rec[i].type;
+		a->view[i].len = s->rec[i].len;
+		a->view[i].body = s->arena + s->rec[i].off;
+	}
+	a->stats.events++;
+	if (s->truncated)
+		a->stats.truncated++;
+	asm_unlink(a, s);
+	a->cb(a->arg, &ev);
+}
+
+static struct asm_slot *asm_open(struct asm *a, const struct arec_hdr *h,
+				 uint16_t node, int64_t now_ms)
+{
+	struct asm_slot *s;
+	unsigned b;
+
+	if (!a->free) {
+		a->stats.evicted++;
+		asm_emit(a, a->oldest, false);
+	}
+	s = a->free;
+	a->free = s->free_next;
+	if (!s->rec) {
+		s->rec = calloc(a->cfg.max_records, sizeof(*s->rec));
+		if (!s->rec) {
+			s->free_next = a->free;
+			a->free = s;
+			return NULL;
+		}
+	}
+	s->serial = h->serial;
+	s->node = node;
+	s->time_ms = h->time_ms;
+	s->arrived_ms = now_ms;
+	s->nrec = 0;
+	s->used = 0;
+	s->truncated = false;
+	b = asm_bucket(h->serial, node);
+	s->hnext = a->hash[b];
+	a->hash[b] = s;
+	s->older = a->newest;
+	s->newer = NULL;
+	if (a->newest)
+		a->newest->newer = s;
+	else
+		a->oldest = s;
+	a->newest = s;
+	a->last = s;
+	a->open++;
+	return s;
+}
+
+static void asm_append(struct asm *a, struct asm_slot *s,
+		       const struct arec_hdr *h)
+{
+	size_t need = s->used + h->body_len;
+
+	if (s->nrec >= a->cfg.max_records || need > a->cfg.max_event_bytes) {
+		s->truncated = true;
+		return;
+	}
+	if (need > s->cap) {
+		size_t cap = s->cap ? s->cap : 1024;
+		char *p;
+
+		while (cap < need)
+			cap *= 2;
+		if (cap > a->cfg.max_event_bytes)
+			cap = a->cfg.max_event_bytes;
+		p = realloc(s->arena, cap);
+		if (!p) {
+			s->truncated = true;
+			return;
+		}
+		s->arena = p;
+		s->cap = cap;
+	}
+	memcpy(s->arena + s->used, h->body, h->body_len);
+	s->rec[s->nrec].type = h->type;
+	s->rec[s->nrec].len = (uint32_t)h->body_len;
+	s->rec[s->nrec].off = s->used;
+	s->nrec++;
+	s->used = need;
+}
+
+void asm_push(struct asm *a, const struct arec_hdr *h, int64_t now_ms)
+{
+	uint16_t node = asm_node_id(a, h->node, h->node_len);
+	struct asm_slot *s;
+
+	gaps_see(&a->gaps[node], h->serial);
+	s = asm_find(a, h->serial, node);
+	if (h->type == AUDIT_EOE) {
+		if (s)
+			asm_emit(a, s, true);
+		return;
+	}
+	if (!s && asm_type_is_single(h->type)) {
+		struct asm_record r = { h->type, (uint32_t)h->body_len,
+					h->body };
+		struct asm_event ev = { .serial = h->serial,
+					.time_ms = h->time_ms,
+					.nrec = 1,
+					.rec = &r,
+					.complete = true };
+
+		a->stats.events++;
+		a->cb(a->arg, &ev);
+		return;
+	}
+	if (!s)
+		s = asm_open(a, h, node, now_ms);
+	if (s)
+		asm_append(a, s, h);
+}
+
+void asm_tick(struct asm *a, int64_t now_ms)
+{
+	while (a->oldest && now_ms - a->oldest->arrived_ms >= a->cfg.timeout_ms) {
+		a->stats.timed_out++;
+		asm_emit(a, a->oldest, false);
+	}
+	for (unsigned i = 0; i <= a->nnodes && i < ASM_NODES; i++)
+		gaps_judge(&a->gaps[i], now_ms, a->cfg.timeout_ms);
+}
+
+void asm_flush(struct asm *a)
+{
+	while (a->oldest) {
+		a->stats.timed_out++;
+		asm_emit(a, a->oldest, false);
+	}
+	for (unsigned i = 0; i < ASM_NODES; i++)
+		gaps_judge_all(&a->gaps[i]);
+}

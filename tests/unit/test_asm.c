@@ -1,0 +1,217 @@
+/* Unit tests for netlink/asm: grouping records into events. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "netlink/asm.h"
+
+/* Each emitted event is rendered as "serial:complete:TYPE,TYPE...;" */
+static char got[4096];
+static size_t got_len;
+static char last_body[256];
+
+static void on_event(void *arg, const struct asm_event *ev)
+{
+	(void)arg;
+	got_len += (size_t)snprintf(got + got_len, sizeof(got) - got_len,
+				    "%u:%c%s:", ev->serial,
+				    ev->complete ? 'C' : 'I',
+				    ev->truncated ? "T" : "");
+	for (unsigned i = 0; i < ev->nrec; i++)
+		got_len += (size_t)snprintf(got + got_len,
+					    sizeof(got) - got_len, "%s%d",
+					    i ? "," : "", ev->rec[i].type);
+	got_len += (size_t)snprintf(got + got_len, sizeof(got) - got_len,
+				    ";");
+	if (ev->nrec)
+		snprintf(last_body, sizeof(last_body), "%.*s",
+			 (int)ev->rec[ev->nrec - 1].len,
+			 ev->rec[ev->nrec - 1].body);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	got[0] = 0;
+	got_len = 0;
+	return 0;
+}
+
+/* Pushes a text line through a scratch buffer that is then clobbered, to
+ * prove the assembler copies what it keeps. */
+static void push(struct asm *a, const char *line, int64_t now)
+{
+	char buf[512];
+	struct arec_hdr h;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	assert_int_equal(arec_parse_line(buf, strlen(buf), &h), 0);
+	asm_push(a, &h, now);
+	memset(buf, 'X', sizeof(buf));
+}
+
+static void test_syscall_event(void **state)
+{
+	struct asm *a = asm_new(NULL, on_event, NULL);
+
+	(void)state;
+	push(a, "type=SYSCALL msg=audit(1.000:5): syscall=42", 0);
+	push(a, "type=SOCKADDR msg=audit(1.000:5): saddr=0200", 0);
+	push(a, "type=PROCTITLE msg=audit(1.000:5): proctitle=6E63", 0);
+	assert_int_equal(got_len, 0);
+	push(a, "type=EOE msg=audit(1.000:5): ", 0);
+	assert_string_equal(got, "5:C:1300,1306,1327;");
+	assert_string_equal(last_body, "proctitle=6E63");
+	assert_int_equal(asm_stats(a)->events, 1);
+	asm_free(a);
+}
+
+static void test_interleaved(void **state)
+{
+	struct asm *a = asm_new(NULL, on_event, NULL);
+
+	(void)state;
+	push(a, "type=SYSCALL msg=audit(1.000:5): a=1", 0);
+	push(a, "type=SYSCALL msg=audit(1.000:6): a=2", 0);
+	push(a, "type=SOCKADDR msg=audit(1.000:6): b=2", 0);
+	push(a, "type=SOCKADDR msg=audit(1.000:5): b=1", 0);
+	push(a, "type=EOE msg=audit(1.000:6): ", 0);
+	push(a, "type=USER_LOGIN msg=audit(1.000:7): res=success", 0);
+	push(a, "type=EOE msg=audit(1.000:5): ", 0);
+	assert_string_equal(got, "6:C:1300,1306;7:C:1112;5:C:1300,1306;");
+	assert_string_equal(last_body, "b=1");
+	asm_tick(a, 100000);
+	asm_flush(a);
+	assert_int_equal(asm_stats(a)->serials_missing, 0);
+	asm_free(a);
+}
+
+static void test_single_joins_open_event(void **state)
+{
+	struct asm *a = asm_new(NULL, on_event, NULL);
+
+	(void)state;
+	/* a single-record type whose serial already has an open event
+	 * belongs to it */
+	push(a, "type=SYSCALL msg=audit(1.000:9): a=1", 0);
+	push(a, "type=USER_AVC msg=audit(1.000:9): x=1", 0);
+	push(a, "type=EOE msg=audit(1.000:9): ", 0);
+	assert_string_equal(got, "9:C:1300,1107;");
+	/* an EOE for an event that is not open is ignored */
+	push(a, "type=EOE msg=audit(1.000:10): ", 0);
+	assert_string_equal(got, "9:C:1300,1107;");
+	asm_free(a);
+}
+
+static void test_timeout(void **state)
+{
+	struct asm *a = asm_new(NULL, on_event, NULL);
+
+	(void)state;
+	push(a, "type=SYSCALL msg=audit(1.000:5): a=1", 1000);
+	push(a, "type=SYSCALL msg=audit(1.000:6): a=1", 2500);
+	asm_tick(a, 2999);
+	assert_int_equal(got_len, 0);
+	asm_tick(a, 3000); /* the timeout counts from arrival */
+	assert_string_equal(got, "5:I:1300;");
+	asm_flush(a);
+	assert_string_equal(got, "5:I:1300;6:I:1300;");
+	assert_int_equal(asm_stats(a)->timed_out, 2);
+	asm_free(a);
+}
+
+static void test_eviction(void **state)
+{
+	struct asm_config cfg = ASM_CONFIG_DEFAULT;
+	struct asm *a;
+	char line[128];
+
+	(void)state;
+	cfg.max_inflight = 3;
+	a = asm_new(&cfg, on_event, NULL);
+	for (int s = 1; s <= 5; s++) {
+		snprintf(line, sizeof(line),
+			 "type=SYSCALL msg=audit(1.000:%d): a=1", s);
+		push(a, line, 0);
+	}
+	assert_string_equal(got, "1:I:1300;2:I:1300;");
+	assert_int_equal(asm_stats(a)->evicted, 2);
+	push(a, "type=EOE msg=audit(1.000:4): ", 0);
+	assert_string_equal(got, "1:I:1300;2:I:1300;4:C:1300;");
+	asm_free(a);
+}
+
+static void test_bounds(void **state)
+{
+	struct asm_config cfg = ASM_CONFIG_DEFAULT;
+	struct asm *a;
+
+	(void)state;
+	cfg.max_records = 2;
+	cfg.max_event_bytes = 20;
+	a = asm_new(&cfg, on_event, NULL);
+	push(a, "type=SYSCALL msg=audit(1.000:5): 0123456789", 0);
+	push(a, "type=PATH msg=audit(1.000:5): 0123456789ABCDEF", 0);
+	push(a, "type=CWD msg=audit(1.000:5): 0123456789", 0);
+	push(a, "type=PATH msg=audit(1.000:5): x", 0);
+	push(a, "type=EOE msg=audit(1.000:5): ", 0);
+	assert_string_equal(got, "5:CT:1300,1307;");
+	assert_int_equal(asm_stats(a)->truncated, 1);
+	asm_free(a);
+}
+
+static void test_nodes_and_gaps(void **state)
+{
+	struct asm *a = asm_new(NULL, on_event, NULL);
+
+	(void)state;
+	push(a, "node=a type=SYSCALL msg=audit(1.000:5): x=a", 0);
+	push(a, "node=b type=SYSCALL msg=audit(1.000:5): x=b", 0);
+	push(a, "node=a type=EOE msg=audit(1.000:5): ", 0);
+	assert_string_equal(got, "5:C:1300;");
+	assert_string_equal(last_body, "x=a");
+	push(a, "node=b type=EOE msg=audit(1.000:5): ", 0);
+	assert_string_equal(last_body, "x=b");
+	/* node a skips serial 6; node b does not */
+	push(a, "node=a type=EOE msg=audit(1.000:7): ", 0);
+	push(a, "node=b type=EOE msg=audit(1.000:6): ", 0);
+	push(a, "node=b type=EOE msg=audit(1.000:7): ", 0);
+	asm_flush(a);
+	assert_int_equal(asm_stats(a)->serials_missing, 1);
+	asm_free(a);
+}
+
+static void test_config_errors(void **state)
+{
+	struct asm_config cfg = ASM_CONFIG_DEFAULT;
+
+	(void)state;
+	cfg.max_inflight = 0;
+	assert_null(asm_new(&cfg, on_event, NULL));
+	assert_true(asm_type_is_single(1112)); /* USER_LOGIN */
+	assert_true(asm_type_is_single(2000)); /* KERNEL */
+	assert_false(asm_type_is_single(1300)); /* SYSCALL */
+	assert_false(asm_type_is_single(1006)); /* LOGIN */
+	assert_false(asm_type_is_single(1400)); /* AVC */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_syscall_event, setup),
+		cmocka_unit_test_setup(test_interleaved, setup),
+		cmocka_unit_test_setup(test_single_joins_open_event, setup),
+		cmocka_unit_test_setup(test_timeout, setup),
+		cmocka_unit_test_setup(test_eviction, setup),
+		cmocka_unit_test_setup(test_bounds, setup),
+		cmocka_unit_test_setup(test_nodes_and_gaps, setup),
+		cmocka_unit_test_setup(test_config_errors, setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
