@@ -1369,6 +1369,20 @@ out:
 	return rc;
 }
 
+/* Deletes r from the kernel. The kernel stores rules without
+ * AUDIT_FILTER_PREPEND and compares flags, so the bit must not be sent. */
+static int ld_del(struct rules_loader *ld, struct audit_rule_data *r,
+		  size_t size)
+{
+	uint32_t flags = r->flags;
+	int rc;
+
+	r->flags &= ~(uint32_t)AUDIT_FILTER_PREPEND;
+	rc = nl_audit_rule_del(ld->ctl, r, size);
+	r->flags = flags;
+	return rc;
+}
+
 /* Deletes set's owned rules in reverse order, the self rule unless
  * keep_self, then re-adds what -D deleted. Goes on after errors; returns
  * the first one (ENOENT on delete and EEXIST on add mean "already so"). */
@@ -1383,14 +1397,22 @@ static int ld_drop(struct rules_loader *ld, struct rules_set *set,
 		if (!r->owned)
 			continue;
 		r->owned = false;
-		rc = nl_audit_rule_del(ld->ctl, r->data, r->size);
-		if (rc && rc != -ENOENT && !first)
+		rc = ld_del(ld, r->data, r->size);
+		if (rc == -ENOENT)
+			ld_warn(ld, r->line,
+				"the rule was already gone from "
+				"the kernel");
+		else if (rc && !first)
 			first = rc;
 	}
 	if (!keep_self && ld->self_in) {
 		ld->self_in = false;
-		rc = nl_audit_rule_del(ld->ctl, ld->self, ld->self_size);
-		if (rc && rc != -ENOENT && !first)
+		rc = ld_del(ld, ld->self, ld->self_size);
+		if (rc == -ENOENT)
+			ld_warn(ld, 0,
+				"the self-exclusion rule was already "
+				"gone from the kernel");
+		else if (rc && !first)
 			first = rc;
 	}
 	for (size_t i = 0; i < ld->saved.n; i++) {
@@ -1418,7 +1440,7 @@ static size_t ld_clear_stale(struct rules_loader *ld, struct rules_set *set,
 		if (!rules_is_self(k->v[i].data, &pid) || pid == ld->self_pid ||
 		    !rules_pid_stale(pid))
 			continue;
-		rc = nl_audit_rule_del(ld->ctl, k->v[i].data, k->v[i].size);
+		rc = ld_del(ld, k->v[i].data, k->v[i].size);
 		if (rc && rc != -ENOENT)
 			ld_warn(ld, 0,
 				"cannot delete the stale self-exclusion "
@@ -1430,8 +1452,7 @@ static size_t ld_clear_stale(struct rules_loader *ld, struct rules_set *set,
 	if (!stale)
 		return 0;
 	for (size_t i = 0; i < set->rules.n; i++)
-		if (!nl_audit_rule_del(ld->ctl, set->rules.v[i].data,
-				       set->rules.v[i].size))
+		if (!ld_del(ld, set->rules.v[i].data, set->rules.v[i].size))
 			taken++;
 	ld_warn(ld, 0,
 		"an earlier exporter died without removing its rules: "
@@ -1458,7 +1479,7 @@ static int ld_delete_all(struct rules_loader *ld, struct rules_vec *k,
 			rules_err(err, 0, "out of memory");
 			return -ENOMEM;
 		}
-		rc = nl_audit_rule_del(ld->ctl, r->data, r->size);
+		rc = ld_del(ld, r->data, r->size);
 		if (rc)
 			free(ld->saved.v[--ld->saved.n].data);
 		if (rc && rc != -ENOENT) {
