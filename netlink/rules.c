@@ -41,7 +41,8 @@
  * and every rule of the new set is deleted from the kernel before being
  * added again (ENOENT ignored): the dead instance's copies are taken over,
  * owned by us and removed at our exit; nothing is duplicated. A live process
- * with our own name is another running exporter: left alone. Limits: a dead
+ * with our own name or named audit_exporter is another running exporter:
+ * left alone. Limits: a dead
  * instance's rules that are not in the new file stay, and the rules its -D
  * had removed are lost with its memory; an identical rule an administrator
  * added before the dead instance started is taken over too.
@@ -310,7 +311,8 @@ static int ks_add(struct rules_keyset *ks, const char *s, size_t len)
 	memcpy(copy, s, len);
 	copy[len] = 0;
 	memmove(&ks->v[at + 1], &ks->v[at], (ks->n - at) * sizeof(*ks->v));
-	ks->v[at] = (struct rules_key){ copy, len };
+	ks->v[at].s = copy;
+	ks->v[at].len = len;
 	ks->n++;
 	return 0;
 }
@@ -1289,8 +1291,8 @@ static int rules_proc(const char *pid, char *comm, size_t len, char *state)
 }
 
 /* Whether the exporter that owns a self-exclusion rule for pid is gone:
- * no such process, a zombie, or a process with another name than ours
- * (the pid was reused). When in doubt, not stale. */
+ * no such process, a zombie, or a process named neither like us nor
+ * "audit_exporter" (the pid was reused). When in doubt, not stale. */
 static bool rules_pid_stale(uint32_t pid)
 {
 	char id[16], comm[64], self[64], state, self_state;
@@ -1302,7 +1304,9 @@ static bool rules_pid_stale(uint32_t pid)
 		return true;
 	if (rc || rules_proc("self", self, sizeof(self), &self_state))
 		return false;
-	return state == 'Z' || state == 'X' || strcmp(comm, self) != 0;
+	if (state == 'Z' || state == 'X')
+		return true;
+	return strcmp(comm, self) != 0 && strcmp(comm, "audit_exporter") != 0;
 }
 
 /* --- loader --------------------------------------------------------------- */
@@ -1514,21 +1518,23 @@ static int ld_apply(struct rules_loader *ld, struct rules_set *set,
 			  strerror(-rc));
 		goto out;
 	}
-	if (set->delete_all) {
-		rc = ld_delete_all(ld, &k, err);
-		if (rc)
-			goto fail;
-	}
+	/* first the rule that keeps our own calls out, then -D (k, listed
+	 * before, does not hold it) */
 	if (!ld->self_in) {
 		rc = nl_audit_rule_add(ld->ctl, ld->self, ld->self_size);
 		if (rc && rc != -EEXIST) {
 			rules_err(err, 0,
-				  "the kernel refused the "
-				  "self-exclusion rule: %s",
+				  "the kernel refused the self-exclusion "
+				  "rule: %s",
 				  strerror(-rc));
 			goto fail;
 		}
 		ld->self_in = self_now = true;
+	}
+	if (set->delete_all) {
+		rc = ld_delete_all(ld, &k, err);
+		if (rc)
+			goto fail;
 	}
 	for (size_t i = 0; i < set->rules.n; i++) {
 		struct rules_rule *r = &set->rules.v[i];

@@ -70,7 +70,8 @@ const struct rules_keyset *rules_watch_keys(const struct rules_set *rs);
  * its file-watch rules (AUDIT_WATCH or AUDIT_DIR field). Returns 0 or a
  * negative errno from the kernel, -ENOMEM. */
 int rules_kernel_watch_keys(struct nl_audit *ctl, struct rules_keyset **out);
-/* True if key[0..len) is in ks (ks may be NULL). No allocation. */
+/* True if key[0..len) is in ks (ks may be NULL). No allocation; a key set
+ * never changes after it is built, so any thread may ask. */
 bool rules_keyset_has(const struct rules_keyset *ks, const char *key,
 		      size_t len);
 size_t rules_keyset_count(const struct rules_keyset *ks);
@@ -86,7 +87,8 @@ typedef void (*rules_warn_cb)(void *arg, const char *origin, unsigned line,
 			      const char *msg);
 
 /* A loader over a control socket (NL_CONTROL) that stays owned by the
- * caller and must outlive the loader. NULL with errno ENOMEM. */
+ * caller and must outlive the loader. NULL with errno ENOMEM. A loader and
+ * its socket are used from one thread at a time. */
 struct rules_loader *rules_loader_new(struct nl_audit *ctl);
 void rules_loader_set_warn(struct rules_loader *ld, rules_warn_cb cb,
 			   void *arg);
