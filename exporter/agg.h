@@ -1,0 +1,89 @@
+/* agg: maps audit events to metric updates. See agg.c. */
+#ifndef AE_EXPORTER_AGG_H
+#define AE_EXPORTER_AGG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics/fam.h"
+#include "metrics/hash.h"
+#include "netlink/asm.h"
+
+/* The families the aggregator keeps, in a fixed order. */
+enum agg_fam {
+	AGG_CONNECT,      /* audit_connect_total */
+	AGG_UNIQUE_HOST,  /* audit_connect_unique_destinations */
+	AGG_UNIQUE_PROC,  /* audit_process_connect_unique_destinations */
+	AGG_LISTEN,       /* audit_listen_total */
+	AGG_EXECVE,       /* audit_execve_total */
+	AGG_WATCH,        /* audit_watch_hits_total */
+	AGG_SYSCALL,      /* audit_syscall_events_total */
+	AGG_RECORDS,      /* audit_records_total */
+	AGG_NFAM,
+};
+
+/* Input that could not be parsed, or was understood and not used. */
+enum agg_err {
+	AGG_E_HEADER,
+	AGG_E_TYPE,
+	AGG_E_NUL,
+	AGG_E_HEX,
+	AGG_E_SOCKADDR,
+	AGG_E_NUMBER,
+	AGG_E_LINE_TOO_LONG,
+	AGG_E_DATAGRAM,
+	AGG_NERR,
+};
+enum agg_skip {
+	AGG_SKIP_UNKNOWN_TYPE, /* a record type libaudit does not name */
+	AGG_SKIP_UNKNOWN_ARCH, /* a syscall arch libaudit does not know */
+	AGG_SKIP_TOKEN,        /* a token that is not name=value */
+	AGG_SKIP_NO_SYSCALL,   /* a syscall event without its SYSCALL record */
+	AGG_NSKIP,
+};
+const char *agg_err_name(enum agg_err e);
+const char *agg_skip_name(enum agg_skip s);
+
+/* Decides whether a rule key belongs to a file-watch rule. */
+typedef bool (*agg_watch_fn)(void *arg, const char *key, size_t len);
+
+struct agg_config {
+	unsigned series_cap;       /* label sets per family before folding */
+	int64_t idle_ms;           /* drop label sets idle this long (0: never) */
+	int64_t horizon_ms;        /* the longest window */
+	unsigned host_p, proc_p;   /* sketch precisions */
+	struct hash_key sketch_key; /* destination hashing (fleet-shareable) */
+	struct hash_key table_key;  /* label-set tables (private, random) */
+	unsigned bind_slots;       /* (pid, fd) -> port entries remembered */
+	/* watch keys: when watch_fn is NULL, a keyed event with PATH records
+	 * that is not a network or exec call counts as a watch hit */
+	agg_watch_fn watch_fn;
+	void *watch_arg;
+};
+
+struct agg;
+
+/* Returns NULL with errno set. */
+struct agg *agg_new(const struct agg_config *cfg);
+void agg_free(struct agg *a);
+
+/* Every record, as it arrives: counted by type. name is the text name
+ * (text sources) or NULL (netlink: the name comes from libaudit). */
+void agg_record(struct agg *a, int type, const char *name, size_t name_len);
+/* One assembled event (an asm_event_cb: arg is the agg). */
+void agg_event(void *arg, const struct asm_event *ev);
+void agg_error(struct agg *a, enum agg_err e);
+void agg_skip(struct agg *a, enum agg_skip s, uint64_t n);
+/* Sweeps idle label sets; the caller guarantees no scrape holds rows. */
+void agg_sweep(struct agg *a, int64_t now_ms);
+/* Changes how watch keys are recognised (e.g. after a rules reload). */
+void agg_set_watch(struct agg *a, agg_watch_fn fn, void *arg);
+
+struct fam *agg_fam(const struct agg *a, enum agg_fam which);
+uint64_t agg_errors(const struct agg *a, enum agg_err e);
+uint64_t agg_skipped(const struct agg *a, enum agg_skip s);
+/* The newest event time seen (ms), INT64_MIN before the first event. */
+int64_t agg_clock(const struct agg *a);
+
+#endif

@@ -1,0 +1,513 @@
+/*
+ * cfg: command-line flags, the way node_exporter users know them.
+ *
+ * Flags are dotted and long: `--web.listen-address=:10043` or
+ * `--web.listen-address :10043`; booleans are `--once` / `--no-once`;
+ * collectors are switched with `--collector.NAME` / `--no-collector.NAME`.
+ * `--web.listen-address` may be repeated. Every value is checked here, so
+ * a bad flag or value ends the process with a message naming it and exit
+ * code 2 before anything touches the kernel.
+ *
+ * The table below is the single description of every flag: the parser, the
+ * --help text and the defaults all come from it.
+ */
+#include "exporter/cfg.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/fam.h"
+
+enum cfg_kind { K_STR, K_UINT, K_BOOL, K_DUR, K_BYTES, K_LIST, K_SPECIAL };
+
+struct cfg_flag {
+	const char *name;
+	enum cfg_kind kind;
+	const char *def; /* default, as text */
+	const char *help;
+	size_t off; /* offset in struct cfg; unused for K_SPECIAL */
+	unsigned min, max;
+};
+
+#define OFF(f) offsetof(struct cfg, f)
+
+static const struct cfg_flag cfg_flags[] = {
+	{ "web.listen-address", K_LIST, ":10043",
+	  "Address to serve metrics on, [host]:port (repeatable; [::]:port for "
+	  "IPv6).",
+	  OFF(listen), 0, 0 },
+	{ "web.telemetry-path", K_STR, "/metrics",
+	  "Path under which to expose metrics.", OFF(telemetry_path), 0, 0 },
+	{ "web.config.file", K_STR, "",
+	  "Path to a web configuration file (TLS, basic auth, headers) in the "
+	  "exporter-toolkit format.",
+	  OFF(web_config_file), 0, 0 },
+	{ "web.max-requests", K_UINT, "40",
+	  "Maximum number of parallel scrape requests; more get 503 (0: no "
+	  "limit).",
+	  OFF(max_requests), 0, 100000 },
+	{ "web.disable-exporter-metrics", K_BOOL, "false",
+	  "Exclude metrics about the exporter process itself (process_*).",
+	  OFF(disable_exporter_metrics), 0, 0 },
+	{ "audit.source", K_SPECIAL, "unicast",
+	  "Where audit records come from: unicast (become the audit daemon), "
+	  "multicast (read-only beside auditd), stdin (auditd plugin or pipe, "
+	  "audit.log text), file (replay --audit.file).",
+	  0, 0, 0 },
+	{ "audit.file", K_STR, "", "Audit log to replay with --audit.source=file.",
+	  OFF(audit_file), 0, 0 },
+	{ "audit.rules.file", K_STR, "",
+	  "Audit rules (auditctl syntax) loaded at start and removed at exit "
+	  "(default: the bundled rules). Text sources only read it to learn "
+	  "the file-watch keys.",
+	  OFF(rules_file), 0, 0 },
+	{ "audit.rules.load", K_BOOL, "true",
+	  "Load the rules into the kernel (unicast and multicast sources).",
+	  OFF(load_rules), 0, 0 },
+	{ "audit.backlog-limit", K_UINT, "32768",
+	  "Kernel audit backlog limit set while the exporter is the audit "
+	  "daemon (records queued in the kernel; restored at exit).",
+	  OFF(backlog_limit), 1, 1u << 30 },
+	{ "audit.backlog-wait-time", K_DUR, "0s",
+	  "How long the kernel may make a process wait when the backlog is "
+	  "full before it drops the record (0: never stall a process; the "
+	  "record is lost and counted instead).",
+	  OFF(backlog_wait_ms), 0, 0 },
+	{ "audit.socket-buffer", K_BYTES, "64MiB",
+	  "Receive buffer of the audit socket.", OFF(rcvbuf), 65536,
+	  1u << 30 },
+	{ "audit.event-timeout", K_DUR, "2s",
+	  "Flush an event this long after its first record when its EOE "
+	  "record does not come.",
+	  OFF(event_timeout_ms), 0, 0 },
+	{ "audit.max-inflight", K_UINT, "1024",
+	  "Events assembled at once at most; the oldest is flushed beyond.",
+	  OFF(max_inflight), 16, 1u << 20 },
+	{ "once", K_BOOL, "false",
+	  "stdin/file: when the input ends, print the exposition to stdout "
+	  "and exit.",
+	  OFF(once), 0, 0 },
+	{ "window", K_SPECIAL, "5m,1h,24h",
+	  "Sliding windows of the unique-count gauges, comma separated.", 0,
+	  0, 0 },
+	{ "sketch.key-file", K_STR, "/var/lib/audit_exporter/sketch.key",
+	  "File with the 128-bit key that hashes destinations; created if "
+	  "absent. Share it across hosts for fleet-wide unique counts.",
+	  OFF(sketch_key_file), 0, 0 },
+	{ "sketch.host-precision", K_UINT, "14",
+	  "HyperLogLog precision of the host-wide sketch (2^p registers).",
+	  OFF(host_p), 4, 18 },
+	{ "sketch.process-precision", K_UINT, "12",
+	  "HyperLogLog precision of the per-process sketches.", OFF(proc_p), 4,
+	  18 },
+	{ "sketch.export-registers", K_BOOL, "false",
+	  "Export the host-wide sketch registers (folded to "
+	  "--sketch.export-precision) for fleet-wide counts in PromQL.",
+	  OFF(export_registers), 0, 0 },
+	{ "sketch.export-precision", K_UINT, "8",
+	  "Precision of the exported registers.", OFF(export_p), 4, 12 },
+	{ "metrics.max-series", K_UINT, "10000",
+	  "Label sets per metric before new ones fold into __other__ (0: no "
+	  "cap).",
+	  OFF(max_series), 0, 1u << 24 },
+	{ "metrics.idle-timeout", K_DUR, "24h",
+	  "Drop label sets not updated for this long (0: never).",
+	  OFF(idle_ms), 0, 0 },
+	{ "log.level", K_STR, "info", "Log level: debug, info, warn, error.",
+	  OFF(log_level), 0, 0 },
+	{ "log.format", K_STR, "logfmt", "Log format: logfmt or json.",
+	  OFF(log_format), 0, 0 },
+	{ "runas.user", K_STR, "nobody",
+	  "After opening the audit socket and loading rules as root, run as "
+	  "this user with only the audit capabilities ('' keeps root).",
+	  OFF(runas_user), 0, 0 },
+};
+#define CFG_NFLAGS (sizeof(cfg_flags) / sizeof(cfg_flags[0]))
+
+static const char *const cfg_collectors[CFG_NCOL] = {
+	"connect", "listen", "execve", "watch", "syscall", "records", "kernel",
+};
+
+const char *cfg_collector_name(enum cfg_collector col)
+{
+	return col < CFG_NCOL ? cfg_collectors[col] : "unknown";
+}
+
+const char *cfg_source_name(enum cfg_source s)
+{
+	static const char *const names[] = { "unicast", "multicast", "stdin",
+					     "file" };
+
+	return s <= CFG_FILE ? names[s] : "unknown";
+}
+
+int cfg_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = { { "ms", 1 },	  { "s", 1000 },	{ "m", 60000 },
+		      { "h", 3600000 }, { "d", 86400000 }, { "w", 604800000 },
+		      { "y", 31536000000 } };
+	int64_t total = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (!strcmp(s, "0")) {
+		*ms = 0;
+		return 0;
+	}
+	while (*s) {
+		char *end;
+		unsigned long long v;
+		size_t k;
+
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno || end == s)
+			return -EINVAL;
+		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
+			size_t n = strlen(units[k].unit);
+
+			/* "m" must not swallow the "m" of "ms" */
+			if (!strncmp(end, units[k].unit, n) &&
+			    !(n == 1 && end[0] == 'm' && end[1] == 's'))
+				break;
+		}
+		if (k == sizeof(units) / sizeof(units[0]))
+			return -EINVAL;
+		if (v > (unsigned long long)(INT64_MAX / units[k].ms) ||
+		    total > INT64_MAX - (int64_t)v * units[k].ms)
+			return -EINVAL;
+		total += (int64_t)v * units[k].ms;
+		s = end + strlen(units[k].unit);
+	}
+	*ms = total;
+	return 0;
+}
+
+static int cfg_bytes(const char *s, unsigned long long *out)
+{
+	static const struct {
+		const char *unit;
+		unsigned long long mul;
+	} units[] = { { "", 1 },	  { "B", 1 },	     { "KiB", 1ull << 10 },
+		      { "MiB", 1ull << 20 }, { "GiB", 1ull << 30 },
+		      { "KB", 1000 },	  { "MB", 1000000 },
+		      { "GB", 1000000000 } };
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++)
+		if (!strcmp(end, units[k].unit)) {
+			if (v > ~0ull / units[k].mul)
+				return -EINVAL;
+			*out = v * units[k].mul;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int cfg_windows(struct cfg *c, const char *list, FILE *err)
+{
+	char buf[256];
+	char *save = NULL, *tok;
+
+	if (strlen(list) >= sizeof(buf)) {
+		fprintf(err, "--window: list too long\n");
+		return -EINVAL;
+	}
+	strcpy(buf, list);
+	c->nwindows = 0;
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int64_t ms;
+
+		while (*tok == ' ')
+			tok++;
+		if (cfg_duration(tok, &ms) || ms <= 0 ||
+		    strlen(tok) >= sizeof(c->window_names[0])) {
+			fprintf(err, "--window: bad duration '%s'\n", tok);
+			return -EINVAL;
+		}
+		if (ms > INT64_C(2147483647)) {
+			fprintf(err, "--window: '%s' is longer than the "
+				     "longest supported window (24 days)\n",
+				tok);
+			return -EINVAL;
+		}
+		if (c->nwindows == CFG_MAX_WINDOWS) {
+			fprintf(err, "--window: at most %d windows\n",
+				CFG_MAX_WINDOWS);
+			return -EINVAL;
+		}
+		for (unsigned i = 0; i < c->nwindows; i++)
+			if (c->windows_ms[i] == ms) {
+				fprintf(err, "--window: '%s' given twice\n",
+					tok);
+				return -EINVAL;
+			}
+		c->windows_ms[c->nwindows] = ms;
+		strcpy(c->window_names[c->nwindows], tok);
+		c->nwindows++;
+	}
+	if (!c->nwindows) {
+		fprintf(err, "--window: no window given\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int cfg_set(struct cfg *c, const struct cfg_flag *f, const char *v,
+		   FILE *err)
+{
+	char *p = (char *)c + f->off;
+	char *end;
+	unsigned long long u;
+	int64_t ms;
+
+	switch (f->kind) {
+	case K_STR:
+		*(const char **)p = v;
+		return 0;
+	case K_LIST:
+		if (c->nlisten == CFG_MAX_LISTEN) {
+			fprintf(err, "--%s: at most %d addresses\n", f->name,
+				CFG_MAX_LISTEN);
+			return -EINVAL;
+		}
+		c->listen[c->nlisten++] = v;
+		return 0;
+	case K_UINT:
+		errno = 0;
+		u = strtoull(v, &end, 10);
+		if (errno || end == v || *end || *v == '-' || u < f->min ||
+		    u > f->max) {
+			fprintf(err, "--%s: '%s' is not a whole number in "
+				     "[%u, %u]\n",
+				f->name, v, f->min, f->max);
+			return -EINVAL;
+		}
+		*(unsigned *)p = (unsigned)u;
+		return 0;
+	case K_BOOL:
+		if (!strcmp(v, "true") || !strcmp(v, "1"))
+			*(bool *)p = true;
+		else if (!strcmp(v, "false") || !strcmp(v, "0"))
+			*(bool *)p = false;
+		else {
+			fprintf(err, "--%s: '%s' is not true or false\n",
+				f->name, v);
+			return -EINVAL;
+		}
+		return 0;
+	case K_DUR:
+		if (cfg_duration(v, &ms)) {
+			fprintf(err, "--%s: '%s' is not a duration (e.g. 90s, "
+				     "5m, 1h30m)\n",
+				f->name, v);
+			return -EINVAL;
+		}
+		*(int64_t *)p = ms;
+		return 0;
+	case K_BYTES:
+		if (cfg_bytes(v, &u) || u < f->min || u > f->max) {
+			fprintf(err, "--%s: '%s' is not a size in [%u, %u] "
+				     "bytes (e.g. 64MiB)\n",
+				f->name, v, f->min, f->max);
+			return -EINVAL;
+		}
+		*(int *)p = (int)u;
+		return 0;
+	case K_SPECIAL:
+		if (!strcmp(f->name, "window"))
+			return cfg_windows(c, v, err);
+		for (int s = CFG_UNICAST; s <= CFG_FILE; s++)
+			if (!strcmp(v, cfg_source_name((enum cfg_source)s))) {
+				c->source = (enum cfg_source)s;
+				return 0;
+			}
+		fprintf(err, "--audit.source: '%s' is not one of unicast, "
+			     "multicast, stdin, file\n",
+			v);
+		return -EINVAL;
+	}
+	return -EINVAL;
+}
+
+static void cfg_usage(FILE *out)
+{
+	fprintf(out, "usage: audit_exporter [flags]\n\n"
+		     "Exports Linux kernel audit events as Prometheus "
+		     "metrics.\n\nFlags:\n");
+	for (size_t i = 0; i < CFG_NFLAGS; i++) {
+		const struct cfg_flag *f = &cfg_flags[i];
+
+		fprintf(out, "  --%s%s\n      %s", f->name,
+			f->kind == K_BOOL ? "" : "=VALUE", f->help);
+		if (f->def && *f->def)
+			fprintf(out, " (default: %s)", f->def);
+		fputc('\n', out);
+	}
+	fprintf(out, "  --[no-]collector.NAME\n      Enable or disable a "
+		     "collector: connect, listen, execve, watch, syscall, "
+		     "records, kernel (default: all enabled).\n"
+		     "  --version\n      Print the version and exit.\n"
+		     "  --help\n      Print this help and exit.\n");
+}
+
+static const struct cfg_flag *cfg_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < CFG_NFLAGS; i++)
+		if (strlen(cfg_flags[i].name) == len &&
+		    !strncmp(cfg_flags[i].name, name, len))
+			return &cfg_flags[i];
+	return NULL;
+}
+
+static int cfg_collector(struct cfg *c, const char *name, bool on, FILE *err)
+{
+	for (int i = 0; i < CFG_NCOL; i++)
+		if (!strcmp(name, cfg_collectors[i])) {
+			c->collector[i] = on;
+			return 0;
+		}
+	fprintf(err, "unknown collector '%s' (connect, listen, execve, "
+		     "watch, syscall, records, kernel)\n",
+		name);
+	return -EINVAL;
+}
+
+static int cfg_defaults(struct cfg *c, FILE *err)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < CFG_NFLAGS; i++)
+		if (cfg_flags[i].kind != K_LIST &&
+		    cfg_set(c, &cfg_flags[i], cfg_flags[i].def, err))
+			return -EINVAL;
+	for (int i = 0; i < CFG_NCOL; i++)
+		c->collector[i] = true;
+	return 0;
+}
+
+int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
+{
+	if (cfg_defaults(c, err))
+		return 2;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *name, *eq, *val = NULL;
+		const struct cfg_flag *f;
+		bool neg = false;
+		size_t len;
+
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			cfg_usage(out);
+			return 1;
+		}
+		if (!strcmp(arg, "--version")) {
+			fprintf(out, "audit_exporter version %s (revision %s)\n",
+				AE_VERSION, AE_REVISION);
+			return 1;
+		}
+		if (strncmp(arg, "--", 2) != 0) {
+			fprintf(err, "unexpected argument '%s' (flags start "
+				     "with --; see --help)\n",
+				arg);
+			return 2;
+		}
+		name = arg + 2;
+		if (!strncmp(name, "no-", 3)) {
+			neg = true;
+			name += 3;
+		}
+		eq = strchr(name, '=');
+		len = eq ? (size_t)(eq - name) : strlen(name);
+		if (!strncmp(name, "collector.", 10)) {
+			char col[32];
+
+			if (eq || len - 10 >= sizeof(col)) {
+				fprintf(err, "--%scollector.NAME takes no "
+					     "value\n",
+					neg ? "no-" : "");
+				return 2;
+			}
+			memcpy(col, name + 10, len - 10);
+			col[len - 10] = 0;
+			if (cfg_collector(c, col, !neg, err))
+				return 2;
+			continue;
+		}
+		f = cfg_find(name, len);
+		if (!f || (neg && f->kind != K_BOOL)) {
+			fprintf(err, "unknown flag '%s' (see --help)\n", arg);
+			return 2;
+		}
+		if (f->kind == K_BOOL) {
+			val = eq ? eq + 1 : neg ? "false" : "true";
+			if (neg && eq) {
+				fprintf(err, "--no-%s takes no value\n",
+					f->name);
+				return 2;
+			}
+		} else if (eq) {
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			fprintf(err, "--%s needs a value\n", f->name);
+			return 2;
+		}
+		if (cfg_set(c, f, val, err))
+			return 2;
+	}
+	if (!c->nlisten)
+		c->listen[c->nlisten++] = ":10043";
+	if (c->source == CFG_FILE && (!c->audit_file || !*c->audit_file)) {
+		fprintf(err, "--audit.source=file needs --audit.file\n");
+		return 2;
+	}
+	if (c->once && c->source != CFG_FILE && c->source != CFG_STDIN) {
+		fprintf(err, "--once needs --audit.source=file or stdin\n");
+		return 2;
+	}
+	if (c->telemetry_path[0] != '/') {
+		fprintf(err, "--web.telemetry-path must start with /\n");
+		return 2;
+	}
+	if (c->rules_file && !*c->rules_file)
+		c->rules_file = NULL;
+	if (c->web_config_file && !*c->web_config_file)
+		c->web_config_file = NULL;
+	if (strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") &&
+	    strcmp(c->log_level, "warn") && strcmp(c->log_level, "error")) {
+		fprintf(err, "--log.level: '%s' is not debug, info, warn or "
+			     "error\n",
+			c->log_level);
+		return 2;
+	}
+	if (strcmp(c->log_format, "logfmt") && strcmp(c->log_format, "json")) {
+		fprintf(err, "--log.format: '%s' is not logfmt or json\n",
+			c->log_format);
+		return 2;
+	}
+	if (c->export_p > c->host_p) {
+		fprintf(err, "--sketch.export-precision must not exceed "
+			     "--sketch.host-precision\n");
+		return 2;
+	}
+	if (c->nwindows > FAM_MAX_WINDOWS) {
+		fprintf(err, "--window: too many windows\n");
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* cfg: command-line flags. See cfg.c. */
+#ifndef AE_EXPORTER_CFG_H
+#define AE_EXPORTER_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_MAX_LISTEN 8
+#define CFG_MAX_WINDOWS 8
+
+enum cfg_source { CFG_UNICAST, CFG_MULTICAST, CFG_STDIN, CFG_FILE };
+
+enum cfg_collector {
+	CFG_COL_CONNECT,
+	CFG_COL_LISTEN,
+	CFG_COL_EXECVE,
+	CFG_COL_WATCH,
+	CFG_COL_SYSCALL,
+	CFG_COL_RECORDS,
+	CFG_COL_KERNEL,
+	CFG_NCOL,
+};
+
+struct cfg {
+	const char *listen[CFG_MAX_LISTEN];
+	unsigned nlisten;
+	const char *telemetry_path;
+	const char *web_config_file;
+	unsigned max_requests;
+	bool disable_exporter_metrics;
+
+	enum cfg_source source;
+	const char *audit_file;
+	const char *rules_file; /* NULL: the bundled rules */
+	bool load_rules;
+	uint32_t backlog_limit;
+	int64_t backlog_wait_ms;
+	int rcvbuf;
+	int64_t event_timeout_ms;
+	unsigned max_inflight;
+	bool once;
+
+	int64_t windows_ms[CFG_MAX_WINDOWS];
+	char window_names[CFG_MAX_WINDOWS][16];
+	unsigned nwindows;
+	const char *sketch_key_file;
+	unsigned host_p, proc_p;
+	bool export_registers;
+	unsigned export_p;
+
+	unsigned max_series;
+	int64_t idle_ms;
+	bool collector[CFG_NCOL];
+
+	const char *log_level;
+	const char *log_format;
+	const char *runas_user;
+};
+
+/* Fills c from argv. Returns 0 to run, 1 when --help or --version was
+ * answered (printed to out), or 2 for a bad flag (message on err). */
+int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err);
+const char *cfg_collector_name(enum cfg_collector col);
+const char *cfg_source_name(enum cfg_source s);
+/* Parses a Prometheus-style duration ("90s", "5m", "1h30m", "1d",
+ * "250ms"); 0 or -EINVAL. */
+int cfg_duration(const char *s, int64_t *ms);
+
+#endif

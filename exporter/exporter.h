@@ -1,0 +1,66 @@
+/* exporter: the one context passed down through the exporter. */
+#ifndef AE_EXPORTER_EXPORTER_H
+#define AE_EXPORTER_EXPORTER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "exporter/agg.h"
+#include "exporter/cfg.h"
+#include "metrics/hash.h"
+#include "netlink/asm.h"
+
+struct kaudit;
+struct http;
+struct rules_set;
+
+/* The kernel's audit status as last polled, with the counters that the
+ * kernel may reset made monotonic. */
+struct ksnap {
+	bool valid;      /* a poll has succeeded */
+	int error;       /* last poll's -errno, 0 when it worked */
+	uint32_t enabled, failure, pid, rate_limit;
+	uint32_t backlog, backlog_limit;
+	uint32_t backlog_wait_time; /* jiffies, as configured */
+	uint64_t lost_total;        /* across resets of the kernel counter */
+	uint64_t wait_actual_total; /* jiffies processes waited, same */
+	unsigned hz;                /* kernel tick rate, for seconds */
+};
+
+/* Source-level counters the reader keeps (under the lock). */
+struct source_stats {
+	bool up;           /* the source delivers: daemon registered, socket
+			    * subscribed, input open */
+	uint64_t overruns; /* ENOBUFS on the audit socket */
+	int64_t last_event_ms;
+	int64_t last_input_mono; /* when text input last arrived */
+};
+
+struct exporter {
+	struct cfg cfg;
+	/* Guards everything below that the reader writes and a scrape
+	 * reads. The reader holds it per batch; a scrape takes it in short
+	 * slices and never while formatting output. */
+	pthread_mutex_t lock;
+	struct agg *agg;
+	struct asm *asm;
+	struct ksnap kernel;
+	struct source_stats src;
+	unsigned scrapes_active; /* the reader does not sweep while > 0 */
+	int64_t start_wall_ms;
+	bool replay; /* the clock is the events' own time */
+	struct hash_key sketch_key;
+	struct rules_set *rules; /* loaded or read for watch keys; may be NULL */
+	struct kaudit *ka;       /* kernel side; NULL for text sources */
+};
+
+/* The source clock: wall clock live, the events' time in a replay. Call
+ * with the lock held. */
+int64_t exporter_now_ms(const struct exporter *x);
+/* CLOCK_REALTIME and CLOCK_MONOTONIC in milliseconds, and nanoseconds. */
+int64_t exporter_wall_ms(void);
+int64_t exporter_mono_ms(void);
+int64_t exporter_mono_ns(void);
+
+#endif

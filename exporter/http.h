@@ -1,0 +1,18 @@
+/* http: the /metrics server (libmicrohttpd). See http.c. */
+#ifndef AE_EXPORTER_HTTP_H
+#define AE_EXPORTER_HTTP_H
+
+#include <stddef.h>
+
+struct exporter;
+struct http;
+
+/* Starts serving on every --web.listen-address. NULL with err set. */
+struct http *http_start(struct exporter *x, char *err, size_t errlen);
+/* Stops the server, waiting for requests in progress. */
+void http_stop(struct http *h);
+/* Parses "[host]:port" into a bound, listening socket. Returns the
+ * descriptor or -errno with err set. */
+int http_listen(const char *addr, char *err, size_t errlen);
+
+#endif

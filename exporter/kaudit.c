@@ -1,0 +1,480 @@
+/*
+ * kaudit: the exporter's side of the kernel's audit state.
+ *
+ * Global state that the exporter changes, and how each is given back:
+ *
+ *   audit pid      unicast only. Taken with AUDIT_SET from the event socket
+ *                  unless another live process holds it: then the exporter
+ *                  refuses to start and names it (the kernel would refuse
+ *                  too, with EEXIST). Released at exit; if the exporter dies,
+ *                  the kernel drops a dead daemon on its next send.
+ *   enabled, backlog_limit, backlog_wait_time, and the rules file's own
+ *                  -b/-r/-f/-e/--backlog_wait_time: unicast only (beside
+ *                  auditd those belong to auditd). Each field is set on its
+ *                  own and remembered with the value found; at exit it is
+ *                  put back unless someone else has changed it since (their
+ *                  change wins). failure=2 and enabled=2 are never set.
+ *   rules          netlink/rules: the loader removes exactly what it added.
+ *
+ * The status is polled every second from the reader thread: the kernel's
+ * lost and backlog_wait_time_actual counters can be reset from outside
+ * (auditctl --reset-lost), so they are accumulated into monotonic totals;
+ * another process taking the daemon role, or audit being disabled, is
+ * logged once and shown through the snapshot; when the role is free again
+ * the exporter takes it back.
+ */
+#include "exporter/kaudit.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "exporter/exporter.h"
+#include "exporter/log.h"
+#include "netlink/rules.h"
+
+#define KAUDIT_RESTORABLE                                                 \
+	(AUDIT_STATUS_ENABLED | AUDIT_STATUS_FAILURE |                     \
+	 AUDIT_STATUS_RATE_LIMIT | AUDIT_STATUS_BACKLOG_LIMIT |            \
+	 AUDIT_STATUS_BACKLOG_WAIT_TIME)
+
+struct kaudit {
+	enum cfg_source mode;
+	struct nl_audit *ctl, *ev;
+	struct rules_loader *ld;
+	uint32_t self;
+	struct audit_status found; /* fields as they were */
+	struct audit_status set;   /* fields as we set them */
+	uint32_t changed;          /* AUDIT_STATUS_* bits we set */
+	bool registered;
+	uint32_t foreign_logged; /* the other daemon we last warned about */
+	bool disabled_logged, console_logged;
+	bool have_last;
+	uint32_t last_lost, last_wait;
+	unsigned hz;
+};
+
+static void kaudit_comm(uint32_t pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(buf, len, "unknown");
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+}
+
+static bool kaudit_alive(uint32_t pid)
+{
+	return pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+unsigned kaudit_hz(void)
+{
+	char line[256], path[300];
+	struct utsname u;
+	unsigned hz = 0;
+	gzFile gz;
+	FILE *f;
+
+	gz = gzopen("/proc/config.gz", "rb");
+	if (gz) {
+		while (!hz && gzgets(gz, line, sizeof(line)))
+			sscanf(line, "CONFIG_HZ=%u", &hz);
+		gzclose(gz);
+	}
+	if (!hz && uname(&u) == 0) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		f = fopen(path, "r");
+		if (f) {
+			while (!hz && fgets(line, sizeof(line), f))
+				sscanf(line, "CONFIG_HZ=%u", &hz);
+			fclose(f);
+		}
+	}
+	return hz >= 24 && hz <= 10000 ? hz : 250;
+}
+
+static uint32_t *kaudit_field(struct audit_status *st, uint32_t bit)
+{
+	switch (bit) {
+	case AUDIT_STATUS_ENABLED:
+		return &st->enabled;
+	case AUDIT_STATUS_FAILURE:
+		return &st->failure;
+	case AUDIT_STATUS_RATE_LIMIT:
+		return &st->rate_limit;
+	case AUDIT_STATUS_BACKLOG_LIMIT:
+		return &st->backlog_limit;
+	case AUDIT_STATUS_BACKLOG_WAIT_TIME:
+		return &st->backlog_wait_time;
+	}
+	return NULL;
+}
+
+static const char *kaudit_field_name(uint32_t bit)
+{
+	switch (bit) {
+	case AUDIT_STATUS_ENABLED:
+		return "enabled";
+	case AUDIT_STATUS_FAILURE:
+		return "failure";
+	case AUDIT_STATUS_RATE_LIMIT:
+		return "rate_limit";
+	case AUDIT_STATUS_BACKLOG_LIMIT:
+		return "backlog_limit";
+	case AUDIT_STATUS_BACKLOG_WAIT_TIME:
+		return "backlog_wait_time";
+	}
+	return "unknown";
+}
+
+/* Sets one status field, remembering what it was. */
+static int kaudit_set_field(struct kaudit *ka, uint32_t bit, uint32_t value)
+{
+	struct audit_status st = { .mask = bit };
+	uint32_t *found = kaudit_field(&ka->found, bit);
+	int rc;
+
+	/* the two settings that must never be made, whatever asks */
+	if ((bit == AUDIT_STATUS_ENABLED && value > 1) ||
+	    (bit == AUDIT_STATUS_FAILURE && value > 1))
+		return -EPERM;
+	if (*found == value)
+		return 0;
+	*kaudit_field(&st, bit) = value;
+	rc = nl_audit_set_status(ka->ctl, &st);
+	if (rc)
+		return rc;
+	*kaudit_field(&ka->set, bit) = value;
+	ka->changed |= bit;
+	return 0;
+}
+
+static void kaudit_restore(struct kaudit *ka)
+{
+	struct audit_status now;
+
+	if (!ka->changed)
+		return;
+	if (nl_audit_get_status(ka->ctl, &now)) {
+		log_error("cannot read the audit status to restore it");
+		return;
+	}
+	/* enabled last: the other fields do not change what is audited */
+	for (uint32_t bit = AUDIT_STATUS_BACKLOG_WAIT_TIME; bit; bit >>= 1) {
+		struct audit_status st = { .mask = bit };
+		char was[16];
+
+		if (!(ka->changed & bit & KAUDIT_RESTORABLE))
+			continue;
+		snprintf(was, sizeof(was), "%u", *kaudit_field(&ka->found, bit));
+		if (*kaudit_field(&now, bit) != *kaudit_field(&ka->set, bit)) {
+			log_info("audit setting changed by someone else; "
+				 "leaving it",
+				 "field", kaudit_field_name(bit), NULL);
+			continue;
+		}
+		*kaudit_field(&st, bit) = *kaudit_field(&ka->found, bit);
+		if (nl_audit_set_status(ka->ctl, &st))
+			log_error("cannot restore audit setting", "field",
+				  kaudit_field_name(bit), "value", was);
+	}
+	ka->changed = 0;
+}
+
+static void kaudit_warn(void *arg, const char *origin, unsigned line,
+			const char *msg)
+{
+	char l[16];
+
+	(void)arg;
+	snprintf(l, sizeof(l), "%u", line);
+	log_warn(msg, "file", origin, "line", l);
+}
+
+static int kaudit_register(struct kaudit *ka, nl_record_cb cb, void *arg)
+{
+	int rc = nl_audit_set_pid(ka->ev, ka->self, cb, arg);
+
+	ka->registered = rc == 0;
+	return rc;
+}
+
+static void kaudit_foreign(char *err, size_t errlen, uint32_t pid)
+{
+	char comm[64];
+
+	kaudit_comm(pid, comm, sizeof(comm));
+	snprintf(err, errlen,
+		 "pid %u (%s) is already the audit daemon; the exporter "
+		 "will not take its place. Run beside it with "
+		 "--audit.source=multicast, or as its plugin with "
+		 "--audit.source=stdin (see packaging/audit_exporter.conf)",
+		 pid, comm);
+}
+
+struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
+			    nl_record_cb cb, void *arg, char *err,
+			    size_t errlen)
+{
+	struct kaudit *ka = calloc(1, sizeof(*ka));
+	struct audit_status fileset;
+	uint32_t filemask = 0;
+	int rc;
+
+	if (!ka) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ka->mode = cfg->source;
+	ka->self = (uint32_t)getpid();
+	ka->hz = kaudit_hz(); /* /proc/config.gz: read while still root */
+	ka->ctl = nl_audit_open(NL_CONTROL, 0);
+	if (!ka->ctl) {
+		snprintf(err, errlen, "cannot open the audit netlink socket: %s",
+			 strerror(errno));
+		goto fail;
+	}
+	rc = nl_audit_get_status(ka->ctl, &ka->found);
+	if (rc) {
+		snprintf(err, errlen, "cannot read the kernel's audit status: "
+				      "%s%s",
+			 strerror(-rc),
+			 rc == -EPERM ? " (needs CAP_AUDIT_CONTROL: run as root)"
+				      : "");
+		goto fail;
+	}
+	if (cfg->source == CFG_UNICAST && ka->found.pid &&
+	    ka->found.pid != ka->self && kaudit_alive(ka->found.pid)) {
+		kaudit_foreign(err, errlen, ka->found.pid);
+		goto fail;
+	}
+	if (cfg->source == CFG_UNICAST && ka->found.enabled == 2) {
+		snprintf(err, errlen, "audit configuration is locked "
+				      "(enabled 2) until reboot; use "
+				      "--audit.source=multicast");
+		goto fail;
+	}
+	ka->ev = nl_audit_open(cfg->source == CFG_UNICAST ? NL_UNICAST
+							   : NL_MULTICAST,
+			       cfg->rcvbuf);
+	if (!ka->ev) {
+		snprintf(err, errlen, "cannot open the audit %s socket: %s%s",
+			 cfg_source_name(cfg->source), strerror(errno),
+			 errno == EPERM ? " (multicast needs CAP_AUDIT_READ)"
+					: "");
+		goto fail;
+	}
+	if (rs) {
+		struct rules_error rerr;
+		char msg[600];
+
+		ka->ld = rules_loader_new(ka->ctl);
+		if (!ka->ld) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		rules_loader_set_warn(ka->ld, kaudit_warn, NULL);
+		rc = rules_load(ka->ld, rs, ka->self, &rerr);
+		if (rc) {
+			snprintf(err, errlen, "cannot load audit rules: %s",
+				 rules_error_str(&rerr, msg, sizeof(msg)));
+			goto fail;
+		}
+		filemask = rules_status(rs, &fileset);
+	}
+	if (cfg->source == CFG_UNICAST) {
+		uint32_t wait = (uint32_t)((cfg->backlog_wait_ms * ka->hz +
+					    999) /
+					   1000);
+		uint32_t fields[] = { AUDIT_STATUS_BACKLOG_LIMIT,
+				      AUDIT_STATUS_BACKLOG_WAIT_TIME,
+				      AUDIT_STATUS_RATE_LIMIT,
+				      AUDIT_STATUS_FAILURE,
+				      AUDIT_STATUS_ENABLED };
+		struct audit_status want = { .backlog_limit =
+						     cfg->backlog_limit,
+					     .backlog_wait_time = wait,
+					     .rate_limit = ka->found.rate_limit,
+					     .failure = ka->found.failure,
+					     .enabled = 1 };
+
+		/* the rules file's own settings win over the defaults */
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+			if (filemask & fields[i])
+				*kaudit_field(&want, fields[i]) =
+					*kaudit_field(&fileset, fields[i]);
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			rc = kaudit_set_field(ka, fields[i],
+					      *kaudit_field(&want, fields[i]));
+			if (rc) {
+				snprintf(err, errlen, "cannot set audit %s: %s",
+					 kaudit_field_name(fields[i]),
+					 strerror(-rc));
+				goto fail;
+			}
+		}
+		rc = kaudit_register(ka, cb, arg);
+		if (rc == -EEXIST) {
+			struct audit_status now;
+
+			nl_audit_get_status(ka->ctl, &now);
+			kaudit_foreign(err, errlen, now.pid);
+			goto fail;
+		}
+		if (rc) {
+			snprintf(err, errlen, "cannot become the audit daemon: "
+					      "%s",
+				 strerror(-rc));
+			goto fail;
+		}
+	}
+	return ka;
+fail:
+	kaudit_stop(ka);
+	return NULL;
+}
+
+struct nl_audit *kaudit_events(struct kaudit *ka)
+{
+	return ka->ev;
+}
+
+struct nl_audit *kaudit_control(struct kaudit *ka)
+{
+	return ka->ctl;
+}
+
+/* Monotonic total from a kernel counter that may be reset to 0. */
+static void kaudit_accumulate(uint64_t *total, uint32_t *last, uint32_t now,
+			      bool first)
+{
+	if (first)
+		*total = now;
+	else if (now >= *last)
+		*total += now - *last;
+	else
+		*total += now; /* reset from outside, then counted again */
+	*last = now;
+}
+
+int kaudit_poll(struct kaudit *ka, struct ksnap *snap, nl_record_cb cb,
+		void *arg)
+{
+	struct audit_status st;
+	char pid[16], comm[64];
+	int rc = nl_audit_get_status(ka->ctl, &st);
+
+	snap->error = rc;
+	if (rc)
+		return rc;
+	kaudit_accumulate(&snap->lost_total, &ka->last_lost, st.lost,
+			  !ka->have_last);
+	kaudit_accumulate(&snap->wait_actual_total, &ka->last_wait,
+			  st.backlog_wait_time_actual, !ka->have_last);
+	ka->have_last = true;
+	snap->valid = true;
+	snap->hz = ka->hz;
+	snap->enabled = st.enabled;
+	snap->failure = st.failure;
+	snap->pid = st.pid;
+	snap->rate_limit = st.rate_limit;
+	snap->backlog = st.backlog;
+	snap->backlog_limit = st.backlog_limit;
+	snap->backlog_wait_time = st.backlog_wait_time;
+	if (st.enabled == 0 && !ka->disabled_logged) {
+		log_warn("kernel audit is disabled: no events will arrive");
+		ka->disabled_logged = true;
+	} else if (st.enabled) {
+		ka->disabled_logged = false;
+	}
+	if (ka->mode == CFG_MULTICAST) {
+		if (st.pid == 0 && !ka->console_logged) {
+			log_warn("no audit daemon is registered: the kernel "
+				 "also prints every audit record to the "
+				 "console");
+			ka->console_logged = true;
+		} else if (st.pid) {
+			ka->console_logged = false;
+		}
+		return 1;
+	}
+	if (st.pid == ka->self) {
+		ka->registered = true;
+		ka->foreign_logged = 0;
+		return 1;
+	}
+	ka->registered = false;
+	if (st.pid && kaudit_alive(st.pid)) {
+		if (ka->foreign_logged != st.pid) {
+			snprintf(pid, sizeof(pid), "%u", st.pid);
+			kaudit_comm(st.pid, comm, sizeof(comm));
+			log_error("another process took the audit daemon role; "
+				  "no events reach the exporter",
+				  "pid", pid, "comm", comm);
+			ka->foreign_logged = st.pid;
+		}
+		return 0;
+	}
+	/* the role is free (or held by a dead process): take it back */
+	rc = kaudit_register(ka, cb, arg);
+	if (rc == 0) {
+		log_info("registered as the audit daemon again");
+		ka->foreign_logged = 0;
+		return 1;
+	}
+	return 0;
+}
+
+int kaudit_reload(struct kaudit *ka, const struct rules_set *rs, char *err,
+		  size_t errlen)
+{
+	struct rules_error rerr;
+	char msg[600];
+	int rc;
+
+	if (!ka->ld) {
+		snprintf(err, errlen, "no rules were loaded at start");
+		return -EINVAL;
+	}
+	rc = rules_reload(ka->ld, rs, &rerr);
+	if (rc)
+		snprintf(err, errlen, "%s",
+			 rules_error_str(&rerr, msg, sizeof(msg)));
+	return rc;
+}
+
+void kaudit_stop(struct kaudit *ka)
+{
+	if (!ka)
+		return;
+	if (ka->ld) {
+		if (rules_unload(ka->ld))
+			log_error("could not remove every audit rule the "
+				  "exporter added");
+		rules_loader_free(ka->ld);
+	}
+	if (ka->ctl)
+		kaudit_restore(ka);
+	if (ka->registered) {
+		struct audit_status st = { .mask = AUDIT_STATUS_PID, .pid = 0 };
+
+		if (nl_audit_set_status(ka->ctl, &st))
+			log_error("could not release the audit daemon role");
+	}
+	nl_audit_close(ka->ev);
+	nl_audit_close(ka->ctl);
+	free(ka);
+}

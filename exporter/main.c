@@ -1,0 +1,278 @@
+/*
+ * audit_exporter: Linux kernel audit events as Prometheus metrics.
+ *
+ * main wires the pieces together and runs the reader loop:
+ *
+ *   signalfd ─┐
+ *   source fd ┴─ poll(250 ms) ─▶ source_read: records ▶ assembler ▶ aggregator
+ *                     └─ tick: event timeouts, gap judging, kernel status
+ *                        (1 s), idle label sets swept (60 s, no scrape
+ *                        holding rows)
+ *   libmicrohttpd threads ─▶ scrape: read metric state in short locked slices
+ *
+ * Signals are blocked in every thread and read from a signalfd in the loop,
+ * so a blocking call restarted by SA_RESTART can never hide a stop request:
+ * SIGTERM/SIGINT stop within one poll interval even when no events arrive;
+ * SIGHUP reloads the rules file. At exit the kernel's audit state is given
+ * back (source_close) before anything else is torn down.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "exporter/agg.h"
+#include "exporter/cfg.h"
+#include "exporter/exporter.h"
+#include "exporter/http.h"
+#include "exporter/log.h"
+#include "exporter/priv.h"
+#include "exporter/scrape.h"
+#include "exporter/skey.h"
+#include "exporter/source.h"
+#include "netlink/rules.h"
+
+#define TICK_MS 250
+#define SWEEP_MS 60000
+
+extern const char default_rules_text[];
+
+/* A fixed key for replays that cannot read or create the key file: the
+ * counts are then repeatable, and nothing live depends on its secrecy. */
+static const struct hash_key replay_key = { 0x6175646974657870ull,
+					    0x6f727465722d6b31ull };
+
+static int setup_keys(struct exporter *x, struct agg_config *ac)
+{
+	char msg[64];
+	bool created;
+	int rc;
+
+	rc = skey_random(&ac->table_key);
+	if (rc) {
+		log_error("no random bytes for the hash keys", "error",
+			  strerror(-rc));
+		return rc;
+	}
+	rc = skey_load(x->cfg.sketch_key_file, &x->sketch_key, &created);
+	if (rc == 0) {
+		if (created)
+			log_info("created the sketch key file", "file",
+				 x->cfg.sketch_key_file);
+	} else if (x->cfg.source == CFG_FILE || x->cfg.source == CFG_STDIN) {
+		snprintf(msg, sizeof(msg), "%s", strerror(-rc));
+		log_warn("sketch key file unusable; a replay uses the built-in "
+			 "key",
+			 "file", x->cfg.sketch_key_file, "error", msg);
+		x->sketch_key = replay_key;
+	} else {
+		snprintf(msg, sizeof(msg), "%s", strerror(-rc));
+		log_warn("sketch key file unusable; using a random key for this "
+			 "run (counts will not merge across restarts or hosts)",
+			 "file", x->cfg.sketch_key_file, "error", msg);
+		rc = skey_random(&x->sketch_key);
+		if (rc)
+			return rc;
+	}
+	ac->sketch_key = x->sketch_key;
+	return 0;
+}
+
+/* The rules: loaded into the kernel by netlink sources, read for watch
+ * keys by text sources when a file is named. */
+static int setup_rules(struct exporter *x)
+{
+	struct rules_error err;
+	char msg[700];
+	bool netlink = x->cfg.source == CFG_UNICAST ||
+		       x->cfg.source == CFG_MULTICAST;
+
+	if (!netlink && !x->cfg.rules_file)
+		return 0;
+	if (netlink && !x->cfg.load_rules && !x->cfg.rules_file)
+		return 0;
+	if (x->cfg.rules_file)
+		x->rules = rules_parse_file(x->cfg.rules_file, &err);
+	else
+		x->rules = rules_parse_text(default_rules_text,
+					    strlen(default_rules_text),
+					    "bundled rules", &err);
+	if (!x->rules) {
+		log_error("bad audit rules",
+			  "reason", rules_error_str(&err, msg, sizeof(msg)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int setup_signals(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Returns 1 to stop, 0 to go on. */
+static int handle_signal(int sfd, struct source *src)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			source_reload(src);
+			continue;
+		}
+		log_info("stopping", "signal",
+			 si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		return 1;
+	}
+	return 0;
+}
+
+static int print_exposition(struct exporter *x)
+{
+	struct dbuf out;
+	int rc;
+
+	dbuf_init(&out, 1u << 30);
+	rc = scrape_render(x, EXPO_TEXT, &out);
+	if (!rc && out.len && fwrite(out.p, 1, out.len, stdout) != out.len)
+		rc = -EIO;
+	if (fflush(stdout))
+		rc = -EIO;
+	dbuf_free(&out);
+	return rc;
+}
+
+static void run_loop(struct exporter *x, struct source *src, int sfd)
+{
+	int64_t last_tick = exporter_mono_ms(), last_sweep = last_tick;
+
+	for (;;) {
+		int fd = source_fd(src);
+		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { fd, POLLIN, 0 } };
+		int64_t now;
+
+		if (poll(p, fd >= 0 ? 2 : 1, TICK_MS) < 0 && errno != EINTR) {
+			log_error("poll failed", "error", strerror(errno));
+			return;
+		}
+		if ((p[0].revents & POLLIN) && handle_signal(sfd, src))
+			return;
+		if (fd >= 0 && p[1].revents) {
+			int rc = source_read(src);
+
+			if (rc == 0) {
+				log_info("input ended");
+				if (x->cfg.once)
+					return;
+			} else if (rc < 0) {
+				log_error("reading audit records failed",
+					  "error", strerror(-rc));
+				if (x->replay)
+					return;
+			}
+		}
+		now = exporter_mono_ms();
+		if (now - last_tick >= TICK_MS) {
+			last_tick = now;
+			source_tick(src);
+		}
+		if (now - last_sweep >= SWEEP_MS) {
+			pthread_mutex_lock(&x->lock);
+			if (x->scrapes_active == 0) {
+				agg_sweep(x->agg, exporter_now_ms(x));
+				last_sweep = now;
+			}
+			pthread_mutex_unlock(&x->lock);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct exporter x;
+	struct agg_config ac = { 0 };
+	struct asm_config mc = ASM_CONFIG_DEFAULT;
+	struct source *src = NULL;
+	struct http *http = NULL;
+	char err[1024];
+	int rc, sfd, status = 1;
+
+	rc = cfg_parse(&x.cfg, argc, argv, stdout, stderr);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	log_setup(x.cfg.log_level, x.cfg.log_format);
+	sfd = setup_signals();
+	if (sfd < 0) {
+		log_error("cannot set up signal handling", "error",
+			  strerror(errno));
+		return 1;
+	}
+	pthread_mutex_init(&x.lock, NULL);
+	x.start_wall_ms = exporter_wall_ms();
+	if (setup_keys(&x, &ac) || setup_rules(&x))
+		goto out;
+	ac.series_cap = x.cfg.max_series;
+	ac.idle_ms = x.cfg.idle_ms;
+	for (unsigned i = 0; i < x.cfg.nwindows; i++)
+		if (x.cfg.windows_ms[i] > ac.horizon_ms)
+			ac.horizon_ms = x.cfg.windows_ms[i];
+	ac.host_p = x.cfg.host_p;
+	ac.proc_p = x.cfg.proc_p;
+	ac.bind_slots = 65536;
+	x.agg = agg_new(&ac);
+	mc.timeout_ms = x.cfg.event_timeout_ms;
+	mc.max_inflight = x.cfg.max_inflight;
+	x.asm = x.agg ? asm_new(&mc, agg_event, x.agg) : NULL;
+	if (!x.asm) {
+		log_error("out of memory");
+		goto out;
+	}
+	src = source_open(&x, err, sizeof(err));
+	if (!src) {
+		log_error("cannot start the audit source", "source",
+			  cfg_source_name(x.cfg.source), "reason", err);
+		goto out;
+	}
+	if (!x.cfg.once) {
+		http = http_start(&x, err, sizeof(err));
+		if (!http) {
+			log_error("cannot serve metrics", "reason", err);
+			goto out;
+		}
+	}
+	/* after every privileged open, and after the HTTP threads exist
+	 * (they lose every capability with the uid change) */
+	if (priv_drop(&x.cfg, err, sizeof(err))) {
+		log_error("cannot drop privileges", "reason", err);
+		goto out;
+	}
+	log_info("audit_exporter started", "version", AE_VERSION, "source",
+		 cfg_source_name(x.cfg.source));
+	run_loop(&x, src, sfd);
+	status = 0;
+out:
+	http_stop(http);
+	source_close(src);
+	if (status == 0 && x.cfg.once && print_exposition(&x)) {
+		log_error("cannot write the exposition to stdout");
+		status = 1;
+	}
+	asm_free(x.asm);
+	agg_free(x.agg);
+	rules_set_free(x.rules);
+	close(sfd);
+	return status;
+}

@@ -1,0 +1,382 @@
+/*
+ * scrape: the whole exposition, collector by collector.
+ *
+ * Collectors, as node_exporter has them, each switchable by flag:
+ *   connect   audit_connect_total, the unique-destination gauges, and
+ *             (opt-in) the host sketch's registers for fleet-wide counts
+ *   listen, execve, watch, syscall, records   one family each
+ *   kernel    audit_kernel_*: the status the reader polled last
+ * and, always, the exporter's health (audit_exporter_*), build info, the
+ * duration and success of each collector in this scrape, and (unless
+ * disabled) process_*. A collector that fails reports success 0; the scrape
+ * itself still succeeds.
+ *
+ * Locking: the reader must never wait long on a scrape. A family's rows
+ * (label text pointers and values) are copied under the lock in one go (a
+ * few microseconds per thousand label sets); sketch estimates, which cost
+ * more, are computed under the lock in slices of SCRAPE_SLICE label sets;
+ * sorting and formatting happen outside it. While the scrape holds rows,
+ * `scrapes_active` keeps the reader from sweeping label sets away.
+ */
+#include "exporter/scrape.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exporter/exporter.h"
+#include "exporter/procstat.h"
+#include "metrics/lbl.h"
+#include "metrics/win.h"
+
+#define SCRAPE_SLICE 64
+#define SCRAPE_MAX_BYTES (512u << 20)
+
+struct scrape {
+	struct exporter *x;
+	struct expo w;
+	struct fam_rows rows;
+	int64_t now_ms;
+	const char *window_names[CFG_MAX_WINDOWS];
+};
+
+/* Writes one aggregator family. */
+static int scrape_family(struct scrape *sc, enum agg_fam which)
+{
+	struct exporter *x = sc->x;
+	const struct fam *f;
+	int rc;
+
+	pthread_mutex_lock(&x->lock);
+	f = agg_fam(x->agg, which);
+	rc = fam_rows(f, &sc->rows);
+	pthread_mutex_unlock(&x->lock);
+	if (rc)
+		return rc;
+	if (fam_desc(f)->type == FAM_WINDOWED) {
+		for (size_t i = 0; i < sc->rows.n; i += SCRAPE_SLICE) {
+			pthread_mutex_lock(&x->lock);
+			fam_rows_estimate(&sc->rows, i, i + SCRAPE_SLICE,
+					  sc->now_ms, x->cfg.windows_ms,
+					  x->cfg.nwindows);
+			pthread_mutex_unlock(&x->lock);
+		}
+	}
+	fam_rows_sort(&sc->rows);
+	expo_family(&sc->w, fam_desc(f)->name, fam_desc(f)->help,
+		    fam_desc(f)->type == FAM_COUNTER ? EXPO_COUNTER
+						     : EXPO_GAUGE);
+	expo_rows(&sc->w, fam_desc(f), &sc->rows, sc->window_names,
+		  x->cfg.nwindows);
+	return 0;
+}
+
+/* The host-wide sketch's registers, folded, one series per register. */
+static int scrape_registers(struct scrape *sc)
+{
+	struct exporter *x = sc->x;
+	unsigned m = 1u << x->cfg.export_p;
+	uint8_t *regs = calloc((size_t)x->cfg.nwindows, m);
+	char labels[96];
+	int rc = 0;
+
+	if (!regs)
+		return -ENOMEM;
+	pthread_mutex_lock(&x->lock);
+	{
+		struct fam *f = agg_fam(x->agg, AGG_UNIQUE_HOST);
+		struct fam_series *s = fam_find(f, NULL);
+
+		for (unsigned k = 0; s && k < x->cfg.nwindows && !rc; k++)
+			rc = win_sketch_registers(fam_sketch(s), sc->now_ms,
+						  x->cfg.windows_ms[k],
+						  x->cfg.export_p,
+						  regs + (size_t)k * m);
+	}
+	pthread_mutex_unlock(&x->lock);
+	expo_family(&sc->w, "audit_connect_unique_destinations_register",
+		    "Registers of the host-wide unique-destination sketch "
+		    "folded to a low precision, per window: take the max per "
+		    "register across hosts and apply the HyperLogLog "
+		    "estimator for a fleet-wide count (see "
+		    "alerts/fleet.rules.yml).",
+		    EXPO_GAUGE);
+	for (unsigned k = 0; k < x->cfg.nwindows && !rc; k++)
+		for (unsigned j = 0; j < m; j++) {
+			int n = snprintf(labels, sizeof(labels),
+					 "window=\"%s\",register=\"%u\"",
+					 x->cfg.window_names[k], j);
+
+			expo_value(&sc->w, labels, (size_t)n, NULL,
+				   regs[(size_t)k * m + j]);
+		}
+	free(regs);
+	return rc;
+}
+
+/* A family with one unlabelled sample. */
+static void scrape_one(struct scrape *sc, const char *name, const char *help,
+		       enum expo_type type, double v)
+{
+	expo_family(&sc->w, name, help, type);
+	expo_value(&sc->w, "", 0, NULL, v);
+}
+
+/* One sample labelled name="value" (value escaped here). */
+static void scrape_labelled(struct scrape *sc, const char *label,
+			    const char *value, double v)
+{
+	struct dbuf b;
+
+	dbuf_init(&b, 1024);
+	dbuf_adds(&b, label);
+	dbuf_add(&b, "=\"", 2);
+	lbl_escape(&b, value, strlen(value));
+	dbuf_addc(&b, '"');
+	if (!b.failed)
+		expo_value(&sc->w, b.p, b.len, NULL, v);
+	dbuf_free(&b);
+}
+
+static int scrape_kernel(struct scrape *sc, const struct ksnap *k)
+{
+	double hz = k->hz ? k->hz : 250;
+
+	if (!k->valid)
+		return k->error ? k->error : -ENODATA;
+	scrape_one(sc, "audit_kernel_enabled",
+		   "Kernel audit state: 0 disabled, 1 enabled, 2 enabled and "
+		   "locked until reboot.",
+		   EXPO_GAUGE, k->enabled);
+	scrape_one(sc, "audit_kernel_failure_mode",
+		   "What the kernel does on audit failure: 0 silent, 1 printk, "
+		   "2 panic.",
+		   EXPO_GAUGE, k->failure);
+	scrape_one(sc, "audit_kernel_rate_limit",
+		   "Kernel audit rate limit in records per second (0: none).",
+		   EXPO_GAUGE, k->rate_limit);
+	scrape_one(sc, "audit_kernel_backlog",
+		   "Audit records queued in the kernel, waiting for the audit "
+		   "daemon.",
+		   EXPO_GAUGE, k->backlog);
+	scrape_one(sc, "audit_kernel_backlog_limit",
+		   "Most audit records the kernel queues before it makes "
+		   "processes wait or drops records.",
+		   EXPO_GAUGE, k->backlog_limit);
+	scrape_one(sc, "audit_kernel_backlog_wait_time_seconds",
+		   "How long the kernel makes a process wait when the backlog "
+		   "is full before it drops the record.",
+		   EXPO_GAUGE, k->backlog_wait_time / hz);
+	scrape_one(sc, "audit_kernel_backlog_wait_seconds",
+		   "Total time processes waited because the audit backlog was "
+		   "full (kept monotonic across resets of the kernel "
+		   "counter).",
+		   EXPO_COUNTER, (double)k->wait_actual_total / hz);
+	scrape_one(sc, "audit_kernel_lost",
+		   "Audit records the kernel dropped: backlog full, rate limit, "
+		   "out of memory (kept monotonic across resets of the kernel "
+		   "counter).",
+		   EXPO_COUNTER, (double)k->lost_total);
+	scrape_one(sc, "audit_kernel_daemon_pid",
+		   "PID of the process registered as the audit daemon (0: "
+		   "none).",
+		   EXPO_GAUGE, k->pid);
+	return 0;
+}
+
+/* Values the exporter's health families are made of, copied under the
+ * lock at the start of the scrape. */
+struct scrape_health {
+	struct asm_stats asm;
+	struct source_stats src;
+	struct ksnap kernel;
+	uint64_t errors[AGG_NERR];
+	uint64_t skipped[AGG_NSKIP];
+	size_t series[AGG_NFAM];
+	uint64_t folded[AGG_NFAM];
+};
+
+static void scrape_health(struct scrape *sc, const struct scrape_health *h)
+{
+	struct exporter *x = sc->x;
+
+	expo_family(&sc->w, "audit_exporter_build_info",
+		    "A metric with a constant '1' value labelled by version, "
+		    "revision and compiler of audit_exporter.",
+		    EXPO_GAUGE);
+	{
+		char labels[256];
+		int n = snprintf(labels, sizeof(labels),
+				 "version=\"%s\",revision=\"%s\",compiler="
+				 "\"gcc %d.%d.%d\"",
+				 AE_VERSION, AE_REVISION, __GNUC__,
+				 __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+
+		expo_value(&sc->w, labels, (size_t)n, NULL, 1);
+	}
+	scrape_one(sc, "audit_exporter_events",
+		   "Audit events assembled from records.", EXPO_COUNTER,
+		   (double)h->asm.events);
+	expo_family(&sc->w, "audit_exporter_events_incomplete",
+		    "Events flushed without their EOE record: by the timeout "
+		    "(--audit.event-timeout) or evicted when too many were in "
+		    "flight (--audit.max-inflight).",
+		    EXPO_COUNTER);
+	scrape_labelled(sc, "reason", "evicted", (double)h->asm.evicted);
+	scrape_labelled(sc, "reason", "timeout", (double)h->asm.timed_out);
+	scrape_one(sc, "audit_exporter_events_truncated",
+		   "Events that lost records to the per-event bounds.",
+		   EXPO_COUNTER, (double)h->asm.truncated);
+	scrape_one(sc, "audit_exporter_serial_gaps",
+		   "Audit serial numbers that never arrived: events lost "
+		   "between the kernel and the exporter (rate limit, socket "
+		   "overruns, lines missing from a log).",
+		   EXPO_COUNTER, (double)h->asm.serials_missing);
+	scrape_one(sc, "audit_exporter_serials_late",
+		   "Records that arrived after their serial was counted as a "
+		   "gap (the gap count is that much too high).",
+		   EXPO_COUNTER, (double)h->asm.serials_late);
+	scrape_one(sc, "audit_exporter_serial_resets",
+		   "Times the serial numbering restarted (a reboot inside a "
+		   "replayed log).",
+		   EXPO_COUNTER, (double)h->asm.serial_resets);
+	scrape_one(sc, "audit_exporter_socket_overruns",
+		   "Times the audit socket's receive buffer overflowed "
+		   "(ENOBUFS); the records lost show as serial gaps.",
+		   EXPO_COUNTER, (double)h->src.overruns);
+	expo_family(&sc->w, "audit_exporter_parse_errors",
+		    "Input that could not be parsed, by reason; the record or "
+		    "line is skipped.",
+		    EXPO_COUNTER);
+	for (int e = 0; e < AGG_NERR; e++)
+		scrape_labelled(sc, "reason", agg_err_name((enum agg_err)e),
+				(double)h->errors[e]);
+	expo_family(&sc->w, "audit_exporter_skipped",
+		    "Input understood but not used, by reason.", EXPO_COUNTER);
+	for (int s = 0; s < AGG_NSKIP; s++)
+		scrape_labelled(sc, "reason", agg_skip_name((enum agg_skip)s),
+				(double)h->skipped[s]);
+	expo_family(&sc->w, "audit_exporter_series",
+		    "Label sets held per metric.", EXPO_GAUGE);
+	for (int i = 0; i < AGG_NFAM; i++)
+		scrape_labelled(sc, "metric",
+				fam_desc(agg_fam(x->agg, (enum agg_fam)i))->name,
+				(double)h->series[i]);
+	expo_family(&sc->w, "audit_exporter_series_folded",
+		    "Updates folded into the __other__ label set because the "
+		    "metric had reached its label-set cap "
+		    "(--metrics.max-series).",
+		    EXPO_COUNTER);
+	for (int i = 0; i < AGG_NFAM; i++)
+		scrape_labelled(sc, "metric",
+				fam_desc(agg_fam(x->agg, (enum agg_fam)i))->name,
+				(double)h->folded[i]);
+	expo_family(&sc->w, "audit_exporter_source_up",
+		    "1 while the audit source delivers: the exporter is the "
+		    "registered audit daemon (unicast), subscribed "
+		    "(multicast), or its input is open (stdin, file).",
+		    EXPO_GAUGE);
+	scrape_labelled(sc, "source", cfg_source_name(x->cfg.source),
+			h->src.up ? 1 : 0);
+	if (h->src.last_event_ms != INT64_MIN)
+		scrape_one(sc, "audit_exporter_last_event_timestamp_seconds",
+			   "Time of the newest audit event seen.", EXPO_GAUGE,
+			   (double)h->src.last_event_ms / 1000.0);
+}
+
+int scrape_render(struct exporter *x, enum expo_format fmt, struct dbuf *out)
+{
+	struct scrape sc = { .x = x };
+	struct scrape_health h;
+	double took[CFG_NCOL];
+	int ok[CFG_NCOL];
+	int rc;
+
+	expo_init(&sc.w, fmt, SCRAPE_MAX_BYTES);
+	for (unsigned k = 0; k < x->cfg.nwindows; k++)
+		sc.window_names[k] = x->cfg.window_names[k];
+	pthread_mutex_lock(&x->lock);
+	x->scrapes_active++;
+	sc.now_ms = exporter_now_ms(x);
+	h.asm = *asm_stats(x->asm);
+	h.src = x->src;
+	h.kernel = x->kernel;
+	for (int e = 0; e < AGG_NERR; e++)
+		h.errors[e] = agg_errors(x->agg, (enum agg_err)e);
+	for (int s = 0; s < AGG_NSKIP; s++)
+		h.skipped[s] = agg_skipped(x->agg, (enum agg_skip)s);
+	for (int i = 0; i < AGG_NFAM; i++) {
+		h.series[i] = fam_count(agg_fam(x->agg, (enum agg_fam)i));
+		h.folded[i] = fam_folded(agg_fam(x->agg, (enum agg_fam)i));
+	}
+	pthread_mutex_unlock(&x->lock);
+
+	for (int c = 0; c < CFG_NCOL; c++) {
+		int64_t t0 = exporter_mono_ns();
+
+		if (!x->cfg.collector[c])
+			continue;
+		switch ((enum cfg_collector)c) {
+		case CFG_COL_CONNECT:
+			rc = scrape_family(&sc, AGG_CONNECT);
+			if (!rc)
+				rc = scrape_family(&sc, AGG_UNIQUE_HOST);
+			if (!rc)
+				rc = scrape_family(&sc, AGG_UNIQUE_PROC);
+			if (!rc && x->cfg.export_registers)
+				rc = scrape_registers(&sc);
+			break;
+		case CFG_COL_LISTEN:
+			rc = scrape_family(&sc, AGG_LISTEN);
+			break;
+		case CFG_COL_EXECVE:
+			rc = scrape_family(&sc, AGG_EXECVE);
+			break;
+		case CFG_COL_WATCH:
+			rc = scrape_family(&sc, AGG_WATCH);
+			break;
+		case CFG_COL_SYSCALL:
+			rc = scrape_family(&sc, AGG_SYSCALL);
+			break;
+		case CFG_COL_RECORDS:
+			rc = scrape_family(&sc, AGG_RECORDS);
+			break;
+		case CFG_COL_KERNEL:
+		default:
+			/* text sources have no kernel to ask */
+			rc = x->cfg.source == CFG_UNICAST ||
+					     x->cfg.source == CFG_MULTICAST
+				     ? scrape_kernel(&sc, &h.kernel)
+				     : 0;
+			break;
+		}
+		ok[c] = rc == 0;
+		took[c] = (double)(exporter_mono_ns() - t0) / 1e9;
+	}
+	scrape_health(&sc, &h);
+	if (!x->cfg.disable_exporter_metrics)
+		procstat_write(&sc.w);
+	expo_family(&sc.w, "audit_exporter_scrape_collector_duration_seconds",
+		    "Time a collector took in this scrape.", EXPO_GAUGE);
+	for (int c = 0; c < CFG_NCOL; c++)
+		if (x->cfg.collector[c])
+			scrape_labelled(&sc, "collector",
+					cfg_collector_name((enum cfg_collector)c),
+					took[c]);
+	expo_family(&sc.w, "audit_exporter_scrape_collector_success",
+		    "Whether a collector succeeded in this scrape.", EXPO_GAUGE);
+	for (int c = 0; c < CFG_NCOL; c++)
+		if (x->cfg.collector[c])
+			scrape_labelled(&sc, "collector",
+					cfg_collector_name((enum cfg_collector)c),
+					ok[c]);
+
+	pthread_mutex_lock(&x->lock);
+	x->scrapes_active--;
+	pthread_mutex_unlock(&x->lock);
+	rc = expo_finish(&sc.w, out);
+	expo_free(&sc.w);
+	fam_rows_free(&sc.rows);
+	return rc;
+}

@@ -1,0 +1,437 @@
+/*
+ * source: where records come from, and the one path they all take.
+ *
+ *   unicast, multicast   the audit netlink socket (kaudit sets it up);
+ *                        records arrive one per datagram, in batches
+ *   stdin, file          audit.log text, one record per line
+ *
+ * Every record goes through source_record(): parse the header
+ * (netlink/arec), count it by type, hand it to the assembler, which calls
+ * the aggregator once per event. The reader thread does all of it, holding
+ * the exporter's lock per batch: one recvmmsg() drain or one read() chunk.
+ *
+ * Text input is read in chunks into a fixed buffer; lines are cut at '\n'
+ * and never copied. A line longer than SRC_LINE_MAX is not kept: the reader
+ * skips to the next newline and counts one line_too_long error, so memory
+ * stays bounded whatever arrives on stdin (NUL bytes are a parse error of
+ * the line, not the end of it).
+ *
+ * The clock: live sources use the wall clock; a replay uses the events' own
+ * time (so results are deterministic). stdin may be a live auditd plugin:
+ * there the event clock also advances with wall time while the input is
+ * idle, so that open events still time out and windows still slide on a
+ * quiet host.
+ */
+#include "exporter/source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exporter/exporter.h"
+#include "exporter/kaudit.h"
+#include "exporter/log.h"
+#include "netlink/arec.h"
+#include "netlink/rules.h"
+
+#define SRC_BUF (1024 * 1024)
+#define SRC_LINE_MAX (256 * 1024)
+#define SRC_POLL_MS 1000
+#define SRC_KEYS_MS 10000 /* how often the kernel's watch keys are read */
+
+struct source {
+	struct exporter *x;
+	enum cfg_source kind;
+	struct kaudit *ka;
+	int fd; /* text input */
+	bool eof;
+	char *buf;
+	size_t len;
+	bool skipping; /* inside an over-long line */
+	int64_t last_poll_ms;
+	int64_t last_keys_ms;
+	struct rules_keyset *kernel_keys; /* watch keys of the kernel's rules */
+};
+
+int64_t exporter_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t exporter_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t exporter_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t exporter_now_ms(const struct exporter *x)
+{
+	int64_t t = x->src.last_event_ms;
+	int64_t idle;
+
+	if (!x->replay)
+		return exporter_wall_ms();
+	if (t == INT64_MIN)
+		return 0;
+	idle = exporter_mono_ms() - x->src.last_input_mono;
+	if (x->cfg.source == CFG_STDIN && x->src.up && idle > 1000)
+		t += idle - 1000;
+	return t;
+}
+
+static enum agg_err source_err(int rc)
+{
+	switch (rc) {
+	case AREC_E_TYPE:
+		return AGG_E_TYPE;
+	case AREC_E_NUL:
+		return AGG_E_NUL;
+	case AREC_E_HEX:
+		return AGG_E_HEX;
+	case AREC_E_SOCKADDR:
+		return AGG_E_SOCKADDR;
+	case AREC_E_NUMBER:
+		return AGG_E_NUMBER;
+	default:
+		return AGG_E_HEADER;
+	}
+}
+
+/* One parsed record: counted, then assembled. Lock held. */
+static void source_record(struct exporter *x, const struct arec_hdr *h)
+{
+	int64_t now;
+
+	if (h->time_ms > x->src.last_event_ms)
+		x->src.last_event_ms = h->time_ms;
+	now = x->replay ? x->src.last_event_ms : exporter_wall_ms();
+	agg_record(x->agg, h->type, h->type_name, h->type_name_len);
+	asm_push(x->asm, h, now);
+}
+
+static void source_nl_record(void *arg, uint16_t type, const char *text,
+			     size_t len)
+{
+	struct exporter *x = arg;
+	struct arec_hdr h;
+	int rc = arec_parse_payload(type, text, len, &h);
+
+	if (rc)
+		agg_error(x->agg, source_err(rc));
+	else
+		source_record(x, &h);
+}
+
+static void source_nl_record_locked(void *arg, uint16_t type,
+				    const char *text, size_t len)
+{
+	struct exporter *x = arg;
+
+	pthread_mutex_lock(&x->lock);
+	source_nl_record(arg, type, text, len);
+	pthread_mutex_unlock(&x->lock);
+}
+
+/* Watch keys: those of the kernel's file-watch rules when they can be read
+ * (netlink sources, a privileged auditd plugin), and those of the rules
+ * file. Called by the aggregator under the lock. */
+static bool source_watch_key(void *arg, const char *key, size_t len)
+{
+	struct source *s = arg;
+
+	return rules_keyset_has(s->kernel_keys, key, len) ||
+	       (s->x->rules && rules_is_watch_key(s->x->rules, key, len));
+}
+
+/* Reads the kernel's watch keys; without them (and without a rules file)
+ * the aggregator falls back to its heuristic. */
+static void source_kernel_keys(struct source *s, struct nl_audit *ctl)
+{
+	struct rules_keyset *ks = NULL;
+	struct exporter *x = s->x;
+
+	if (rules_kernel_watch_keys(ctl, &ks) != 0)
+		ks = NULL;
+	pthread_mutex_lock(&x->lock);
+	if (ks || s->kernel_keys) {
+		rules_keyset_free(s->kernel_keys);
+		s->kernel_keys = ks;
+	}
+	if (s->kernel_keys || x->rules)
+		agg_set_watch(x->agg, source_watch_key, s);
+	else
+		agg_set_watch(x->agg, NULL, NULL);
+	pthread_mutex_unlock(&x->lock);
+}
+
+static void source_line(struct exporter *x, const char *line, size_t len)
+{
+	struct arec_hdr h;
+	int rc;
+
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (!len)
+		return;
+	rc = arec_parse_line(line, len, &h);
+	if (rc)
+		agg_error(x->agg, source_err(rc));
+	else
+		source_record(x, &h);
+}
+
+struct source *source_open(struct exporter *x, char *err, size_t errlen)
+{
+	struct source *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->x = x;
+	s->kind = x->cfg.source;
+	s->fd = -1;
+	x->replay = s->kind == CFG_STDIN || s->kind == CFG_FILE;
+	x->src.last_event_ms = INT64_MIN;
+	switch (s->kind) {
+	case CFG_UNICAST:
+	case CFG_MULTICAST:
+		pthread_mutex_lock(&x->lock);
+		s->ka = kaudit_start(&x->cfg,
+				     x->cfg.load_rules ? x->rules : NULL,
+				     source_nl_record, x, err, errlen);
+		x->src.up = s->ka != NULL;
+		pthread_mutex_unlock(&x->lock);
+		if (!s->ka)
+			goto fail;
+		x->ka = s->ka;
+		/* the first poll also tells whether the source delivers */
+		source_tick(s);
+		return s;
+	case CFG_STDIN:
+		/* an auditd plugin runs as root: learn the watch keys */
+		{
+			struct nl_audit *ctl = nl_audit_open(NL_CONTROL, 0);
+
+			if (ctl) {
+				source_kernel_keys(s, ctl);
+				nl_audit_close(ctl);
+			}
+		}
+		s->fd = STDIN_FILENO;
+		fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
+		break;
+	case CFG_FILE:
+		s->fd = open(x->cfg.audit_file, O_RDONLY | O_CLOEXEC);
+		if (s->fd < 0) {
+			snprintf(err, errlen, "cannot open %s: %s",
+				 x->cfg.audit_file, strerror(errno));
+			goto fail;
+		}
+		break;
+	}
+	s->buf = malloc(SRC_BUF);
+	if (!s->buf) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (x->rules && !s->kernel_keys) {
+		pthread_mutex_lock(&x->lock);
+		agg_set_watch(x->agg, source_watch_key, s);
+		pthread_mutex_unlock(&x->lock);
+	}
+	x->src.up = true;
+	x->src.last_input_mono = exporter_mono_ms();
+	return s;
+fail:
+	if (s->fd > STDIN_FILENO)
+		close(s->fd);
+	pthread_mutex_lock(&x->lock);
+	agg_set_watch(x->agg, NULL, NULL);
+	pthread_mutex_unlock(&x->lock);
+	rules_keyset_free(s->kernel_keys);
+	free(s->buf);
+	free(s);
+	return NULL;
+}
+
+int source_fd(const struct source *s)
+{
+	if (s->ka)
+		return nl_audit_fd(kaudit_events(s->ka));
+	return s->eof ? -1 : s->fd;
+}
+
+/* Processes the complete lines in the buffer, keeps the partial tail. */
+static void source_lines(struct source *s)
+{
+	char *p = s->buf, *end = s->buf + s->len;
+
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl)
+			break;
+		if (s->skipping)
+			s->skipping = false; /* the over-long line ends here */
+		else
+			source_line(s->x, p, (size_t)(nl - p));
+		p = nl + 1;
+	}
+	s->len = (size_t)(end - p);
+	if (s->len && p != s->buf)
+		memmove(s->buf, p, s->len);
+	if (s->len >= SRC_LINE_MAX) {
+		/* no newline within the limit: drop it, skip to the next */
+		if (!s->skipping)
+			agg_error(s->x->agg, AGG_E_LINE_TOO_LONG);
+		s->skipping = true;
+		s->len = 0;
+	}
+}
+
+static int source_read_text(struct source *s)
+{
+	struct exporter *x = s->x;
+	ssize_t n;
+
+	if (s->eof)
+		return 0;
+	n = read(s->fd, s->buf + s->len, SRC_BUF - s->len);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 1 : -errno;
+	pthread_mutex_lock(&x->lock);
+	if (n == 0) {
+		/* a last line without newline still counts */
+		if (s->len && !s->skipping)
+			source_line(x, s->buf, s->len);
+		s->len = 0;
+		asm_flush(x->asm);
+		x->src.up = false;
+		s->eof = true;
+	} else {
+		s->len += (size_t)n;
+		source_lines(s);
+		x->src.last_input_mono = exporter_mono_ms();
+		asm_tick(x->asm, exporter_now_ms(x));
+	}
+	pthread_mutex_unlock(&x->lock);
+	return s->eof ? 0 : 1;
+}
+
+int source_read(struct source *s)
+{
+	struct exporter *x = s->x;
+	const struct nl_stats *st;
+	int rc;
+
+	if (!s->ka)
+		return source_read_text(s);
+	pthread_mutex_lock(&x->lock);
+	rc = nl_audit_recv(kaudit_events(s->ka), source_nl_record, x);
+	st = nl_audit_stats(kaudit_events(s->ka));
+	x->src.overruns = st->overruns;
+	pthread_mutex_unlock(&x->lock);
+	return rc < 0 ? rc : 1;
+}
+
+void source_tick(struct source *s)
+{
+	struct exporter *x = s->x;
+	int64_t mono = exporter_mono_ms();
+
+	pthread_mutex_lock(&x->lock);
+	if (!s->eof)
+		asm_tick(x->asm, exporter_now_ms(x));
+	pthread_mutex_unlock(&x->lock);
+	if (s->ka && mono - s->last_poll_ms >= SRC_POLL_MS) {
+		struct ksnap snap;
+		int up;
+
+		s->last_poll_ms = mono;
+		pthread_mutex_lock(&x->lock);
+		snap = x->kernel;
+		pthread_mutex_unlock(&x->lock);
+		/* the poll talks to the kernel: not under the lock, and
+		 * records that arrive while re-registering take it there */
+		up = kaudit_poll(s->ka, &snap, source_nl_record_locked, x);
+		pthread_mutex_lock(&x->lock);
+		x->kernel = snap;
+		if (up >= 0)
+			x->src.up = up == 1;
+		pthread_mutex_unlock(&x->lock);
+	}
+	if (s->ka && (s->last_keys_ms == 0 ||
+		      mono - s->last_keys_ms >= SRC_KEYS_MS)) {
+		s->last_keys_ms = mono;
+		source_kernel_keys(s, kaudit_control(s->ka));
+	}
+}
+
+void source_reload(struct source *s)
+{
+	struct exporter *x = s->x;
+	struct rules_error rerr;
+	struct rules_set *rs;
+	char msg[700];
+
+	if (!x->cfg.rules_file) {
+		log_info("SIGHUP: the bundled rules do not change; nothing to "
+			 "reload");
+		return;
+	}
+	rs = rules_parse_file(x->cfg.rules_file, &rerr);
+	if (!rs) {
+		log_error("SIGHUP: rules file not reloaded; the old rules stay",
+			  "reason", rules_error_str(&rerr, msg, sizeof(msg)));
+		return;
+	}
+	if (s->ka && x->cfg.load_rules &&
+	    kaudit_reload(s->ka, rs, msg, sizeof(msg))) {
+		log_error("SIGHUP: rules not reloaded; the old rules stay",
+			  "reason", msg);
+		rules_set_free(rs);
+		return;
+	}
+	pthread_mutex_lock(&x->lock);
+	rules_set_free(x->rules);
+	x->rules = rs;
+	pthread_mutex_unlock(&x->lock);
+	if (s->ka)
+		source_kernel_keys(s, kaudit_control(s->ka));
+	log_info("SIGHUP: rules reloaded", "file", x->cfg.rules_file);
+}
+
+void source_close(struct source *s)
+{
+	if (!s)
+		return;
+	if (s->ka) {
+		kaudit_stop(s->ka);
+		s->x->ka = NULL;
+	}
+	if (s->fd > STDIN_FILENO)
+		close(s->fd);
+	pthread_mutex_lock(&s->x->lock);
+	agg_set_watch(s->x->agg, NULL, NULL);
+	pthread_mutex_unlock(&s->x->lock);
+	rules_keyset_free(s->kernel_keys);
+	free(s->buf);
+	free(s);
+}

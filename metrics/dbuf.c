@@ -1,0 +1,131 @@
+/*
+ * dbuf: a growable byte buffer with a hard cap, after curl's dynbuf.
+ *
+ * Every buffer that grows with input has a ceiling (`max`) chosen by its
+ * owner, so no input can make the process allocate without bound. Growth
+ * doubles the allocation (amortised O(1) appends). A refused append sets
+ * `failed` and leaves the contents as they were; the writer can check once
+ * at the end instead of after every append.
+ */
+#include "metrics/dbuf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void dbuf_init(struct dbuf *b, size_t max)
+{
+	memset(b, 0, sizeof(*b));
+	b->max = max;
+}
+
+void dbuf_free(struct dbuf *b)
+{
+	free(b->p);
+	dbuf_init(b, b->max);
+}
+
+void dbuf_reset(struct dbuf *b)
+{
+	b->len = 0;
+	b->failed = false;
+}
+
+static int dbuf_grow(struct dbuf *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : 256;
+	char *p;
+
+	if (b->failed)
+		return -ENOMEM;
+	if (need > b->max) {
+		b->failed = true;
+		return -E2BIG;
+	}
+	while (cap < need)
+		cap = cap > b->max / 2 ? b->max : cap * 2;
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->failed = true;
+		return -ENOMEM;
+	}
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int dbuf_add(struct dbuf *b, const void *p, size_t n)
+{
+	if (b->failed)
+		return -ENOMEM;
+	if (b->len + n + 1 > b->cap) {
+		int rc = dbuf_grow(b, b->len + n + 1);
+
+		if (rc)
+			return rc;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = 0; /* always NUL-terminated, not counted */
+	return 0;
+}
+
+int dbuf_addc(struct dbuf *b, char c)
+{
+	return dbuf_add(b, &c, 1);
+}
+
+int dbuf_adds(struct dbuf *b, const char *s)
+{
+	return dbuf_add(b, s, strlen(s));
+}
+
+int dbuf_addf(struct dbuf *b, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n < sizeof(tmp))
+		return dbuf_add(b, tmp, (size_t)n);
+	if (b->len + (size_t)n + 1 > b->cap) {
+		int rc = dbuf_grow(b, b->len + (size_t)n + 1);
+
+		if (rc)
+			return rc;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int dbuf_add_u64(struct dbuf *b, unsigned long long v)
+{
+	char tmp[24];
+	char *p = tmp + sizeof(tmp);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return dbuf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+char *dbuf_take(struct dbuf *b, size_t *len)
+{
+	char *p = b->p;
+
+	if (len)
+		*len = b->len;
+	dbuf_init(b, b->max);
+	return p;
+}

@@ -1,0 +1,258 @@
+/*
+ * expo: the exposition writer.
+ *
+ * Two formats from one writer:
+ *
+ *   text 0.0.4      # HELP audit_connect_total <help>
+ *                   # TYPE audit_connect_total counter
+ *                   audit_connect_total{comm="nc",uid="0"} 3
+ *
+ *   OpenMetrics 1.0 # HELP audit_connect <help>
+ *                   # TYPE audit_connect counter
+ *                   audit_connect_total{comm="nc",uid="0"} 3
+ *                   ...
+ *                   # EOF
+ *
+ * The differences: OpenMetrics names a counter family without its _total
+ * suffix, escapes double quotes in HELP, and ends with # EOF. Label values
+ * arrive escaped already (metrics/lbl, once per label set).
+ *
+ * Families may be written in any order, even split: each family's samples
+ * form a segment of one buffer, and expo_finish() writes the segments
+ * sorted by family name (stable, so samples keep their order), with HELP
+ * and TYPE once per family. That is what makes the output deterministic and
+ * lets collectors write independently.
+ *
+ * Numbers: counters are exact integers; gauges print as integers when they
+ * are whole and small enough to be exact, else in the shortest form that
+ * reads back to the same double.
+ */
+#include "metrics/expo.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/lbl.h"
+
+struct expo_seg {
+	char name[128];
+	const char *help;
+	enum expo_type type;
+	size_t start, end; /* samples in body */
+	size_t order;
+};
+
+void expo_init(struct expo *w, enum expo_format fmt, size_t max_bytes)
+{
+	memset(w, 0, sizeof(*w));
+	w->fmt = fmt;
+	w->cur = -1;
+	dbuf_init(&w->body, max_bytes);
+}
+
+void expo_free(struct expo *w)
+{
+	dbuf_free(&w->body);
+	free(w->seg);
+	w->seg = NULL;
+	w->nseg = w->capseg = 0;
+}
+
+static void expo_close(struct expo *w)
+{
+	if (w->cur >= 0)
+		w->seg[w->cur].end = w->body.len;
+}
+
+int expo_family(struct expo *w, const char *name, const char *help,
+		enum expo_type type)
+{
+	struct expo_seg *s;
+
+	if (!lbl_name_valid(name) || strlen(name) >= sizeof(s->name))
+		return -EINVAL;
+	expo_close(w);
+	if (w->nseg == w->capseg) {
+		size_t cap = w->capseg ? w->capseg * 2 : 64;
+		struct expo_seg *p = realloc(w->seg, cap * sizeof(*p));
+
+		if (!p) {
+			w->body.failed = true;
+			w->cur = -1;
+			return -ENOMEM;
+		}
+		w->seg = p;
+		w->capseg = cap;
+	}
+	s = &w->seg[w->nseg];
+	strcpy(s->name, name);
+	s->help = help;
+	s->type = type;
+	s->start = s->end = w->body.len;
+	s->order = w->nseg;
+	w->cur = (int)w->nseg++;
+	snprintf(w->name, sizeof(w->name), "%s%s", name,
+		 type == EXPO_COUNTER ? "_total" : "");
+	return 0;
+}
+
+static void expo_labels(struct expo *w, const char *labels, size_t len,
+			const char *extra)
+{
+	if (!len && !extra)
+		return;
+	dbuf_addc(&w->body, '{');
+	if (len)
+		dbuf_add(&w->body, labels, len);
+	if (extra) {
+		if (len)
+			dbuf_addc(&w->body, ',');
+		dbuf_adds(&w->body, extra);
+	}
+	dbuf_addc(&w->body, '}');
+}
+
+void expo_counter(struct expo *w, const char *labels, size_t len,
+		  const char *extra, uint64_t v)
+{
+	if (w->cur < 0)
+		return;
+	dbuf_adds(&w->body, w->name);
+	expo_labels(w, labels, len, extra);
+	dbuf_addc(&w->body, ' ');
+	dbuf_add_u64(&w->body, v);
+	dbuf_addc(&w->body, '\n');
+}
+
+size_t expo_format_double(double v, char *buf, size_t cap)
+{
+	int n;
+
+	if (isnan(v))
+		n = snprintf(buf, cap, "NaN");
+	else if (isinf(v))
+		n = snprintf(buf, cap, v > 0 ? "+Inf" : "-Inf");
+	else if (v == floor(v) && fabs(v) < 9007199254740992.0)
+		n = snprintf(buf, cap, "%.0f", v == 0 ? 0.0 : v);
+	else {
+		n = 0;
+		for (int prec = 1; prec <= 17; prec++) {
+			n = snprintf(buf, cap, "%.*g", prec, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
+	}
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+void expo_value(struct expo *w, const char *labels, size_t len,
+		const char *extra, double v)
+{
+	char num[40];
+	size_t n;
+
+	if (w->cur < 0)
+		return;
+	n = expo_format_double(v, num, sizeof(num));
+	dbuf_adds(&w->body, w->name);
+	expo_labels(w, labels, len, extra);
+	dbuf_addc(&w->body, ' ');
+	dbuf_add(&w->body, num, n);
+	dbuf_addc(&w->body, '\n');
+}
+
+void expo_rows(struct expo *w, const struct fam_desc *d,
+	       const struct fam_rows *rows, const char *const *window_names,
+	       size_t nwin)
+{
+	char extra[96];
+
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct fam_row *r = &rows->row[i];
+
+		switch (d->type) {
+		case FAM_COUNTER:
+			expo_counter(w, r->labels, r->labels_len, NULL,
+				     r->count);
+			break;
+		case FAM_GAUGE:
+			expo_value(w, r->labels, r->labels_len, NULL,
+				   r->value[0]);
+			break;
+		case FAM_WINDOWED:
+			for (size_t k = 0; k < nwin && k < FAM_MAX_WINDOWS;
+			     k++) {
+				snprintf(extra, sizeof(extra),
+					 "window=\"%s\"", window_names[k]);
+				expo_value(w, r->labels, r->labels_len, extra,
+					   r->value[k]);
+			}
+			break;
+		}
+	}
+}
+
+static void expo_help(struct dbuf *out, const char *help, bool om)
+{
+	for (const char *p = help; *p; p++) {
+		if (*p == '\\')
+			dbuf_add(out, "\\\\", 2);
+		else if (*p == '\n')
+			dbuf_add(out, "\\n", 2);
+		else if (*p == '"' && om)
+			dbuf_add(out, "\\\"", 2);
+		else
+			dbuf_addc(out, *p);
+	}
+}
+
+static int expo_seg_cmp(const void *a, const void *b)
+{
+	const struct expo_seg *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+int expo_finish(struct expo *w, struct dbuf *out)
+{
+	bool om = w->fmt == EXPO_OPENMETRICS;
+
+	expo_close(w);
+	w->cur = -1;
+	if (w->nseg > 1)
+		qsort(w->seg, w->nseg, sizeof(*w->seg), expo_seg_cmp);
+	for (size_t i = 0; i < w->nseg; i++) {
+		const struct expo_seg *s = &w->seg[i];
+		const char *meta = s->name;
+		char total[160];
+
+		if (i == 0 || strcmp(s->name, w->seg[i - 1].name) != 0) {
+			if (!om && s->type == EXPO_COUNTER) {
+				snprintf(total, sizeof(total), "%s_total",
+					 s->name);
+				meta = total;
+			}
+			dbuf_adds(out, "# HELP ");
+			dbuf_adds(out, meta);
+			dbuf_addc(out, ' ');
+			expo_help(out, s->help ? s->help : "", om);
+			dbuf_adds(out, "\n# TYPE ");
+			dbuf_adds(out, meta);
+			dbuf_adds(out, s->type == EXPO_COUNTER ? " counter\n"
+							       : " gauge\n");
+		}
+		if (s->end > s->start)
+			dbuf_add(out, w->body.p + s->start, s->end - s->start);
+	}
+	if (om)
+		dbuf_adds(out, "# EOF\n");
+	if (w->body.failed)
+		return -E2BIG;
+	return out->failed ? -E2BIG : 0;
+}

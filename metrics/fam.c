@@ -1,0 +1,386 @@
+/*
+ * fam: metric families.
+ *
+ * A family maps label sets to values: a counter, a gauge, or, for the
+ * unique-count gauges, a sliding-window sketch (metrics/win) per label set.
+ * It knows nothing of audit; the aggregator hands it raw label values.
+ *
+ * Keys. Label values are sanitised (metrics/lbl) before anything else, and
+ * the key is the sanitised values joined by 0xff, a byte that valid UTF-8
+ * never contains, so distinct label sets have distinct keys and raw values
+ * that sanitise alike share one series. The hash table (uthash) is keyed by
+ * SipHash under a per-process random key: a process cannot pick names that
+ * collide on purpose and turn lookups linear.
+ *
+ * Each series stores its key and its label text, pre-rendered and escaped
+ * once at creation (`comm="nc",uid="0"`), so a scrape copies text and
+ * formats numbers and never escapes anything.
+ *
+ * Bounds. A family holds at most `cap` label sets of its own; beyond that a
+ * new label set has its fold labels replaced by "__other__" and lands in the
+ * shared folded series, so sums over the family stay right. Folded series
+ * are few (the other labels are small enums: family, result, window) and do
+ * not count against the cap. Every folded update is counted (fam_folded).
+ * fam_sweep drops label sets idle for longer than the idle time, and
+ * windowed ones as soon as their sketch holds nothing inside the horizon
+ * (not merely idle: a sketch idle for an hour still answers for 24h).
+ *
+ * Threads. A family belongs to the reader thread. A scrape takes rows under
+ * the exporter's lock (fam_rows), sorts and renders them outside it; label
+ * text stays valid because the reader does not sweep while a scrape holds
+ * rows. Windowed estimates are computed in slices, each under the lock.
+ */
+#include "metrics/fam.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/dbuf.h"
+#include "metrics/lbl.h"
+#include "metrics/win.h"
+
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(elt) (oom = true)
+#include <uthash.h>
+
+#define FAM_KEY_MAX (FAM_MAX_LABELS * (LBL_MAX + 1))
+
+struct fam_series {
+	UT_hash_handle hh;
+	uint64_t count;
+	double gauge;
+	struct win_sketch *sk;
+	int64_t last_ms;
+	bool folded;
+	uint16_t key_len;
+	uint32_t labels_len;
+	char *labels; /* after the key in data[] */
+	char data[];  /* key, then label text */
+};
+
+struct fam {
+	struct fam_desc d;
+	unsigned cap;
+	struct fam_sketch sk;
+	struct hash_key hkey;
+	struct fam_series *head;
+	size_t unfolded;
+	uint64_t folded;
+	size_t bytes;
+};
+
+struct fam *fam_new(const struct fam_desc *d, unsigned cap,
+		    const struct fam_sketch *sketch,
+		    const struct hash_key *hkey)
+{
+	struct fam *f;
+
+	if (!d || !lbl_name_valid(d->name) || !d->help ||
+	    d->nlabels > FAM_MAX_LABELS ||
+	    (d->type == FAM_WINDOWED && !sketch)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (unsigned i = 0; i < d->nlabels; i++) {
+		if (!lbl_name_valid(d->labels[i])) {
+			errno = EINVAL;
+			return NULL;
+		}
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->d = *d;
+	if (!f->d.fold)
+		f->d.fold = (1u << d->nlabels) - 1;
+	f->cap = cap;
+	if (sketch)
+		f->sk = *sketch;
+	f->hkey = *hkey;
+	return f;
+}
+
+static void fam_series_free(struct fam *f, struct fam_series *s)
+{
+	if (s->sk)
+		win_sketch_free(s->sk);
+	f->bytes -= sizeof(*s) + s->key_len + s->labels_len;
+	free(s);
+}
+
+void fam_free(struct fam *f)
+{
+	struct fam_series *s, *tmp;
+
+	if (!f)
+		return;
+	HASH_ITER(hh, f->head, s, tmp)
+	{
+		HASH_DEL(f->head, s);
+		fam_series_free(f, s);
+	}
+	free(f);
+}
+
+const struct fam_desc *fam_desc(const struct fam *f)
+{
+	return &f->d;
+}
+
+/* Builds the key from the values, folding the labels in `fold`; records
+ * where each sanitised value starts. Returns the key length. */
+static size_t fam_key(const struct fam *f, const struct fam_lv *v,
+		      uint32_t fold, char *key, size_t *off, size_t *len)
+{
+	size_t k = 0;
+
+	for (unsigned i = 0; i < f->d.nlabels; i++) {
+		if (i)
+			key[k++] = (char)0xff;
+		off[i] = k;
+		if (fold >> i & 1) {
+			memcpy(key + k, FAM_OTHER, sizeof(FAM_OTHER) - 1);
+			len[i] = sizeof(FAM_OTHER) - 1;
+		} else if (lbl_is_clean(v[i].p, v[i].len)) {
+			memcpy(key + k, v[i].p, v[i].len);
+			len[i] = v[i].len;
+		} else {
+			len[i] = lbl_sanitize(v[i].p, v[i].len, key + k,
+					      LBL_MAX);
+		}
+		k += len[i];
+	}
+	return k;
+}
+
+static struct fam_series *fam_create(struct fam *f, const char *key,
+				     size_t klen, const size_t *off,
+				     const size_t *len, uint32_t hv,
+				     bool folded, int64_t now_ms)
+{
+	struct fam_series *s = NULL;
+	struct dbuf text;
+	bool oom = false;
+
+	dbuf_init(&text, FAM_KEY_MAX * 2 + 64 * FAM_MAX_LABELS);
+	for (unsigned i = 0; i < f->d.nlabels; i++) {
+		if (i)
+			dbuf_addc(&text, ',');
+		dbuf_adds(&text, f->d.labels[i]);
+		dbuf_add(&text, "=\"", 2);
+		lbl_escape(&text, key + off[i], len[i]);
+		dbuf_addc(&text, '"');
+	}
+	if (text.failed)
+		goto out;
+	s = calloc(1, sizeof(*s) + klen + text.len + 1);
+	if (!s)
+		goto out;
+	memcpy(s->data, key, klen);
+	s->key_len = (uint16_t)klen;
+	s->labels = s->data + klen;
+	if (text.len)
+		memcpy(s->labels, text.p, text.len);
+	s->labels_len = (uint32_t)text.len;
+	s->folded = folded;
+	s->last_ms = now_ms;
+	if (f->d.type == FAM_WINDOWED) {
+		s->sk = win_sketch_new(f->sk.p, f->sk.horizon_ms, f->sk.key_id);
+		if (!s->sk) {
+			free(s);
+			s = NULL;
+			goto out;
+		}
+	}
+	HASH_ADD_KEYPTR_BYHASHVALUE(hh, f->head, s->data, klen, hv, s);
+	if (oom) {
+		if (s->sk)
+			win_sketch_free(s->sk);
+		free(s);
+		s = NULL;
+		goto out;
+	}
+	f->bytes += sizeof(*s) + klen + text.len;
+	if (!folded)
+		f->unfolded++;
+out:
+	dbuf_free(&text);
+	return s;
+}
+
+/* create: 1 find or create, 0 find and stamp, -1 find only */
+static struct fam_series *fam_lookup(struct fam *f, const struct fam_lv *v,
+				     uint32_t fold, int64_t now_ms, int create)
+{
+	char key[FAM_KEY_MAX];
+	size_t off[FAM_MAX_LABELS], len[FAM_MAX_LABELS];
+	size_t klen = fam_key(f, v, fold, key, off, len);
+	uint32_t hv = (uint32_t)hash_siphash24(&f->hkey, key, klen);
+	struct fam_series *s;
+
+	HASH_FIND_BYHASHVALUE(hh, f->head, key, klen, hv, s);
+	if (s) {
+		if (create >= 0)
+			s->last_ms = now_ms;
+		return s;
+	}
+	if (create <= 0)
+		return NULL;
+	return fam_create(f, key, klen, off, len, hv, fold != 0, now_ms);
+}
+
+struct fam_series *fam_get(struct fam *f, const struct fam_lv *v,
+			   int64_t now_ms)
+{
+	bool full = f->cap && f->unfolded >= f->cap;
+	struct fam_series *s = fam_lookup(f, v, 0, now_ms, full ? 0 : 1);
+
+	if (s || !full)
+		return s;
+	f->folded++;
+	return fam_lookup(f, v, f->d.fold, now_ms, 1);
+}
+
+struct fam_series *fam_find(struct fam *f, const struct fam_lv *v)
+{
+	return fam_lookup(f, v, 0, 0, -1);
+}
+
+void fam_inc(struct fam_series *s, uint64_t n)
+{
+	s->count += n;
+}
+
+void fam_set(struct fam_series *s, double v)
+{
+	s->gauge = v;
+}
+
+struct win_sketch *fam_sketch(struct fam_series *s)
+{
+	return s->sk;
+}
+
+size_t fam_count(const struct fam *f)
+{
+	return HASH_COUNT(f->head);
+}
+
+uint64_t fam_folded(const struct fam *f)
+{
+	return f->folded;
+}
+
+size_t fam_bytes(const struct fam *f)
+{
+	size_t b = sizeof(*f) + f->bytes;
+	struct fam_series *s, *tmp;
+
+	if (f->head)
+		b += HASH_OVERHEAD(hh, f->head);
+	HASH_ITER(hh, f->head, s, tmp)
+	{
+		if (s->sk)
+			b += win_sketch_bytes(s->sk);
+	}
+	return b;
+}
+
+size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
+{
+	struct fam_series *s, *tmp;
+	size_t dropped = 0;
+
+	HASH_ITER(hh, f->head, s, tmp)
+	{
+		bool drop;
+
+		if (s->sk) {
+			win_sketch_expire(s->sk, now_ms);
+			drop = win_sketch_newest(s->sk) <=
+			       now_ms - f->sk.horizon_ms;
+		} else {
+			drop = idle_ms > 0 && now_ms - s->last_ms > idle_ms;
+		}
+		if (!drop)
+			continue;
+		HASH_DEL(f->head, s);
+		if (!s->folded)
+			f->unfolded--;
+		fam_series_free(f, s);
+		dropped++;
+	}
+	return dropped;
+}
+
+int fam_rows(const struct fam *f, struct fam_rows *rows)
+{
+	size_t n = HASH_COUNT(f->head);
+	const struct fam_series *s;
+
+	if (n > rows->cap) {
+		size_t cap = rows->cap ? rows->cap : 64;
+		struct fam_row *r;
+
+		while (cap < n)
+			cap *= 2;
+		r = realloc(rows->row, cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		rows->row = r;
+		rows->cap = cap;
+	}
+	rows->n = 0;
+	for (s = f->head; s; s = s->hh.next) {
+		struct fam_row *r = &rows->row[rows->n++];
+
+		r->s = s;
+		r->labels = s->labels;
+		r->labels_len = s->labels_len;
+		r->count = s->count;
+		r->value[0] = s->gauge;
+	}
+	return 0;
+}
+
+void fam_rows_estimate(struct fam_rows *rows, size_t from, size_t to,
+		       int64_t now_ms, const int64_t *windows_ms, size_t nwin)
+{
+	if (nwin > FAM_MAX_WINDOWS)
+		nwin = FAM_MAX_WINDOWS;
+	for (size_t i = from; i < to && i < rows->n; i++) {
+		if (!rows->row[i].s->sk)
+			continue;
+		win_sketch_estimate(rows->row[i].s->sk, now_ms, windows_ms,
+				    nwin, rows->row[i].value);
+		/* a distinct count is a whole number */
+		for (size_t k = 0; k < nwin; k++)
+			rows->row[i].value[k] = round(rows->row[i].value[k]);
+	}
+}
+
+static int fam_row_cmp(const void *a, const void *b)
+{
+	const struct fam_row *x = a, *y = b;
+	size_t n = x->labels_len < y->labels_len ? x->labels_len
+						 : y->labels_len;
+	int c = memcmp(x->labels, y->labels, n);
+
+	if (c)
+		return c;
+	return x->labels_len < y->labels_len ? -1 : x->labels_len > y->labels_len;
+}
+
+void fam_rows_sort(struct fam_rows *rows)
+{
+	if (rows->n > 1)
+		qsort(rows->row, rows->n, sizeof(*rows->row), fam_row_cmp);
+}
+
+void fam_rows_free(struct fam_rows *rows)
+{
+	free(rows->row);
+	memset(rows, 0, sizeof(*rows));
+}

@@ -1,0 +1,108 @@
+/* fam: metric families, label sets to values, with caps. See fam.c. */
+#ifndef AE_METRICS_FAM_H
+#define AE_METRICS_FAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics/hash.h"
+
+#define FAM_MAX_LABELS 4
+#define FAM_MAX_WINDOWS 8
+#define FAM_OTHER "__other__"
+
+enum fam_type {
+	FAM_COUNTER,  /* uint64, written with the _total suffix */
+	FAM_GAUGE,    /* double */
+	FAM_WINDOWED, /* unique-count gauge: a sliding-window sketch per label
+		       * set, written once per window with a "window" label */
+};
+
+struct fam_desc {
+	const char *name; /* base name: "audit_connect" for audit_connect_total */
+	const char *help;
+	enum fam_type type;
+	unsigned nlabels;
+	const char *labels[FAM_MAX_LABELS];
+	/* labels that become FAM_OTHER beyond the cap (bit i for labels[i]);
+	 * 0 folds them all */
+	uint32_t fold;
+};
+
+/* Sketch parameters of a FAM_WINDOWED family. */
+struct fam_sketch {
+	unsigned p;         /* precision */
+	int64_t horizon_ms; /* the longest window */
+	uint64_t key_id;    /* hash key fingerprint (hash_key_id) */
+};
+
+/* A label value as raw bytes; sanitised by the family. */
+struct fam_lv {
+	const char *p;
+	size_t len;
+};
+
+struct fam;
+struct fam_series;
+
+/* A family with at most cap label sets before folding (cap 0: no cap).
+ * sketch is required for FAM_WINDOWED and ignored otherwise. hkey keys the
+ * label-set hash table so that chosen names cannot collide on purpose.
+ * Returns NULL with errno set (EINVAL for a bad description). */
+struct fam *fam_new(const struct fam_desc *d, unsigned cap,
+		    const struct fam_sketch *sketch,
+		    const struct hash_key *hkey);
+void fam_free(struct fam *f);
+const struct fam_desc *fam_desc(const struct fam *f);
+
+/* The series for these label values (d->nlabels of them), created if new;
+ * beyond the cap, the fold labels become FAM_OTHER. now_ms stamps the use
+ * (for fam_sweep). Returns NULL only when memory runs out. Reader thread. */
+struct fam_series *fam_get(struct fam *f, const struct fam_lv *v,
+			   int64_t now_ms);
+/* The series for these values if it exists, without creating or touching
+ * it (any thread holding the caller's lock). */
+struct fam_series *fam_find(struct fam *f, const struct fam_lv *v);
+void fam_inc(struct fam_series *s, uint64_t n);
+void fam_set(struct fam_series *s, double v);
+/* The series' sketch (FAM_WINDOWED families), else NULL. */
+struct win_sketch *fam_sketch(struct fam_series *s);
+
+size_t fam_count(const struct fam *f);       /* label sets held */
+uint64_t fam_folded(const struct fam *f);    /* updates folded so far */
+size_t fam_bytes(const struct fam *f);       /* heap bytes, approximately */
+
+/* Drops label sets not used for idle_ms (0: never), and windowed ones whose
+ * sketch is empty over the whole horizon; reclaims expired sketch memory.
+ * Must not run while rows taken by fam_rows() are in use. Returns the
+ * number of label sets dropped. */
+size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms);
+
+/* ---- reading for a scrape ------------------------------------------------
+ * Rows are taken under the caller's lock; the label text they point to stays
+ * valid until the next fam_sweep, which the caller holds off while rows are
+ * in use. Estimates of windowed families are computed in slices
+ * (fam_rows_estimate) so the lock is never held for long. */
+struct fam_row {
+	const struct fam_series *s;
+	const char *labels; /* `a="x",b="y"`, escaped, no braces */
+	size_t labels_len;
+	uint64_t count;
+	double value[FAM_MAX_WINDOWS];
+};
+struct fam_rows {
+	struct fam_row *row;
+	size_t n, cap;
+};
+/* Replaces rows' contents with the family's label sets. 0 or -ENOMEM. */
+int fam_rows(const struct fam *f, struct fam_rows *rows);
+/* Estimates rows [from, to) of a windowed family for nwin windows ending
+ * at now_ms, rounded to whole numbers. */
+void fam_rows_estimate(struct fam_rows *rows, size_t from, size_t to,
+		       int64_t now_ms, const int64_t *windows_ms, size_t nwin);
+/* Sorts rows by label text, for a stable output. */
+void fam_rows_sort(struct fam_rows *rows);
+void fam_rows_free(struct fam_rows *rows);
+
+#endif
