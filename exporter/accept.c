@@ -2,7 +2,8 @@
  * accept: HTTP content negotiation for /metrics.
  *
  * Both headers are comma-separated lists of items with parameters:
- *   Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*\/*;q=0.1
+ *   Accept: application/openmetrics-text;version=1.0.0,
+ *           text/plain;version=0.0.4;q=0.5, any/any;q=0.1
  *   Accept-Encoding: gzip, deflate;q=0.5, *;q=0
  * Each item's q-value (default 1, clamped to [0, 1]) is parsed by hand:
  * the parser never allocates, reads each byte once, and tolerates any
@@ -12,8 +13,8 @@
  * Format choice, as Prometheus expects: OpenMetrics when its best q is
  * greater than text/plain's (ties and absence go to the text format), and
  * only for versions this writer produces (1.0.0, or 0.0.1, the draft name
- * Prometheus still sends). Wildcards (*\/*, application/\*) count for
- * text only: a client must ask for OpenMetrics by name.
+ * Prometheus still sends). Wildcards (any type, text/any) count for text
+ * only: a client must ask for OpenMetrics by name.
  */
 #include "exporter/accept.h"
 

@@ -139,6 +139,14 @@ wait_for "$hold_out" '^reloaded' 1
 { cat "$t/base"; echo "-a always,exit -F arch=b64 -S openat -F dir=/etc/ssh -F key=sshdir"
   echo "-w /etc/hosts -p wa -k hosts"; } >"$t/want2"
 expect_rules "$t/want2" "after a good reload" "$hold_pid"
+cp "$t/d.rules" "$t/work.rules"
+kill -HUP "$hold_pid"
+wait_for "$hold_out" '^reloaded' 2
+expect_rules "$t/fileonly" "after a reload into -D" "$hold_pid"
+cp "$rules" "$t/work.rules"
+kill -HUP "$hold_pid"
+wait_for "$hold_out" '^reloaded' 3
+expect_rules "$t/ref" "after a reload out of -D" "$hold_pid"
 release
 expect_rules "$t/base" "after SIGTERM following reloads"
 
