@@ -46,7 +46,10 @@
  * instance's rules that are not in the new file stay, and the rules its -D
  * had removed are lost with its memory; an identical rule an administrator
  * added before the dead instance started is taken over too.
- * -D never deletes a self-exclusion rule of a live exporter. pids are global
+ * The kernel stores rules without AUDIT_FILTER_PREPEND and compares flags:
+ * deletes clear the bit, and a -A rule never meets EEXIST (the kernel takes
+ * a duplicate, as with auditctl). -D never deletes a self-exclusion rule of
+ * a live exporter. pids are global
  * ones: the kernel accepts audit control only from the initial pid
  * namespace.
  *
