@@ -42,16 +42,15 @@
  * added again (ENOENT ignored): the dead instance's copies are taken over,
  * owned by us and removed at our exit; nothing is duplicated. A live process
  * with our own name or named audit_exporter is another running exporter:
- * left alone. Limits: a dead
- * instance's rules that are not in the new file stay, and the rules its -D
- * had removed are lost with its memory; an identical rule an administrator
- * added before the dead instance started is taken over too.
+ * left alone. Limits: a dead instance's rules that are not in the new file
+ * stay, and the rules its -D had removed are lost with its memory; an
+ * identical rule an administrator added before the dead instance started is
+ * taken over too. -D never deletes a self-exclusion rule of a live exporter.
+ *
  * The kernel stores rules without AUDIT_FILTER_PREPEND and compares flags:
  * deletes clear the bit, and a -A rule never meets EEXIST (the kernel takes
- * a duplicate, as with auditctl). -D never deletes a self-exclusion rule of
- * a live exporter. pids are global
- * ones: the kernel accepts audit control only from the initial pid
- * namespace.
+ * a duplicate, as with auditctl). pids are global ones: the kernel accepts
+ * audit control only from the initial pid namespace.
  *
  * Bounds: 4 MiB of text, 16 KiB per line, 8192 rules, AUDIT_MAX_FIELDS - 1
  * fields per rule (libaudit keeps one free), AUDIT_MAX_KEY_LEN bytes of keys
