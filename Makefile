@@ -64,7 +64,7 @@ audit_exporter:
 	@true
 endif
 
-tools: $(TOOL_BINS)
+tools: $(TOOL_BINS) $(BUILD)/tools/workload32
 
 # Installs what is missing (Debian packages), once; see packaging/deps.sh.
 $(DEPS_STAMP):
@@ -103,6 +103,12 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS)
 		$(ALL_LDFLAGS) $(LDLIBS) $(TOOL_LDLIBS_$*)
 
 TOOL_LDLIBS_auparse_peer := -lauparse
+
+# The same workload as a 32-bit (i386) program, for the i386 syscall table
+# and socketcall(2). Needs gcc-multilib (make deps installs it).
+$(BUILD)/tools/workload32: tests/tools/workload.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
 
 run: all
 	./audit_exporter

@@ -137,7 +137,7 @@ ae_cleanup() {
 			[ "$rc" = 0 ] && rc=1
 		fi
 	fi
-	rm -rf "$ae_tmp"
+	[ -n "${AE_KEEP:-}" ] || rm -rf "$ae_tmp"
 	exit "$rc"
 }
 trap ae_cleanup EXIT
@@ -164,7 +164,9 @@ ae_scrape() { # port file
 
 # Prints the value of one exact series line ('name{l="v",...}') or "absent".
 ae_value() { # file series
-	awk -v s="$2" 'index($0, s " ") == 1 { print substr($0, length(s) + 2); f = 1 }
+	# through the environment: awk -v would interpret backslashes
+	AE_SERIES=$2 awk 'BEGIN { s = ENVIRON["AE_SERIES"] }
+		index($0, s " ") == 1 { print substr($0, length(s) + 2); f = 1 }
 		END { if (!f) print "absent" }' "$1"
 }
 
@@ -176,4 +178,66 @@ ae_expect() { # file series expected
 ae_promtool_check() { # file
 	command -v promtool >/dev/null || ae_fail "promtool is not installed"
 	out=$(promtool check metrics <"$1" 2>&1) || ae_fail "promtool check metrics: $out"
+}
+
+# Checks every "series value" line of an expectations file (as the workload
+# prints them) against a scrape; prints mismatches, returns 1 if any.
+ae_check_expect() { # scrape expect
+	bad=0
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		series=${line% *}
+		want=${line##* }
+		got=$(ae_value "$1" "$series")
+		if [ "$got" != "$want" ]; then
+			ae_log "  $series: expected $want, got $got"
+			bad=1
+		fi
+	done <"$2"
+	return $bad
+}
+
+# Scrapes until the expectations hold (events may still be in flight) or
+# the timeout passes; leaves the last scrape in $3.
+ae_wait_expect() { # port expect scrape [seconds]
+	for _ in $(seq $((${4:-15} * 5))); do
+		ae_scrape "$1" "$3"
+		ae_check_expect "$3" "$2" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	ae_check_expect "$3" "$2"
+}
+
+# A block of n free TCP ports on loopback (IPv4 and IPv6); prints the first.
+ae_free_ports() { # n
+	python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    base = random.randrange(20000, 60000 - n)
+    socks = []
+    try:
+        for p in range(base, base + n):
+            for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                    s = socket.socket(fam, kind)
+                    s.bind((addr, p))
+                    socks.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(base)
+    break
+PY
+}
+
+# Waits until a process is gone; 1 if it is still there after $2 seconds.
+ae_wait_exit() { # pid seconds
+	for _ in $(seq $(($2 * 20))); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
 }
