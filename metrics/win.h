@@ -28,7 +28,9 @@ void win_sketch_add(struct win_sketch *s, uint64_t hash, int64_t t_ms);
 /* out[i] = estimated distinct items in (now - windows_ms[i], now], for
  * i < n, in one pass. now earlier than the newest item is taken as the
  * newest; windows longer than the horizon as the horizon; windows <= 0
- * give 0. NaN for every window when scratch memory cannot be had. */
+ * give 0. NaN for every window when scratch memory cannot be had.
+ * Reads only (like newest, bytes, registers): readers may run together,
+ * never beside a writer. */
 void win_sketch_estimate(const struct win_sketch *s, int64_t now_ms,
 			 const int64_t *windows_ms, size_t n, double *out);
 /* Reclaims everything at or before max(now, newest) - horizon. */
