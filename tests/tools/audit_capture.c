@@ -3,7 +3,7 @@
  * audit.log text, for the golden replay fixtures.
  *
  *   audit_capture --rules FILE --out LOG [--quiet-ms N] [--max-drain-ms M]
- *                 -- COMMAND [ARG...]
+ *                 [--loginuid UID] -- COMMAND [ARG...]
  *
  * It becomes the audit daemon with the exporter's own kernel code
  * (exporter/kaudit: refuses if another daemon runs, loads the rules with
@@ -11,7 +11,9 @@
  * once registered, and after COMMAND exits keeps reading until no record
  * has arrived for N ms (default 1000). Each record becomes one line
  *   type=NAME msg=audit(SEC.MS:SERIAL): FIELDS
- * as auditd writes them in its RAW format. COMMAND's stdout and stderr are
+ * as auditd writes them in its RAW format. --loginuid sets COMMAND's audit
+ * uid (auid) first, so rules with -F auid=UID see only COMMAND and its
+ * children, whatever else runs on the host. COMMAND's stdout and stderr are
  * passed through; the exit status is COMMAND's (or 1 if capturing failed).
  * SIGINT/SIGTERM stop the capture, restore the kernel and kill COMMAND.
  */
@@ -67,6 +69,7 @@ int main(int argc, char **argv)
 {
 	const char *rules_path = NULL, *out_path = NULL;
 	long quiet_ms = 1000, max_drain_ms = 5000;
+	const char *loginuid = NULL;
 	struct timespec exited_at;
 	char **cmd = NULL;
 	struct capture cap = { 0 };
@@ -89,6 +92,8 @@ int main(int argc, char **argv)
 			quiet_ms = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--max-drain-ms") && i + 1 < argc)
 			max_drain_ms = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--loginuid") && i + 1 < argc)
+			loginuid = argv[++i];
 		else if (!strcmp(argv[i], "--") && i + 1 < argc) {
 			cmd = argv + i + 1;
 			break;
@@ -138,6 +143,14 @@ int main(int argc, char **argv)
 		close(go[1]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(126); /* the capture could not start */
+		if (loginuid) {
+			FILE *f = fopen("/proc/self/loginuid", "w");
+
+			if (!f || fputs(loginuid, f) < 0 || fclose(f)) {
+				perror("/proc/self/loginuid");
+				_exit(126);
+			}
+		}
 		execvp(cmd[0], cmd);
 		perror(cmd[0]);
 		_exit(127);
