@@ -33,19 +33,16 @@ void dbuf_reset(struct dbuf *b)
 	b->failed = false;
 }
 
+/* Makes room for `need` bytes (content plus the NUL). */
 static int dbuf_grow(struct dbuf *b, size_t need)
 {
 	size_t cap = b->cap ? b->cap : 256;
 	char *p;
 
-	if (b->failed)
-		return -ENOMEM;
-	if (need > b->max) {
-		b->failed = true;
-		return -E2BIG;
-	}
 	while (cap < need)
-		cap = cap > b->max / 2 ? b->max : cap * 2;
+		cap = cap > b->max / 2 ? b->max + 1 : cap * 2;
+	if (cap > b->max + 1)
+		cap = b->max + 1;
 	p = realloc(b->p, cap);
 	if (!p) {
 		b->failed = true;
@@ -56,17 +53,31 @@ static int dbuf_grow(struct dbuf *b, size_t need)
 	return 0;
 }
 
-int dbuf_add(struct dbuf *b, const void *p, size_t n)
+/* The content may not exceed max bytes, whatever is allocated. */
+static int dbuf_room(struct dbuf *b, size_t n)
 {
 	if (b->failed)
 		return -ENOMEM;
-	if (b->len + n + 1 > b->cap) {
-		int rc = dbuf_grow(b, b->len + n + 1);
+	if (n > b->max - b->len) {
+		b->failed = true;
+		return -E2BIG;
+	}
+	return 0;
+}
 
+int dbuf_add(struct dbuf *b, const void *p, size_t n)
+{
+	int rc = dbuf_room(b, n);
+
+	if (rc)
+		return rc;
+	if (b->len + n + 1 > b->cap) {
+		rc = dbuf_grow(b, b->len + n + 1);
 		if (rc)
 			return rc;
 	}
-	memcpy(b->p + b->len, p, n);
+	if (n)
+		memcpy(b->p + b->len, p, n);
 	b->len += n;
 	b->p[b->len] = 0; /* always NUL-terminated, not counted */
 	return 0;
@@ -95,6 +106,8 @@ int dbuf_addf(struct dbuf *b, const char *fmt, ...)
 		return -EINVAL;
 	if ((size_t)n < sizeof(tmp))
 		return dbuf_add(b, tmp, (size_t)n);
+	if (dbuf_room(b, (size_t)n))
+		return b->failed ? -E2BIG : -ENOMEM;
 	if (b->len + (size_t)n + 1 > b->cap) {
 		int rc = dbuf_grow(b, b->len + (size_t)n + 1);
 

@@ -1,0 +1,204 @@
+/* Unit tests for exporter/agg: events to metric updates, edge cases. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exporter/agg.h"
+#include "netlink/arec.h"
+#include "netlink/asm.h"
+
+static struct agg *a;
+static struct asm *as;
+
+static int setup(void **state)
+{
+	struct agg_config c = { .series_cap = 1000,
+				.horizon_ms = 86400000,
+				.host_p = 14,
+				.proc_p = 12,
+				.sketch_key = { 1, 2 },
+				.table_key = { 3, 4 },
+				.bind_slots = 64 };
+
+	(void)state;
+	a = agg_new(&c);
+	as = asm_new(NULL, agg_event, a);
+	return a && as ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	asm_free(as);
+	agg_free(a);
+	return 0;
+}
+
+static void feed(const char *text)
+{
+	char line[2048];
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		struct arec_hdr h;
+
+		memcpy(line, p, n);
+		line[n] = 0;
+		if (n) {
+			assert_int_equal(arec_parse_line(line, n, &h), 0);
+			agg_record(a, h.type, h.type_name, h.type_name_len);
+			asm_push(as, &h, h.time_ms);
+		}
+		p += n + (nl != NULL);
+	}
+	asm_flush(as);
+}
+
+/* The value of the series whose label text is exactly `labels`. */
+static uint64_t count(enum agg_fam which, const char *labels)
+{
+	struct fam_rows rows = { 0 };
+	uint64_t v = UINT64_MAX;
+
+	fam_rows(agg_fam(a, which), &rows);
+	for (size_t i = 0; i < rows.n; i++)
+		if (rows.row[i].labels_len == strlen(labels) &&
+		    !memcmp(rows.row[i].labels, labels, rows.row[i].labels_len))
+			v = rows.row[i].count;
+	fam_rows_free(&rows);
+	return v;
+}
+
+#define SYS(serial, nr, succ, exit, a0, extra)                                 \
+	"type=SYSCALL msg=audit(100.000:" serial "): arch=c000003e syscall=" nr \
+	" success=" succ " exit=" exit " a0=" a0 " a1=0 a2=10 a3=0 items=0 "    \
+	"ppid=1 pid=77 auid=0 uid=5 gid=0 comm=\"srv\" exe=\"/bin/srv\" " extra \
+	"\n"
+#define EOE(serial) "type=EOE msg=audit(100.000:" serial "): \n"
+#define SA(serial, hex) "type=SOCKADDR msg=audit(100.000:" serial "): saddr=" hex "\n"
+
+static void test_bind_then_listen(void **state)
+{
+	(void)state;
+	feed(SYS("1", "49", "yes", "0", "3", "key=\"bind\"")
+	     SA("1", "02001F907F0000010000000000000000") EOE("1")
+	     SYS("2", "50", "yes", "0", "3", "key=\"listen\"") EOE("2")
+	     /* an fd never seen bound: port unknown */
+	     SYS("3", "50", "yes", "0", "9", "key=\"listen\"") EOE("3")
+	     /* a failed listen is not counted */
+	     SYS("4", "50", "no", "-98", "3", "key=\"listen\"") EOE("4"));
+	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
+					   "family=\"inet\",port=\"8080\""),
+			 1);
+	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
+					   "family=\"unknown\",port=\"unknown\""),
+			 1);
+	assert_int_equal(count(AGG_SYSCALL, "syscall=\"listen\",key=\"listen\","
+					    "success=\"no\""),
+			 1);
+}
+
+static void test_connect_edges(void **state)
+{
+	(void)state;
+	feed(/* no SOCKADDR record (a bad pointer): family other */
+	     SYS("1", "42", "no", "-14", "3", "key=\"connect\"") EOE("1")
+	     /* two rule keys, joined by 0x01 in hex */
+	     SYS("2", "42", "yes", "0", "3", "key=6B31016B32")
+	     SA("2", "01002F746D702F7300") EOE("2")
+	     /* a netlink address counts as other */
+	     SYS("3", "42", "yes", "0", "3", "key=(null)")
+	     SA("3", "10000000E803000001000000") EOE("3"));
+	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
+					    "family=\"other\",result=\"error\""),
+			 1);
+	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
+					    "family=\"unix\",result=\"success\""),
+			 1);
+	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
+					    "family=\"other\",result=\"success\""),
+			 1);
+	assert_int_equal(count(AGG_SYSCALL, "syscall=\"connect\",key=\"k1,k2\","
+					    "success=\"yes\""),
+			 1);
+	assert_int_equal(count(AGG_SYSCALL, "syscall=\"connect\",key=\"\","
+					    "success=\"yes\""),
+			 1);
+	/* unix and netlink destinations are not inet: no unique counts */
+	assert_int_equal(fam_count(agg_fam(a, AGG_UNIQUE_PROC)), 0);
+}
+
+static bool only_k2(void *arg, const char *key, size_t len)
+{
+	(void)arg;
+	return len == 2 && !memcmp(key, "k2", 2);
+}
+
+static void test_watch(void **state)
+{
+	const char *ev =
+		SYS("1", "257", "yes", "3", "3", "key=6B31016B32")
+		"type=CWD msg=audit(100.000:1): cwd=\"/\"\n"
+		"type=PATH msg=audit(100.000:1): item=0 name=\"/etc/x\"\n"
+		EOE("1");
+
+	(void)state;
+	/* no rules known: the heuristic counts every key of a keyed
+	 * event with PATH records that is not network or exec */
+	feed(ev);
+	assert_int_equal(count(AGG_WATCH, "key=\"k1\",comm=\"srv\",uid=\"5\""), 1);
+	assert_int_equal(count(AGG_WATCH, "key=\"k2\",comm=\"srv\",uid=\"5\""), 1);
+	/* rules known: only their watch keys */
+	agg_set_watch(a, only_k2, NULL);
+	feed(SYS("2", "257", "yes", "3", "3", "key=6B31016B32")
+	     "type=PATH msg=audit(100.000:2): item=0 name=\"/etc/x\"\n" EOE("2"));
+	assert_int_equal(count(AGG_WATCH, "key=\"k1\",comm=\"srv\",uid=\"5\""), 1);
+	assert_int_equal(count(AGG_WATCH, "key=\"k2\",comm=\"srv\",uid=\"5\""), 2);
+}
+
+static void test_odd_input(void **state)
+{
+	(void)state;
+	feed(/* an arch libaudit does not know */
+	     "type=SYSCALL msg=audit(100.000:1): arch=deadbeef syscall=3 "
+	     "success=yes exit=0 uid=0 comm=\"x\"\n" EOE("1")
+	     /* numbers that are not numbers */
+	     "type=SYSCALL msg=audit(100.000:2): arch=c000003e syscall=zz "
+	     "success=yes exit=1x a0=qq uid=0 comm=\"x\"\n" EOE("2")
+	     /* an event without its SYSCALL record */
+	     SA("3", "020000097F0000010000000000000000") EOE("3")
+	     /* execve that failed: not counted as an execution */
+	     SYS("4", "59", "no", "-2", "0", "key=\"exec\"") EOE("4")
+	     SYS("5", "59", "yes", "0", "0", "key=\"exec\"") EOE("5"));
+	assert_int_equal(agg_skipped(a, AGG_SKIP_UNKNOWN_ARCH), 1);
+	assert_int_equal(agg_skipped(a, AGG_SKIP_NO_SYSCALL), 1);
+	assert_true(agg_errors(a, AGG_E_NUMBER) >= 3);
+	assert_int_equal(count(AGG_SYSCALL, "syscall=\"3\",key=\"\","
+					    "success=\"yes\""),
+			 1);
+	assert_int_equal(count(AGG_EXECVE, "exe=\"/bin/srv\",uid=\"5\""), 1);
+	assert_int_equal(count(AGG_RECORDS, "type=\"EOE\""), 5);
+	assert_true(agg_clock(a) == 100000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bind_then_listen, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_connect_edges, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_odd_input, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,141 @@
+/* Unit tests for exporter/cfg: flags, defaults, durations. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exporter/cfg.h"
+
+static FILE *sink;
+
+static int parse(struct cfg *c, int n, const char **args)
+{
+	char *argv[32];
+
+	argv[0] = (char *)"audit_exporter";
+	for (int i = 0; i < n; i++)
+		argv[i + 1] = (char *)args[i];
+	return cfg_parse(c, n + 1, argv, sink, sink);
+}
+
+static void test_defaults(void **state)
+{
+	struct cfg c;
+
+	(void)state;
+	assert_int_equal(parse(&c, 0, NULL), 0);
+	assert_int_equal(c.nlisten, 1);
+	assert_string_equal(c.listen[0], ":10043");
+	assert_string_equal(c.telemetry_path, "/metrics");
+	assert_int_equal(c.source, CFG_UNICAST);
+	assert_null(c.rules_file);
+	assert_false(c.once);
+	assert_int_equal(c.nwindows, 3);
+	assert_true(c.windows_ms[0] == 300000 && c.windows_ms[1] == 3600000 &&
+		    c.windows_ms[2] == 86400000);
+	assert_string_equal(c.window_names[2], "24h");
+	assert_int_equal(c.host_p, 14);
+	assert_int_equal(c.proc_p, 12);
+	assert_int_equal(c.max_series, 10000);
+	for (int i = 0; i < CFG_NCOL; i++)
+		assert_true(c.collector[i]);
+}
+
+static void test_forms(void **state)
+{
+	struct cfg c;
+	const char *a[] = { "--web.listen-address=:1", "--web.listen-address",
+			    "[::1]:2",		       "--audit.source", "file",
+			    "--audit.file=/x.log",       "--once",
+			    "--no-collector.kernel",      "--window=90s,1h30m",
+			    "--audit.socket-buffer=8MiB", "--no-audit.rules.load" };
+
+	(void)state;
+	assert_int_equal(parse(&c, 11, a), 0);
+	assert_int_equal(c.nlisten, 2);
+	assert_string_equal(c.listen[1], "[::1]:2");
+	assert_int_equal(c.source, CFG_FILE);
+	assert_true(c.once);
+	assert_false(c.collector[CFG_COL_KERNEL]);
+	assert_true(c.collector[CFG_COL_CONNECT]);
+	assert_int_equal(c.nwindows, 2);
+	assert_true(c.windows_ms[1] == 5400000);
+	assert_int_equal(c.rcvbuf, 8 << 20);
+	assert_false(c.load_rules);
+}
+
+static void test_errors(void **state)
+{
+	static const char *const bad[] = {
+		"--nope",		  "--window=",
+		"--window=5m,5m",	  "--window=-1m",
+		"--window=30d",		  "--audit.source=udp",
+		"--metrics.max-series=x",  "--metrics.max-series=-1",
+		"--once",		  "--audit.source=file",
+		"--collector.bogus",	  "--log.level=loud",
+		"--log.format=xml",	  "--web.telemetry-path=metrics",
+		"--no-web.telemetry-path", "--sketch.export-precision=16",
+		"positional",		  "--audit.socket-buffer=1",
+	};
+	struct cfg c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *a[1] = { bad[i] };
+
+		assert_int_equal(parse(&c, 1, a), 2);
+	}
+	{
+		const char *a[1] = { "--web.telemetry-path" }; /* no value */
+
+		assert_int_equal(parse(&c, 1, a), 2);
+	}
+	{
+		const char *a[1] = { "--version" };
+
+		assert_int_equal(parse(&c, 1, a), 1);
+	}
+}
+
+static void test_durations(void **state)
+{
+	int64_t ms;
+
+	(void)state;
+	assert_int_equal(cfg_duration("250ms", &ms), 0);
+	assert_true(ms == 250);
+	assert_int_equal(cfg_duration("1h30m", &ms), 0);
+	assert_true(ms == 5400000);
+	assert_int_equal(cfg_duration("2d", &ms), 0);
+	assert_true(ms == 172800000);
+	assert_int_equal(cfg_duration("0", &ms), 0);
+	assert_true(ms == 0);
+	assert_int_not_equal(cfg_duration("5", &ms), 0);
+	assert_int_not_equal(cfg_duration("m", &ms), 0);
+	assert_int_not_equal(cfg_duration("5x", &ms), 0);
+	assert_int_not_equal(cfg_duration("99999999999999999999y", &ms), 0);
+	assert_int_not_equal(cfg_duration("300000000y", &ms), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	sink = fopen("/dev/null", "w");
+	return sink ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_forms),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_durations),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
