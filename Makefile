@@ -48,6 +48,15 @@ BIN := $(BUILD)/audit_exporter
 
 DEPS_STAMP := build/.deps-ok
 
+# Short lines by default; V=1 shows the commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 .PHONY: all deps run test unit golden integration fuzz fuzz-smoke bench \
 	format lint clean install deb tools check-format
 .DEFAULT_GOAL := all
@@ -58,7 +67,7 @@ all: $(DEPS_STAMP) audit_exporter tools
 # build/<variant>/ and the tests pick them through AE_BIN.
 ifeq ($(SANITIZE),)
 audit_exporter: $(BIN)
-	cp $< $@
+	$(Q)cp $< $@
 else
 audit_exporter:
 	@true
@@ -76,30 +85,36 @@ deps:
 	@mkdir -p build && touch $(DEPS_STAMP)
 
 $(BIN): $(BUILD)/exporter/main.o $(LIB_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 # The bundled default rules are compiled in, so a bare ./audit_exporter
 # needs no file beside it.
 build/gen/default_rules.c: packaging/audit_exporter.rules packaging/embed.sh
 	@mkdir -p $(dir $@)
-	packaging/embed.sh default_rules_text $< > $@
+	$(call say,GEN,$@)
+	$(Q)packaging/embed.sh default_rules_text $< > $@
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+	$(call say,TEST,$<)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
 		$(LIB_OBJS) $(ALL_LDFLAGS) $(LDLIBS) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) \
+	$(call say,TOOL,$<)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) \
 		$(ALL_LDFLAGS) $(LDLIBS) $(TOOL_LDLIBS_$*)
 
 TOOL_LDLIBS_auparse_peer := -lauparse
@@ -108,7 +123,8 @@ TOOL_LDLIBS_auparse_peer := -lauparse
 # and socketcall(2). Needs gcc-multilib (make deps installs it).
 $(BUILD)/tools/workload32: tests/tools/workload.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) -m32 -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
+	$(call say,CC32,$<)
+	$(Q)$(CC) -m32 -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
 
 run: all
 	./audit_exporter

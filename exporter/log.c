@@ -118,7 +118,7 @@ void log_kv(enum log_level level, const char *msg, ...)
 	struct log_buf b = { .n = 0 };
 	struct timeval tv;
 	struct tm tm;
-	char ts[40];
+	char ts[64];
 	va_list ap;
 	int saved = errno;
 
@@ -126,9 +126,9 @@ void log_kv(enum log_level level, const char *msg, ...)
 		return;
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
+		 tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000) % 1000);
 	log_field(&b, "ts", ts, true);
 	log_field(&b, "level", names[level], false);
 	log_field(&b, "msg", msg, false);
