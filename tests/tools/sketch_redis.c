@@ -399,6 +399,7 @@ static int compare(struct conn *c)
 int main(int argc, char **argv)
 {
 	struct conn c;
+	int rc;
 
 	if (argc != 3 || (strcmp(argv[1], "check") && strcmp(argv[1], "compar"
 								      "e"))) {
@@ -406,7 +407,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	conn_open(&c, atoi(argv[2]));
-	if (!strcmp(argv[1], "check"))
-		return check(&c);
-	return compare(&c);
+	rc = !strcmp(argv[1], "check") ? check(&c) : compare(&c);
+	close(c.fd);
+	free(c.out);
+	return rc;
 }
