@@ -48,6 +48,7 @@ grep -q "pid $first (audit_exporter) is already the audit daemon" "$ae_tmp/err" 
 grep -q -- '--audit.source=multicast' "$ae_tmp/err" ||
 	ae_fail "refusal does not point to the alternatives"
 ae_scrape "$p1" "$ae_tmp/scrape"
+ae_promtool_check "$ae_tmp/scrape"
 ae_expect "$ae_tmp/scrape" audit_kernel_daemon_pid "$first"
 ae_expect "$ae_tmp/scrape" 'audit_exporter_source_up{source="unicast"}' 1
 kill -TERM "$first"
