@@ -4,7 +4,10 @@
  * Flags are dotted and long: `--web.listen-address=:10043` or
  * `--web.listen-address :10043`; booleans are `--once` / `--no-once`;
  * collectors are switched with `--collector.NAME` / `--no-collector.NAME`.
- * `--web.listen-address` may be repeated. Every value is checked here, so
+ * `--web.listen-address` may be repeated. An argument `@FILE` reads more
+ * arguments from FILE, one per line (blank lines and # comments skipped),
+ * as kingpin does: auditd passes a plugin at most two arguments. Every
+ * value is checked here, so
  * a bad flag or value ends the process with a message naming it and exit
  * code 2 before anything touches the kernel.
  *
@@ -16,6 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "metrics/fam.h"
 
@@ -399,9 +403,100 @@ static int cfg_defaults(struct cfg *c, FILE *err)
 	return 0;
 }
 
+#define CFG_ARGFILE_MAX (64 * 1024)
+#define CFG_ARGS_MAX 256
+
+/*
+ * Expands @FILE arguments. The files' text is owned by c (the flags point
+ * into it) until cfg_free. Returns the new argv (argv itself when there is
+ * nothing to expand) or NULL with a message.
+ */
+static char **cfg_expand(struct cfg *c, int *argc, char **argv, FILE *err)
+{
+	char **out = NULL;
+	bool any = false;
+	int n = 0;
+
+	for (int i = 1; i < *argc; i++)
+		any |= argv[i][0] == '@';
+	if (!any)
+		return argv;
+	out = calloc(CFG_ARGS_MAX + 1, sizeof(*out));
+	if (!out)
+		return NULL;
+	c->owned_argv = out;
+	for (int i = 0; i < *argc; i++) {
+		FILE *f;
+		char *text, *save = NULL, *line;
+		struct stat st;
+		size_t len;
+
+		if (i == 0 || argv[i][0] != '@') {
+			if (n == CFG_ARGS_MAX)
+				goto too_many;
+			out[n++] = argv[i];
+			continue;
+		}
+		f = fopen(argv[i] + 1, "r");
+		if (!f || fstat(fileno(f), &st) || st.st_size > CFG_ARGFILE_MAX) {
+			fprintf(err, "%s: %s\n", argv[i],
+				f ? "larger than 64 KiB" : strerror(errno));
+			if (f)
+				fclose(f);
+			return NULL;
+		}
+		if (c->ntexts == CFG_MAX_ARGFILES) {
+			fclose(f);
+			fprintf(err, "more than %d @FILE arguments\n",
+				CFG_MAX_ARGFILES);
+			return NULL;
+		}
+		text = calloc(1, (size_t)st.st_size + 1);
+		len = text ? fread(text, 1, (size_t)st.st_size, f) : 0;
+		fclose(f);
+		if (!text)
+			return NULL;
+		c->texts[c->ntexts++] = text;
+		text[len] = 0;
+		for (line = strtok_r(text, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			size_t l;
+
+			while (*line == ' ' || *line == '\t')
+				line++;
+			l = strlen(line);
+			while (l && (line[l - 1] == ' ' || line[l - 1] == '\t' ||
+				     line[l - 1] == '\r'))
+				line[--l] = 0;
+			if (!*line || *line == '#')
+				continue;
+			if (n == CFG_ARGS_MAX)
+				goto too_many;
+			out[n++] = line;
+		}
+	}
+	*argc = n;
+	return out;
+too_many:
+	fprintf(err, "more than %d arguments\n", CFG_ARGS_MAX);
+	return NULL;
+}
+
+void cfg_free(struct cfg *c)
+{
+	for (unsigned i = 0; i < c->ntexts; i++)
+		free(c->texts[i]);
+	free(c->owned_argv);
+	c->ntexts = 0;
+	c->owned_argv = NULL;
+}
+
 int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 {
 	if (cfg_defaults(c, err))
+		return 2;
+	argv = cfg_expand(c, &argc, argv, err);
+	if (!argv)
 		return 2;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];

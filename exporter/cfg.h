@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #define CFG_MAX_LISTEN 8
+#define CFG_MAX_ARGFILES 8
 #define CFG_MAX_WINDOWS 8
 
 enum cfg_source { CFG_UNICAST, CFG_MULTICAST, CFG_STDIN, CFG_FILE };
@@ -57,11 +58,21 @@ struct cfg {
 	const char *log_level;
 	const char *log_format;
 	const char *runas_user;
+
+	/* what @FILE arguments brought in; freed by cfg_free */
+	char *texts[CFG_MAX_ARGFILES];
+	unsigned ntexts;
+	char **owned_argv;
 };
 
-/* Fills c from argv. Returns 0 to run, 1 when --help or --version was
- * answered (printed to out), or 2 for a bad flag (message on err). */
+/* Overwrites c from argv (an argument @FILE reads more, one per line).
+ * Returns 0 to run, 1 when --help or --version was answered (printed to
+ * out), or 2 for a bad flag (message on err). Values point into argv or
+ * into @FILE text owned by c: call cfg_free when done with c, whatever the
+ * result. */
 int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err);
+/* Frees what @FILE arguments allocated. */
+void cfg_free(struct cfg *c);
 const char *cfg_collector_name(enum cfg_collector col);
 const char *cfg_source_name(enum cfg_source s);
 /* Parses a Prometheus-style duration ("90s", "5m", "1h30m", "1d",

@@ -231,6 +231,7 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 {
 	struct kaudit *ka = calloc(1, sizeof(*ka));
 	struct audit_status fileset;
+	struct rules_set *empty = NULL;
 	uint32_t filemask = 0;
 	int rc;
 
@@ -277,10 +278,20 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 					: "");
 		goto fail;
 	}
-	if (rs) {
+	/* always at least the rule that keeps the exporter out of the
+	 * stream, so that it can never audit (and stall) itself */
+	{
 		struct rules_error rerr;
 		char msg[600];
 
+		if (!rs) {
+			empty = rules_parse_text("", 0, "no rules", &rerr);
+			if (!empty) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			rs = empty;
+		}
 		ka->ld = rules_loader_new(ka->ctl);
 		if (!ka->ld) {
 			snprintf(err, errlen, "out of memory");
@@ -341,8 +352,10 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 			goto fail;
 		}
 	}
+	rules_set_free(empty);
 	return ka;
 fail:
+	rules_set_free(empty);
 	kaudit_stop(ka);
 	return NULL;
 }

@@ -13,8 +13,9 @@ struct ksnap;
 struct rules_set;
 
 /* Takes the kernel side for a netlink source: checks for another audit
- * daemon (unicast refuses to take its place and says who it is), loads rs
- * (may be NULL: no rules), sets enabled/backlog (unicast) and registers
+ * daemon (unicast refuses to take its place and says who it is), loads the
+ * rule excluding the exporter itself and rs (NULL: no others), sets
+ * enabled/backlog (unicast) and registers
  * this process as the audit daemon (unicast) or joins the multicast group.
  * Records that arrive while registering go to cb. On failure everything
  * done is undone, NULL is returned and err says why in one sentence. */

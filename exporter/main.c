@@ -211,8 +211,10 @@ int main(int argc, char **argv)
 	int rc, sfd, status = 1;
 
 	rc = cfg_parse(&x.cfg, argc, argv, stdout, stderr);
-	if (rc)
+	if (rc) {
+		cfg_free(&x.cfg);
 		return rc == 1 ? 0 : 2;
+	}
 	log_setup(x.cfg.log_level, x.cfg.log_format);
 	sfd = setup_signals();
 	if (sfd < 0) {
@@ -274,5 +276,6 @@ out:
 	agg_free(x.agg);
 	rules_set_free(x.rules);
 	close(sfd);
+	cfg_free(&x.cfg);
 	return status;
 }

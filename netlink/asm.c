@@ -16,6 +16,9 @@
  *     in-flight table is full and it is the oldest (evicted).
  * The last two are counted: they are incomplete events.
  *
+ * Serials count lost events (netlink/gaps), except on auditd's own DAEMON_*
+ * records, which auditd numbers from a sequence of its own.
+ *
  * Events are keyed by (node, serial); a replayed log that merges several
  * hosts ("node=" prefixes) keeps them apart, with up to ASM_NODES gap
  * trackers (further nodes share the last one).
@@ -320,7 +323,10 @@ void asm_push(struct asm *a, const struct arec_hdr *h, int64_t now_ms)
 	uint16_t node = asm_node_id(a, h->node, h->node_len);
 	struct asm_slot *s;
 
-	gaps_see(&a->gaps[node], h->serial);
+	/* auditd stamps its own DAEMON_* records from a counter of its own:
+	 * they are not in the kernel's serial sequence */
+	if (h->type < AUDIT_FIRST_DAEMON || h->type > AUDIT_LAST_DAEMON)
+		gaps_see(&a->gaps[node], h->serial);
 	s = asm_find(a, h->serial, node);
 	if (h->type == AUDIT_EOE) {
 		if (s)

@@ -130,6 +130,7 @@ int main(int argc, char **argv)
 		char *no_args[] = { argv[0], NULL };
 
 		cfg_parse(&cfg, 1, no_args, stdout, stderr);
+		cfg_free(&cfg); /* nothing was allocated; values are static */
 	}
 	if (pipe(go)) {
 		perror("pipe");

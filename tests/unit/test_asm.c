@@ -186,6 +186,23 @@ static void test_nodes_and_gaps(void **state)
 	asm_free(a);
 }
 
+static void test_daemon_serials(void **state)
+{
+	struct asm *a = asm_new(NULL, on_event, NULL);
+
+	(void)state;
+	/* auditd's DAEMON_START carries auditd's own serial: no gap */
+	push(a, "type=DAEMON_START msg=audit(1.000:1350): op=start", 0);
+	push(a, "type=SYSCALL msg=audit(1.000:13221): a=1", 0);
+	push(a, "type=EOE msg=audit(1.000:13221): ", 0);
+	push(a, "type=DAEMON_END msg=audit(1.000:1351): op=terminate", 0);
+	push(a, "type=EOE msg=audit(1.000:13222): ", 0);
+	asm_flush(a);
+	assert_string_equal(got, "1350:C:1200;13221:C:1300;1351:C:1201;");
+	assert_int_equal(asm_stats(a)->serials_missing, 0);
+	asm_free(a);
+}
+
 static void test_config_errors(void **state)
 {
 	struct asm_config cfg = ASM_CONFIG_DEFAULT;
@@ -210,6 +227,7 @@ int main(void)
 		cmocka_unit_test_setup(test_eviction, setup),
 		cmocka_unit_test_setup(test_bounds, setup),
 		cmocka_unit_test_setup(test_nodes_and_gaps, setup),
+		cmocka_unit_test_setup(test_daemon_serials, setup),
 		cmocka_unit_test_setup(test_config_errors, setup),
 	};
 

@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -15,11 +17,41 @@ static FILE *sink;
 static int parse(struct cfg *c, int n, const char **args)
 {
 	char *argv[32];
+	int rc;
 
 	argv[0] = (char *)"audit_exporter";
 	for (int i = 0; i < n; i++)
 		argv[i + 1] = (char *)args[i];
-	return cfg_parse(c, n + 1, argv, sink, sink);
+	rc = cfg_parse(c, n + 1, argv, sink, sink);
+	return rc;
+}
+
+static void test_argfile(void **state)
+{
+	char path[] = "/tmp/ae-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	const char *a[3] = { "--once", NULL, "--log.level=warn" };
+	char at[64];
+	struct cfg c;
+
+	(void)state;
+	fprintf(f, "# plugin flags\n\n  --audit.source=file  \n"
+		   "--audit.file=/x.log\r\n--web.listen-address\n:9\n");
+	fclose(f);
+	snprintf(at, sizeof(at), "@%s", path);
+	a[1] = at;
+	assert_int_equal(parse(&c, 3, a), 0);
+	assert_int_equal(c.source, CFG_FILE);
+	assert_string_equal(c.audit_file, "/x.log");
+	assert_string_equal(c.listen[0], ":9");
+	assert_string_equal(c.log_level, "warn");
+	assert_true(c.once);
+	cfg_free(&c);
+	a[1] = "@/nonexistent/args";
+	assert_int_equal(parse(&c, 2, a), 2);
+	cfg_free(&c);
+	unlink(path);
 }
 
 static void test_defaults(void **state)
@@ -135,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_argfile),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,0 +1,134 @@
+#!/bin/sh
+# Beside the real auditd (Debian's, in the foreground, configured in a
+# temporary directory, never as a service):
+#   1. as its plugin: auditd starts the exporter with --audit.source=stdin
+#      (packaging/audit_exporter.plugin.conf, the path and arguments adapted
+#      to this tree), feeds it every event, and stops it when it stops;
+#   2. in multicast mode: the exporter reads beside auditd, read-only.
+# Each time a workload with a known answer runs and /metrics must show it
+# exactly, while auditd's own log still gets the events. Afterwards the
+# kernel's audit state must be as it was.
+. "$(dirname "$0")/lib.sh"
+ae_kernel_begin
+command -v auditd >/dev/null || ae_skip "auditd is not installed"
+
+base=$(ae_free_ports 30)
+cp /bin/true "$ae_tmp/ae_true"
+touch "$ae_tmp/watched"
+chmod 755 "$ae_tmp"
+{
+	cat "$AE_ROOT/packaging/audit_exporter.rules"
+	echo "-w $ae_tmp/watched -p rw -k ae_test_watch"
+} >"$ae_tmp/rules"
+chmod 644 "$ae_tmp/rules"
+
+# auditd's configuration: its own log and plugin directory
+mkdir -p "$ae_tmp/etc/plugins.d"
+cat >"$ae_tmp/etc/auditd.conf" <<CONF
+local_events = yes
+write_logs = yes
+log_file = $ae_tmp/audit.log
+log_format = RAW
+flush = INCREMENTAL_ASYNC
+freq = 50
+max_log_file = 64
+num_logs = 2
+max_log_file_action = ROTATE
+space_left = 10
+space_left_action = IGNORE
+admin_space_left = 5
+admin_space_left_action = IGNORE
+disk_full_action = IGNORE
+disk_error_action = IGNORE
+q_depth = 20000
+overflow_action = SYSLOG
+max_restarts = 0
+plugin_dir = $ae_tmp/etc/plugins.d
+end_of_event_timeout = 2
+CONF
+chmod 600 "$ae_tmp/etc/auditd.conf"
+
+start_auditd() {
+	: >"$ae_tmp/audit.log"
+	chmod 600 "$ae_tmp/audit.log"
+	# -n: no fork, events to its log as in production (-f would divert
+	# them to stderr)
+	ae_spawn auditd -n -c "$ae_tmp/etc"
+	auditd_pid=$ae_last_pid
+	for _ in $(seq 100); do
+		[ "$(auditctl -s | awk '$1 == "pid" { print $2 }')" = "$auditd_pid" ] && return 0
+		sleep 0.1
+	done
+	ae_fail "auditd did not become the audit daemon"
+}
+
+stop_auditd() {
+	kill -TERM "$auditd_pid"
+	ae_wait_exit "$auditd_pid" 10 || ae_fail "auditd did not stop"
+	wait "$auditd_pid" 2>/dev/null
+	ae_wait_pid_released || ae_fail "auditd left the audit pid registered"
+}
+
+run_workload() { # base expect
+	"$AE_TOOLS/workload" --base-port "$1" --watch "$ae_tmp/watched" \
+		--exe "$ae_tmp/ae_true" >"$2" || ae_fail "workload failed"
+}
+
+auditctl -R "$ae_tmp/rules" >/dev/null || ae_fail "cannot load the test rules"
+
+# --- 1. as auditd's plugin -----------------------------------------------------
+port=$(ae_free_port)
+printf '%s\n' "--web.listen-address=127.0.0.1:$port" \
+	"--sketch.key-file=$ae_tmp/key" "--audit.rules.file=$ae_tmp/rules" \
+	>"$ae_tmp/plugin.args"
+sed -e "s|^active = no|active = yes|" -e "s|^path = .*|path = $AE_BIN|" \
+	-e "s|^args = .*|args = --audit.source=stdin @$ae_tmp/plugin.args|" \
+	"$AE_ROOT/packaging/audit_exporter.plugin.conf" \
+	>"$ae_tmp/etc/plugins.d/audit_exporter.conf"
+start_auditd
+ae_wait_http "$port" || ae_fail "auditd did not start the exporter plugin"
+run_workload "$base" "$ae_tmp/expect1"
+ae_wait_expect "$port" "$ae_tmp/expect1" "$ae_tmp/scrape1" ||
+	ae_fail "plugin: exposition does not match the workload"
+ae_promtool_check "$ae_tmp/scrape1"
+ae_expect "$ae_tmp/scrape1" 'audit_exporter_source_up{source="stdin"}' 1
+ae_expect "$ae_tmp/scrape1" 'audit_exporter_serial_gaps_total' 0
+grep -q 'comm="ae_wl_root"' "$ae_tmp/audit.log" ||
+	ae_fail "auditd's own log lacks the workload's events"
+stop_auditd
+for _ in $(seq 50); do
+	curl -sf -o /dev/null "http://127.0.0.1:$port/metrics" || break
+	sleep 0.1
+done
+curl -sf -o /dev/null "http://127.0.0.1:$port/metrics" &&
+	ae_fail "the plugin outlived auditd"
+
+# --- 2. multicast beside auditd -------------------------------------------------
+rm "$ae_tmp/etc/plugins.d/audit_exporter.conf"
+start_auditd
+port=$(ae_free_port)
+ae_spawn "$AE_BIN" --audit.source=multicast --web.listen-address="127.0.0.1:$port" \
+	--sketch.key-file="$ae_tmp/key" --audit.rules.file="$ae_tmp/rules" \
+	--no-audit.rules.load
+exporter=$ae_last_pid
+ae_wait_http "$port" || ae_fail "multicast exporter did not come up"
+# even with no rules of its own to load, it keeps itself out of the stream
+auditctl -l | grep -q "pid=$exporter -F key=audit_exporter_self" ||
+	ae_fail "multicast exporter did not exclude itself: $(auditctl -l)"
+capeff=$(awk '/^CapEff:/ { print $2 }' "/proc/$exporter/status")
+[ "$capeff" = 0000002040000000 ] ||
+	ae_fail "multicast exporter keeps CapEff $capeff, not AUDIT_CONTROL+AUDIT_READ"
+run_workload $((base + 10)) "$ae_tmp/expect2"
+ae_wait_expect "$port" "$ae_tmp/expect2" "$ae_tmp/scrape2" ||
+	ae_fail "multicast: exposition does not match the workload"
+ae_promtool_check "$ae_tmp/scrape2"
+ae_expect "$ae_tmp/scrape2" 'audit_exporter_source_up{source="multicast"}' 1
+ae_expect "$ae_tmp/scrape2" audit_kernel_daemon_pid "$auditd_pid"
+[ "$(grep -c 'comm="ae_wl_root"' "$ae_tmp/audit.log")" -gt 0 ] ||
+	ae_fail "auditd's log lacks the workload's events in multicast mode"
+kill -TERM "$exporter"
+ae_wait_exit "$exporter" 2 || ae_fail "multicast exporter did not stop"
+[ "$(auditctl -s | awk '$1 == "pid" { print $2 }')" = "$auditd_pid" ] ||
+	ae_fail "the exporter disturbed auditd's registration"
+stop_auditd
+echo "auditd: plugin and multicast modes counted the workload exactly"
