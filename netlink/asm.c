@@ -294,7 +294,9 @@ static void asm_append(struct asm *a, struct asm_slot *s,
 		s->truncated = true;
 		return;
 	}
-	if (need > s->cap) {
+	/* the arena exists before the first record, even an empty one: the
+	 * record's body points into it (arena + off) */
+	if (need > s->cap || !s->arena) {
 		size_t cap = s->cap ? s->cap : 1024;
 		char *p;
 

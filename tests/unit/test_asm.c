@@ -71,6 +71,34 @@ static void test_syscall_event(void **state)
 	asm_free(a);
 }
 
+/* Records with empty bodies still point at memory (fuzz_asm found an event
+ * whose text arena was never allocated: NULL + 0, undefined behaviour). */
+static void on_event_bodies(void *arg, const struct asm_event *ev)
+{
+	unsigned *n = arg;
+
+	for (unsigned i = 0; i < ev->nrec; i++) {
+		assert_non_null(ev->rec[i].body);
+		assert_int_equal(ev->rec[i].len, 0);
+	}
+	*n += ev->nrec;
+}
+
+static void test_empty_bodies(void **state)
+{
+	unsigned n = 0;
+	struct asm *a = asm_new(NULL, on_event_bodies, &n);
+
+	(void)state;
+	push(a, "type=SYSCALL msg=audit(1.000:5): ", 0);
+	push(a, "type=PROCTITLE msg=audit(1.000:5): ", 0);
+	push(a, "type=EOE msg=audit(1.000:5): ", 0);
+	push(a, "type=SYSCALL msg=audit(1.000:6): ", 0);
+	asm_flush(a);
+	assert_int_equal(n, 3);
+	asm_free(a);
+}
+
 static void test_interleaved(void **state)
 {
 	struct asm *a = asm_new(NULL, on_event, NULL);
@@ -222,6 +250,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_syscall_event, setup),
 		cmocka_unit_test_setup(test_interleaved, setup),
+		cmocka_unit_test_setup(test_empty_bodies, setup),
 		cmocka_unit_test_setup(test_single_joins_open_event, setup),
 		cmocka_unit_test_setup(test_timeout, setup),
 		cmocka_unit_test_setup(test_eviction, setup),
