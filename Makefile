@@ -33,7 +33,7 @@ SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
 ALL_CFLAGS = -std=c11 $(WARN) $(OPT) $(SAN_FLAGS) -pthread -MMD -MP $(CFLAGS)
 ALL_CPPFLAGS = -D_GNU_SOURCE -I. -Ibuild/gen -DAE_VERSION='"$(VERSION)"' \
 	-DAE_REVISION='"$(REVISION)"' $(CPPFLAGS)
-LDLIBS := -lmicrohttpd -laudit -lmnl -lz -lcap-ng -lcrypt -lyaml -lm
+LDLIBS := -lmicrohttpd -lgnutls -laudit -lmnl -lz -lcap-ng -lcrypt -lyaml -lm
 ALL_LDFLAGS = $(SAN_FLAGS) -pthread $(LDFLAGS)
 
 LIB_SRCS := $(filter-out exporter/main.c, \
@@ -185,4 +185,4 @@ clean:
 	rm -rf build/release build/address* build/thread* build/undefined* \
 		build/gen build/fuzz audit_exporter
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)
