@@ -1,0 +1,655 @@
+/* Unit tests for exporter/webcfg: the web configuration file. The bcrypt
+ * hashes below were made by htpasswd -nbB (apache2-utils), the certificate
+ * and keys by openssl, so the answers are known independently. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exporter/webcfg.h"
+
+/* htpasswd -nbB -C 4 alice pass; -C 6 bob secret; -C 4 long a*72 */
+#define ALICE "$2y$04$NvdZoM1chW2OxvUvGWvHbuAdePf1p/FcP1fs7fyzZpFG848TtoIfK"
+#define BOB "$2y$06$QoBfB85PAb9dS.XpaNdNMuda2RPGCKV0aboWlKxdw2eZJMzdZopwC"
+#define LONG "$2y$04$WMVBWb7jNi.cJOCkOFgFF.8zaeRV23AtPYdH48kw3UHu9bfqS6oPO"
+
+/* openssl req -x509 -newkey ec (P-256), its key, and an unrelated key */
+static const char cert_pem[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIIBhDCCASmgAwIBAgIUUZW0oiI7rolkxxSkjYk8PVtV7qwwCgYIKoZIzj0EAwIw\n"
+	"FjEUMBIGA1UEAwwLd2ViY2ZnLXRlc3QwIBcNMjYxMTIxMTEzMDAwWhgPMjEyNjEw\n"
+	"MjgxMTMwMDBaMBYxFDASBgNVBAMMC3dlYmNmZy10ZXN0MFkwEwYHKoZIzj0CAQYI\n"
+	"KoZIzj0DAQcDQgAETVechrui7B/ymREPVCqj5Pk5a/17Ydg/vsf/prQwFUQrVTlo\n"
+	"FWsVmt91QwwbpO4jleali6PW8vwur4wYQ/ERwKNTMFEwHQYDVR0OBBYEFPrOFlLa\n"
+	"4skWfXkJox8KL9rMGIuyMB8GA1UdIwQYMBaAFPrOFlLa4skWfXkJox8KL9rMGIuy\n"
+	"MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAKIQ82BSAcFUvSxi\n"
+	"/2NTiV7aCwlzUuK38Ut6y8mRDOezAiEAv48iOy2Q8Uv+hW4HOjGKpA9HrUJMk7RV\n"
+	"rt0+w7dmwiE=\n"
+	"-----END CERTIFICATE-----\n";
+static const char key_pem[] =
+	"-----BEGIN PRIVATE KEY-----\n"
+	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSo8rGdRpA9EyuvUK\n"
+	"eOlQ01y7XLtDDGBTgPDAxerJ4EqhRANCAARNV5yGu6LsH/KZEQ9UKqPk+Tlr/Xth\n"
+	"2D++x/+mtDAVRCtVOWgVaxWa33VDDBuk7iOV5qWLo9by/C6vjBhD8RHA\n"
+	"-----END PRIVATE KEY-----\n";
+static const char other_key_pem[] =
+	"-----BEGIN PRIVATE KEY-----\n"
+	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg2GRoo8rkZd3ZHmHR\n"
+	"5IKBQS8+/CTmr7FEPi72pWnkZq2hRANCAARUh+uxavKObSG1PZacOSJJWCl03l8j\n"
+	"ixtOF24SKKTwv0DcIQ8Qg2yWOWuYjWYN3V1Chy8oyuulW9ikndxk0aQ3\n"
+	"-----END PRIVATE KEY-----\n";
+
+static struct webcfg *parse(const char *text, char *err, size_t errlen)
+{
+	err[0] = 0;
+	return webcfg_parse(text, strlen(text), "web.yml", err, errlen);
+}
+
+/* Parsing must fail with EINVAL and a message containing want. */
+static void expect_error(const char *text, const char *want)
+{
+	char err[1024];
+	struct webcfg *w = parse(text, err, sizeof(err));
+
+	if (w || errno != EINVAL || !strstr(err, want)) {
+		print_error("text:\n%s\nwanted an error containing '%s', "
+			    "got %s: '%s'\n",
+			    text, want, w ? "success" : "failure", err);
+		webcfg_free(w);
+		fail();
+	}
+}
+
+static void test_empty(void **state)
+{
+	static const char *const texts[] = { "", "---\n", "# nothing\n", "~\n",
+					     "tls_server_config:\n" };
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct webcfg *w = parse(texts[i], err, sizeof(err));
+
+		assert_non_null(w);
+		assert_false(w->tls);
+		assert_int_equal(w->nusers, 0);
+		assert_int_equal(w->nheaders, 0);
+		assert_true(w->http2);
+		assert_int_equal(w->rate_interval_ns, 0);
+		webcfg_free(w);
+	}
+}
+
+static void test_full(void **state)
+{
+	static const char text[] =
+		"tls_server_config:\n"
+		"  cert_file: server.crt\n"
+		"  key_file: \"server.key\"\n"
+		"  client_auth_type: RequireAndVerifyClientCert\n"
+		"  client_ca_file: ca.crt\n"
+		"  client_allowed_sans: [client.example, 127.0.0.1]\n"
+		"  min_version: TLS12\n"
+		"  max_version: TLS13\n"
+		"  cipher_suites:\n"
+		"    - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n"
+		"    - TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA\n"
+		"    - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n"
+		"  prefer_server_cipher_suites: false\n"
+		"  curve_preferences: [X25519, CurveP256]\n"
+		"http_server_config:\n"
+		"  http2: false\n"
+		"  headers:\n"
+		"    X-Frame-Options: deny\n"
+		"    X-Content-Type-Options: nosniff\n"
+		"    Content-Security-Policy: \"default-src 'self'\"\n"
+		"    X-XSS-Protection: ''\n"
+		"basic_auth_users:\n"
+		"  alice: " ALICE "\n"
+		"  bob: '" BOB "'\n"
+		"rate_limit:\n"
+		"  interval: 1m30.5s\n"
+		"  burst: 20\n";
+	char err[256];
+	struct webcfg *w = parse(text, err, sizeof(err));
+
+	(void)state;
+	assert_non_null(w);
+	assert_true(w->tls);
+	assert_string_equal(w->cert.file, "server.crt");
+	assert_int_equal(w->cert.line, 2);
+	assert_null(w->cert.text);
+	assert_string_equal(w->key.file, "server.key");
+	assert_string_equal(w->client_ca.file, "ca.crt");
+	assert_int_equal(w->client_auth, WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT);
+	assert_int_equal(w->nallowed_sans, 2);
+	assert_true(webcfg_san_allowed(w, "127.0.0.1"));
+	assert_true(webcfg_san_allowed(w, "client.example"));
+	assert_false(webcfg_san_allowed(w, "other.example"));
+	assert_int_equal(w->min_version, WEBCFG_TLS12);
+	assert_int_equal(w->max_version, WEBCFG_TLS13);
+	assert_int_equal(w->nsuites, 2); /* the repeat counts once */
+	assert_true(webcfg_suite_allowed(
+		w, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"));
+	assert_false(webcfg_suite_allowed(
+		w, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"));
+	assert_false(w->prefer_server_cipher_suites);
+	/* the suites' parts, then TLS 1.3's, then the curves in order */
+	assert_string_equal(w->priorities,
+			    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+			    ":-KX-ALL:-CIPHER-ALL:-MAC-ALL"
+			    ":+ECDHE-RSA:+ECDHE-ECDSA"
+			    ":+AES-128-GCM:+AES-256-CBC:+AES-256-GCM"
+			    ":+CHACHA20-POLY1305"
+			    ":+AEAD:+SHA1"
+			    ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1");
+	assert_false(w->http2);
+	/* blank means unset */
+	assert_int_equal(w->nheaders, 3);
+	assert_string_equal(w->headers[0].name, "X-Frame-Options");
+	assert_string_equal(w->headers[0].value, "deny");
+	assert_string_equal(w->headers[2].name, "Content-Security-Policy");
+	assert_string_equal(w->headers[2].value, "default-src 'self'");
+	assert_int_equal(w->nusers, 2);
+	assert_int_equal(w->rate_interval_ns, 90500000000ull);
+	assert_int_equal(w->rate_burst, 20);
+	webcfg_free(w);
+}
+
+static void test_defaults(void **state)
+{
+	char err[256];
+	struct webcfg *w = parse("tls_server_config:\n"
+				 "  cert: |\n    x\n"
+				 "  key: y\n",
+				 err, sizeof(err));
+
+	(void)state;
+	assert_non_null(w);
+	assert_true(w->tls);
+	assert_string_equal(w->cert.text, "x\n");
+	assert_string_equal(w->key.text, "y");
+	assert_int_equal(w->client_auth, WEBCFG_NO_CLIENT_CERT);
+	assert_true(w->prefer_server_cipher_suites);
+	assert_string_equal(w->priorities,
+			    "NORMAL:%SERVER_PRECEDENCE:-VERS-ALL"
+			    ":+VERS-TLS1.3:+VERS-TLS1.2");
+	assert_true(webcfg_suite_allowed(w, "TLS_RSA_WITH_AES_128_CBC_SHA"));
+	webcfg_free(w);
+
+	/* only TLS 1.3: no TLS 1.3 suite list to restrict; TLS10 spelled */
+	w = parse("tls_server_config:\n  cert: x\n  key: y\n"
+		  "  min_version: TLS10\n  max_version: TLS11\n"
+		  "  cipher_suites: [TLS_RSA_WITH_AES_128_CBC_SHA]\n",
+		  err, sizeof(err));
+	assert_non_null(w);
+	assert_string_equal(w->priorities,
+			    "NORMAL:%SERVER_PRECEDENCE:-VERS-ALL"
+			    ":+VERS-TLS1.1:+VERS-TLS1.0"
+			    ":-KX-ALL:-CIPHER-ALL:-MAC-ALL:+RSA:+AES-128-CBC"
+			    ":+SHA1");
+	webcfg_free(w);
+
+	/* settings without a certificate, key, CA or auth type leave TLS
+	 * off, as the toolkit decides */
+	w = parse("tls_server_config:\n  min_version: TLS13\n", err,
+		  sizeof(err));
+	assert_non_null(w);
+	assert_false(w->tls);
+	webcfg_free(w);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		     "foo: 1\n",
+		     "web.yml:4:1: unknown key 'foo' (allowed: "
+		     "tls_server_config, http_server_config, "
+		     "basic_auth_users, rate_limit)");
+	expect_error("tls_server_config:\n  certfile: a\n",
+		     "web.yml:2:3: tls_server_config: unknown key 'certfile'");
+	expect_error("tls_server_config:\n  cert_file: a\n key_file: b\n",
+		     "web.yml:3:");
+	expect_error("tls_server_config: [\n", "bad YAML");
+	expect_error("a: b: c\n", "web.yml:1:5: bad YAML: mapping values are "
+				  "not allowed");
+	expect_error("tls_server_config:\n  cert_file: a\n  cert_file: b\n",
+		     "web.yml:3:3: tls_server_config.cert_file: given twice "
+		     "(first at line 2)");
+	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		     "  client_auth_type: RequireClientCertPlease\n",
+		     "web.yml:4:21: tls_server_config.client_auth_type: "
+		     "unknown client_auth_type 'RequireClientCertPlease' (one "
+		     "of NoClientCert, RequestClientCert, "
+		     "RequireAnyClientCert, VerifyClientCertIfGiven, "
+		     "RequireAndVerifyClientCert)");
+	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		     "  cipher_suites:\n    - TLS_RSA_WITH_RC4_128_SHA\n",
+		     "web.yml:5:7: tls_server_config.cipher_suites: unknown "
+		     "cipher 'TLS_RSA_WITH_RC4_128_SHA'");
+	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		     "  curve_preferences: [CurveP224]\n",
+		     "web.yml:4:23: tls_server_config.curve_preferences: "
+		     "unknown curve 'CurveP224'");
+	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		     "  min_version: TLS1.2\n",
+		     "tls_server_config.min_version: unknown TLS version "
+		     "'TLS1.2' (one of TLS10, TLS11, TLS12, TLS13)");
+	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		     "  min_version: TLS13\n  max_version: TLS12\n",
+		     "web.yml:5: tls_server_config: min_version TLS13 is "
+		     "above max_version TLS12");
+	expect_error("tls_server_config:\n  cert_file: a\n",
+		     "web.yml:1: tls_server_config: missing one of key or "
+		     "key_file");
+	expect_error("tls_server_config:\n  key_file: a\n",
+		     "missing one of cert or cert_file");
+	expect_error("tls_server_config:\n  client_auth_type: "
+		     "RequireAnyClientCert\n",
+		     "missing one of cert or cert_file");
+	expect_error("tls_server_config:\n  cert: x\n  cert_file: a\n",
+		     "web.yml:3:14: tls_server_config.cert_file: give either "
+		     "this or cert, not both");
+	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		     "  client_ca_file: c\n",
+		     "web.yml:4: tls_server_config: a client CA is configured "
+		     "but client_auth_type is NoClientCert");
+	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		     "  client_auth_type: VerifyClientCertIfGiven\n",
+		     "web.yml:4: tls_server_config.client_auth_type: "
+		     "VerifyClientCertIfGiven needs client_ca_file");
+	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		     "  client_auth_type: VerifyClientCertIfGiven\n"
+		     "  client_ca_file: c\n  client_allowed_sans: [x]\n",
+		     "web.yml:6: tls_server_config.client_allowed_sans: "
+		     "requires client_auth_type");
+	expect_error("tls_server_config: [a, b]\n",
+		     "web.yml:1:20: tls_server_config: expected a mapping, "
+		     "found a list");
+	expect_error("tls_server_config:\n  cert_file: [a]\n",
+		     "tls_server_config.cert_file: expected a string, found "
+		     "a list");
+	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		     "  prefer_server_cipher_suites: sometimes\n",
+		     "'sometimes' is not true or false");
+	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		     "  prefer_server_cipher_suites: 'true'\n",
+		     "'true' is not true or false");
+	expect_error("http_server_config:\n  headers:\n    X-Powered-By: me\n",
+		     "web.yml:3:5: http_server_config.headers: HTTP header "
+		     "'X-Powered-By' can not be configured");
+	expect_error("http_server_config:\n  headers:\n"
+		     "    x-frame-options: deny\n",
+		     "HTTP header 'x-frame-options' can not be configured");
+	expect_error("http_server_config:\n  headers:\n"
+		     "    X-Frame-Options: allow\n",
+		     "http_server_config.headers.X-Frame-Options: 'allow' is "
+		     "not allowed (only deny or sameorigin)");
+	expect_error("http_server_config:\n  headers:\n"
+		     "    X-Content-Type-Options: sniff\n",
+		     "'sniff' is not allowed (only nosniff)");
+	expect_error("http_server_config:\n  headers:\n"
+		     "    X-XSS-Protection: \"1\\r\\nSet-Cookie: a=b\"\n",
+		     "a control character in a header value");
+	expect_error("http_server_config:\n  http2: maybe\n",
+		     "http_server_config.http2: 'maybe' is not true or false");
+	expect_error("http_server_config:\n  http3: true\n",
+		     "unknown key 'http3' (allowed: http2, headers)");
+	expect_error("basic_auth_users:\n  alice: secret\n",
+		     "web.yml:2:10: basic_auth_users.alice: not a bcrypt hash");
+	expect_error("basic_auth_users:\n  alice:\n",
+		     "basic_auth_users.alice: not a bcrypt hash");
+	expect_error("basic_auth_users:\n  alice: "
+		     "$2y$03$NvdZoM1chW2OxvUvGWvHbuAdePf1p/FcP1fs7fyzZpFG848TtoIfK"
+		     "\n",
+		     "not a bcrypt hash");
+	expect_error("basic_auth_users:\n  alice: " ALICE "\n  bob: " BOB
+		     "\n  alice: " BOB "\n",
+		     "web.yml:4: basic_auth_users: user 'alice' given twice "
+		     "(first at line 2)");
+	expect_error("basic_auth_users: [alice]\n",
+		     "basic_auth_users: expected a mapping, found a list");
+	expect_error("rate_limit:\n  interval: soon\n",
+		     "rate_limit.interval: 'soon' is not a duration");
+	expect_error("rate_limit:\n  interval: -1s\n", "is not a duration");
+	expect_error("rate_limit:\n  interval: 1s\n  burst: -1\n",
+		     "rate_limit.burst: '-1' is not a whole number");
+	expect_error("basic_auth_users:\n---\nrate_limit:\n",
+		     "web.yml:2: more than one YAML document");
+	expect_error("- a\n- b\n", "web.yml:1:1: expected a mapping, found "
+				   "a list");
+	expect_error("tls_server_config:\n  ? [a]\n  : b\n",
+		     "a key must be a string");
+	/* aliases resolve, and a self-reference cannot make the walk loop */
+	expect_error("tls_server_config: &a\n  cert_file: *a\n",
+		     "tls_server_config.cert_file: expected a string, found a "
+		     "mapping");
+}
+
+static void test_nul_and_size(void **state)
+{
+	static const char text[] = "tls_server_config:\n  cert: \"a\\0b\"\n";
+	char err[256];
+	char *big;
+	struct webcfg *w;
+
+	(void)state;
+	w = webcfg_parse(text, sizeof(text) - 1, "web.yml", err, sizeof(err));
+	assert_null(w);
+	assert_non_null(strstr(err, "a NUL byte"));
+	big = calloc(1, WEBCFG_MAX_BYTES + 2);
+	assert_non_null(big);
+	memset(big, '#', WEBCFG_MAX_BYTES + 1);
+	w = webcfg_parse(big, WEBCFG_MAX_BYTES + 1, "web.yml", err,
+			 sizeof(err));
+	assert_null(w);
+	assert_non_null(strstr(err, "larger than"));
+	free(big);
+}
+
+static uint64_t interval(const char *v)
+{
+	char text[128], err[256];
+	struct webcfg *w;
+	uint64_t ns;
+
+	snprintf(text, sizeof(text), "rate_limit:\n  interval: %s\n", v);
+	w = parse(text, err, sizeof(err));
+	if (!w)
+		return UINT64_MAX;
+	ns = w->rate_interval_ns;
+	webcfg_free(w);
+	return ns;
+}
+
+static void test_durations(void **state)
+{
+	(void)state;
+	/* Go's time.ParseDuration */
+	assert_int_equal(interval("1s"), 1000000000ull);
+	assert_int_equal(interval("0"), 0);
+	assert_int_equal(interval("1.5s"), 1500000000ull);
+	assert_int_equal(interval("1h2m3.5s"), 3723500000000ull);
+	assert_int_equal(interval("300ms"), 300000000ull);
+	assert_int_equal(interval("2us"), 2000);
+	assert_int_equal(interval("2\xc2\xb5s"), 2000);
+	assert_int_equal(interval("7ns"), 7);
+	assert_int_equal(interval(".5m"), 30000000000ull);
+	assert_int_equal(interval("+3s"), 3000000000ull);
+	/* yaml.v2 reads a plain integer as nanoseconds; quoted, it is a
+	 * string for ParseDuration, which wants a unit */
+	assert_int_equal(interval("1000"), 1000);
+	assert_int_equal(interval("'1000'"), UINT64_MAX);
+	assert_int_equal(interval("1x"), UINT64_MAX);
+	assert_int_equal(interval("s"), UINT64_MAX);
+	assert_int_equal(interval("1.s5"), UINT64_MAX);
+	assert_int_equal(interval("99999999999999999999h"), UINT64_MAX);
+}
+
+/* The injected hash: counts calls and remembers the setting. */
+struct calls {
+	int n;
+	char setting[WEBCFG_HASH_MAX];
+};
+
+static int counting_hash(const char *pass, const char *setting, char *out,
+			 size_t outlen, void *ctx)
+{
+	struct calls *c = ctx;
+
+	c->n++;
+	snprintf(c->setting, sizeof(c->setting), "%s", setting);
+	/* the "hash" of "pass" is the setting itself: a match */
+	snprintf(out, outlen, "%s", strcmp(pass, "pass") ? "nope" : setting);
+	return 0;
+}
+
+static void test_auth_structure(void **state)
+{
+	char err[256];
+	struct calls c = { 0 };
+	struct webcfg *w = parse("basic_auth_users:\n  alice: " ALICE
+				 "\n  bob: " BOB "\n",
+				 err, sizeof(err));
+
+	(void)state;
+	assert_non_null(w);
+	/* the dummy has the highest cost among the users (bob: 06) and is a
+	 * well-formed bcrypt hash of the same length */
+	assert_int_equal(strlen(w->dummy_hash), 60);
+	assert_memory_equal(w->dummy_hash, "$2b$06$", 7);
+
+	/* exactly one hash per attempt, whatever the user */
+	assert_true(webcfg_auth_check(w, "alice", "pass", counting_hash, &c));
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.setting, ALICE);
+	assert_false(webcfg_auth_check(w, "alice", "wrong", counting_hash, &c));
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.setting, ALICE);
+	/* an unknown user is hashed against the dummy, and refused even when
+	 * the hash matches */
+	assert_false(webcfg_auth_check(w, "carol", "pass", counting_hash, &c));
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.setting, w->dummy_hash);
+	assert_false(webcfg_auth_check(w, "", "", counting_hash, &c));
+	assert_int_equal(c.n, 4);
+	assert_false(webcfg_auth_check(w, "alicex", "pass", counting_hash, &c));
+	assert_int_equal(c.n, 5);
+	/* no credentials at all: nothing to hash */
+	assert_false(webcfg_auth_check(w, NULL, NULL, counting_hash, &c));
+	assert_int_equal(c.n, 5);
+	webcfg_free(w);
+
+	/* no users: no auth, no hashing */
+	w = parse("", err, sizeof(err));
+	assert_true(webcfg_auth_check(w, NULL, NULL, counting_hash, &c));
+	assert_int_equal(c.n, 5);
+	webcfg_free(w);
+}
+
+static void test_auth_bcrypt(void **state)
+{
+	char err[256], out[WEBCFG_HASH_MAX];
+	char a72[80], a73[80];
+	struct webcfg *w = parse("basic_auth_users:\n  alice: " ALICE
+				 "\n  bob: " BOB "\n  long: " LONG "\n",
+				 err, sizeof(err));
+
+	(void)state;
+	assert_non_null(w);
+	assert_true(webcfg_auth_check(w, "alice", "pass", webcfg_bcrypt, NULL));
+	assert_true(webcfg_auth_check(w, "bob", "secret", webcfg_bcrypt, NULL));
+	assert_false(webcfg_auth_check(w, "alice", "secret", webcfg_bcrypt,
+				       NULL));
+	assert_false(webcfg_auth_check(w, "bob", "pass", webcfg_bcrypt, NULL));
+	assert_false(webcfg_auth_check(w, "carol", "pass", webcfg_bcrypt,
+				       NULL));
+	assert_false(webcfg_auth_check(w, "alice", "", webcfg_bcrypt, NULL));
+	/* the dummy really runs bcrypt (at bob's cost), or an unknown user
+	 * would answer sooner */
+	assert_int_equal(webcfg_bcrypt("pass", w->dummy_hash, out, sizeof(out),
+				       NULL),
+			 0);
+	assert_int_equal(strlen(out), 60);
+	assert_memory_equal(out, "$2b$06$", 7);
+	assert_string_not_equal(out, w->dummy_hash);
+	/* bcrypt reads 72 bytes; a longer password is refused, as in Go */
+	memset(a72, 'a', 72);
+	a72[72] = 0;
+	memset(a73, 'a', 73);
+	a73[73] = 0;
+	assert_true(webcfg_auth_check(w, "long", a72, webcfg_bcrypt, NULL));
+	assert_false(webcfg_auth_check(w, "long", a73, webcfg_bcrypt, NULL));
+	webcfg_free(w);
+}
+
+/* A scratch directory with files; removed by the test. */
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static struct webcfg *load(const char *dir, char *err, size_t errlen)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/web.yml", dir);
+	err[0] = 0;
+	return webcfg_load(path, err, errlen);
+}
+
+static void test_load(void **state)
+{
+	char dir[] = "/tmp/test_webcfg.XXXXXX";
+	char err[1024], path[600];
+	struct webcfg *w;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	put(dir, "server.crt", cert_pem);
+	put(dir, "server.key", key_pem);
+	put(dir, "other.key", other_key_pem);
+	put(dir, "empty.pem", "no certificate here\n");
+
+	/* relative names are relative to the file's directory */
+	put(dir, "web.yml", "tls_server_config:\n  cert_file: server.crt\n"
+			    "  key_file: server.key\n"
+			    "  client_auth_type: RequireAndVerifyClientCert\n"
+			    "  client_ca_file: server.crt\n");
+	w = load(dir, err, sizeof(err));
+	assert_non_null(w);
+	assert_string_equal(w->cert.text, cert_pem);
+	assert_string_equal(w->key.text, key_pem);
+	assert_string_equal(w->client_ca.text, cert_pem);
+	snprintf(path, sizeof(path), "%s/server.key", dir);
+	assert_string_equal(w->key.file, path);
+	webcfg_free(w);
+
+	/* inline PEM */
+	put(dir, "web.yml", "tls_server_config:\n  cert: |\n"
+			    "    -----BEGIN CERTIFICATE-----\n"
+			    "    MIIBhDCCASmgAwIBAgIUUZW0oiI7rolkxxSkjYk8PVtV7qww"
+			    "CgYIKoZIzj0EAwIw\n"
+			    "    FjEUMBIGA1UEAwwLd2ViY2ZnLXRlc3QwIBcNMjYxMTIxMTEz"
+			    "MDAwWhgPMjEyNjEw\n"
+			    "    MjgxMTMwMDBaMBYxFDASBgNVBAMMC3dlYmNmZy10ZXN0MFkw"
+			    "EwYHKoZIzj0CAQYI\n"
+			    "    KoZIzj0DAQcDQgAETVechrui7B/ymREPVCqj5Pk5a/17Ydg/"
+			    "vsf/prQwFUQrVTlo\n"
+			    "    FWsVmt91QwwbpO4jleali6PW8vwur4wYQ/ERwKNTMFEwHQYD"
+			    "VR0OBBYEFPrOFlLa\n"
+			    "    4skWfXkJox8KL9rMGIuyMB8GA1UdIwQYMBaAFPrOFlLa4skW"
+			    "fXkJox8KL9rMGIuy\n"
+			    "    MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIh"
+			    "AKIQ82BSAcFUvSxi\n"
+			    "    /2NTiV7aCwlzUuK38Ut6y8mRDOezAiEAv48iOy2Q8Uv+hW4H"
+			    "OjGKpA9HrUJMk7RV\n"
+			    "    rt0+w7dmwiE=\n"
+			    "    -----END CERTIFICATE-----\n"
+			    "  key_file: server.key\n");
+	w = load(dir, err, sizeof(err));
+	assert_non_null(w);
+	assert_string_equal(w->cert.text, cert_pem);
+	webcfg_free(w);
+
+	/* a missing file names the key, its line and the path */
+	put(dir, "web.yml", "tls_server_config:\n  cert_file: server.crt\n"
+			    "  key_file: missing.key\n");
+	w = load(dir, err, sizeof(err));
+	assert_null(w);
+	assert_int_equal(errno, ENOENT);
+	snprintf(path, sizeof(path),
+		 "%s/web.yml:3: tls_server_config.key_file: cannot read "
+		 "%s/missing.key: No such file or directory",
+		 dir, dir);
+	assert_string_equal(err, path);
+
+	/* a key that is not the certificate's */
+	put(dir, "web.yml", "tls_server_config:\n  cert_file: server.crt\n"
+			    "  key_file: other.key\n");
+	w = load(dir, err, sizeof(err));
+	assert_null(w);
+	assert_non_null(strstr(err, "web.yml:3: tls_server_config.key_file ("));
+	assert_non_null(strstr(err, "are not a PEM certificate and its "
+				    "private key"));
+
+	/* a CA file without a certificate */
+	put(dir, "web.yml", "tls_server_config:\n  cert_file: server.crt\n"
+			    "  key_file: server.key\n"
+			    "  client_auth_type: RequireAndVerifyClientCert\n"
+			    "  client_ca_file: empty.pem\n");
+	w = load(dir, err, sizeof(err));
+	assert_null(w);
+	assert_non_null(strstr(err, "web.yml:5: tls_server_config."
+				    "client_ca_file ("));
+	assert_non_null(strstr(err, "no PEM certificate found"));
+
+	/* parse errors come through with the path as origin */
+	put(dir, "web.yml", "tls_server_config:\n  cert_fil: x\n");
+	w = load(dir, err, sizeof(err));
+	assert_null(w);
+	assert_int_equal(errno, EINVAL);
+	snprintf(path, sizeof(path), "%s/web.yml:2:3: tls_server_config: "
+				     "unknown key 'cert_fil'",
+		 dir);
+	assert_memory_equal(err, path, strlen(path));
+
+	/* the file itself is missing */
+	snprintf(path, sizeof(path), "%s/web.yml", dir);
+	unlink(path);
+	w = load(dir, err, sizeof(err));
+	assert_null(w);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(err, "web.yml: cannot read the web config "
+				    "file: No such file or directory"));
+
+	/* without TLS nothing else is read */
+	put(dir, "web.yml", "basic_auth_users:\n  alice: " ALICE "\n");
+	w = load(dir, err, sizeof(err));
+	assert_non_null(w);
+	assert_false(w->tls);
+	webcfg_free(w);
+
+	for (const char *const *f = (const char *const[]){ "server.crt",
+							    "server.key",
+							    "other.key",
+							    "empty.pem",
+							    "web.yml", NULL };
+	     *f; f++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *f);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_nul_and_size),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_auth_structure),
+		cmocka_unit_test(test_auth_bcrypt),
+		cmocka_unit_test(test_load),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
