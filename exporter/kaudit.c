@@ -16,6 +16,17 @@
  *                  change wins). failure=2 and enabled=2 are never set.
  *   rules          netlink/rules: the loader removes exactly what it added.
  *
+ * A SIGKILL leaves the settings changed and the rules in place. So that a
+ * restart still gives back what was there before any exporter, the values
+ * found are kept in the kernel itself, as a note on the self-exclusion rule
+ * ("ae-orig:e=0,f=1,r=0,b=64,w=15000"); a restart that finds a dead
+ * exporter's rule takes its note as what it "found".
+ *
+ * Sockets can disappear under a running exporter (closed by a debugger,
+ * broken): both are reopened in place, and a unicast exporter then takes
+ * the daemon role back, which the kernel allows once the old socket is
+ * gone (it drops a daemon whose socket refuses a message).
+ *
  * The status is polled every second from the reader thread: the kernel's
  * lost and backlog_wait_time_actual counters can be reset from outside
  * (auditctl --reset-lost), so they are accumulated into monotonic totals;
@@ -194,6 +205,22 @@ static void kaudit_restore(struct kaudit *ka)
 	ka->changed = 0;
 }
 
+#define KAUDIT_NOTE "ae-orig:e=%u,f=%u,r=%u,b=%u,w=%u"
+
+/* The settings a self rule's note remembers, over found. */
+static void kaudit_note_read(const char *note, struct audit_status *found)
+{
+	unsigned e, f, r, b, w;
+
+	if (sscanf(note, KAUDIT_NOTE, &e, &f, &r, &b, &w) != 5)
+		return;
+	found->enabled = e;
+	found->failure = f;
+	found->rate_limit = r;
+	found->backlog_limit = b;
+	found->backlog_wait_time = w;
+}
+
 static void kaudit_warn(void *arg, const char *origin, unsigned line,
 			const char *msg)
 {
@@ -298,12 +325,18 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 			goto fail;
 		}
 		rules_loader_set_warn(ka->ld, kaudit_warn, NULL);
+		snprintf(msg, sizeof(msg), KAUDIT_NOTE, ka->found.enabled,
+			 ka->found.failure, ka->found.rate_limit,
+			 ka->found.backlog_limit, ka->found.backlog_wait_time);
+		rules_loader_set_note(ka->ld, msg);
 		rc = rules_load(ka->ld, rs, ka->self, &rerr);
 		if (rc) {
 			snprintf(err, errlen, "cannot load audit rules: %s",
 				 rules_error_str(&rerr, msg, sizeof(msg)));
 			goto fail;
 		}
+		/* a dead exporter's note: the settings before it */
+		kaudit_note_read(rules_loader_note(ka->ld), &ka->found);
 		filemask = rules_status(rs, &fileset);
 	}
 	if (cfg->source == CFG_UNICAST) {
@@ -383,12 +416,47 @@ static void kaudit_accumulate(uint64_t *total, uint32_t *last, uint32_t now,
 	*last = now;
 }
 
+/* AUDIT_GET, reopening a control socket that went away. */
+static int kaudit_status(struct kaudit *ka, struct audit_status *st)
+{
+	int rc = nl_audit_get_status(ka->ctl, st);
+
+	if (rc == -EBADF || rc == -ENOTSOCK || rc == -ECONNREFUSED) {
+		log_warn("the audit control socket went away; reopening it");
+		rc = nl_audit_reopen(ka->ctl);
+		if (!rc)
+			rc = nl_audit_get_status(ka->ctl, st);
+	}
+	return rc;
+}
+
+int kaudit_recover(struct kaudit *ka, nl_record_cb cb, void *arg)
+{
+	char msg[64];
+	int rc;
+
+	ka->registered = false;
+	rc = nl_audit_reopen(ka->ev);
+	if (rc) {
+		snprintf(msg, sizeof(msg), "%s", strerror(-rc));
+		log_error("cannot reopen the audit socket", "error", msg);
+		return rc;
+	}
+	log_warn("the audit socket went away; reopened it");
+	if (ka->mode != CFG_UNICAST)
+		return 0;
+	rc = kaudit_register(ka, cb, arg);
+	if (rc == 0)
+		log_info("registered as the audit daemon again");
+	return rc == -EEXIST ? 0 : rc;
+}
+
 int kaudit_poll(struct kaudit *ka, struct ksnap *snap, nl_record_cb cb,
 		void *arg)
 {
 	struct audit_status st;
 	char pid[16], comm[64];
-	int rc = nl_audit_get_status(ka->ctl, &st);
+	int rc = kaudit_status(ka, &st);
 
 	snap->error = rc;
 	if (rc)
@@ -422,12 +490,11 @@ int kaudit_poll(struct kaudit *ka, struct ksnap *snap, nl_record_cb cb,
 		} else if (st.pid) {
 			ka->console_logged = false;
 		}
-		return 1;
+		return st.enabled != 0;
 	}
-	if (st.pid == ka->self) {
-		ka->registered = true;
+	if (st.pid == ka->self && ka->registered) {
 		ka->foreign_logged = 0;
-		return 1;
+		return st.enabled != 0;
 	}
 	ka->registered = false;
 	if (st.pid && kaudit_alive(st.pid)) {
@@ -441,12 +508,13 @@ int kaudit_poll(struct kaudit *ka, struct ksnap *snap, nl_record_cb cb,
 		}
 		return 0;
 	}
-	/* the role is free (or held by a dead process): take it back */
+	/* the role is free, held by a dead process, or ours through a socket
+	 * that is gone: take it (back) through the current socket */
 	rc = kaudit_register(ka, cb, arg);
 	if (rc == 0) {
 		log_info("registered as the audit daemon again");
 		ka->foreign_logged = 0;
-		return 1;
+		return st.enabled != 0;
 	}
 	return 0;
 }

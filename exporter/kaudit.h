@@ -29,11 +29,17 @@ struct nl_audit *kaudit_control(struct kaudit *ka);
 /* Polls AUDIT_GET into snap (keeping its counters monotonic across kernel
  * resets), notices another daemon taking over or audit being disabled,
  * logs it once, and registers again when the daemon role is free. Returns
- * 1 while the source delivers (registered / subscribed), 0 when not, or a
- * negative errno when the status could not be read. cb gets records that
+ * 1 while the source delivers (registered or subscribed, and audit
+ * enabled), 0 when not, or a negative errno when the status could not be
+ * read (a control socket closed under us is reopened first). cb gets records that
  * arrive while re-registering. */
 int kaudit_poll(struct kaudit *ka, struct ksnap *snap, nl_record_cb cb,
 		void *arg);
+/* The event socket failed under us (closed, broken): opens a fresh one and
+ * takes the daemon role again if it is free (unicast) or rejoins the group
+ * (multicast). cb gets records that arrive meanwhile. 0 or -errno; the
+ * next kaudit_poll tries again either way. */
+int kaudit_recover(struct kaudit *ka, nl_record_cb cb, void *arg);
 /* Replaces the loaded rules (SIGHUP). 0, or -errno with the old rules kept
  * and err saying why. */
 int kaudit_reload(struct kaudit *ka, const struct rules_set *rs, char *err,

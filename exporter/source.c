@@ -347,8 +347,14 @@ int source_read(struct source *s)
 	rc = nl_audit_recv(kaudit_events(s->ka), source_nl_record, x);
 	st = nl_audit_stats(kaudit_events(s->ka));
 	x->src.overruns = st->overruns;
+	if (rc < 0) {
+		/* the socket is gone or broken (EAGAIN and ENOBUFS never get
+		 * here): a fresh one, and the daemon role back */
+		x->src.up = false;
+		kaudit_recover(s->ka, source_nl_record, x);
+	}
 	pthread_mutex_unlock(&x->lock);
-	return rc < 0 ? rc : 1;
+	return 1;
 }
 
 void source_tick(struct source *s)

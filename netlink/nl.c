@@ -45,6 +45,7 @@
 struct nl_audit {
 	struct mnl_socket *sock;
 	enum nl_mode mode;
+	int rcvbuf;
 	uint32_t portid;
 	uint32_t seq;
 	struct nl_stats stats;
@@ -63,18 +64,54 @@ static void nl_set_rcvbuf(struct nl_audit *nl, int bytes)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
 
+/* Opens, binds and configures nl->sock for nl->mode. 0 or -errno. */
+static int nl_socket(struct nl_audit *nl)
+{
+	int flags = SOCK_CLOEXEC | (nl->mode == NL_CONTROL ? 0 : SOCK_NONBLOCK);
+	int rc;
+
+	nl->sock = mnl_socket_open2(NETLINK_AUDIT, flags);
+	if (!nl->sock)
+		return -errno;
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	if (nl->mode == NL_MULTICAST) {
+		int group = AUDIT_NLGRP_READLOG;
+
+		if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
+					  &group, sizeof(group)) < 0)
+			goto fail;
+	}
+	if (nl->rcvbuf > 0)
+		nl_set_rcvbuf(nl, nl->rcvbuf);
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	return 0;
+fail:
+	rc = -errno;
+	mnl_socket_close(nl->sock);
+	nl->sock = NULL;
+	return rc;
+}
+
+int nl_audit_reopen(struct nl_audit *nl)
+{
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	nl->sock = NULL;
+	return nl_socket(nl);
+}
+
 struct nl_audit *nl_audit_open(enum nl_mode mode, int rcvbuf)
 {
 	struct nl_audit *nl = calloc(1, sizeof(*nl));
-	int flags = SOCK_CLOEXEC;
 	int err;
 
 	if (!nl)
 		return NULL;
 	nl->mode = mode;
+	nl->rcvbuf = rcvbuf;
 	nl->seq = (uint32_t)time(NULL);
 	if (mode != NL_CONTROL) {
-		flags |= SOCK_NONBLOCK;
 		nl->slots = malloc((size_t)NL_BATCH * NL_SLOT);
 		if (!nl->slots)
 			goto fail;
@@ -85,21 +122,11 @@ struct nl_audit *nl_audit_open(enum nl_mode mode, int rcvbuf)
 			nl->msgs[i].msg_hdr.msg_iovlen = 1;
 		}
 	}
-	nl->sock = mnl_socket_open2(NETLINK_AUDIT, flags);
-	if (!nl->sock)
+	err = nl_socket(nl);
+	if (err) {
+		errno = -err;
 		goto fail;
-	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto fail;
-	if (mode == NL_MULTICAST) {
-		int group = AUDIT_NLGRP_READLOG;
-
-		if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
-					  &group, sizeof(group)) < 0)
-			goto fail;
 	}
-	if (rcvbuf > 0)
-		nl_set_rcvbuf(nl, rcvbuf);
-	nl->portid = mnl_socket_get_portid(nl->sock);
 	return nl;
 fail:
 	err = errno;
@@ -120,7 +147,7 @@ void nl_audit_close(struct nl_audit *nl)
 
 int nl_audit_fd(const struct nl_audit *nl)
 {
-	return mnl_socket_get_fd(nl->sock);
+	return nl->sock ? mnl_socket_get_fd(nl->sock) : -1;
 }
 
 const struct nl_stats *nl_audit_stats(const struct nl_audit *nl)
@@ -134,6 +161,8 @@ static int64_t nl_send(struct nl_audit *nl, uint16_t type, uint16_t flags,
 {
 	struct nlmsghdr *nlh;
 
+	if (!nl->sock)
+		return -EBADF;
 	if (mnl_nlmsg_size(len) > sizeof(nl->request))
 		return -EMSGSIZE;
 	nlh = mnl_nlmsg_put_header(nl->request);
@@ -330,6 +359,8 @@ static int nl_dispatch(struct nl_audit *nl, int count, uint32_t want,
 
 static int nl_recv_batch(struct nl_audit *nl)
 {
+	if (!nl->sock)
+		return -EBADF;
 	for (int i = 0; i < NL_BATCH; i++)
 		nl->msgs[i].msg_hdr.msg_flags = 0;
 	for (;;) {

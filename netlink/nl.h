@@ -31,6 +31,11 @@ struct nl_stats {
  * falling back to SO_RCVBUF). Returns NULL with errno set. */
 struct nl_audit *nl_audit_open(enum nl_mode mode, int rcvbuf);
 void nl_audit_close(struct nl_audit *nl);
+/* Replaces the underlying socket by a fresh one of the same kind (the
+ * handle stays valid: others may hold it). For a socket that was closed or
+ * broken under us. 0 or -errno (the handle is then unusable until a later
+ * reopen succeeds). */
+int nl_audit_reopen(struct nl_audit *nl);
 int nl_audit_fd(const struct nl_audit *nl);
 const struct nl_stats *nl_audit_stats(const struct nl_audit *nl);
 

@@ -126,6 +126,10 @@ struct rules_loader {
 	struct rules_set *set; /* private copy of the loaded set, or NULL */
 	struct rules_vec saved; /* rules -D deleted, in the kernel's order */
 	char origin[sizeof(((struct rules_error *)0)->origin)];
+	/* the self rule's second key: what the caller wants remembered in
+	 * the kernel (its original audit settings); a dead exporter's note,
+	 * found on its stale self rule, wins over ours */
+	char note[RULES_NOTE_MAX];
 };
 
 /* --- errors --------------------------------------------------------------- */
@@ -1245,16 +1249,28 @@ int rules_kernel_watch_keys(struct nl_audit *ctl, struct rules_keyset **out)
 	return rc;
 }
 
-/* True if r is a self-exclusion rule; *pid gets its pid. */
-static bool rules_is_self(const struct audit_rule_data *r, uint32_t *pid)
+/* True if r is a self-exclusion rule: its keys are RULES_SELF_KEY and at
+ * most a note; *pid gets its pid, note (if not NULL, RULES_NOTE_MAX bytes)
+ * the note or "". */
+static bool rules_is_self_note(const struct audit_rule_data *r, uint32_t *pid,
+			       char *note)
 {
-	size_t len;
+	size_t len, n = strlen(RULES_SELF_KEY);
 	const char *k = rules_string(r, AUDIT_FILTERKEY, &len);
 
-	if (!k || len != strlen(RULES_SELF_KEY) ||
-	    memcmp(k, RULES_SELF_KEY, len) || r->action != AUDIT_NEVER ||
+	if (!k || len < n || memcmp(k, RULES_SELF_KEY, n) ||
+	    (len > n && k[n] != AUDIT_KEY_SEPARATOR) ||
+	    r->action != AUDIT_NEVER ||
 	    (r->flags & ~AUDIT_FILTER_PREPEND) != AUDIT_FILTER_EXIT)
 		return false;
+	if (note) {
+		size_t nl = len > n + 1 ? len - n - 1 : 0;
+
+		if (nl >= RULES_NOTE_MAX)
+			nl = RULES_NOTE_MAX - 1;
+		memcpy(note, k + n + 1, nl);
+		note[nl] = 0;
+	}
 	for (uint32_t i = 0; i < r->field_count; i++) {
 		if (r->fields[i] == AUDIT_PID &&
 		    r->fieldflags[i] == AUDIT_EQUAL) {
@@ -1263,6 +1279,11 @@ static bool rules_is_self(const struct audit_rule_data *r, uint32_t *pid)
 		}
 	}
 	return false;
+}
+
+static bool rules_is_self(const struct audit_rule_data *r, uint32_t *pid)
+{
+	return rules_is_self_note(r, pid, NULL);
 }
 
 /* Reads the name and state of a process from /proc/<pid>/stat; returns 0,
@@ -1343,11 +1364,11 @@ static void ld_warn(struct rules_loader *ld, unsigned line, const char *fmt,
 	ld->warn(ld->warn_arg, ld->origin, line, msg);
 }
 
-/* never,exit -S all -F pid=<pid> -F key=RULES_SELF_KEY, prepended. */
+/* never,exit -S all -F pid=<pid> -F key=RULES_SELF_KEY[,note], prepended. */
 static int ld_build_self(struct rules_loader *ld, uint32_t pid)
 {
 	struct audit_rule_data *r = audit_rule_create_data();
-	char pair[64];
+	char pair[64 + RULES_NOTE_MAX];
 	int rc = -ENOMEM;
 
 	rules_libaudit_reset();
@@ -1358,7 +1379,8 @@ static int ld_build_self(struct rules_loader *ld, uint32_t pid)
 	snprintf(pair, sizeof(pair), "pid=%u", pid);
 	if (audit_rule_fieldpair_data(&r, pair, AUDIT_FILTER_EXIT))
 		goto out;
-	snprintf(pair, sizeof(pair), "key=%s", RULES_SELF_KEY);
+	snprintf(pair, sizeof(pair), "key=%s%s%s", RULES_SELF_KEY,
+		 ld->note[0] ? "\x01" : "", ld->note);
 	if (audit_rule_fieldpair_data(&r, pair, AUDIT_FILTER_EXIT))
 		goto out;
 	r->flags = AUDIT_FILTER_EXIT | AUDIT_FILTER_PREPEND;
@@ -1438,14 +1460,24 @@ static size_t ld_clear_stale(struct rules_loader *ld, struct rules_set *set,
 			     struct rules_vec *k)
 {
 	size_t stale = 0, taken = 0;
+	char note[RULES_NOTE_MAX];
 
 	for (size_t i = 0; i < k->n; i++) {
 		uint32_t pid;
 		int rc;
 
-		if (!rules_is_self(k->v[i].data, &pid) || pid == ld->self_pid ||
-		    !rules_pid_stale(pid))
+		if (!rules_is_self_note(k->v[i].data, &pid, note) ||
+		    pid == ld->self_pid || !rules_pid_stale(pid))
 			continue;
+		/* the dead one remembered the state before any exporter:
+		 * carry it on (our self rule is not in the kernel yet) */
+		if (note[0] && !ld->self_in &&
+		    strcmp(note, ld->note) != 0) {
+			memcpy(ld->note, note, sizeof(ld->note));
+			if (ld_build_self(ld, ld->self_pid))
+				ld_warn(ld, 0, "out of memory keeping the "
+					       "stale rule's note");
+		}
 		rc = ld_del(ld, k->v[i].data, k->v[i].size);
 		if (rc && rc != -ENOENT)
 			ld_warn(ld, 0,
@@ -1658,6 +1690,21 @@ size_t rules_loader_added(const struct rules_loader *ld)
 	for (size_t i = 0; ld->set && i < ld->set->rules.n; i++)
 		n += ld->set->rules.v[i].owned;
 	return n;
+}
+
+int rules_loader_set_note(struct rules_loader *ld, const char *note)
+{
+	if (strlen(note) >= RULES_NOTE_MAX || strchr(note, AUDIT_KEY_SEPARATOR))
+		return -EINVAL;
+	if (ld->self_in)
+		return -EALREADY;
+	snprintf(ld->note, sizeof(ld->note), "%s", note);
+	return 0;
+}
+
+const char *rules_loader_note(const struct rules_loader *ld)
+{
+	return ld->note;
 }
 
 void rules_loader_free(struct rules_loader *ld)

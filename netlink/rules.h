@@ -16,6 +16,8 @@ struct rules_loader;
 /* Key of the rule that keeps the exporter's own system calls out of the
  * audit stream: never,exit -S all -F pid=<self> -F key=RULES_SELF_KEY. */
 #define RULES_SELF_KEY "audit_exporter_self"
+/* Bytes of the note the self rule may carry as a second key. */
+#define RULES_NOTE_MAX 128
 
 /* Why parsing or loading failed. origin is the file name (or the origin
  * given to rules_parse_text), line is 1-based, 0 when the error is not about
@@ -110,6 +112,14 @@ int rules_unload(struct rules_loader *ld);
 /* Number of rules ld added and will delete, the self-exclusion rule
  * included. */
 size_t rules_loader_added(const struct rules_loader *ld);
+/* A note the self-exclusion rule carries in the kernel as a second key,
+ * surviving the exporter if it is killed (the exporter keeps its original
+ * audit settings there). Set before rules_load; a stale self rule of a dead
+ * exporter found at load time passes its note on instead. 0, -EINVAL (too
+ * long, or holds 0x01) or -EALREADY (already loaded). */
+int rules_loader_set_note(struct rules_loader *ld, const char *note);
+/* The note in effect after rules_load (ours or a dead exporter's). */
+const char *rules_loader_note(const struct rules_loader *ld);
 /* Frees ld without touching the kernel (call rules_unload first). */
 void rules_loader_free(struct rules_loader *ld);
 

@@ -1,0 +1,85 @@
+/*
+ * bare_reader: the baseline for the full-rate measurements. It does what
+ * any audit daemon must do and nothing more: it becomes the audit daemon
+ * with the same kernel setup as the exporter (exporter/kaudit: rules, the
+ * self-exclusion rule, backlog settings, socket buffer) and drains the
+ * socket with the same batched receive (netlink/nl), discarding every
+ * record. The producer's rate beside it is the most the host allows; the
+ * exporter is measured against it.
+ *
+ *   bare_reader --rules FILE
+ *
+ * Runs until SIGTERM/SIGINT, then restores the kernel's audit state and
+ * prints "records=N".
+ */
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "exporter/cfg.h"
+#include "exporter/kaudit.h"
+#include "netlink/nl.h"
+#include "netlink/rules.h"
+
+static void discard(void *arg, uint16_t type, const char *text, size_t len)
+{
+	(void)type;
+	(void)text;
+	(void)len;
+	(*(unsigned long long *)arg)++;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long records = 0;
+	char *no_args[] = { argv[0], NULL };
+	struct rules_error rerr;
+	struct rules_set *rs;
+	struct kaudit *ka;
+	struct cfg cfg;
+	char err[1024];
+	sigset_t set;
+	int sfd;
+
+	if (argc != 3 || strcmp(argv[1], "--rules")) {
+		fprintf(stderr, "usage: bare_reader --rules FILE\n");
+		return 2;
+	}
+	rs = rules_parse_file(argv[2], &rerr);
+	if (!rs) {
+		fprintf(stderr, "bare_reader: %s\n",
+			rules_error_str(&rerr, err, sizeof(err)));
+		return 1;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	cfg_parse(&cfg, 1, no_args, stdout, stderr); /* the exporter's defaults */
+	ka = kaudit_start(&cfg, rs, discard, &records, err, sizeof(err));
+	rules_set_free(rs);
+	if (!ka) {
+		fprintf(stderr, "bare_reader: %s\n", err);
+		return 1;
+	}
+	for (;;) {
+		struct pollfd p[2] = {
+			{ nl_audit_fd(kaudit_events(ka)), POLLIN, 0 },
+			{ sfd, POLLIN, 0 },
+		};
+
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[1].revents)
+			break;
+		nl_audit_recv(kaudit_events(ka), discard, &records);
+	}
+	kaudit_stop(ka);
+	cfg_free(&cfg);
+	printf("records=%llu\n", records);
+	return 0;
+}
