@@ -16,7 +16,7 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS := -std=c11 -g -O1 $(SAN) $(WARN) -pthread -MMD -MP
 CPPFLAGS := -D_GNU_SOURCE -I. -Ibuild/gen -DAE_VERSION='"fuzz"' \
 	-DAE_REVISION='"fuzz"'
-LDLIBS := -lmicrohttpd -laudit -lmnl -lz -lcap-ng -lcrypt -lyaml -lm
+LDLIBS := -lmicrohttpd -lgnutls -laudit -lmnl -lz -lcap-ng -lcrypt -lyaml -lm
 
 LIB_SRCS := $(filter-out exporter/main.c, \
 	$(sort $(wildcard netlink/*.c metrics/*.c exporter/*.c)))
