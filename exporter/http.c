@@ -16,13 +16,44 @@
  * connection slot. Limits are explicit: connections in total and per IP,
  * an idle timeout, and a per-connection memory limit that makes
  * libmicrohttpd refuse oversized request headers itself.
+ *
+ * --web.config.file (exporter/webcfg) adds, as the exporter-toolkit does:
+ *   TLS       libmicrohttpd with GnuTLS: certificate, key, client CA and
+ *             the priority string from webcfg. Client certificates are
+ *             handled per session when libmicrohttpd announces a new
+ *             connection (before its handshake): the request mode
+ *             (ignore, request, require) and a verify function that checks
+ *             the chain against the client CA (for the Verify types, with
+ *             the TLS client purpose, as Go does) and client_allowed_sans,
+ *             so a refused client fails in the handshake, as in Go. GnuTLS
+ *             priorities can only allow the suites' components (their
+ *             cross product), so a request over a TLS <= 1.2 suite not in
+ *             cipher_suites is closed unanswered (GnuTLS names the suite
+ *             only after the handshake). The GnuTLS callbacks
+ *             find the connection through the session pointer that
+ *             libmicrohttpd sets to it; a session whose pointer is not its
+ *             connection is never served (fail closed).
+ *   auth      basic_auth_users: every request (all paths) needs a user and
+ *             password, checked by webcfg_auth_check (one bcrypt run per
+ *             attempt, known user or not); otherwise 401 with
+ *             WWW-Authenticate.
+ *   headers   added to every response this file makes (200, 401, 404,
+ *             405, 429, 503; not to libmicrohttpd's own 400/413/431).
+ *   rate      rate_limit: one token bucket for the server (interval per
+ *             token, burst tokens, starting full); an empty bucket is 429.
+ *   http2     accepted and ignored: libmicrohttpd speaks HTTP/1.1 only.
+ * The file is read once, at start: a new certificate takes a restart.
  */
 #include "exporter/http.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +66,7 @@
 #include "exporter/exporter.h"
 #include "exporter/log.h"
 #include "exporter/scrape.h"
+#include "exporter/webcfg.h"
 
 #define HTTP_THREADS 4
 #define HTTP_CONN_LIMIT 1024
@@ -44,10 +76,15 @@
 
 struct http {
 	struct exporter *x;
+	struct webcfg *web; /* NULL: plain HTTP, no auth, no extra headers */
 	struct MHD_Daemon *d[CFG_MAX_LISTEN];
 	unsigned n;
 	atomic_uint inflight;
 	char *landing;
+	/* rate_limit's token bucket */
+	pthread_mutex_t rate_lock;
+	double tokens;
+	int64_t rate_last_ns;
 };
 
 int http_listen(const char *addr, char *err, size_t errlen)
@@ -104,21 +141,36 @@ fail:
 	return rc;
 }
 
-static enum MHD_Result http_send(struct MHD_Connection *c, unsigned status,
-				 const char *type, const char *body)
+/* Queues r with the configured headers, and releases it. */
+static enum MHD_Result http_queue(struct http *h, struct MHD_Connection *c,
+				  unsigned status, struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+
+	for (size_t i = 0; h->web && i < h->web->nheaders; i++)
+		MHD_add_response_header(r, h->web->headers[i].name,
+					h->web->headers[i].value);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result http_send(struct http *h, struct MHD_Connection *c,
+				 unsigned status, const char *type,
+				 const char *body)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 		strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-	enum MHD_Result ret;
 
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Basic realm=\"audit_exporter\"");
+	return http_queue(h, c, status, r);
 }
 
 /* gzip of in into a new buffer; NULL on failure. */
@@ -151,14 +203,13 @@ static char *http_gzip(const char *in, size_t len, size_t *outlen)
 
 static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
 {
-	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							 MHD_HTTP_HEADER_ACCEPT);
+	const char *accept = MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	const char *enc = MHD_lookup_connection_value(
 		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	enum expo_format fmt = accept_format(accept);
 	struct MHD_Response *r;
 	struct dbuf out;
-	enum MHD_Result ret;
 	char *body;
 	size_t len;
 	bool gz = accept_gzip(enc);
@@ -166,7 +217,7 @@ static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
 
 	if (h->x->cfg.max_requests && n > h->x->cfg.max_requests) {
 		atomic_fetch_sub(&h->inflight, 1);
-		return http_send(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		return http_send(h, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				 "text/plain; charset=utf-8",
 				 "too many concurrent scrapes "
 				 "(--web.max-requests)\n");
@@ -175,8 +226,9 @@ static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
 	if (scrape_render(h->x, fmt, &out)) {
 		atomic_fetch_sub(&h->inflight, 1);
 		dbuf_free(&out);
-		log_error("scrape failed: exposition too large or out of memory");
-		return http_send(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		log_error("scrape failed: exposition too large or out of "
+			  "memory");
+		return http_send(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				 "text/plain; charset=utf-8",
 				 "the exposition could not be rendered\n");
 	}
@@ -208,9 +260,80 @@ static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
 	if (gz)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
 					"gzip");
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
+	return http_queue(h, c, MHD_HTTP_OK, r);
+}
+
+/* rate_limit: takes a token if there is one. */
+static bool http_rate_allow(struct http *h)
+{
+	const struct webcfg *w = h->web;
+	int64_t now;
+	bool ok;
+
+	if (!w || !w->rate_interval_ns)
+		return true;
+	now = exporter_mono_ns();
+	pthread_mutex_lock(&h->rate_lock);
+	h->tokens +=
+		(double)(now - h->rate_last_ns) / (double)w->rate_interval_ns;
+	if (h->tokens > (double)w->rate_burst)
+		h->tokens = (double)w->rate_burst;
+	h->rate_last_ns = now;
+	ok = h->tokens >= 1.0;
+	if (ok)
+		h->tokens -= 1.0;
+	pthread_mutex_unlock(&h->rate_lock);
+	return ok;
+}
+
+/* basic_auth_users: whether the request's credentials let it in. */
+static bool http_auth(struct http *h, struct MHD_Connection *c)
+{
+	char *pass = NULL;
+	char *user;
+	bool ok;
+
+	if (!h->web || !h->web->nusers)
+		return true;
+	user = MHD_basic_auth_get_username_password(c, &pass);
+	ok = webcfg_auth_check(h->web, user, pass, webcfg_bcrypt, NULL);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user)
+		MHD_free(user);
+	return ok;
+}
+
+/* A TLS request is served only on a session that http_notify set up and,
+ * below TLS 1.3, over a suite in cipher_suites. GnuTLS names the suite
+ * only once the handshake is over, so this is checked here rather than in
+ * the handshake. */
+static bool http_tls_ok(struct http *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	gnutls_session_t s;
+	const char *suite;
+
+	if (!ci || ci->socket_context != h)
+		return false;
+	if (!h->web->nsuites)
+		return true;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return false;
+	s = (gnutls_session_t)ci->tls_session;
+	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3)
+		return true;
+	suite = gnutls_ciphersuite_get(s);
+	if (suite && webcfg_suite_allowed(h->web, suite))
+		return true;
+	log_debug("TLS client refused", "reason",
+		  "cipher suite not in cipher_suites", "suite",
+		  suite ? suite : "unknown");
+	return false;
 }
 
 static enum MHD_Result http_handler(void *cls, struct MHD_Connection *c,
@@ -232,17 +355,26 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *c,
 		*upload_data_size = 0; /* a body is read and ignored */
 		return MHD_YES;
 	}
+	if (h->web && h->web->tls && !http_tls_ok(h, c))
+		return MHD_NO; /* closes the connection, nothing served */
+	if (!http_rate_allow(h))
+		return http_send(h, c, MHD_HTTP_TOO_MANY_REQUESTS,
+				 "text/plain; charset=utf-8",
+				 "Too Many Requests\n");
+	if (!http_auth(h, c))
+		return http_send(h, c, MHD_HTTP_UNAUTHORIZED,
+				 "text/plain; charset=utf-8", "Unauthorized\n");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return http_send(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return http_send(h, c, MHD_HTTP_METHOD_NOT_ALLOWED,
 				 "text/plain; charset=utf-8",
 				 "method not allowed: use GET\n");
 	if (!strcmp(url, h->x->cfg.telemetry_path))
 		return http_metrics(h, c);
 	if (!strcmp(url, "/"))
-		return http_send(c, MHD_HTTP_OK, "text/html; charset=utf-8",
+		return http_send(h, c, MHD_HTTP_OK, "text/html; charset=utf-8",
 				 h->landing);
-	return http_send(c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8",
+	return http_send(h, c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8",
 			 "not found\n");
 }
 
@@ -292,9 +424,177 @@ static char *http_landing(const char *path)
 	return dbuf_take(&b, NULL);
 }
 
+/* The server behind a GnuTLS session: libmicrohttpd points the session at
+ * its connection, and http_notify the connection's socket context at h. */
+static struct http *http_session_owner(gnutls_session_t s)
+{
+	struct MHD_Connection *c = gnutls_session_get_ptr(s);
+	const union MHD_ConnectionInfo *ci;
+
+	if (!c)
+		return NULL;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Whether a certificate (DER) has a SAN in client_allowed_sans: DNS
+ * names, e-mail addresses, URIs and IP addresses, written as Go does. */
+static bool http_sans_ok(const struct webcfg *w, const gnutls_datum_t *der)
+{
+	gnutls_x509_crt_t crt;
+	bool ok = false;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) < 0)
+		goto out;
+	for (unsigned i = 0; !ok; i++) {
+		char buf[1024], ip[INET6_ADDRSTRLEN];
+		size_t size = sizeof(buf) - 1;
+		int type = gnutls_x509_crt_get_subject_alt_name(crt, i, buf,
+								&size, NULL);
+
+		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			continue;
+		if (type < 0)
+			break;
+		switch (type) {
+		case GNUTLS_SAN_DNSNAME:
+		case GNUTLS_SAN_RFC822NAME:
+		case GNUTLS_SAN_URI:
+			buf[size] = 0;
+			ok = strlen(buf) == size && webcfg_san_allowed(w, buf);
+			break;
+		case GNUTLS_SAN_IPADDRESS:
+			if (size == 16 &&
+			    IN6_IS_ADDR_V4MAPPED((struct in6_addr *)buf))
+				inet_ntop(AF_INET, buf + 12, ip, sizeof(ip));
+			else if (size == 4 || size == 16)
+				inet_ntop(size == 4 ? AF_INET : AF_INET6, buf,
+					  ip, sizeof(ip));
+			else
+				break;
+			ok = webcfg_san_allowed(w, ip);
+			break;
+		default:
+			break;
+		}
+	}
+out:
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+/* GnuTLS calls this when a client's certificate has been received. */
+static int http_tls_verify(gnutls_session_t s)
+{
+	gnutls_typed_vdata_st purpose = {
+		GNUTLS_DT_KEY_PURPOSE_OID,
+		(unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0
+	};
+	struct http *h = http_session_owner(s);
+	const gnutls_datum_t *peers;
+	enum webcfg_client_auth a;
+	unsigned n = 0, status = 0;
+
+	if (!h)
+		return GNUTLS_E_CERTIFICATE_ERROR;
+	a = h->web->client_auth;
+	peers = gnutls_certificate_get_peers(s, &n);
+	if (!peers || !n) {
+		if (a != WEBCFG_REQUIRE_ANY_CLIENT_CERT &&
+		    a != WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT)
+			return 0;
+		log_debug("TLS client refused", "reason", "no certificate");
+		return GNUTLS_E_NO_CERTIFICATE_FOUND;
+	}
+	if ((a == WEBCFG_VERIFY_CLIENT_CERT_IF_GIVEN ||
+	     a == WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT) &&
+	    (gnutls_certificate_verify_peers(s, &purpose, 1, &status) < 0 ||
+	     status)) {
+		log_debug("TLS client refused", "reason",
+			  "certificate not signed by client_ca or not for "
+			  "client authentication");
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	}
+	if (h->web->allowed_sans && !http_sans_ok(h->web, &peers[0])) {
+		log_debug("TLS client refused", "reason",
+			  "no SAN in client_allowed_sans");
+		return GNUTLS_E_CERTIFICATE_ERROR;
+	}
+	return 0;
+}
+
+/* A new connection, before its TLS handshake: sets up the session's
+ * client certificate checks and marks the connection as ours. */
+static void http_notify(void *cls, struct MHD_Connection *c,
+			void **socket_context,
+			enum MHD_ConnectionNotificationCode toe)
+{
+	struct http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	gnutls_session_t s;
+	void *owner;
+
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED || !h->web || !h->web->tls)
+		return;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return; /* unmarked: http_handler will not serve it */
+	s = (gnutls_session_t)ci->tls_session;
+	owner = gnutls_session_get_ptr(s);
+	if (owner && owner != (void *)c)
+		return;
+	if (!owner)
+		gnutls_session_set_ptr(s, c);
+	switch (h->web->client_auth) {
+	case WEBCFG_NO_CLIENT_CERT:
+		gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+		break;
+	case WEBCFG_REQUEST_CLIENT_CERT:
+	case WEBCFG_VERIFY_CLIENT_CERT_IF_GIVEN:
+		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
+		break;
+	default:
+		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
+		break;
+	}
+	gnutls_session_set_verify_function(s, http_tls_verify);
+	*socket_context = h;
+}
+
+/* Reads --web.config.file; 0 or -errno with err set. */
+static int http_web_config(struct http *h, char *err, size_t errlen)
+{
+	const char *path = h->x->cfg.web_config_file;
+	char users[16];
+
+	if (!path)
+		return 0;
+	h->web = webcfg_load(path, err, errlen);
+	if (!h->web)
+		return -errno;
+	if (h->web->tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		snprintf(err, errlen,
+			 "%s: TLS is configured but libmicrohttpd "
+			 "was built without it",
+			 path);
+		return -ENOTSUP;
+	}
+	h->tokens = (double)h->web->rate_burst;
+	h->rate_last_ns = exporter_mono_ns();
+	snprintf(users, sizeof(users), "%zu", h->web->nusers);
+	log_info("web config loaded", "file", path, "tls",
+		 h->web->tls ? "on" : "off", "basic_auth_users", users, "http2",
+		 "ignored (HTTP/1.1 only)");
+	return 0;
+}
+
 struct http *http_start(struct exporter *x, char *err, size_t errlen)
 {
 	struct http *h = calloc(1, sizeof(*h));
+	struct MHD_OptionItem tls[5] = { { MHD_OPTION_END, 0, NULL } };
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 
 	if (!h) {
 		snprintf(err, errlen, "out of memory");
@@ -302,35 +602,60 @@ struct http *http_start(struct exporter *x, char *err, size_t errlen)
 	}
 	h->x = x;
 	atomic_init(&h->inflight, 0);
+	pthread_mutex_init(&h->rate_lock, NULL);
 	h->landing = http_landing(x->cfg.telemetry_path);
 	if (!h->landing) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
+	}
+	if (http_web_config(h, err, errlen))
+		goto fail;
+	if (h->web && h->web->tls) {
+		unsigned k = 0;
+
+		flags |= MHD_USE_TLS;
+		tls[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT,
+						    0, h->web->cert.text };
+		tls[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+						    h->web->key.text };
+		tls[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES,
+						    0, h->web->priorities };
+		if (h->web->client_ca.text)
+			tls[k++] = (struct MHD_OptionItem){
+				MHD_OPTION_HTTPS_MEM_TRUST, 0,
+				h->web->client_ca.text
+			};
+		tls[k] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	}
 	for (unsigned i = 0; i < x->cfg.nlisten; i++) {
 		int fd = http_listen(x->cfg.listen[i], err, errlen);
 
 		if (fd < 0)
 			goto fail;
+		/* the logger first, so libmicrohttpd sends everything to it */
 		h->d[h->n] = MHD_start_daemon(
-			MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0,
-			NULL, NULL, http_handler, h, MHD_OPTION_LISTEN_SOCKET,
-			fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+			flags, 0, NULL, NULL, http_handler, h,
+			MHD_OPTION_EXTERNAL_LOGGER, http_logger, NULL,
+			MHD_OPTION_LISTEN_SOCKET, fd,
+			MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 			(unsigned)HTTP_PER_IP_LIMIT,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-			(size_t)HTTP_CONN_MEMORY, MHD_OPTION_EXTERNAL_LOGGER,
-			http_logger, NULL, MHD_OPTION_END);
+			(size_t)HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_CONNECTION,
+			http_notify, h, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 		if (!h->d[h->n]) {
 			close(fd);
-			snprintf(err, errlen, "cannot start the HTTP server on %s",
+			snprintf(err, errlen,
+				 "cannot start the HTTP%s server on %s",
+				 flags & MHD_USE_TLS ? "S" : "",
 				 x->cfg.listen[i]);
 			goto fail;
 		}
 		h->n++;
-		log_info("listening", "address", x->cfg.listen[i]);
+		log_info("listening", "address", x->cfg.listen[i], "tls",
+			 flags & MHD_USE_TLS ? "on" : "off");
 	}
 	return h;
 fail:
@@ -344,6 +669,8 @@ void http_stop(struct http *h)
 		return;
 	for (unsigned i = 0; i < h->n; i++)
 		MHD_stop_daemon(h->d[i]); /* closes the listening socket too */
+	webcfg_free(h->web);
+	pthread_mutex_destroy(&h->rate_lock);
 	free(h->landing);
 	free(h);
 }

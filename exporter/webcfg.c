@@ -31,8 +31,9 @@
  * suites as their key exchange, cipher and MAC components. GnuTLS cannot
  * name single suites, so the components allow their cross product; the
  * server (exporter/http.c) therefore also checks the negotiated suite
- * against the list (webcfg_suite_allowed) and ends other handshakes. As
- * in Go, the list restricts TLS 1.0 to 1.2 only: TLS 1.3 suites stay on.
+ * against the list (webcfg_suite_allowed) and serves nothing over another.
+ * As in Go, the list restricts TLS 1.0 to 1.2 only: TLS 1.3 suites stay
+ * on.
  *
  * Basic auth (webcfg_auth_check): the user is looked up, and the password
  * is hashed exactly once whatever the outcome: against the user's hash, or
@@ -66,7 +67,7 @@
 
 #include "metrics/dbuf.h"
 
-#define WEBCFG_PATH_MAX 96    /* "tls_server_config.client_allowed_sans" */
+#define WEBCFG_PATH_MAX 96 /* "tls_server_config.client_allowed_sans" */
 #define WEBCFG_BCRYPT_PASS 72 /* bytes bcrypt reads of a password */
 
 /* Go's crypto/tls CipherSuites() (the secure ones), as GnuTLS priority
@@ -117,8 +118,10 @@ static const char *const webcfg_versions[] = { "TLS10", "TLS11", "TLS12",
 					       "TLS13" };
 
 static const char *const webcfg_auth_names[] = {
-	"NoClientCert",		   "RequestClientCert",
-	"RequireAnyClientCert",	   "VerifyClientCertIfGiven",
+	"NoClientCert",
+	"RequestClientCert",
+	"RequireAnyClientCert",
+	"VerifyClientCertIfGiven",
 	"RequireAndVerifyClientCert",
 };
 
@@ -130,8 +133,8 @@ static const char *const webcfg_header_names[WEBCFG_MAX_HEADERS] = {
 	"Content-Security-Policy",
 };
 static const char *const webcfg_header_values[WEBCFG_MAX_HEADERS][3] = {
-	{ NULL }, { "nosniff", NULL }, { "deny", "sameorigin", NULL },
-	{ NULL }, { NULL },
+	{ NULL }, { "nosniff", NULL }, { "deny", "sameorigin", NULL }, { NULL },
+	{ NULL },
 };
 
 /* One parse: the document, the result, where the error goes, and the
@@ -149,9 +152,10 @@ struct wp {
 	const char *curves[WEBCFG_NCURVES];
 };
 
-__attribute__((format(printf, 4, 5))) static int
-wp_fail(struct wp *p, const yaml_node_t *n, const char *path, const char *fmt,
-	...)
+__attribute__((format(printf, 4, 5))) static int wp_fail(struct wp *p,
+							 const yaml_node_t *n,
+							 const char *path,
+							 const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -228,12 +232,12 @@ static int wp_string(struct wp *p, const yaml_node_t *n, const char *path,
 static int wp_bool(struct wp *p, const yaml_node_t *n, const char *path,
 		   bool *out)
 {
-	static const char *const yes[] = { "y",	   "Y",	   "yes", "Yes",
-					   "YES",  "true", "True", "TRUE",
-					   "on",   "On",   "ON" };
-	static const char *const no[] = { "n",	   "N",	    "no",  "No",
-					  "NO",	   "false", "False", "FALSE",
-					  "off",   "Off",   "OFF" };
+	static const char *const yes[] = { "y",	  "Y",	  "yes",  "Yes",
+					   "YES", "true", "True", "TRUE",
+					   "on",  "On",	  "ON" };
+	static const char *const no[] = { "n",	 "N",	  "no",	   "No",
+					  "NO",	 "false", "False", "FALSE",
+					  "off", "Off",	  "OFF" };
 	const char *s;
 	int rc = wp_text(p, n, path, &s);
 
@@ -459,12 +463,18 @@ static int wp_sans(struct wp *p, const yaml_node_t *n, const char *path)
 }
 
 static const char *const wp_tls_keys[] = {
-	"cert",		       "key",
-	"client_ca",	       "cert_file",
-	"key_file",	       "client_ca_file",
-	"client_auth_type",    "client_allowed_sans",
-	"min_version",	       "max_version",
-	"cipher_suites",       "prefer_server_cipher_suites",
+	"cert",
+	"key",
+	"client_ca",
+	"cert_file",
+	"key_file",
+	"client_ca_file",
+	"client_auth_type",
+	"client_allowed_sans",
+	"min_version",
+	"max_version",
+	"cipher_suites",
+	"prefer_server_cipher_suites",
 	"curve_preferences",
 };
 
@@ -573,7 +583,8 @@ static int wp_http_key(struct wp *p, size_t key, yaml_node_t *v,
 	if (v->type == YAML_MAPPING_NODE)
 		for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
 		     pr < v->data.mapping.pairs.top; pr++) {
-			yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
+			yaml_node_t *k =
+				yaml_document_get_node(p->doc, pr->key);
 			size_t i;
 
 			if (!k || k->type != YAML_SCALAR_NODE)
@@ -690,8 +701,7 @@ static int wp_users(struct wp *p, yaml_node_t *n, const char *path)
 			return -EINVAL;
 		}
 	/* any salt does: only the cost decides how long bcrypt takes */
-	snprintf(w->dummy_hash, sizeof(w->dummy_hash),
-		 "$2b$%02d$%s", maxcost,
+	snprintf(w->dummy_hash, sizeof(w->dummy_hash), "$2b$%02d$%s", maxcost,
 		 "aeDummySaltForUnknownUsersDummyHashOfNoPasswordAtAll0");
 	return 0;
 }
@@ -782,10 +792,9 @@ static int wp_rate_key(struct wp *p, size_t key, yaml_node_t *v,
 	if (rc || !s)
 		return rc;
 	if (key == 0) {
-		if (webcfg_go_duration(s,
-				       v->data.scalar.style ==
-					       YAML_PLAIN_SCALAR_STYLE,
-				       &p->w->rate_interval_ns))
+		if (webcfg_go_duration(
+			    s, v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE,
+			    &p->w->rate_interval_ns))
 			return wp_fail(p, v, path,
 				       "'%s' is not a duration (e.g. 1s, "
 				       "500ms, 1m30s)",
@@ -903,13 +912,17 @@ static int wp_finish(struct wp *p)
 	if (!w->tls)
 		return 0;
 	if (!w->cert.text && !w->cert.file) {
-		snprintf(p->err, p->errlen, "%s%s: %s: missing one of cert or "
-			 "cert_file", p->origin, line, tls);
+		snprintf(p->err, p->errlen,
+			 "%s%s: %s: missing one of cert or "
+			 "cert_file",
+			 p->origin, line, tls);
 		return -EINVAL;
 	}
 	if (!w->key.text && !w->key.file) {
-		snprintf(p->err, p->errlen, "%s%s: %s: missing one of key or "
-			 "key_file", p->origin, line, tls);
+		snprintf(p->err, p->errlen,
+			 "%s%s: %s: missing one of key or "
+			 "key_file",
+			 p->origin, line, tls);
 		return -EINVAL;
 	}
 	if (has_ca && w->client_auth == WEBCFG_NO_CLIENT_CERT) {
@@ -933,7 +946,8 @@ static int wp_finish(struct wp *p)
 	    w->client_auth != WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT) {
 		snprintf(p->err, p->errlen,
 			 "%s:%lu: %s.client_allowed_sans: requires "
-			 "client_auth_type to be one of RequireAnyClientCert or "
+			 "client_auth_type to be one of RequireAnyClientCert "
+			 "or "
 			 "RequireAndVerifyClientCert",
 			 p->origin, p->sans_line, tls);
 		return -EINVAL;
@@ -1105,8 +1119,9 @@ static int webcfg_read_pem(struct webcfg *w, struct webcfg_pem *pem,
 		snprintf(err, errlen,
 			 "%s:%u: tls_server_config.%s: cannot read %s: %s",
 			 w->origin, pem->line, key, pem->file,
-			 e == EFBIG ? "larger than 1 MiB" :
-			 e == EINVAL ? "not a regular file" : strerror(e));
+			 e == EFBIG    ? "larger than 1 MiB"
+			 : e == EINVAL ? "not a regular file"
+				       : strerror(e));
 		return -e;
 	}
 	return 0;
@@ -1121,8 +1136,8 @@ static void webcfg_pem_where(const struct webcfg *w,
 		snprintf(out, outlen, "%s:%u: tls_server_config.%s_file (%s)",
 			 w->origin, pem->line, key, pem->file);
 	else
-		snprintf(out, outlen, "%s:%u: tls_server_config.%s",
-			 w->origin, pem->line, key);
+		snprintf(out, outlen, "%s:%u: tls_server_config.%s", w->origin,
+			 pem->line, key);
 }
 
 /* What GnuTLS thinks of the certificate, key, CA and priorities. */
@@ -1199,8 +1214,9 @@ struct webcfg *webcfg_load(const char *path, char *err, size_t errlen)
 	if (!text) {
 		snprintf(err, errlen, "%s: cannot read the web config file: %s",
 			 path,
-			 e == EFBIG ? "larger than 1 MiB" :
-			 e == EINVAL ? "not a regular file" : strerror(e));
+			 e == EFBIG    ? "larger than 1 MiB"
+			 : e == EINVAL ? "not a regular file"
+				       : strerror(e));
 		errno = e;
 		return NULL;
 	}

@@ -1,0 +1,275 @@
+#!/bin/sh
+# --web.config.file, end to end, without the kernel (replay source): real
+# certificates made here with openssl (a CA, a server certificate for
+# 127.0.0.1 and localhost, a client certificate from the CA and one from
+# another CA) and a bcrypt hash made by htpasswd, checked with curl:
+# HTTPS, plain HTTP refused on the TLS port, min_version, client
+# certificates (RequireAndVerifyClientCert, VerifyClientCertIfGiven,
+# client_allowed_sans), cipher_suites, basic auth (401 with
+# WWW-Authenticate for none, a wrong password and an unknown user),
+# configured headers on every response (200, 401, 404), rate_limit (429),
+# and bad files: exit code 1 with a message naming the file, the key and
+# the line.
+. "$(dirname "$0")/lib.sh"
+
+for t in openssl htpasswd curl python3; do
+	command -v $t >/dev/null || ae_skip "$t is not installed"
+done
+fx=$AE_ROOT/tests/fixtures
+d=$ae_tmp
+
+# ---- certificates and the password hash -------------------------------------
+ca() { # name
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
+		-keyout "$d/$1.key" -out "$d/$1.crt" 2>"$d/openssl.err" ||
+		ae_fail "openssl: $(cat "$d/openssl.err")"
+}
+leaf() { # name ca extensions
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$1" -keyout "$d/$1.key" \
+		-out "$d/$1.csr" 2>"$d/openssl.err" ||
+		ae_fail "openssl: $(cat "$d/openssl.err")"
+	printf '%s\n' "$3" >"$d/$1.ext"
+	openssl x509 -req -in "$d/$1.csr" -CA "$d/$2.crt" -CAkey "$d/$2.key" \
+		-CAcreateserial -days 2 -extfile "$d/$1.ext" \
+		-out "$d/$1.crt" 2>"$d/openssl.err" ||
+		ae_fail "openssl: $(cat "$d/openssl.err")"
+}
+ca ca
+ca otherca
+leaf server ca "subjectAltName=DNS:localhost,IP:127.0.0.1
+extendedKeyUsage=serverAuth"
+leaf client ca "subjectAltName=DNS:client.example
+extendedKeyUsage=clientAuth"
+leaf stranger otherca "subjectAltName=DNS:client.example
+extendedKeyUsage=clientAuth"
+hash=$(htpasswd -nbB user pass | cut -d: -f2-)
+case $hash in '$2y$'*) ;; *) ae_fail "htpasswd gave '$hash'" ;; esac
+
+# ---- helpers ------------------------------------------------------------------
+pid=
+start() { # config-text: writes it, starts the exporter on a fresh port
+	printf '%s\n' "$1" >"$d/web.yml"
+	port=$(ae_free_port)
+	ae_spawn "$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
+		--sketch.key-file="$fx/sketch.key" \
+		--web.listen-address="127.0.0.1:$port" \
+		--web.config.file="$d/web.yml" --log.level=warn
+	pid=$ae_last_pid
+	for _ in $(seq 200); do
+		python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
+			"$port" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || ae_fail "exporter exited: $1"
+		sleep 0.1
+	done
+	ae_fail "exporter did not listen on $port"
+}
+stop() {
+	ae_stop_pid "$pid"
+}
+# status of a GET (000 when there is no HTTP answer); headers lower-cased
+# in $d/h, body in $d/body
+get() { # path curl-args...
+	p=$1
+	shift
+	rm -f "$d/h" "$d/body"
+	curl -s --max-time 20 -o "$d/body" -D "$d/h.raw" -w '%{http_code}' \
+		"$@" "https://localhost:$port$p"
+	tr -d '\r' <"$d/h.raw" 2>/dev/null | tr 'A-Z' 'a-z' >"$d/h"
+}
+expect_status() { # want path curl-args...
+	want=$1
+	shift
+	got=$(get "$@")
+	[ "$got" = "$want" ] || ae_fail "GET $*: status $got, expected $want"
+}
+served_metrics() { # the last body is the replay's exposition
+	ae_check_expect "$d/body" "$fx/workload.expect" || ae_fail "metrics"
+	ae_promtool_check "$d/body"
+}
+tls_base="tls_server_config:
+  cert_file: server.crt
+  key_file: $d/server.key"
+
+# ---- TLS, basic auth, headers -------------------------------------------------
+start "$tls_base
+http_server_config:
+  http2: true
+  headers:
+    X-Frame-Options: deny
+    X-Content-Type-Options: nosniff
+    Strict-Transport-Security: max-age=31536000
+    Content-Security-Policy: \"default-src 'none'\"
+basic_auth_users:
+  user: '$hash'"
+ca="--cacert $d/ca.crt"
+expect_status 200 /metrics $ca -u user:pass
+served_metrics
+grep -qx 'x-frame-options: deny' "$d/h" || ae_fail "no X-Frame-Options on 200"
+grep -qx 'x-content-type-options: nosniff' "$d/h" || ae_fail "no nosniff"
+grep -qx 'strict-transport-security: max-age=31536000' "$d/h" ||
+	ae_fail "no Strict-Transport-Security"
+grep -qx "content-security-policy: default-src 'none'" "$d/h" ||
+	ae_fail "no Content-Security-Policy"
+expect_status 200 /metrics $ca -u user:pass --tlsv1.2 --tls-max 1.2
+# the certificate is the one made here: without our CA curl refuses it
+expect_status 000 /metrics -u user:pass
+# plain HTTP to the TLS port gets no HTTP answer
+code=$(curl -s --max-time 20 -o /dev/null -w '%{http_code}' \
+	-u user:pass "http://127.0.0.1:$port/metrics")
+[ "$code" = 000 ] || ae_fail "plain HTTP on the TLS port answered $code"
+# basic auth: none, wrong password, unknown user -> 401 with a challenge
+for creds in "" "-u user:wrong" "-u someone:pass" "-u user:"; do
+	# shellcheck disable=SC2086
+	expect_status 401 /metrics $ca $creds
+	grep -q '^www-authenticate: basic' "$d/h" ||
+		ae_fail "401 ($creds) without WWW-Authenticate"
+	grep -qx 'x-frame-options: deny' "$d/h" ||
+		ae_fail "401 ($creds) without the configured headers"
+	grep -q '^audit_' "$d/body" && ae_fail "401 ($creds) with metrics"
+done
+# every path needs auth, and headers come on a 404 too
+expect_status 401 / $ca
+expect_status 401 /nope $ca
+expect_status 404 /nope $ca -u user:pass
+grep -qx 'x-frame-options: deny' "$d/h" || ae_fail "404 without the headers"
+grep -qx 'x-content-type-options: nosniff' "$d/h" ||
+	ae_fail "404 without nosniff"
+expect_status 200 / $ca -u user:pass
+stop
+
+# ---- min_version ----------------------------------------------------------------
+start "$tls_base
+  min_version: TLS13"
+expect_status 000 /metrics $ca --tls-max 1.2
+expect_status 200 /metrics $ca --tlsv1.3
+served_metrics
+stop
+
+# ---- client certificates ----------------------------------------------------------
+mine="--cert $d/client.crt --key $d/client.key"
+theirs="--cert $d/stranger.crt --key $d/stranger.key"
+start "$tls_base
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: ca.crt"
+expect_status 000 /metrics $ca
+expect_status 000 /metrics $ca $theirs
+expect_status 000 /metrics $ca $theirs --tls-max 1.2
+expect_status 200 /metrics $ca $mine
+served_metrics
+expect_status 200 /metrics $ca $mine --tls-max 1.2
+stop
+
+start "$tls_base
+  client_auth_type: VerifyClientCertIfGiven
+  client_ca_file: ca.crt"
+expect_status 200 /metrics $ca
+expect_status 200 /metrics $ca $mine
+expect_status 000 /metrics $ca $theirs
+stop
+
+start "$tls_base
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: ca.crt
+  client_allowed_sans: [other.example]"
+expect_status 000 /metrics $ca $mine
+stop
+start "$tls_base
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: ca.crt
+  client_allowed_sans: [other.example, client.example]"
+expect_status 200 /metrics $ca $mine
+stop
+
+# ---- cipher_suites (TLS 1.2; openssl names for curl) --------------------------------
+start "$tls_base
+  max_version: TLS12
+  cipher_suites:
+    - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+    - TLS_RSA_WITH_AES_256_CBC_SHA"
+expect_status 200 /metrics $ca --ciphers ECDHE-RSA-AES128-GCM-SHA256
+served_metrics
+expect_status 200 /metrics $ca --ciphers AES256-SHA
+# not listed, though GnuTLS allows its parts: nothing is served
+expect_status 000 /metrics $ca --ciphers ECDHE-RSA-AES256-SHA
+# not listed at all: refused in the handshake
+expect_status 000 /metrics $ca --ciphers ECDHE-RSA-CHACHA20-POLY1305
+expect_status 000 /metrics $ca --tlsv1.3
+stop
+
+# ---- rate_limit, without TLS ------------------------------------------------------
+printf 'rate_limit:\n  interval: 1h\n  burst: 2\nhttp_server_config:\n  headers:\n    X-Frame-Options: sameorigin\n' >"$d/web.yml"
+port=$(ae_free_port)
+ae_spawn "$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
+	--sketch.key-file="$fx/sketch.key" --web.listen-address="127.0.0.1:$port" \
+	--web.config.file="$d/web.yml" --log.level=warn
+pid=$ae_last_pid
+for _ in $(seq 200); do
+	python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
+		"$port" 2>/dev/null && break
+	sleep 0.1
+done
+codes=""
+for _ in 1 2 3 4; do
+	codes="$codes $(curl -s --max-time 20 -o /dev/null -D "$d/h.raw" \
+		-w '%{http_code}' "http://127.0.0.1:$port/metrics")"
+done
+[ "$codes" = " 200 200 429 429" ] ||
+	ae_fail "rate_limit burst 2: statuses$codes"
+tr -d '\r' <"$d/h.raw" | grep -qix 'x-frame-options: sameorigin' ||
+	ae_fail "429 without the configured headers"
+stop
+
+# ---- bad files: exit code 1, the problem named ----------------------------------------
+bad_run() { # what file expected-message...: exit 1, the messages in stderr
+	what=$1
+	file=$2
+	shift 2
+	port=$(ae_free_port)
+	timeout 60 "$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
+		--sketch.key-file="$fx/sketch.key" \
+		--web.listen-address="127.0.0.1:$port" \
+		--web.config.file="$file" >"$d/out" 2>"$d/err"
+	rc=$?
+	[ "$rc" = 1 ] || ae_fail "$what: exit code $rc, expected 1"
+	for m in "$@"; do
+		grep -qF -- "$m" "$d/err" ||
+			ae_fail "$what: no '$m' in: $(cat "$d/err")"
+	done
+}
+bad() { # what config-text expected-message...
+	what=$1
+	printf '%s\n' "$2" >"$d/bad.yml"
+	shift 2
+	bad_run "$what" "$d/bad.yml" "$@"
+}
+bad "unknown key" "$tls_base
+  client_auth: RequireAndVerifyClientCert" \
+	"$d/bad.yml:4:3: tls_server_config: unknown key 'client_auth'"
+bad "bad YAML" "tls_server_config:
+  cert_file: [server.crt" "$d/bad.yml:3:1: bad YAML"
+bad "missing certificate file" "tls_server_config:
+  cert_file: nowhere.crt
+  key_file: server.key" \
+	"$d/bad.yml:2: tls_server_config.cert_file: cannot read $d/nowhere.crt: No such file or directory"
+bad "bad client_auth_type" "$tls_base
+  client_auth_type: RequireClientCertPlease
+  client_ca_file: ca.crt" \
+	"$d/bad.yml:4:21: tls_server_config.client_auth_type: unknown client_auth_type 'RequireClientCertPlease'"
+bad "unknown cipher" "$tls_base
+  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_FANCY_CIPHER]" \
+	"$d/bad.yml:4:58: tls_server_config.cipher_suites: unknown cipher 'TLS_FANCY_CIPHER'"
+bad "header not allowed" "http_server_config:
+  headers:
+    Server: audit" \
+	"$d/bad.yml:3:5: http_server_config.headers: HTTP header 'Server' can not be configured"
+bad "not a bcrypt hash" "basic_auth_users:
+  user: pass" "$d/bad.yml:2:9: basic_auth_users.user: not a bcrypt hash"
+bad "key of another certificate" "tls_server_config:
+  cert_file: server.crt
+  key_file: client.key" "$d/bad.yml:3: tls_server_config.key_file"
+bad_run "missing config file" "$d/none.yml" \
+	"$d/none.yml: cannot read the web config file: No such file or directory"
+echo "web config: TLS, client certificates, suites, basic auth, headers," \
+	"rate limit and bad files as expected"
