@@ -11,7 +11,7 @@
 #define WEBCFG_MAX_SANS 1024
 #define WEBCFG_MAX_SUITES 17 /* the suites the toolkit knows */
 #define WEBCFG_MAX_HEADERS 5 /* the headers the toolkit lets one set */
-#define WEBCFG_HASH_MAX 128  /* a bcrypt hash is 60 characters */
+#define WEBCFG_HASH_MAX 128 /* a bcrypt hash is 60 characters */
 
 enum webcfg_client_auth {
 	WEBCFG_NO_CLIENT_CERT,
@@ -21,7 +21,12 @@ enum webcfg_client_auth {
 	WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT,
 };
 
-enum webcfg_tls_version { WEBCFG_TLS10, WEBCFG_TLS11, WEBCFG_TLS12, WEBCFG_TLS13 };
+enum webcfg_tls_version {
+	WEBCFG_TLS10,
+	WEBCFG_TLS11,
+	WEBCFG_TLS12,
+	WEBCFG_TLS13
+};
 
 /* A PEM blob given inline (text set, file NULL) or by file name (file set;
  * text filled in by webcfg_load), with the line of its key for messages. */
@@ -76,8 +81,8 @@ struct webcfg {
 
 /* The hash that checks a password: writes the hash of pass under setting
  * (a bcrypt hash) to out. 0, or -errno (out then unset). */
-typedef int (*webcfg_hash_fn)(const char *pass, const char *setting,
-			      char *out, size_t outlen, void *ctx);
+typedef int (*webcfg_hash_fn)(const char *pass, const char *setting, char *out,
+			      size_t outlen, void *ctx);
 
 /* Parses the configuration in text[0..len) (no files are read; origin
  * names it in messages). Returns a new webcfg, or NULL with errno

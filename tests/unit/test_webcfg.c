@@ -33,12 +33,14 @@ static const char cert_pem[] =
 	"/2NTiV7aCwlzUuK38Ut6y8mRDOezAiEAv48iOy2Q8Uv+hW4HOjGKpA9HrUJMk7RV\n"
 	"rt0+w7dmwiE=\n"
 	"-----END CERTIFICATE-----\n";
-static const char key_pem[] =
-	"-----BEGIN PRIVATE KEY-----\n"
-	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSo8rGdRpA9EyuvUK\n"
-	"eOlQ01y7XLtDDGBTgPDAxerJ4EqhRANCAARNV5yGu6LsH/KZEQ9UKqPk+Tlr/Xth\n"
-	"2D++x/+mtDAVRCtVOWgVaxWa33VDDBuk7iOV5qWLo9by/C6vjBhD8RHA\n"
-	"-----END PRIVATE KEY-----\n";
+static const char key_pem[] = "-----BEGIN PRIVATE KEY-----\n"
+			      "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg"
+			      "So8rGdRpA9EyuvUK\n"
+			      "eOlQ01y7XLtDDGBTgPDAxerJ4EqhRANCAARNV5yGu6LsH/"
+			      "KZEQ9UKqPk+Tlr/Xth\n"
+			      "2D++x/+mtDAVRCtVOWgVaxWa33VDDBuk7iOV5qWLo9by/"
+			      "C6vjBhD8RHA\n"
+			      "-----END PRIVATE KEY-----\n";
 static const char other_key_pem[] =
 	"-----BEGIN PRIVATE KEY-----\n"
 	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg2GRoo8rkZd3ZHmHR\n"
@@ -136,20 +138,22 @@ static void test_full(void **state)
 	assert_int_equal(w->min_version, WEBCFG_TLS12);
 	assert_int_equal(w->max_version, WEBCFG_TLS13);
 	assert_int_equal(w->nsuites, 2); /* the repeat counts once */
-	assert_true(webcfg_suite_allowed(
-		w, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"));
-	assert_false(webcfg_suite_allowed(
-		w, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"));
+	assert_true(webcfg_suite_allowed(w, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_"
+					    "SHA"));
+	assert_false(webcfg_suite_allowed(w, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_"
+					     "SHA256"));
 	assert_false(w->prefer_server_cipher_suites);
 	/* the suites' parts, then TLS 1.3's, then the curves in order */
-	assert_string_equal(w->priorities,
-			    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-			    ":-KX-ALL:-CIPHER-ALL:-MAC-ALL"
-			    ":+ECDHE-RSA:+ECDHE-ECDSA"
-			    ":+AES-128-GCM:+AES-256-CBC:+AES-256-GCM"
-			    ":+CHACHA20-POLY1305"
-			    ":+AEAD:+SHA1"
-			    ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1");
+	assert_string_equal(w->priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+"
+					   "VERS-TLS1.2"
+					   ":-KX-ALL:-CIPHER-ALL:-MAC-ALL"
+					   ":+ECDHE-RSA:+ECDHE-ECDSA"
+					   ":+AES-128-GCM:+AES-256-CBC:+AES-"
+					   "256-GCM"
+					   ":+CHACHA20-POLY1305"
+					   ":+AEAD:+SHA1"
+					   ":-GROUP-ALL:+GROUP-X25519:+GROUP-"
+					   "SECP256R1");
 	assert_false(w->http2);
 	/* blank means unset */
 	assert_int_equal(w->nheaders, 3);
@@ -178,9 +182,8 @@ static void test_defaults(void **state)
 	assert_string_equal(w->key.text, "y");
 	assert_int_equal(w->client_auth, WEBCFG_NO_CLIENT_CERT);
 	assert_true(w->prefer_server_cipher_suites);
-	assert_string_equal(w->priorities,
-			    "NORMAL:%SERVER_PRECEDENCE:-VERS-ALL"
-			    ":+VERS-TLS1.3:+VERS-TLS1.2");
+	assert_string_equal(w->priorities, "NORMAL:%SERVER_PRECEDENCE:-VERS-ALL"
+					   ":+VERS-TLS1.3:+VERS-TLS1.2");
 	assert_true(webcfg_suite_allowed(w, "TLS_RSA_WITH_AES_128_CBC_SHA"));
 	webcfg_free(w);
 
@@ -190,11 +193,11 @@ static void test_defaults(void **state)
 		  "  cipher_suites: [TLS_RSA_WITH_AES_128_CBC_SHA]\n",
 		  err, sizeof(err));
 	assert_non_null(w);
-	assert_string_equal(w->priorities,
-			    "NORMAL:%SERVER_PRECEDENCE:-VERS-ALL"
-			    ":+VERS-TLS1.1:+VERS-TLS1.0"
-			    ":-KX-ALL:-CIPHER-ALL:-MAC-ALL:+RSA:+AES-128-CBC"
-			    ":+SHA1");
+	assert_string_equal(w->priorities, "NORMAL:%SERVER_PRECEDENCE:-VERS-ALL"
+					   ":+VERS-TLS1.1:+VERS-TLS1.0"
+					   ":-KX-ALL:-CIPHER-ALL:-MAC-ALL:+RSA:"
+					   "+AES-128-CBC"
+					   ":+SHA1");
 	webcfg_free(w);
 
 	/* settings without a certificate, key, CA or auth type leave TLS
@@ -214,10 +217,15 @@ static void test_errors(void **state)
 		     "web.yml:4:1: unknown key 'foo' (allowed: "
 		     "tls_server_config, http_server_config, "
 		     "basic_auth_users, rate_limit)");
-	expect_error("tls_server_config:\n  certfile: a\n",
-		     "web.yml:2:3: tls_server_config: unknown key 'certfile'");
-	expect_error("tls_server_config:\n  cert_file: a\n key_file: b\n",
-		     "web.yml:3:");
+	expect_error("tls_server_config:\n  certfile: a\n", "web.yml:2:3: "
+							    "tls_server_config:"
+							    " unknown key "
+							    "'certfile'");
+	expect_error("tls_server_config:\n  cert_file: a\n key_file: b\n", "web"
+									   ".ym"
+									   "l:"
+									   "3"
+									   ":");
 	expect_error("tls_server_config: [\n", "bad YAML");
 	expect_error("a: b: c\n", "web.yml:1:5: bad YAML: mapping values are "
 				  "not allowed");
@@ -247,11 +255,14 @@ static void test_errors(void **state)
 		     "  min_version: TLS13\n  max_version: TLS12\n",
 		     "web.yml:5: tls_server_config: min_version TLS13 is "
 		     "above max_version TLS12");
-	expect_error("tls_server_config:\n  cert_file: a\n",
-		     "web.yml:1: tls_server_config: missing one of key or "
-		     "key_file");
-	expect_error("tls_server_config:\n  key_file: a\n",
-		     "missing one of cert or cert_file");
+	expect_error("tls_server_config:\n  cert_file: a\n", "web.yml:1: "
+							     "tls_server_"
+							     "config: missing "
+							     "one of key or "
+							     "key_file");
+	expect_error("tls_server_config:\n  key_file: a\n", "missing one of "
+							    "cert or "
+							    "cert_file");
 	expect_error("tls_server_config:\n  client_auth_type: "
 		     "RequireAnyClientCert\n",
 		     "missing one of cert or cert_file");
@@ -271,12 +282,16 @@ static void test_errors(void **state)
 		     "  client_ca_file: c\n  client_allowed_sans: [x]\n",
 		     "web.yml:6: tls_server_config.client_allowed_sans: "
 		     "requires client_auth_type");
-	expect_error("tls_server_config: [a, b]\n",
-		     "web.yml:1:20: tls_server_config: expected a mapping, "
-		     "found a list");
-	expect_error("tls_server_config:\n  cert_file: [a]\n",
-		     "tls_server_config.cert_file: expected a string, found "
-		     "a list");
+	expect_error("tls_server_config: [a, b]\n", "web.yml:1:20: "
+						    "tls_server_config: "
+						    "expected a mapping, "
+						    "found a list");
+	expect_error("tls_server_config:\n  cert_file: [a]\n", "tls_server_"
+							       "config.cert_"
+							       "file: expected "
+							       "a string, "
+							       "found "
+							       "a list");
 	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
 		     "  prefer_server_cipher_suites: sometimes\n",
 		     "'sometimes' is not true or false");
@@ -299,35 +314,49 @@ static void test_errors(void **state)
 	expect_error("http_server_config:\n  headers:\n"
 		     "    X-XSS-Protection: \"1\\r\\nSet-Cookie: a=b\"\n",
 		     "a control character in a header value");
-	expect_error("http_server_config:\n  http2: maybe\n",
-		     "http_server_config.http2: 'maybe' is not true or false");
-	expect_error("http_server_config:\n  http3: true\n",
-		     "unknown key 'http3' (allowed: http2, headers)");
-	expect_error("basic_auth_users:\n  alice: secret\n",
-		     "web.yml:2:10: basic_auth_users.alice: not a bcrypt hash");
-	expect_error("basic_auth_users:\n  alice:\n",
-		     "basic_auth_users.alice: not a bcrypt hash");
+	expect_error("http_server_config:\n  http2: maybe\n", "http_server_"
+							      "config.http2: "
+							      "'maybe' is not "
+							      "true or false");
+	expect_error("http_server_config:\n  http3: true\n", "unknown key "
+							     "'http3' "
+							     "(allowed: http2, "
+							     "headers)");
+	expect_error("basic_auth_users:\n  alice: secret\n", "web.yml:2:10: "
+							     "basic_auth_users."
+							     "alice: not a "
+							     "bcrypt hash");
+	expect_error("basic_auth_users:\n  alice:\n", "basic_auth_users.alice: "
+						      "not a bcrypt hash");
 	expect_error("basic_auth_users:\n  alice: "
-		     "$2y$03$NvdZoM1chW2OxvUvGWvHbuAdePf1p/FcP1fs7fyzZpFG848TtoIfK"
+		     "$2y$03$NvdZoM1chW2OxvUvGWvHbuAdePf1p/"
+		     "FcP1fs7fyzZpFG848TtoIfK"
 		     "\n",
 		     "not a bcrypt hash");
 	expect_error("basic_auth_users:\n  alice: " ALICE "\n  bob: " BOB
 		     "\n  alice: " BOB "\n",
 		     "web.yml:4: basic_auth_users: user 'alice' given twice "
 		     "(first at line 2)");
-	expect_error("basic_auth_users: [alice]\n",
-		     "basic_auth_users: expected a mapping, found a list");
-	expect_error("rate_limit:\n  interval: soon\n",
-		     "rate_limit.interval: 'soon' is not a duration");
+	expect_error("basic_auth_users: [alice]\n", "basic_auth_users: "
+						    "expected a mapping, found "
+						    "a list");
+	expect_error("rate_limit:\n  interval: soon\n", "rate_limit.interval: "
+							"'soon' is not a "
+							"duration");
 	expect_error("rate_limit:\n  interval: -1s\n", "is not a duration");
-	expect_error("rate_limit:\n  interval: 1s\n  burst: -1\n",
-		     "rate_limit.burst: '-1' is not a whole number");
-	expect_error("basic_auth_users:\n---\nrate_limit:\n",
-		     "web.yml:2: more than one YAML document");
+	expect_error("rate_limit:\n  interval: 1s\n  burst: -1\n", "rate_limit."
+								   "burst: "
+								   "'-1' is "
+								   "not a "
+								   "whole "
+								   "number");
+	expect_error("basic_auth_users:\n---\nrate_limit:\n", "web.yml:2: more "
+							      "than one YAML "
+							      "document");
 	expect_error("- a\n- b\n", "web.yml:1:1: expected a mapping, found "
 				   "a list");
-	expect_error("tls_server_config:\n  ? [a]\n  : b\n",
-		     "a key must be a string");
+	expect_error("tls_server_config:\n  ? [a]\n  : b\n", "a key must be a "
+							     "string");
 	/* aliases resolve, and a self-reference cannot make the walk loop */
 	expect_error("tls_server_config: &a\n  cert_file: *a\n",
 		     "tls_server_config.cert_file: expected a string, found a "
@@ -467,11 +496,11 @@ static void test_auth_bcrypt(void **state)
 	assert_non_null(w);
 	assert_true(webcfg_auth_check(w, "alice", "pass", webcfg_bcrypt, NULL));
 	assert_true(webcfg_auth_check(w, "bob", "secret", webcfg_bcrypt, NULL));
-	assert_false(webcfg_auth_check(w, "alice", "secret", webcfg_bcrypt,
-				       NULL));
+	assert_false(
+		webcfg_auth_check(w, "alice", "secret", webcfg_bcrypt, NULL));
 	assert_false(webcfg_auth_check(w, "bob", "pass", webcfg_bcrypt, NULL));
-	assert_false(webcfg_auth_check(w, "carol", "pass", webcfg_bcrypt,
-				       NULL));
+	assert_false(
+		webcfg_auth_check(w, "carol", "pass", webcfg_bcrypt, NULL));
 	assert_false(webcfg_auth_check(w, "alice", "", webcfg_bcrypt, NULL));
 	/* the dummy really runs bcrypt (at bob's cost), or an unknown user
 	 * would answer sooner */
@@ -527,10 +556,11 @@ static void test_load(void **state)
 	put(dir, "empty.pem", "no certificate here\n");
 
 	/* relative names are relative to the file's directory */
-	put(dir, "web.yml", "tls_server_config:\n  cert_file: server.crt\n"
-			    "  key_file: server.key\n"
-			    "  client_auth_type: RequireAndVerifyClientCert\n"
-			    "  client_ca_file: server.crt\n");
+	put(dir, "web.yml",
+	    "tls_server_config:\n  cert_file: server.crt\n"
+	    "  key_file: server.key\n"
+	    "  client_auth_type: RequireAndVerifyClientCert\n"
+	    "  client_ca_file: server.crt\n");
 	w = load(dir, err, sizeof(err));
 	assert_non_null(w);
 	assert_string_equal(w->cert.text, cert_pem);
@@ -541,35 +571,37 @@ static void test_load(void **state)
 	webcfg_free(w);
 
 	/* inline PEM */
-	put(dir, "web.yml", "tls_server_config:\n  cert: |\n"
-			    "    -----BEGIN CERTIFICATE-----\n"
-			    "    MIIBhDCCASmgAwIBAgIUUZW0oiI7rolkxxSkjYk8PVtV7qww"
-			    "CgYIKoZIzj0EAwIw\n"
-			    "    FjEUMBIGA1UEAwwLd2ViY2ZnLXRlc3QwIBcNMjYxMTIxMTEz"
-			    "MDAwWhgPMjEyNjEw\n"
-			    "    MjgxMTMwMDBaMBYxFDASBgNVBAMMC3dlYmNmZy10ZXN0MFkw"
-			    "EwYHKoZIzj0CAQYI\n"
-			    "    KoZIzj0DAQcDQgAETVechrui7B/ymREPVCqj5Pk5a/17Ydg/"
-			    "vsf/prQwFUQrVTlo\n"
-			    "    FWsVmt91QwwbpO4jleali6PW8vwur4wYQ/ERwKNTMFEwHQYD"
-			    "VR0OBBYEFPrOFlLa\n"
-			    "    4skWfXkJox8KL9rMGIuyMB8GA1UdIwQYMBaAFPrOFlLa4skW"
-			    "fXkJox8KL9rMGIuy\n"
-			    "    MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIh"
-			    "AKIQ82BSAcFUvSxi\n"
-			    "    /2NTiV7aCwlzUuK38Ut6y8mRDOezAiEAv48iOy2Q8Uv+hW4H"
-			    "OjGKpA9HrUJMk7RV\n"
-			    "    rt0+w7dmwiE=\n"
-			    "    -----END CERTIFICATE-----\n"
-			    "  key_file: server.key\n");
+	put(dir, "web.yml",
+	    "tls_server_config:\n  cert: |\n"
+	    "    -----BEGIN CERTIFICATE-----\n"
+	    "    MIIBhDCCASmgAwIBAgIUUZW0oiI7rolkxxSkjYk8PVtV7qww"
+	    "CgYIKoZIzj0EAwIw\n"
+	    "    FjEUMBIGA1UEAwwLd2ViY2ZnLXRlc3QwIBcNMjYxMTIxMTEz"
+	    "MDAwWhgPMjEyNjEw\n"
+	    "    MjgxMTMwMDBaMBYxFDASBgNVBAMMC3dlYmNmZy10ZXN0MFkw"
+	    "EwYHKoZIzj0CAQYI\n"
+	    "    KoZIzj0DAQcDQgAETVechrui7B/ymREPVCqj5Pk5a/17Ydg/"
+	    "vsf/prQwFUQrVTlo\n"
+	    "    FWsVmt91QwwbpO4jleali6PW8vwur4wYQ/ERwKNTMFEwHQYD"
+	    "VR0OBBYEFPrOFlLa\n"
+	    "    4skWfXkJox8KL9rMGIuyMB8GA1UdIwQYMBaAFPrOFlLa4skW"
+	    "fXkJox8KL9rMGIuy\n"
+	    "    MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIh"
+	    "AKIQ82BSAcFUvSxi\n"
+	    "    /2NTiV7aCwlzUuK38Ut6y8mRDOezAiEAv48iOy2Q8Uv+hW4H"
+	    "OjGKpA9HrUJMk7RV\n"
+	    "    rt0+w7dmwiE=\n"
+	    "    -----END CERTIFICATE-----\n"
+	    "  key_file: server.key\n");
 	w = load(dir, err, sizeof(err));
 	assert_non_null(w);
 	assert_string_equal(w->cert.text, cert_pem);
 	webcfg_free(w);
 
 	/* a missing file names the key, its line and the path */
-	put(dir, "web.yml", "tls_server_config:\n  cert_file: server.crt\n"
-			    "  key_file: missing.key\n");
+	put(dir, "web.yml",
+	    "tls_server_config:\n  cert_file: server.crt\n"
+	    "  key_file: missing.key\n");
 	w = load(dir, err, sizeof(err));
 	assert_null(w);
 	assert_int_equal(errno, ENOENT);
@@ -580,8 +612,9 @@ static void test_load(void **state)
 	assert_string_equal(err, path);
 
 	/* a key that is not the certificate's */
-	put(dir, "web.yml", "tls_server_config:\n  cert_file: server.crt\n"
-			    "  key_file: other.key\n");
+	put(dir, "web.yml",
+	    "tls_server_config:\n  cert_file: server.crt\n"
+	    "  key_file: other.key\n");
 	w = load(dir, err, sizeof(err));
 	assert_null(w);
 	assert_non_null(strstr(err, "web.yml:3: tls_server_config.key_file ("));
@@ -589,10 +622,11 @@ static void test_load(void **state)
 				    "private key"));
 
 	/* a CA file without a certificate */
-	put(dir, "web.yml", "tls_server_config:\n  cert_file: server.crt\n"
-			    "  key_file: server.key\n"
-			    "  client_auth_type: RequireAndVerifyClientCert\n"
-			    "  client_ca_file: empty.pem\n");
+	put(dir, "web.yml",
+	    "tls_server_config:\n  cert_file: server.crt\n"
+	    "  key_file: server.key\n"
+	    "  client_auth_type: RequireAndVerifyClientCert\n"
+	    "  client_ca_file: empty.pem\n");
 	w = load(dir, err, sizeof(err));
 	assert_null(w);
 	assert_non_null(strstr(err, "web.yml:5: tls_server_config."
@@ -604,8 +638,9 @@ static void test_load(void **state)
 	w = load(dir, err, sizeof(err));
 	assert_null(w);
 	assert_int_equal(errno, EINVAL);
-	snprintf(path, sizeof(path), "%s/web.yml:2:3: tls_server_config: "
-				     "unknown key 'cert_fil'",
+	snprintf(path, sizeof(path),
+		 "%s/web.yml:2:3: tls_server_config: "
+		 "unknown key 'cert_fil'",
 		 dir);
 	assert_memory_equal(err, path, strlen(path));
 
@@ -625,11 +660,10 @@ static void test_load(void **state)
 	assert_false(w->tls);
 	webcfg_free(w);
 
-	for (const char *const *f = (const char *const[]){ "server.crt",
-							    "server.key",
-							    "other.key",
-							    "empty.pem",
-							    "web.yml", NULL };
+	for (const char *const *f =
+		     (const char *const[]){ "server.crt", "server.key",
+					    "other.key", "empty.pem", "web.yml",
+					    NULL };
 	     *f; f++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, *f);
 		unlink(path);
