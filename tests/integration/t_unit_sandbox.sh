@@ -4,17 +4,20 @@
 # itself (packaging/audit_exporter.service) and runs the exporter in it as
 # the audit daemon (unicast, the bundled rules, as the unit starts it):
 #   - under exactly the unit's CapabilityBoundingSet with no_new_privs
-#     (setpriv), it starts, drops to nobody, counts a workload whose answer
-#     it prints itself, reloads its rules on SIGHUP (ExecReload), and stops
-#     on SIGTERM with exit 0 and the kernel's audit state restored;
+#     (setpriv), serving over TLS with basic auth (--web.config.file), it
+#     starts, drops to nobody, counts a workload whose answer it prints
+#     itself, reloads its rules on SIGHUP (ExecReload), and stops on SIGTERM
+#     with exit 0 and the kernel's audit state restored;
 #   - its audit socket gets the 64 MiB receive buffer it asks for
 #     (CAP_NET_ADMIN: the kernel reports twice the size set);
 #   - every system call it made (strace -f, start to exit) is one that the
-#     unit's SystemCallFilter allows, as systemd-analyze expands it.
+#     unit's SystemCallFilter allows, as systemd-analyze expands it, and
+#     none is one that MemoryDenyWriteExecute refuses (a writable and
+#     executable mmap, an mprotect to executable).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/unit_lib.sh"
 ae_kernel_begin
-for t in strace setpriv systemd-analyze ss; do
+for t in strace setpriv systemd-analyze ss openssl htpasswd curl; do
 	command -v $t >/dev/null || ae_skip "$t is not installed"
 done
 # sanitizer runtimes make system calls of their own
@@ -37,14 +40,33 @@ chmod 755 "$ae_tmp"
 	echo "-w $ae_tmp/watched -p rw -k ae_test_watch"
 } >"$ae_tmp/rules"
 chmod 644 "$ae_tmp/rules" # read again as nobody on SIGHUP
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+	-subj /CN=127.0.0.1 -keyout "$ae_tmp/tls.key" -out "$ae_tmp/tls.crt" \
+	2>"$ae_tmp/openssl.err" || ae_fail "openssl: $(cat "$ae_tmp/openssl.err")"
+hash=$(htpasswd -nbB prom scrape | cut -d: -f2-)
+cat >"$ae_tmp/web.yml" <<EOF
+tls_server_config:
+  cert_file: $ae_tmp/tls.crt
+  key_file: $ae_tmp/tls.key
+basic_auth_users:
+  prom: '$hash'
+EOF
+scrape() { # file
+	curl -sfk --user prom:scrape "https://127.0.0.1:$port/metrics" >"$1"
+}
 
 # shellcheck disable=SC2086
 ae_spawn setpriv $sp strace -f -qq -o "$ae_tmp/trace" "$AE_BIN" \
 	--audit.rules.file="$ae_tmp/rules" \
 	--sketch.key-file="$ae_tmp/state/sketch.key" \
-	--web.listen-address="127.0.0.1:$port" 2>"$ae_tmp/log"
+	--web.listen-address="127.0.0.1:$port" --web.config.file="$ae_tmp/web.yml" \
+	2>"$ae_tmp/log"
 tracer=$ae_last_pid
-ae_wait_http "$port" || ae_fail "exporter did not come up: $(tail -n 5 "$ae_tmp/log")"
+for _ in $(seq 100); do
+	scrape "$ae_tmp/scrape" && break
+	sleep 0.1
+done
+scrape "$ae_tmp/scrape" || ae_fail "no TLS scrape: $(tail -n 5 "$ae_tmp/log")"
 exporter=$(pgrep -P "$tracer" -x audit_exporter) ||
 	ae_fail "no exporter under strace (pid $tracer)"
 ae_pids="$exporter $ae_pids" # stopped first on any exit
@@ -72,7 +94,12 @@ done
 	--exe "$ae_tmp/ae_true" --comm ae_wl_sandbox >"$ae_tmp/expect" ||
 	ae_fail "workload failed"
 [ "$(grep -c '' "$ae_tmp/expect")" -ge 5 ] || ae_fail "workload answered too little"
-ae_wait_expect "$port" "$ae_tmp/expect" "$ae_tmp/scrape" ||
+for _ in $(seq 75); do
+	scrape "$ae_tmp/scrape" && ae_check_expect "$ae_tmp/scrape" "$ae_tmp/expect" 2>/dev/null &&
+		break
+	sleep 0.2
+done
+ae_check_expect "$ae_tmp/scrape" "$ae_tmp/expect" ||
 	ae_fail "exposition does not match the workload"
 
 kill -HUP "$exporter"
@@ -98,4 +125,9 @@ for s in execve socket capset setresuid recvmmsg; do
 done
 outside=$(comm -23 "$ae_tmp/used" "$ae_tmp/allowed" | tr '\n' ' ')
 [ -z "$outside" ] || ae_fail "system calls outside the unit's SystemCallFilter: $outside"
+wx=$(grep -E '^[0-9]+ +(mmap\(.*PROT_WRITE\|PROT_EXEC|mmap\(.*PROT_EXEC\|PROT_WRITE|(pkey_)?mprotect\(.*PROT_EXEC)' \
+	"$ae_tmp/trace" | head -n 3)
+[ -z "$wx" ] || ae_fail "MemoryDenyWriteExecute would refuse: $wx"
+grep -Eq '^[0-9]+ +mmap\(.*PROT_EXEC' "$ae_tmp/trace" ||
+	ae_fail "the trace shows no executable mapping: strace output not understood"
 echo "unit sandbox: $(grep -c '' "$ae_tmp/used") system calls, all allowed; socket buffer $rb bytes"
