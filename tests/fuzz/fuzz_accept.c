@@ -28,7 +28,7 @@ static char *with(const char *s, size_t len, const char *suffix)
 	size_t n = strlen(suffix);
 	char *p = malloc(len + n + 1);
 
-	FUZZ_CHECK(p != NULL, "out of memory");
+	FUZZ_CHECK("out of memory", p != NULL);
 	memcpy(p, s, len);
 	memcpy(p + len, suffix, n + 1);
 	return p;
@@ -42,19 +42,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool gz = accept_gzip(s);
 	char *t;
 
-	FUZZ_CHECK(f == EXPO_TEXT || f == EXPO_OPENMETRICS, "format");
+	FUZZ_CHECK("format", f == EXPO_TEXT || f == EXPO_OPENMETRICS);
 	if (!strcasestr(s, "openmetrics-text"))
-		FUZZ_CHECK(f == EXPO_TEXT, "OpenMetrics nobody asked for");
+		FUZZ_CHECK("OpenMetrics nobody asked for", f == EXPO_TEXT);
 	if (!strcasestr(s, "gzip") && !strchr(s, '*'))
-		FUZZ_CHECK(!gz, "gzip nobody allowed");
+		FUZZ_CHECK("gzip nobody allowed", !gz);
 	t = with(s, len, ",text/plain");
-	FUZZ_CHECK(accept_format(t) == EXPO_TEXT, "text/plain;q=1 lost");
+	FUZZ_CHECK("text/plain;q=1 lost", accept_format(t) == EXPO_TEXT);
 	free(t);
 	t = with(s, len, ",gzip;q=0");
-	FUZZ_CHECK(!accept_gzip(t), "a final gzip;q=0 ignored");
+	FUZZ_CHECK("a final gzip;q=0 ignored", !accept_gzip(t));
 	free(t);
 	t = with(s, len, ",gzip");
-	FUZZ_CHECK(accept_gzip(t), "a final gzip ignored");
+	FUZZ_CHECK("a final gzip ignored", accept_gzip(t));
 	free(t);
 	free(s);
 	return 0;

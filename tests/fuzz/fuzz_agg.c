@@ -86,7 +86,7 @@ static void feed(struct feed *f, const uint8_t *data, size_t size)
 	size_t start = 0;
 	int64_t now = 0;
 
-	FUZZ_CHECK(as != NULL, "asm_new");
+	FUZZ_CHECK("asm_new", as != NULL);
 	f->lines = f->syscalls = 0;
 	for (size_t i = 0; i <= size; i++) {
 		struct arec_hdr h;
@@ -126,7 +126,7 @@ static void render(struct feed *f, enum expo_format fmt)
 		const struct fam_desc *d = fam_desc(fam);
 		size_t own = 0;
 
-		FUZZ_CHECK(fam_rows(fam, &rows) == 0, "fam_rows");
+		FUZZ_CHECK("fam_rows", fam_rows(fam, &rows) == 0);
 		if (d->type == FAM_WINDOWED)
 			fam_rows_estimate(&rows, 0, rows.n, now, windows_ms,
 					  NWIN);
@@ -140,25 +140,21 @@ static void render(struct feed *f, enum expo_format fmt)
 				own++;
 			for (size_t j = 0; d->type == FAM_WINDOWED && j < NWIN;
 			     j++)
-				FUZZ_CHECK(!isnan(r->value[j]) &&
-						   r->value[j] >= 0,
-					   "unique-count estimate");
+				FUZZ_CHECK("unique-count estimate",
+					   !isnan(r->value[j]) &&
+						   r->value[j] >= 0);
 		}
-		FUZZ_CHECK(own <= CAP, "label sets beyond the cap");
+		FUZZ_CHECK("label sets beyond the cap", own <= CAP);
 		expo_family(&w, d->name, d->help,
 			    d->type == FAM_COUNTER ? EXPO_COUNTER : EXPO_GAUGE);
 		expo_rows(&w, d, &rows, window_names, NWIN);
 	}
-	FUZZ_CHECK(sum[AGG_RECORDS] == f->lines, "records lost by folding");
-	FUZZ_CHECK(sum[AGG_SYSCALL] == f->syscalls, "syscalls lost by folding");
+	FUZZ_CHECK("records lost by folding", sum[AGG_RECORDS] == f->lines);
+	FUZZ_CHECK("syscalls lost by folding", sum[AGG_SYSCALL] == f->syscalls);
 	dbuf_init(&out, OUT_MAX);
-	FUZZ_CHECK(expo_finish(&w, &out) == 0, "expo_finish");
-	FUZZ_CHECK(fuzz_expo_ok(out.p, out.len, fmt == EXPO_OPENMETRICS), "malf"
-									  "orme"
-									  "d "
-									  "expo"
-									  "siti"
-									  "on");
+	FUZZ_CHECK("expo_finish", expo_finish(&w, &out) == 0);
+	FUZZ_CHECK("malformed exposition",
+		   fuzz_expo_ok(out.p, out.len, fmt == EXPO_OPENMETRICS));
 	dbuf_free(&out);
 	expo_free(&w);
 	fam_rows_free(&rows);
@@ -178,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct feed f = { .agg = agg_new(&c) };
 	int64_t clock;
 
-	FUZZ_CHECK(f.agg != NULL, "agg_new");
+	FUZZ_CHECK("agg_new", f.agg != NULL);
 	feed(&f, data, size);
 	render(&f, EXPO_TEXT);
 	/* everything is idle a day later: swept, then fed again */

@@ -96,17 +96,15 @@ static void check_decode(const struct arec_field *f, char *want, char *got)
 
 		memset(got, GUARD, cap + 1);
 		n = arec_decode_string(f, got, cap, &got_null);
-		FUZZ_CHECK(n == want_len, "decoded length");
-		FUZZ_CHECK(got_null == want_null, "isnull");
+		FUZZ_CHECK("decoded length", n == want_len);
+		FUZZ_CHECK("isnull", got_null == want_null);
 		n = n < cap ? n : cap;
-		FUZZ_CHECK(memcmp(got, want, n) == 0, "decoded bytes");
-		FUZZ_CHECK((unsigned char)got[n] == GUARD, "wrote past the "
-							   "decoded length or "
-							   "cap");
+		FUZZ_CHECK("decoded bytes", memcmp(got, want, n) == 0);
+		FUZZ_CHECK("wrote past the decoded length or cap",
+			   (unsigned char)got[n] == GUARD);
 	}
-	FUZZ_CHECK(arec_decode_string(f, got, 0, NULL) == want_len, "decode "
-								    "without "
-								    "isnull");
+	FUZZ_CHECK("decode without isnull",
+		   arec_decode_string(f, got, 0, NULL) == want_len);
 }
 
 static void check_numbers(const struct arec_field *f)
@@ -121,28 +119,23 @@ static void check_numbers(const struct arec_field *f)
 	memcpy(buf, f->value, f->value_len);
 	buf[f->value_len] = 0;
 	if (arec_u64_dec(f->value, f->value_len, &u) == 0) {
-		FUZZ_CHECK(buf[0] >= '0' && buf[0] <= '9', "u64 dec sign");
+		FUZZ_CHECK("u64 dec sign", buf[0] >= '0' && buf[0] <= '9');
 		errno = 0;
-		FUZZ_CHECK(strtoull(buf, &end, 10) == u && !*end && !errno,
-			   "u64 dec value");
+		FUZZ_CHECK("u64 dec value",
+			   strtoull(buf, &end, 10) == u && !*end && !errno);
 	}
 	if (arec_u64_hex(f->value, f->value_len, &u) == 0) {
-		FUZZ_CHECK(all_hex(buf, f->value_len), "u64 hex digits");
+		FUZZ_CHECK("u64 hex digits", all_hex(buf, f->value_len));
 		errno = 0;
-		FUZZ_CHECK(strtoull(buf, &end, 16) == u && !*end && !errno,
-			   "u64 hex value");
+		FUZZ_CHECK("u64 hex value",
+			   strtoull(buf, &end, 16) == u && !*end && !errno);
 	}
 	if (arec_i64_dec(f->value, f->value_len, &i) == 0) {
-		FUZZ_CHECK(buf[buf[0] == '-'] >= '0' &&
-				   buf[buf[0] == '-'] <= '9',
-			   "i64 dec sign");
+		FUZZ_CHECK("i64 dec sign", buf[buf[0] == '-'] >= '0' &&
+						   buf[buf[0] == '-'] <= '9');
 		errno = 0;
-		FUZZ_CHECK(strtoll(buf, &end, 10) == i && !*end && !errno, "i64"
-									   " de"
-									   "c "
-									   "val"
-									   "u"
-									   "e");
+		FUZZ_CHECK("i64 dec value",
+			   strtoll(buf, &end, 10) == i && !*end && !errno);
 	}
 }
 
@@ -153,32 +146,29 @@ static void check_sockaddr(const struct arec_field *f)
 	int rc = arec_sockaddr_parse(v, f->value_len, &sa);
 	int fam;
 
-	FUZZ_CHECK(rc == 0 || rc == AREC_E_HEX || rc == AREC_E_SOCKADDR, "socka"
-									 "ddr "
-									 "statu"
-									 "s");
-	FUZZ_CHECK(sa.path_len <= sizeof(sa.path), "unix path length");
-	FUZZ_CHECK(arec_family_name(sa.family) != NULL, "family name");
+	FUZZ_CHECK("sockaddr status",
+		   rc == 0 || rc == AREC_E_HEX || rc == AREC_E_SOCKADDR);
+	FUZZ_CHECK("unix path length", sa.path_len <= sizeof(sa.path));
+	FUZZ_CHECK("family name", arec_family_name(sa.family) != NULL);
 	if (rc)
 		return;
-	FUZZ_CHECK(f->value_len % 2 == 0 && f->value_len >= 4 &&
-			   all_hex(v, f->value_len),
-		   "sockaddr accepted bad hex");
+	FUZZ_CHECK("sockaddr accepted bad hex",
+		   f->value_len % 2 == 0 && f->value_len >= 4 &&
+			   all_hex(v, f->value_len));
 	fam = (hexval(v[0]) << 4 | hexval(v[1])) |
 	      (hexval(v[2]) << 4 | hexval(v[3])) << 8;
-	FUZZ_CHECK(sa.raw_family == fam, "raw family");
+	FUZZ_CHECK("raw family", sa.raw_family == fam);
 	if (fam == AF_INET || fam == AF_INET6) {
-		FUZZ_CHECK(sa.family == (fam == AF_INET ? AREC_AF_INET
-							: AREC_AF_INET6),
-			   "inet family");
-		FUZZ_CHECK(sa.port == (hexval(v[4]) << 12 | hexval(v[5]) << 8 |
-				       hexval(v[6]) << 4 | hexval(v[7])),
-			   "port");
+		FUZZ_CHECK("inet family",
+			   sa.family == (fam == AF_INET ? AREC_AF_INET
+							: AREC_AF_INET6));
+		FUZZ_CHECK("port",
+			   sa.port == (hexval(v[4]) << 12 | hexval(v[5]) << 8 |
+				       hexval(v[6]) << 4 | hexval(v[7])));
 	} else if (fam == AF_UNIX) {
-		FUZZ_CHECK(sa.family == AREC_AF_UNIX, "unix family");
-		FUZZ_CHECK(sa.path_len <= f->value_len / 2 - 2, "unix path "
-								"longer than "
-								"the address");
+		FUZZ_CHECK("unix family", sa.family == AREC_AF_UNIX);
+		FUZZ_CHECK("unix path longer than the address",
+			   sa.path_len <= f->value_len / 2 - 2);
 	}
 }
 
@@ -189,32 +179,32 @@ static void check_record(const char *line, size_t len, const struct arec_hdr *h,
 	struct arec_field f;
 	size_t nfields = 0;
 
-	FUZZ_CHECK(inside(h->body, h->body_len, line, len), "body");
+	FUZZ_CHECK("body", inside(h->body, h->body_len, line, len));
 	if (h->node)
-		FUZZ_CHECK(inside(h->node, h->node_len, line, len), "node");
+		FUZZ_CHECK("node", inside(h->node, h->node_len, line, len));
 	if (h->type_name)
-		FUZZ_CHECK(inside(h->type_name, h->type_name_len, line, len),
-			   "type name");
-	FUZZ_CHECK(arec_err_name(AREC_OK) != NULL, "error name");
+		FUZZ_CHECK("type name",
+			   inside(h->type_name, h->type_name_len, line, len));
+	FUZZ_CHECK("error name", arec_err_name(AREC_OK) != NULL);
 	arec_iter_init(&it, h->body, h->body_len);
 	while (arec_iter_next(&it, &f)) {
-		FUZZ_CHECK(++nfields <= h->body_len / 2, "more fields than "
-							 "bytes");
-		FUZZ_CHECK(f.name_len > 0, "empty field name");
-		FUZZ_CHECK(inside(f.name, f.name_len, h->body, h->body_len),
-			   "field name");
-		FUZZ_CHECK(inside(f.value, f.value_len, h->body, h->body_len),
-			   "field value");
-		FUZZ_CHECK(!memchr(f.name, '=', f.name_len) &&
+		FUZZ_CHECK("more fields than bytes",
+			   ++nfields <= h->body_len / 2);
+		FUZZ_CHECK("empty field name", f.name_len > 0);
+		FUZZ_CHECK("field name",
+			   inside(f.name, f.name_len, h->body, h->body_len));
+		FUZZ_CHECK("field value",
+			   inside(f.value, f.value_len, h->body, h->body_len));
+		FUZZ_CHECK("field name holds a separator",
+			   !memchr(f.name, '=', f.name_len) &&
 				   !memchr(f.name, ' ', f.name_len) &&
-				   !memchr(f.name, 0x1d, f.name_len),
-			   "field name holds a separator");
+				   !memchr(f.name, 0x1d, f.name_len));
 		check_decode(&f, want, got);
 		check_numbers(&f);
 		check_sockaddr(&f);
 	}
-	FUZZ_CHECK(it.skipped <= h->body_len, "skipped count");
-	FUZZ_CHECK(!arec_iter_next(&it, &f), "iteration restarted");
+	FUZZ_CHECK("skipped count", it.skipped <= h->body_len);
+	FUZZ_CHECK("iteration restarted", !arec_iter_next(&it, &f));
 }
 
 static void one_line(const uint8_t *data, size_t len, char *want, char *got)
@@ -223,16 +213,16 @@ static void one_line(const uint8_t *data, size_t len, char *want, char *got)
 	struct arec_hdr h;
 	int rc = arec_parse_line(line, len, &h);
 
-	FUZZ_CHECK(rc <= 0 && rc > -AREC_NERR, "line status");
-	FUZZ_CHECK(arec_err_name(rc) != NULL, "error name");
+	FUZZ_CHECK("line status", rc <= 0 && rc > -AREC_NERR);
+	FUZZ_CHECK("error name", arec_err_name(rc) != NULL);
 	if (memchr(line, 0, len))
-		FUZZ_CHECK(rc == AREC_E_NUL, "a NUL byte went unnoticed");
+		FUZZ_CHECK("a NUL byte went unnoticed", rc == AREC_E_NUL);
 	if (rc == 0)
 		check_record(line, len, &h, want, got);
 	rc = arec_parse_payload(1300, line, len, &h);
-	FUZZ_CHECK(rc == 0 || rc == AREC_E_HEADER, "payload status");
+	FUZZ_CHECK("payload status", rc == 0 || rc == AREC_E_HEADER);
 	if (rc == 0) {
-		FUZZ_CHECK(h.type == 1300, "payload type");
+		FUZZ_CHECK("payload type", h.type == 1300);
 		check_record(line, len, &h, want, got);
 	}
 	free(line);
@@ -245,7 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t start = 0;
 	bool lines = false;
 
-	FUZZ_CHECK(want && got, "out of memory");
+	FUZZ_CHECK("out of memory", want && got);
 	for (size_t i = 0; i <= size; i++) {
 		if (i < size && data[i] != '\n')
 			continue;

@@ -73,19 +73,17 @@ static void on_event(void *arg, const struct asm_event *ev)
 	r->events++;
 	r->records += ev->nrec;
 	r->truncated |= ev->truncated;
-	FUZZ_CHECK(ev->nrec <= r->cfg.max_records, "records per event");
-	FUZZ_CHECK(ev->nrec > 0 || ev->truncated, "an empty event");
+	FUZZ_CHECK("records per event", ev->nrec <= r->cfg.max_records);
+	FUZZ_CHECK("an empty event", ev->nrec > 0 || ev->truncated);
 	for (unsigned i = 0; i < ev->nrec; i++) {
-		FUZZ_CHECK(ev->rec[i].type != AUDIT_EOE, "EOE handed out");
-		FUZZ_CHECK(was_pushed(r, ev->serial, &ev->rec[i]), "a record "
-								   "that was "
-								   "never "
-								   "pushed");
+		FUZZ_CHECK("EOE handed out", ev->rec[i].type != AUDIT_EOE);
+		FUZZ_CHECK("a record that was never pushed",
+			   was_pushed(r, ev->serial, &ev->rec[i]));
 		bytes += ev->rec[i].len;
 	}
 	if (ev->nrec > 1 ||
 	    (ev->nrec == 1 && !asm_type_is_single(ev->rec[0].type)))
-		FUZZ_CHECK(bytes <= r->cfg.max_event_bytes, "bytes per event");
+		FUZZ_CHECK("bytes per event", bytes <= r->cfg.max_event_bytes);
 }
 
 static void run_one(const struct asm_config *cfg, const uint8_t *data,
@@ -98,7 +96,7 @@ static void run_one(const struct asm_config *cfg, const uint8_t *data,
 	size_t start = 0;
 	uint64_t events;
 
-	FUZZ_CHECK(a != NULL, "asm_new");
+	FUZZ_CHECK("asm_new", a != NULL);
 	for (size_t i = 0; i <= size; i++) {
 		char *line;
 		size_t len = i - start;
@@ -127,17 +125,17 @@ static void run_one(const struct asm_config *cfg, const uint8_t *data,
 	}
 	asm_flush(a);
 	st = asm_stats(a);
-	FUZZ_CHECK(st->events == r.events, "events counted");
-	FUZZ_CHECK(st->evicted + st->timed_out <= st->events, "incomplete "
-							      "events");
-	FUZZ_CHECK(st->truncated <= st->events, "truncated events");
-	FUZZ_CHECK((st->truncated > 0) == r.truncated, "truncation counted");
-	FUZZ_CHECK(r.records <= r.npushed, "more records out than in");
+	FUZZ_CHECK("events counted", st->events == r.events);
+	FUZZ_CHECK("incomplete events",
+		   st->evicted + st->timed_out <= st->events);
+	FUZZ_CHECK("truncated events", st->truncated <= st->events);
+	FUZZ_CHECK("truncation counted", (st->truncated > 0) == r.truncated);
+	FUZZ_CHECK("more records out than in", r.records <= r.npushed);
 	if (!r.truncated)
-		FUZZ_CHECK(r.records == r.npushed, "records lost");
+		FUZZ_CHECK("records lost", r.records == r.npushed);
 	events = r.events;
 	asm_flush(a);
-	FUZZ_CHECK(r.events == events, "events left after a flush");
+	FUZZ_CHECK("events left after a flush", r.events == events);
 	asm_free(a);
 }
 
@@ -156,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t maxpushed = size / 2 + 1;
 	struct pushed *pushed = calloc(maxpushed, sizeof(*pushed));
 
-	FUZZ_CHECK(pushed != NULL, "out of memory");
+	FUZZ_CHECK("out of memory", pushed != NULL);
 	run_one(&tiny, data, size, pushed, maxpushed);
 	run_one(&roomy, data, size, pushed, maxpushed);
 	free(pushed);

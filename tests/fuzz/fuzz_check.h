@@ -3,7 +3,7 @@
  * code they judge (metrics/lbl, metrics/expo) so that a bug there cannot
  * hide itself here.
  *
- *   FUZZ_CHECK(cond, what)   abort() with a message when cond is false:
+ *   FUZZ_CHECK(what, cond)   abort() with a message when cond is false:
  *                            libFuzzer then saves the input as a crash
  *   fuzz_copy()              an exact-size heap copy, so ASan sees any read
  *                            past the end of the input
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FUZZ_CHECK(cond, what)                                                 \
+#define FUZZ_CHECK(what, cond)                                                 \
 	do {                                                                   \
 		if (!(cond)) {                                                 \
 			fprintf(stderr, "fuzz check failed: %s: %s (%s:%d)\n", \
@@ -38,7 +38,7 @@ static inline char *fuzz_copy(const uint8_t *data, size_t size, bool nul)
 	size_t n = size + (nul ? 1 : 0);
 	char *p = malloc(n ? n : 1);
 
-	FUZZ_CHECK(p != NULL, "out of memory");
+	FUZZ_CHECK("out of memory", p != NULL);
 	if (size)
 		memcpy(p, data, size);
 	if (nul)

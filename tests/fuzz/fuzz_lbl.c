@@ -57,18 +57,18 @@ static void check_escape(const char *v, size_t n)
 	size_t back_len;
 	int rc;
 
-	FUZZ_CHECK(back != NULL, "out of memory");
+	FUZZ_CHECK("out of memory", back != NULL);
 	dbuf_init(&b, 8 * n + 64);
-	FUZZ_CHECK(lbl_escape(&b, v, n) == 0, "escape");
-	FUZZ_CHECK(b.len >= n && b.len <= 2 * n, "escaped length");
-	FUZZ_CHECK(fuzz_label_value_ok(b.p, b.len, back, &back_len), "escaped "
-								     "value");
-	FUZZ_CHECK(back_len == n && !memcmp(back, v, n), "escape round trip");
+	FUZZ_CHECK("escape", lbl_escape(&b, v, n) == 0);
+	FUZZ_CHECK("escaped length", b.len >= n && b.len <= 2 * n);
+	FUZZ_CHECK("escaped value",
+		   fuzz_label_value_ok(b.p, b.len, back, &back_len));
+	FUZZ_CHECK("escape round trip", back_len == n && !memcmp(back, v, n));
 	if (b.len > 0) {
 		dbuf_init(&small, b.len - 1);
 		rc = lbl_escape(&small, v, n);
-		FUZZ_CHECK(rc == -E2BIG && small.failed, "escape into a buffer "
-							 "too small");
+		FUZZ_CHECK("escape into a buffer too small",
+			   rc == -E2BIG && small.failed);
 		dbuf_free(&small);
 	}
 	dbuf_free(&b);
@@ -84,29 +84,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *all = malloc(room), *full = malloc(LBL_MAX), *cut = malloc(256);
 	size_t n_all, n_full, n_cut;
 
-	FUZZ_CHECK(all && full && cut, "out of memory");
+	FUZZ_CHECK("out of memory", all && full && cut);
 	n_all = lbl_sanitize(in, len, all, room);
 	n_full = lbl_sanitize(in, len, full, LBL_MAX);
 	n_cut = lbl_sanitize(in, len, cut, cap);
-	FUZZ_CHECK(fuzz_utf8_valid((unsigned char *)all, n_all, false),
-		   "sanitised value is not UTF-8");
-	FUZZ_CHECK(n_full <= LBL_MAX && n_cut <= cap, "cap");
-	FUZZ_CHECK(n_full <= n_all && !memcmp(full, all, n_full), "LBL_MAX cut "
-								  "is not a "
-								  "prefix");
-	FUZZ_CHECK(n_cut <= n_all && !memcmp(cut, all, n_cut), "small cut is "
-							       "not a prefix");
-	FUZZ_CHECK(n_full == n_all || n_full + 3 >= LBL_MAX, "cut before the "
-							     "cap");
-	FUZZ_CHECK(n_cut == n_all || n_cut + 3 >= cap, "cut before the cap");
+	FUZZ_CHECK("sanitised value is not UTF-8",
+		   fuzz_utf8_valid((unsigned char *)all, n_all, false));
+	FUZZ_CHECK("cap", n_full <= LBL_MAX && n_cut <= cap);
+	FUZZ_CHECK("LBL_MAX cut is not a prefix",
+		   n_full <= n_all && !memcmp(full, all, n_full));
+	FUZZ_CHECK("small cut is not a prefix",
+		   n_cut <= n_all && !memcmp(cut, all, n_cut));
+	FUZZ_CHECK("cut before the cap",
+		   n_full == n_all || n_full + 3 >= LBL_MAX);
+	FUZZ_CHECK("cut before the cap", n_cut == n_all || n_cut + 3 >= cap);
 	if (fuzz_utf8_valid((unsigned char *)in, len, false))
-		FUZZ_CHECK(n_all == len && !memcmp(all, in, len), "valid UTF-8 "
-								  "was "
-								  "changed");
-	FUZZ_CHECK(lbl_is_clean(in, len) ==
-			   (len <= LBL_MAX && printable_ascii(in, len)),
-		   "lbl_is_clean");
-	FUZZ_CHECK(lbl_name_valid(in) == metric_name(in), "lbl_name_valid");
+		FUZZ_CHECK("valid UTF-8 was changed",
+			   n_all == len && !memcmp(all, in, len));
+	FUZZ_CHECK("lbl_is_clean",
+		   lbl_is_clean(in, len) ==
+			   (len <= LBL_MAX && printable_ascii(in, len)));
+	FUZZ_CHECK("lbl_name_valid", lbl_name_valid(in) == metric_name(in));
 	check_escape(full, n_full);
 	check_escape(in, len); /* raw bytes escape as well */
 	free(all);

@@ -65,20 +65,19 @@ static const char *check_rule(const struct audit_rule_data *r, size_t size,
 
 	*watch = false;
 	*keylen = 0;
-	FUZZ_CHECK(size >= sizeof(*r) && r->buflen <= size - sizeof(*r), "rule "
-									 "siz"
-									 "e");
-	FUZZ_CHECK(r->field_count <= AUDIT_MAX_FIELDS, "field count");
+	FUZZ_CHECK("rule size",
+		   size >= sizeof(*r) && r->buflen <= size - sizeof(*r));
+	FUZZ_CHECK("field count", r->field_count <= AUDIT_MAX_FIELDS);
 	for (uint32_t i = 0; i < r->field_count; i++) {
 		if (!string_field(r->fields[i]))
 			continue;
-		FUZZ_CHECK(r->values[i] <= r->buflen - off, "string past buf");
+		FUZZ_CHECK("string past buf", r->values[i] <= r->buflen - off);
 		if (r->fields[i] == AUDIT_WATCH || r->fields[i] == AUDIT_DIR)
 			*watch = true;
 		if (r->fields[i] == AUDIT_FILTERKEY && !key) {
 			key = r->buf + off;
 			*keylen = r->values[i];
-			FUZZ_CHECK(*keylen <= AUDIT_MAX_KEY_LEN, "key length");
+			FUZZ_CHECK("key length", *keylen <= AUDIT_MAX_KEY_LEN);
 		}
 		off += r->values[i];
 	}
@@ -97,11 +96,10 @@ static size_t check_keys(const struct rules_set *rs, const char *k, size_t len)
 		size_t m = sep ? (size_t)(sep - k) : len;
 
 		if (m) {
-			FUZZ_CHECK(rules_is_watch_key(rs, k, m), "watch key "
-								 "not found");
-			FUZZ_CHECK(rules_keyset_has(ks, k, m), "watch key not "
-							       "in the key "
-							       "set");
+			FUZZ_CHECK("watch key not found",
+				   rules_is_watch_key(rs, k, m));
+			FUZZ_CHECK("watch key not in the key set",
+				   rules_keyset_has(ks, k, m));
 			n++;
 		}
 		if (!sep)
@@ -120,14 +118,14 @@ static void check_keyset(const struct rules_set *rs, size_t max_keys)
 	size_t n = rules_keyset_count(ks);
 	const char *prev = NULL;
 
-	FUZZ_CHECK(n <= max_keys, "watch keys from nowhere");
+	FUZZ_CHECK("watch keys from nowhere", n <= max_keys);
 	for (size_t i = 0; i < n; i++) {
 		const char *k = rules_keyset_get(ks, i);
 
-		FUZZ_CHECK(k && *k, "empty watch key");
-		FUZZ_CHECK(rules_keyset_has(ks, k, strlen(k)), "key lookup");
+		FUZZ_CHECK("empty watch key", k && *k);
+		FUZZ_CHECK("key lookup", rules_keyset_has(ks, k, strlen(k)));
 		if (prev)
-			FUZZ_CHECK(strcmp(prev, k) < 0, "key order");
+			FUZZ_CHECK("key order", strcmp(prev, k) < 0);
 		prev = k;
 	}
 }
@@ -139,7 +137,7 @@ static void check_set(const struct rules_set *rs, size_t lines)
 	unsigned last = 0;
 	size_t keys = 0;
 
-	FUZZ_CHECK(rules_count(rs) <= 8192, "rule count");
+	FUZZ_CHECK("rule count", rules_count(rs) <= 8192);
 	for (size_t i = 0; i < rules_count(rs); i++) {
 		size_t size, keylen;
 		unsigned line;
@@ -148,9 +146,9 @@ static void check_set(const struct rules_set *rs, size_t lines)
 			rules_get(rs, i, &size, &line);
 		const char *key;
 
-		FUZZ_CHECK(r != NULL, "rules_get");
-		FUZZ_CHECK(line >= 1 && line <= lines && line > last, "rule "
-								      "line");
+		FUZZ_CHECK("rules_get", r != NULL);
+		FUZZ_CHECK("rule line",
+			   line >= 1 && line <= lines && line > last);
 		last = line;
 		key = check_rule(r, size, &keylen, &watch);
 		if (watch && key)
@@ -158,16 +156,16 @@ static void check_set(const struct rules_set *rs, size_t lines)
 	}
 	check_keyset(rs, keys);
 	mask = rules_status(rs, &st);
-	FUZZ_CHECK(!(mask &
+	FUZZ_CHECK("status mask",
+		   !(mask &
 		     ~(uint32_t)(AUDIT_STATUS_ENABLED | AUDIT_STATUS_FAILURE |
 				 AUDIT_STATUS_RATE_LIMIT |
 				 AUDIT_STATUS_BACKLOG_LIMIT |
-				 AUDIT_STATUS_BACKLOG_WAIT_TIME)),
-		   "status mask");
+				 AUDIT_STATUS_BACKLOG_WAIT_TIME)));
 	if (mask & AUDIT_STATUS_ENABLED)
-		FUZZ_CHECK(st.enabled <= 1, "enabled 2 must never be set");
+		FUZZ_CHECK("enabled 2 must never be set", st.enabled <= 1);
 	if (mask & AUDIT_STATUS_FAILURE)
-		FUZZ_CHECK(st.failure <= 1, "failure 2 must never be set");
+		FUZZ_CHECK("failure 2 must never be set", st.failure <= 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -186,14 +184,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rules_set_free(rs);
 		return 0;
 	}
-	FUZZ_CHECK(errno == EINVAL || errno == EFBIG, "parse errno");
-	FUZZ_CHECK(memchr(err.msg, 0, sizeof(err.msg)) && err.msg[0], "error "
-								      "messag"
-								      "e");
-	FUZZ_CHECK(memchr(err.origin, 0, sizeof(err.origin)), "error origin");
-	FUZZ_CHECK(err.line <= lines, "error line");
-	FUZZ_CHECK(rules_error_str(&err, msg, sizeof(msg)) == msg &&
-			   strlen(msg) < sizeof(msg),
-		   "error string");
+	FUZZ_CHECK("parse errno", errno == EINVAL || errno == EFBIG);
+	FUZZ_CHECK("error message",
+		   memchr(err.msg, 0, sizeof(err.msg)) && err.msg[0]);
+	FUZZ_CHECK("error origin", memchr(err.origin, 0, sizeof(err.origin)));
+	FUZZ_CHECK("error line", err.line <= lines);
+	FUZZ_CHECK("error string",
+		   rules_error_str(&err, msg, sizeof(msg)) == msg &&
+			   strlen(msg) < sizeof(msg));
 	return 0;
 }

@@ -5,8 +5,8 @@
  * Checks, from the header's contract:
  *   - failure is EINVAL or ENOMEM with a NUL-terminated, non-empty message;
  *   - a parsed configuration keeps its bounds (users, SANs, suites,
- *     headers), has min_version <= max_version, and with TLS on names both
- *     a certificate and a key, inline or by file;
+ *     headers); with TLS on it names both a certificate and a key, inline
+ *     or by file, has min_version <= max_version and a priority string;
  *   - basic auth hashes exactly once per check, lets every configured user
  *     in with a password its hash accepts, and no one else: the hash here
  *     is a stand-in that returns the setting itself, so the answer is known
@@ -45,9 +45,8 @@ static bool auth(const struct webcfg *w, const char *user, const char *pass)
 	bool ok = webcfg_auth_check(w, user, pass, fake_hash, &calls);
 
 	/* without credentials there is nothing to hash */
-	FUZZ_CHECK(calls == (w->nusers && user && pass ? 1u : 0u), "hashed "
-								   "once per "
-								   "check");
+	FUZZ_CHECK("hashed once per check",
+		   calls == (w->nusers && user && pass ? 1u : 0u));
 	return ok;
 }
 
@@ -61,42 +60,44 @@ static void check_config(const struct webcfg *w)
 	char toolong[80];
 	bool known = false; /* a user is named "\x01" */
 
-	FUZZ_CHECK(w->nusers <= WEBCFG_MAX_USERS, "users");
-	FUZZ_CHECK(w->nallowed_sans <= WEBCFG_MAX_SANS, "SANs");
-	FUZZ_CHECK(w->nsuites <= WEBCFG_MAX_SUITES, "suites");
-	FUZZ_CHECK(w->nheaders <= WEBCFG_MAX_HEADERS, "headers");
-	FUZZ_CHECK(w->min_version <= w->max_version, "TLS versions");
-	if (w->tls)
-		FUZZ_CHECK(has_pem(&w->cert) && has_pem(&w->key), "TLS without "
-								  "a "
-								  "certificate "
-								  "and a key");
+	FUZZ_CHECK("users", w->nusers <= WEBCFG_MAX_USERS);
+	FUZZ_CHECK("SANs", w->nallowed_sans <= WEBCFG_MAX_SANS);
+	FUZZ_CHECK("suites", w->nsuites <= WEBCFG_MAX_SUITES);
+	FUZZ_CHECK("headers", w->nheaders <= WEBCFG_MAX_HEADERS);
+	/* without TLS, tls_server_config's versions are ignored (as in the
+	 * toolkit), so only TLS configurations must order them */
+	if (w->tls) {
+		bool pems = has_pem(&w->cert) && has_pem(&w->key);
+
+		FUZZ_CHECK("TLS without a certificate and a key", pems);
+		FUZZ_CHECK("TLS versions", w->min_version <= w->max_version);
+		FUZZ_CHECK("TLS priorities", w->priorities && *w->priorities);
+	}
 	for (size_t i = 0; i < w->nheaders; i++)
-		FUZZ_CHECK(w->headers[i].name && w->headers[i].value &&
-				   *w->headers[i].value,
-			   "header");
+		FUZZ_CHECK("header", w->headers[i].name &&
+					     w->headers[i].value &&
+					     *w->headers[i].value);
 	for (size_t i = 0; i < w->nsuites; i++)
-		FUZZ_CHECK(webcfg_suite_allowed(w, w->suites[i]), "suite");
+		FUZZ_CHECK("suite", webcfg_suite_allowed(w, w->suites[i]));
 	for (size_t i = 0; i < w->nallowed_sans; i++)
-		FUZZ_CHECK(webcfg_san_allowed(w, w->allowed_sans[i]), "SAN");
+		FUZZ_CHECK("SAN", webcfg_san_allowed(w, w->allowed_sans[i]));
 	memset(toolong, 'p', sizeof(toolong) - 1);
 	toolong[sizeof(toolong) - 1] = 0;
 	for (size_t i = 0; i < w->nusers; i++) {
 		const struct webcfg_user *u = &w->users[i];
 
-		FUZZ_CHECK(u->name && u->hash, "user");
-		FUZZ_CHECK(strlen(u->hash) < WEBCFG_HASH_MAX &&
-				   !strncmp(u->hash, "$2", 2),
-			   "bcrypt hash");
-		FUZZ_CHECK(auth(w, u->name, "password"), "a user left out");
-		FUZZ_CHECK(!auth(w, u->name, toolong), "a password over 72 "
-						       "bytes let in");
+		FUZZ_CHECK("user", u->name && u->hash);
+		FUZZ_CHECK("bcrypt hash", strlen(u->hash) < WEBCFG_HASH_MAX &&
+						  !strncmp(u->hash, "$2", 2));
+		FUZZ_CHECK("a user left out", auth(w, u->name, "password"));
+		FUZZ_CHECK("a password over 72 bytes let in",
+			   !auth(w, u->name, toolong));
 		known |= !strcmp(u->name, "\x01");
 	}
 	if (!known)
-		FUZZ_CHECK(auth(w, "\x01", "password") == (w->nusers == 0),
-			   "an unknown user let in");
-	FUZZ_CHECK(auth(w, NULL, NULL) == (w->nusers == 0), "no credentials");
+		FUZZ_CHECK("an unknown user let in",
+			   auth(w, "\x01", "password") == (w->nusers == 0));
+	FUZZ_CHECK("no credentials", auth(w, NULL, NULL) == (w->nusers == 0));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -109,9 +110,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w = webcfg_parse((const char *)data, size, "fuzz.yml", err,
 			 sizeof(err));
 	if (!w) {
-		FUZZ_CHECK(errno == EINVAL || errno == ENOMEM, "parse errno");
-		FUZZ_CHECK(memchr(err, 0, sizeof(err)) && err[0], "error "
-								  "message");
+		FUZZ_CHECK("parse errno", errno == EINVAL || errno == ENOMEM);
+		FUZZ_CHECK("error message",
+			   memchr(err, 0, sizeof(err)) && err[0]);
 		return 0;
 	}
 	check_config(w);

@@ -10,7 +10,8 @@
 # input that runs over 10 s) or running out of memory (2 GiB) fails the run
 # and prints the reproducer; rerun it with build/fuzz/fuzz_<target> FILE.
 # Each target's log is build/fuzz/log-<target>.txt. FUZZ_JOBS targets run
-# at once (default: the number of CPUs).
+# at once (default: the number of CPUs); a second run in the same tree
+# waits for the first (a lock in build/fuzz).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 secs=${1:-}
@@ -27,6 +28,9 @@ command -v clang >/dev/null || {
 	exit 77
 }
 mkdir -p "$out"
+# one run at a time in this tree (two `make test` at once share build/fuzz)
+exec 8>"$out/.lock"
+flock -w 900 8 || { echo "FAIL: another fuzz run holds $out/.lock" >&2; exit 1; }
 make -s -f tests/fuzz/build.mk -j"$(nproc)" FUZZ="$out" ||
 	{ echo "FAIL: building the fuzz targets" >&2; exit 1; }
 
@@ -61,7 +65,7 @@ fuzz_one() { # target
 	found=$(find "$art" -type f | head -n 5)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-	cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1)
+	cov=$(grep -ao 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1)
 	if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
 		{
 			echo "FAIL $t (exit $rc) after ${execs:-?} runs; log: $log"
@@ -69,7 +73,7 @@ fuzz_one() { # target
 				echo "  reproducer: $f"
 				echo "  rerun: $bin $f"
 			done
-			grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz check failed|.*runtime error)' \
+			grep -aE '^(==[0-9]+==ERROR|SUMMARY|fuzz check failed|.*runtime error)' \
 				"$log" | head -n 5 | sed 's/^/  /'
 		} >"$verdict"
 	else
