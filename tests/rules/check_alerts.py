@@ -5,7 +5,7 @@ Every alerting rule must have:
   - labels.severity in {critical, warning, info};
   - annotations summary, description (templated: uses $labels or $value)
     and runbook_url, whose #anchor names a section of docs/runbook.md;
-and tests/rules/alerts.test.yml must hold, for every alert, at least one
+and tests/rules/alerts*.test.yml must hold, for every alert, at least one
 alert_rule_test where it fires (non-empty exp_alerts) and one where it
 does not (empty exp_alerts).
 
@@ -74,12 +74,13 @@ def main():
                 if "alert" in rule:
                     alerts.append(rule["alert"])
                     check_rule(rel, rule, anchors, errors)
-    with open(os.path.join(root, "tests/rules/alerts.test.yml"), encoding="utf-8") as f:
-        tests = yaml.safe_load(f)
     fires, quiet = set(), set()
-    for t in tests.get("tests", []):
-        for a in t.get("alert_rule_test") or []:
-            (fires if a.get("exp_alerts") else quiet).add(a["alertname"])
+    for path in glob.glob(os.path.join(root, "tests/rules/alerts*.test.yml")):
+        with open(path, encoding="utf-8") as f:
+            tests = yaml.safe_load(f)
+        for t in tests.get("tests", []):
+            for a in t.get("alert_rule_test") or []:
+                (fires if a.get("exp_alerts") else quiet).add(a["alertname"])
     for name in alerts:
         if name not in fires:
             errors.append(f"{name}: no test where it fires")
