@@ -1,0 +1,772 @@
+#!/usr/bin/env python3
+"""Builds the Grafana dashboards of audit_exporter from this one source.
+
+  dashboards/build.py           rewrite dashboards/*.json
+  dashboards/build.py --check   exit 1 if a JSON file differs from its build
+
+The JSON files are what users import; this script is how they are made,
+so that every panel follows the same conventions by construction (the
+lint, tests/dashboards/lint.py, checks them on the JSON independently):
+  - the data source is the template variable $datasource, on every panel
+    and every query; every query selects job=~"$job", instance=~"$instance"
+    (the fleet-wide recording rule, aggregated over hosts, is the one
+    exception: it has neither label);
+  - every rate() uses $__rate_interval; tables over "the selected range"
+    use $__range;
+  - a unit and a description on every panel; stable uid, pinned
+    schemaVersion, not editable.
+
+Counters that appear with their first event (a new listen, exec or watch
+hit) are never counted by increase(), which needs two samples. Tables of
+"events in the range" therefore use IN_RANGE below: the difference to the
+value a range ago where the series existed then (and did not reset), the
+whole value where it did not. That is exact (no extrapolation), and counts
+a series born in the range from its first event.
+
+Layout: panels are placed left to right in rows 24 units wide; a row
+header starts each section. Grafana's JSON model: "Dashboard JSON model"
+in the Grafana documentation (classic model, schemaVersion 39).
+"""
+import json
+import os
+import sys
+
+SCHEMA_VERSION = 39
+DS = {"type": "prometheus", "uid": "${datasource}"}
+SEL = 'job=~"$job", instance=~"$instance"'
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def sel(extra=""):
+    """The label matchers of every query, plus extra ones."""
+    return "{" + SEL + (", " + extra if extra else "") + "}"
+
+
+def in_range(metric, by, extra="", k=25):
+    """Top k of the events counted by `metric` in the dashboard's range,
+    summed by the labels `by` (see the module comment)."""
+    s = metric + sel(extra)
+    return (f"topk({k}, sum by ({by}) (\n"
+            f"    ({s} - {s} offset $__range) >= 0\n"
+            f"  or\n"
+            f"    {s}\n"
+            f"))")
+
+
+def new_ports(by):
+    """Listen series whose port no listen series of the same host had in
+    the day before the last day: ports first listened on in the last
+    24 hours. Value 1."""
+    s = "audit_listen_total" + sel()
+    on = "instance, port" if "instance" in by else "port"
+    return (f"group by ({by}) ({s})\n"
+            f"unless on ({on})\n"
+            f"  group by ({on}) (present_over_time({s}[1d] offset 1d))")
+
+
+def target(expr, legend="", ref="A", table=False, instant=None):
+    if instant is None:
+        instant = table
+    t = {
+        "datasource": DS,
+        "editorMode": "code",
+        "expr": expr,
+        "format": "table" if table else "time_series",
+        "instant": instant,
+        "legendFormat": legend,
+        "range": not instant,
+        "refId": ref,
+    }
+    return t
+
+
+def targets(*items, table=False, instant=None):
+    """(expr, legend) pairs as targets A, B, C..."""
+    return [target(e, l, chr(ord("A") + i), table, instant)
+            for i, (e, l) in enumerate(items)]
+
+
+def base(kind, title, desc, unit, tgts, w, h, **kw):
+    p = {
+        "type": kind,
+        "title": title,
+        "description": desc,
+        "datasource": DS,
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "gridPos": {"w": w, "h": h},
+        "targets": tgts,
+    }
+    d = p["fieldConfig"]["defaults"]
+    if "mappings" in kw:
+        d["mappings"] = kw.pop("mappings")
+    if "thresholds" in kw:
+        d["thresholds"] = kw.pop("thresholds")
+    if "min" in kw:
+        d["min"] = kw.pop("min")
+    if "overrides" in kw:
+        p["fieldConfig"]["overrides"] = kw.pop("overrides")
+    if "transformations" in kw:
+        p["transformations"] = kw.pop("transformations")
+    assert not kw, kw
+    return p
+
+
+def timeseries(title, desc, unit, tgts, w=12, h=8, stack=False, **kw):
+    p = base("timeseries", title, desc, unit, tgts, w, h, min=0, **kw)
+    p["fieldConfig"]["defaults"]["custom"] = {
+        "drawStyle": "line",
+        "fillOpacity": 10,
+        "lineWidth": 1,
+        "showPoints": "never",
+        "spanNulls": False,
+        "stacking": {"group": "A", "mode": "normal" if stack else "none"},
+    }
+    p["options"] = {
+        "legend": {"calcs": ["max", "lastNotNull"], "displayMode": "table",
+                   "placement": "bottom", "showLegend": True},
+        "tooltip": {"mode": "multi", "sort": "desc"},
+    }
+    return p
+
+
+def stat(title, desc, unit, tgts, w=4, h=5, text="auto", **kw):
+    p = base("stat", title, desc, unit, tgts, w, h, **kw)
+    p["options"] = {
+        "colorMode": "value",
+        "graphMode": "area",
+        "justifyMode": "auto",
+        "orientation": "auto",
+        "reduceOptions": {"calcs": ["lastNotNull"], "fields": "",
+                          "values": False},
+        "textMode": text,
+    }
+    return p
+
+
+def bargauge(title, desc, unit, tgts, w=12, h=10, **kw):
+    p = base("bargauge", title, desc, unit, tgts, w, h, min=0, **kw)
+    p["options"] = {
+        "displayMode": "gradient",
+        "orientation": "horizontal",
+        "reduceOptions": {"calcs": ["lastNotNull"], "fields": "",
+                          "values": False},
+        "showUnfilled": True,
+        "valueMode": "color",
+    }
+    return p
+
+
+def table(title, desc, unit, tgts, columns, w=12, h=9, sort=None,
+          merge=False, **kw):
+    """columns: value field name -> header; labels not named in hide stay."""
+    hide = {"Time": True, "__name__": True, "job": True}
+    if "instance" not in columns:
+        hide["instance"] = True
+    trans = [{"id": "merge", "options": {}}] if merge else []
+    trans.append({"id": "organize", "options": {
+        "excludeByName": {**hide, **{k: True for k, v in columns.items()
+                                     if v is None}},
+        "renameByName": {k: v for k, v in columns.items() if v},
+    }})
+    p = base("table", title, desc, unit, tgts, w, h, transformations=trans,
+             **kw)
+    p["options"] = {"showHeader": True, "cellHeight": "sm",
+                    "footer": {"show": False, "reducer": ["sum"],
+                               "fields": ""}}
+    if sort:
+        p["options"]["sortBy"] = [{"displayName": sort, "desc": True}]
+    return p
+
+
+def unit_override(field, unit):
+    return {"matcher": {"id": "byName", "options": field},
+            "properties": [{"id": "unit", "value": unit}]}
+
+
+def row(title):
+    return {"type": "row", "title": title, "collapsed": False,
+            "gridPos": {"w": 24, "h": 1}, "panels": []}
+
+
+UPDOWN = [{"type": "value", "options": {
+    "0": {"text": "down", "color": "red", "index": 0},
+    "1": {"text": "up", "color": "green", "index": 1}}}]
+RED_ABOVE_0 = {"mode": "absolute", "steps": [
+    {"color": "green", "value": None}, {"color": "red", "value": 1e-9}]}
+
+
+def layout(panels):
+    """Assigns ids and grid positions: left to right, wrapping at 24."""
+    x = y = line_h = 0
+    for i, p in enumerate(panels, 1):
+        p["id"] = i
+        g = p["gridPos"]
+        if p["type"] == "row" or x + g["w"] > 24:
+            x, y, line_h = 0, y + line_h, 0
+        g["x"], g["y"] = x, y
+        x += g["w"]
+        line_h = max(line_h, g["h"])
+        if p["type"] == "row":
+            x, y, line_h = 0, y + 1, 0
+    return panels
+
+
+def variables(instance_multi):
+    def query_var(name, label, query, **kw):
+        v = {
+            "type": "query", "name": name, "label": label,
+            "datasource": DS, "definition": query,
+            "query": {"query": query, "qryType": 1,
+                      "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+            "refresh": 2, "regex": "", "sort": 1, "hide": 0,
+            "includeAll": False, "multi": False, "current": {},
+            "options": [],
+        }
+        v.update(kw)
+        return v
+
+    inst = {}
+    if instance_multi:
+        inst = {"multi": True, "includeAll": True, "allValue": ".+",
+                "current": {"selected": True, "text": ["All"],
+                            "value": ["$__all"]}}
+    return {"list": [
+        {"type": "datasource", "name": "datasource", "label": "Data source",
+         "query": "prometheus", "regex": "", "hide": 0, "refresh": 1,
+         "includeAll": False, "multi": False, "current": {}, "options": []},
+        query_var("job", "Job", "label_values(audit_exporter_build_info, job)"),
+        query_var("instance", "Instance",
+                  'label_values(audit_exporter_build_info{job=~"$job"}, '
+                  "instance)", **inst),
+        # The windows of every host of the job: a host gets its unique
+        # gauges only with its first connect, and --window is set fleet-wide.
+        query_var("window", "Window",
+                  'label_values(audit_connect_unique_destinations{job=~"$job"}'
+                  ", window)",
+                  current={"selected": True, "text": "1h", "value": "1h"}),
+    ]}
+
+
+def dashboard(uid, title, desc, panels, instance_multi):
+    return {
+        "annotations": {"list": [{
+            "builtIn": 1,
+            "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+            "enable": True, "hide": True,
+            "iconColor": "rgba(0, 211, 255, 1)",
+            "name": "Annotations & Alerts", "type": "dashboard"}]},
+        "description": desc,
+        "editable": False,
+        "fiscalYearStartMonth": 0,
+        "graphTooltip": 1,
+        "id": None,
+        "links": [{"type": "dashboards", "tags": ["audit_exporter"],
+                   "asDropdown": False, "includeVars": True,
+                   "keepTime": True, "title": "audit_exporter"}],
+        "liveNow": False,
+        "panels": layout(panels),
+        "refresh": "1m",
+        "schemaVersion": SCHEMA_VERSION,
+        "tags": ["audit_exporter", "security"],
+        "templating": variables(instance_multi),
+        "time": {"from": "now-6h", "to": "now"},
+        "timepicker": {},
+        "timezone": "",
+        "title": title,
+        "uid": uid,
+        "version": 1,
+        "weekStart": "",
+    }
+
+
+# --- the host overview -------------------------------------------------------
+
+RANGE_NOTE = ("Counted exactly over the dashboard's time range, including "
+              "label sets that first appeared in it (see dashboards/build.py).")
+
+
+def host_panels():
+    P = []
+    P.append(row("Outbound connections"))
+    P.append(stat(
+        "Unique outbound destinations",
+        "Estimated number of distinct (address, port) pairs this host "
+        "connected to (inet and inet6 connect() calls) in each sliding "
+        "window of the exporter (--window). HyperLogLog: near exact for "
+        "small sets, 0.81% standard error beyond.",
+        "short",
+        targets(("audit_connect_unique_destinations" + sel(), "{{window}}")),
+        w=8, h=8))
+    P.append(timeseries(
+        "Unique outbound destinations over time",
+        "The same estimate over time, one line per window. A window's "
+        "value at a point in time covers the window before that point: "
+        "compare the 1h line with the same hour on other days.",
+        "short",
+        targets(("audit_connect_unique_destinations" + sel(), "{{window}}")),
+        w=16))
+    P.append(table(
+        "Top processes by unique destinations ($window)",
+        "Processes (by name and real uid) that connected to the most "
+        "distinct destinations in the selected window, now. \"__other__\" "
+        "collects processes beyond --metrics.max-series.",
+        "short",
+        targets(("topk(15, audit_process_connect_unique_destinations"
+                 + sel('window="$window"') + ")", ""), table=True),
+        {"window": None, "comm": "Process", "uid": "UID",
+         "Value": "Unique destinations"}, sort="Unique destinations"))
+    P.append(table(
+        "Top users by unique destinations ($window)",
+        "Per real uid, the sum over its processes of their distinct "
+        "destinations in the selected window: an upper bound of the user's "
+        "distinct destinations, since its processes may share some.",
+        "short",
+        targets(("topk(15, sum by (uid) (audit_process_connect_unique_"
+                 "destinations" + sel('window="$window"') + "))", ""),
+                table=True),
+        {"uid": "UID", "Value": "Unique destinations (sum)"},
+        sort="Unique destinations (sum)"))
+    P.append(timeseries(
+        "Connects by process",
+        "connect() calls per second of the ten busiest processes (name and "
+        "real uid), all families and results.",
+        "cps",
+        targets(("topk(10, sum by (comm, uid) (rate(audit_connect_total"
+                 + sel() + "[$__rate_interval])))", "{{comm}} (uid {{uid}})"))))
+    P.append(timeseries(
+        "Connects by user",
+        "connect() calls per second by real uid.",
+        "cps",
+        targets(("sum by (uid) (rate(audit_connect_total" + sel()
+                 + "[$__rate_interval]))", "uid {{uid}}"))))
+    P.append(table(
+        "Top processes by connects in range",
+        "connect() calls per process and user. " + RANGE_NOTE,
+        "short",
+        targets((in_range("audit_connect_total", "comm, uid"), ""),
+                table=True),
+        {"comm": "Process", "uid": "UID", "Value": "Connects"},
+        sort="Connects"))
+    P.append(timeseries(
+        "Connects by family and result",
+        "connect() calls per second by address family (inet, inet6, unix, "
+        "other) and result (success, in_progress for non-blocking "
+        "EINPROGRESS, error).",
+        "cps",
+        targets(("sum by (family, result) (rate(audit_connect_total" + sel()
+                 + "[$__rate_interval]))", "{{family}} {{result}}"))))
+    P.append(timeseries(
+        "Connect errors",
+        "Failed connect() calls per second by process, user and family. "
+        "Many errors to many destinations is the pattern of a scan.",
+        "cps",
+        targets(("sum by (comm, uid, family) (rate(audit_connect_total"
+                 + sel('result="error"') + "[$__rate_interval]))",
+                 "{{comm}} (uid {{uid}}) {{family}}"))))
+    P.append(table(
+        "Connect errors in range",
+        "Failed connect() calls per process, user and family. " + RANGE_NOTE,
+        "short",
+        targets((in_range("audit_connect_total", "comm, uid, family",
+                          'result="error"'), ""), table=True),
+        {"comm": "Process", "uid": "UID", "family": "Family",
+         "Value": "Errors"}, sort="Errors"))
+
+    P.append(row("Listening ports"))
+    P.append(stat(
+        "New listening ports (24h)",
+        "Ports listened on in the last 24 hours on which no process of this "
+        "host listened in the 24 hours before.",
+        "short",
+        targets(("count(" + new_ports("port") + ") or vector(0)", "")),
+        w=4, h=9, thresholds=RED_ABOVE_0))
+    P.append(table(
+        "Listening ports",
+        "listen() calls per port, family, process and real uid, for every "
+        "label set seen in the time range (the count is since the exporter "
+        "started). Ports first listened on in the last 24 hours are marked "
+        "NEW. Port \"unknown\": the socket's bind() was not seen.",
+        "short",
+        [target("sum by (port, family, comm, uid) (max_over_time("
+                "audit_listen_total" + sel() + "[$__range]))", "", "A",
+                table=True),
+         target(new_ports("port, family, comm, uid"), "", "B", table=True)],
+        {"port": "Port", "family": "Family", "comm": "Process", "uid": "UID",
+         "Value #A": "listen() calls", "Value #B": "New"},
+        w=20, h=9, sort="New", merge=True,
+        overrides=[{"matcher": {"id": "byName", "options": "New"},
+                    "properties": [
+                        {"id": "mappings", "value": [{"type": "value",
+                         "options": {"1": {"text": "NEW", "color": "red",
+                                           "index": 0}}}]},
+                        {"id": "custom.cellOptions",
+                         "value": {"type": "color-background"}}]}]))
+
+    P.append(row("Executions"))
+    P.append(table(
+        "Executions by program and user in range",
+        "Successful execve()/execveat() calls per program executed and "
+        "real uid. " + RANGE_NOTE,
+        "short",
+        targets((in_range("audit_execve_total", "exe, uid"), ""),
+                table=True),
+        {"exe": "Program", "uid": "UID", "Value": "Executions"},
+        w=24, sort="Executions"))
+    P.append(timeseries(
+        "Executions by program",
+        "Successful executions per second of the ten most executed "
+        "programs.",
+        "cps",
+        targets(("topk(10, sum by (exe) (rate(audit_execve_total" + sel()
+                 + "[$__rate_interval])))", "{{exe}}"))))
+    P.append(timeseries(
+        "Executions by user",
+        "Successful executions per second by real uid.",
+        "cps",
+        targets(("sum by (uid) (rate(audit_execve_total" + sel()
+                 + "[$__rate_interval]))", "uid {{uid}}"))))
+
+    P.append(row("Watched files"))
+    P.append(table(
+        "Watched-file hits in range",
+        "Events of file-watch rules (-w PATH -k KEY) per rule key, process "
+        "and real uid. " + RANGE_NOTE,
+        "short",
+        targets((in_range("audit_watch_hits_total", "key, comm, uid"), ""),
+                table=True),
+        {"key": "Key", "comm": "Process", "uid": "UID", "Value": "Hits"},
+        sort="Hits"))
+    P.append(timeseries(
+        "Watched-file hits by key",
+        "Events of file-watch rules per second, by rule key.",
+        "cps",
+        targets(("sum by (key) (rate(audit_watch_hits_total" + sel()
+                 + "[$__rate_interval]))", "{{key}}"))))
+
+    P.append(row("Exporter and kernel health"))
+    P.append(stat(
+        "Exporter up",
+        "Whether Prometheus could scrape the exporter (up).",
+        "none", targets(("up" + sel(), "{{instance}}")), mappings=UPDOWN))
+    P.append(stat(
+        "Audit source up",
+        "Whether the exporter's audit source is open and reading (0 when a "
+        "replayed file or stdin has ended, or the source failed).",
+        "none",
+        targets(("audit_exporter_source_up" + sel(), "{{source}}")),
+        mappings=UPDOWN))
+    P.append(stat(
+        "Kernel audit",
+        "Kernel audit state: disabled, enabled, or locked (enabled until "
+        "reboot). Reported by the live sources (unicast, multicast).",
+        "none",
+        targets(("audit_kernel_enabled" + sel(), "")),
+        mappings=[{"type": "value", "options": {
+            "0": {"text": "disabled", "color": "red", "index": 0},
+            "1": {"text": "enabled", "color": "green", "index": 1},
+            "2": {"text": "locked", "color": "blue", "index": 2}}}]))
+    P.append(stat(
+        "Newest event age",
+        "Time since the newest audit event's own timestamp. Grows on a quiet "
+        "host, and on a finished replay.",
+        "s",
+        targets(("time() - audit_exporter_last_event_timestamp_seconds"
+                 + sel(), ""))))
+    P.append(stat(
+        "Failing collectors",
+        "Collectors whose last scrape failed "
+        "(audit_exporter_scrape_collector_success == 0).",
+        "short",
+        targets(("count(audit_exporter_scrape_collector_success" + sel()
+                 + " == 0) or vector(0)", "")), thresholds=RED_ABOVE_0))
+    P.append(stat(
+        "Version",
+        "Exporter version and revision (audit_exporter_build_info).",
+        "none",
+        targets(("audit_exporter_build_info" + sel(),
+                 "{{version}} {{revision}}")), text="name"))
+    P.append(timeseries(
+        "Events lost",
+        "Audit events lost per second: dropped by the kernel (backlog full, "
+        "rate limit), serial numbers that never arrived, audit socket "
+        "overruns, and events flushed incomplete. Should be zero.",
+        "cps",
+        targets(("rate(audit_kernel_lost_total" + sel()
+                 + "[$__rate_interval])", "kernel lost"),
+                ("rate(audit_exporter_serial_gaps_total" + sel()
+                 + "[$__rate_interval])", "serial gaps"),
+                ("rate(audit_exporter_socket_overruns_total" + sel()
+                 + "[$__rate_interval])", "socket overruns"),
+                ("sum by (reason) (rate(audit_exporter_events_incomplete_total"
+                 + sel() + "[$__rate_interval]))", "incomplete ({{reason}})"))))
+    P.append(timeseries(
+        "Kernel backlog",
+        "Audit records queued in the kernel for the audit daemon, and the "
+        "limit beyond which the kernel drops records or makes processes "
+        "wait.",
+        "short",
+        targets(("audit_kernel_backlog" + sel(), "backlog"),
+                ("audit_kernel_backlog_limit" + sel(), "limit"))))
+    P.append(timeseries(
+        "Backlog waits",
+        "Seconds per second that audited processes spent waiting because "
+        "the kernel's audit backlog was full.",
+        "s",
+        targets(("rate(audit_kernel_backlog_wait_seconds_total" + sel()
+                 + "[$__rate_interval])", "waited"))))
+    P.append(timeseries(
+        "Events and records",
+        "Audit events assembled per second, and records per second by type.",
+        "cps",
+        targets(("rate(audit_exporter_events_total" + sel()
+                 + "[$__rate_interval])", "events"),
+                ("sum by (type) (rate(audit_records_total" + sel()
+                 + "[$__rate_interval]))", "{{type}} records"))))
+    P.append(timeseries(
+        "Parse errors and skipped records",
+        "Records per second that could not be parsed, or were skipped, by "
+        "reason. Input is never fatal: it is counted here.",
+        "cps",
+        targets(("sum by (reason) (rate(audit_exporter_parse_errors_total"
+                 + sel() + "[$__rate_interval]))", "parse error: {{reason}}"),
+                ("sum by (reason) (rate(audit_exporter_skipped_total" + sel()
+                 + "[$__rate_interval]))", "skipped: {{reason}}"))))
+    P.append(timeseries(
+        "Series per metric",
+        "Label sets per metric family; per-process families stop growing "
+        "at --metrics.max-series.",
+        "short",
+        targets(("audit_exporter_series" + sel(), "{{metric}}"))))
+    P.append(table(
+        "Metrics at their series cap",
+        "Metrics that reached --metrics.max-series label sets: updates for "
+        "new label sets go to \"__other__\" (sums stay right, per-process "
+        "detail is lost). Empty when no metric is capped.",
+        "short",
+        targets(("audit_exporter_series_folded_total" + sel() + " > 0", ""),
+                table=True),
+        {"metric": "Metric", "Value": "Updates folded"},
+        sort="Updates folded"))
+    P.append(timeseries(
+        "Folded updates",
+        "Updates per second that went to the \"__other__\" label set "
+        "because their metric was at its series cap.",
+        "cps",
+        targets(("sum by (metric) (rate(audit_exporter_series_folded_total"
+                 + sel() + "[$__rate_interval]))", "{{metric}}"))))
+    P.append(timeseries(
+        "Collector scrape duration",
+        "Time each collector took in the last scrape.",
+        "s",
+        targets(("audit_exporter_scrape_collector_duration_seconds" + sel(),
+                 "{{collector}}")), w=8))
+    P.append(timeseries(
+        "Exporter CPU",
+        "CPU time the exporter used per second (1 = one full CPU).",
+        "percentunit",
+        targets(("rate(process_cpu_seconds_total" + sel()
+                 + "[$__rate_interval])", "cpu")), w=8))
+    P.append(timeseries(
+        "Exporter memory and file descriptors",
+        "Resident memory of the exporter (left axis) and its open file "
+        "descriptors (right axis).",
+        "bytes",
+        targets(("process_resident_memory_bytes" + sel(), "resident"),
+                ("process_open_fds" + sel(), "open fds")), w=8,
+        overrides=[{"matcher": {"id": "byName", "options": "open fds"},
+                    "properties": [
+                        {"id": "unit", "value": "short"},
+                        {"id": "custom.axisPlacement", "value": "right"}]}]))
+    return P
+
+
+# --- the fleet view ----------------------------------------------------------
+
+def fleet_panels():
+    P = []
+    P.append(row("Unique outbound destinations"))
+    P.append(stat(
+        "Fleet-wide unique destinations ($window)",
+        "Distinct (address, port) destinations of all hosts together, from "
+        "the recording rule fleet:audit_connect_unique_destinations:estimate "
+        "(alerts/fleet.rules.yml): the union of the hosts' HyperLogLog "
+        "registers, 6.5% standard error. Needs --sketch.export-registers "
+        "and one shared --sketch.key-file on every host; covers every host "
+        "Prometheus scrapes, whatever the job and instance selected.",
+        "short",
+        targets(('fleet:audit_connect_unique_destinations:estimate'
+                 '{window="$window"}', "")), w=6, h=6))
+    P.append(stat(
+        "Sum over hosts ($window)",
+        "The hosts' unique destination counts added up: an upper bound of "
+        "the fleet-wide count. The gap between the two is the destinations "
+        "hosts share.",
+        "short",
+        targets(("sum(audit_connect_unique_destinations"
+                 + sel('window="$window"') + ")", "")), w=6, h=6))
+    P.append(stat(
+        "Exporters up",
+        "Exporters Prometheus scraped successfully, out of all targets.",
+        "short",
+        targets(("sum(up" + sel() + ")", "up"),
+                ("count(up" + sel() + ")", "targets")), w=6, h=6))
+    P.append(stat(
+        "Hosts with new listening ports (24h)",
+        "Hosts with a port listened on in the last 24 hours on which no "
+        "process of the host listened in the 24 hours before.",
+        "short",
+        targets(("count(count by (instance) (" + new_ports("instance, port")
+                 + ")) or vector(0)", "")),
+        w=6, h=6, thresholds=RED_ABOVE_0))
+    P.append(timeseries(
+        "Fleet-wide unique destinations",
+        "The fleet-wide estimate over time, one line per window (recording "
+        "rule fleet:audit_connect_unique_destinations:estimate).",
+        "short",
+        targets(("fleet:audit_connect_unique_destinations:estimate",
+                 "{{window}}")), w=24))
+    P.append(bargauge(
+        "Hosts ranked by unique destinations ($window)",
+        "The hosts that connected to the most distinct (address, port) "
+        "destinations in the selected window, now.",
+        "short",
+        targets(("topk(25, max by (instance) (audit_connect_unique_"
+                 "destinations" + sel('window="$window"') + "))",
+                 "{{instance}}"), instant=True)))
+    P.append(timeseries(
+        "Unique destinations per host ($window)",
+        "Distinct destinations per host in the selected window, over time.",
+        "short",
+        targets(("max by (instance) (audit_connect_unique_destinations"
+                 + sel('window="$window"') + ")", "{{instance}}")), h=10))
+    P.append(table(
+        "Top processes in the fleet by unique destinations ($window)",
+        "Processes (host, name, real uid) that connected to the most "
+        "distinct destinations in the selected window, now.",
+        "short",
+        targets(("topk(25, audit_process_connect_unique_destinations"
+                 + sel('window="$window"') + ")", ""), table=True),
+        {"instance": "Host", "window": None, "comm": "Process", "uid": "UID",
+         "Value": "Unique destinations"},
+        w=24, sort="Unique destinations"))
+
+    P.append(row("Activity"))
+    P.append(bargauge(
+        "Hosts ranked by connects",
+        "connect() calls per second per host.",
+        "cps",
+        targets(("topk(25, sum by (instance) (rate(audit_connect_total"
+                 + sel() + "[$__rate_interval])))", "{{instance}}"),
+                instant=True), w=8))
+    P.append(bargauge(
+        "Hosts ranked by connect errors",
+        "Failed connect() calls per second per host: scanning shows here.",
+        "cps",
+        targets(("topk(25, sum by (instance) (rate(audit_connect_total"
+                 + sel('result="error"') + "[$__rate_interval])))",
+                 "{{instance}}"), instant=True), w=8))
+    P.append(bargauge(
+        "Hosts ranked by executions",
+        "Successful execve()/execveat() calls per second per host.",
+        "cps",
+        targets(("topk(25, sum by (instance) (rate(audit_execve_total"
+                 + sel() + "[$__rate_interval])))", "{{instance}}"),
+                instant=True), w=8))
+    P.append(table(
+        "New listening ports by host (24h)",
+        "Listen label sets whose port no process of the same host listened "
+        "on in the 24 hours before the last 24 hours.",
+        "short",
+        targets((new_ports("instance, port, family, comm, uid"), ""),
+                table=True),
+        {"instance": "Host", "port": "Port", "family": "Family",
+         "comm": "Process", "uid": "UID", "Value": None}))
+    P.append(table(
+        "Watched-file hits by host in range",
+        "Events of file-watch rules per host, rule key, process and real "
+        "uid. " + RANGE_NOTE,
+        "short",
+        targets((in_range("audit_watch_hits_total", "instance, key, comm, uid"),
+                 ""), table=True),
+        {"instance": "Host", "key": "Key", "comm": "Process", "uid": "UID",
+         "Value": "Hits"}, sort="Hits"))
+
+    P.append(row("Health"))
+    health = [
+        ("max by (instance) (up" + sel() + ")", "Up", "none"),
+        ("max by (instance) (audit_kernel_enabled" + sel() + ")",
+         "Audit enabled", "none"),
+        ("sum by (instance) (rate(audit_kernel_lost_total" + sel()
+         + "[$__rate_interval]))", "Kernel lost/s", "cps"),
+        ("sum by (instance) (rate(audit_exporter_serial_gaps_total" + sel()
+         + "[$__rate_interval]) + rate(audit_exporter_socket_overruns_total"
+         + sel() + "[$__rate_interval]))", "Serial gaps + overruns/s", "cps"),
+        ("max by (instance) (audit_kernel_backlog" + sel()
+         + " / (audit_kernel_backlog_limit" + sel() + " > 0))",
+         "Backlog used", "percentunit"),
+        ("sum by (instance) (rate(audit_exporter_parse_errors_total" + sel()
+         + "[$__rate_interval]))", "Parse errors/s", "cps"),
+        ("sum by (instance) (audit_exporter_series_folded_total" + sel() + ")",
+         "Updates folded", "short"),
+        ("max by (instance) (time() - audit_exporter_last_event_timestamp_"
+         "seconds" + sel() + ")", "Newest event age", "s"),
+    ]
+    cols = {"instance": "Host"}
+    cols.update({f"Value #{chr(ord('A') + i)}": h[1]
+                 for i, h in enumerate(health)})
+    P.append(table(
+        "Exporter health by host",
+        "Per host: scraped, kernel audit enabled (live sources only), "
+        "events lost per second (kernel drops; serial gaps and socket "
+        "overruns), kernel backlog used, parse errors per second, updates "
+        "folded at the series cap since start, age of the newest event.",
+        "short",
+        [target(e, "", chr(ord("A") + i), table=True)
+         for i, (e, _, _) in enumerate(health)],
+        cols, w=24, h=10, merge=True,
+        overrides=[unit_override(h, u) for _, h, u in health]))
+    return P
+
+
+DASHBOARDS = {
+    "audit-exporter-host.json": lambda: dashboard(
+        "audit-exporter-host", "audit_exporter / Host",
+        "One host: unique outbound destinations and who made them, "
+        "listening ports, executions, watched files, exporter and kernel "
+        "audit health.", host_panels(), False),
+    "audit-exporter-fleet.json": lambda: dashboard(
+        "audit-exporter-fleet", "audit_exporter / Fleet",
+        "All hosts: fleet-wide unique outbound destinations, hosts ranked "
+        "by destinations, connects and executions, new listening ports, "
+        "health.", fleet_panels(), True),
+}
+
+
+def render(make):
+    return json.dumps(make(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv):
+    check = argv[1:] == ["--check"]
+    bad = 0
+    for name, make in DASHBOARDS.items():
+        path = os.path.join(HERE, name)
+        text = render(make)
+        if check:
+            try:
+                with open(path, encoding="utf-8") as f:
+                    same = f.read() == text
+            except FileNotFoundError:
+                same = False
+            if not same:
+                print(f"{path} differs from dashboards/build.py's output; "
+                      "run dashboards/build.py", file=sys.stderr)
+                bad = 1
+        else:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+    return bad
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
