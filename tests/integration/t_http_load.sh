@@ -1,0 +1,189 @@
+#!/bin/sh
+# The HTTP server holds up (replay source, no kernel):
+#   - 200 slow or idle connections held open (half of them sent half a
+#     request line, half nothing; from 127.0.0.2..5) and 300 more from one
+#     address (127.0.0.9, beyond the per-address limit, which closes the
+#     excess) do not keep a normal scrape from answering with the right
+#     series, over HTTP and over TLS (there half of them send the start of
+#     a ClientHello and the rest nothing);
+#   - --web.max-requests=0 means no limit: 32 scrapes at once all get 200;
+#   - --web.max-requests=1 with 32 scrapes at once: every answer is a whole
+#     exposition (200) or the 503 that names the flag, nothing else.
+# Latency is measured and printed, never asserted (the bench tracks it).
+. "$(dirname "$0")/lib.sh"
+
+for t in curl python3 openssl; do
+	command -v $t >/dev/null || ae_skip "$t is not installed"
+done
+fx=$AE_ROOT/tests/fixtures
+d=$ae_tmp
+
+wait_port() { # port pid
+	for _ in $(seq 200); do
+		python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
+			"$1" 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || ae_fail "exporter exited"
+		sleep 0.1
+	done
+	ae_fail "exporter did not listen on $1"
+}
+start() { # extra flags...
+	port=$(ae_free_port)
+	ae_spawn "$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
+		--sketch.key-file="$fx/sketch.key" \
+		--web.listen-address="127.0.0.1:$port" --log.level=warn "$@"
+	pid=$ae_last_pid
+	wait_port "$port" "$pid"
+}
+
+# Holds connections open until killed; writes "held SLOW FLOOD CLOSED" to
+# the ready file once the server has had a chance to close what it will
+# (the flood beyond the per-address limit is closed at once).
+cat >"$d/hold.py" <<'PY'
+import select, socket, sys, time
+port, ready, tls = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "tls"
+# half a request: an HTTP request line, or a TLS record that announces a
+# 200-byte ClientHello and brings its first bytes
+partial = b"\x16\x03\x01\x00\xc8\x01\x00\x00\xc4\x03\x03" if tls \
+    else b"GET /metrics HT"
+slow, flood = [], []
+for i in range(200):
+    s = socket.socket()
+    s.bind(("127.0.0.%d" % (2 + i % 4), 0))
+    s.connect(("127.0.0.1", port))
+    if i % 2 == 0:
+        s.sendall(partial)
+    slow.append(s)
+for i in range(300):
+    s = socket.socket()
+    s.bind(("127.0.0.9", 0))
+    try:
+        s.connect(("127.0.0.1", port))
+    except OSError:
+        pass
+    flood.append(s)
+
+def closed(socks):
+    n = 0
+    r, _, _ = select.select(socks, [], [], 0)
+    for s in r:
+        try:
+            if s.recv(1, socket.MSG_PEEK) == b"":
+                n += 1
+        except OSError:
+            n += 1
+    return n
+
+# wait (up to 10 s) for the server to close the excess of the flood
+for _ in range(100):
+    if closed(flood) >= 300 - 256:
+        break
+    time.sleep(0.1)
+with open(ready + ".tmp", "w") as f:
+    f.write("held %d %d %d %d\n" % (200 - closed(slow), 300 - closed(flood),
+                                    closed(slow), closed(flood)))
+import os
+os.rename(ready + ".tmp", ready)
+while True:
+    time.sleep(60)
+PY
+
+hold() { # port http|tls: starts the holder and waits until it is ready
+	rm -f "$d/ready"
+	ae_spawn python3 "$d/hold.py" "$1" "$d/ready" "$2"
+	holder=$ae_last_pid
+	for _ in $(seq 300); do
+		[ -f "$d/ready" ] && break
+		kill -0 "$holder" 2>/dev/null || ae_fail "the holder died"
+		sleep 0.1
+	done
+	[ -f "$d/ready" ] || ae_fail "the holder did not get ready"
+	set -- $(cat "$d/ready")
+	echo "held open: $2 of 200 slow/idle, $3 of 300 from one address" \
+		"(closed by the server: $4 slow, $5 flood)"
+	[ "$4" = 0 ] || ae_fail "the server closed $4 slow connections early"
+	[ "$5" -ge 44 ] ||
+		ae_fail "the per-address limit closed only $5 of 300"
+}
+
+scrape_under_load() { # scheme curl-args...
+	scheme=$1
+	shift
+	out=$(curl -s --max-time 10 -o "$d/m" -w '%{http_code} %{time_total}' \
+		"$@" "$scheme://localhost:$port/metrics") ||
+		ae_fail "$scheme scrape under load failed (curl $?)"
+	set -- $out
+	[ "$1" = 200 ] || ae_fail "$scheme scrape under load: status $1"
+	ae_check_expect "$d/m" "$fx/workload.expect" ||
+		ae_fail "$scheme scrape under load: wrong series"
+	ae_promtool_check "$d/m"
+	echo "latency: $scheme scrape with 500 connections held: ${2}s"
+}
+
+# ---- plain HTTP ------------------------------------------------------------
+start
+hold "$port" http
+scrape_under_load http
+ae_stop_pid "$holder"
+ae_stop_pid "$pid"
+
+# ---- TLS: handshakes started and never finished, or never started ----------
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+	-keyout "$d/server.key" -out "$d/server.crt" 2>"$d/openssl.err" ||
+	ae_fail "openssl: $(cat "$d/openssl.err")"
+printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n' \
+	>"$d/web.yml"
+start --web.config.file="$d/web.yml"
+hold "$port" tls
+scrape_under_load https --cacert "$d/server.crt"
+ae_stop_pid "$holder"
+ae_stop_pid "$pid"
+
+# ---- --web.max-requests -----------------------------------------------------
+parallel() { # n: n scrapes at once; statuses in $d/s.*, bodies in $d/b.*
+	rm -f "$d"/s.* "$d"/b.*
+	i=0 curls=""
+	while [ $i -lt "$1" ]; do
+		curl -s --max-time 30 -o "$d/b.$i" -w '%{http_code}' \
+			"http://127.0.0.1:$port/metrics" >"$d/s.$i" &
+		curls="$curls $!"
+		i=$((i + 1))
+	done
+	for c in $curls; do
+		wait "$c"
+	done
+}
+start --web.max-requests=0
+parallel 32
+for f in "$d"/s.*; do
+	[ "$(cat "$f")" = 200 ] ||
+		ae_fail "--web.max-requests=0: status $(cat "$f") (no limit)"
+	ae_check_expect "$d/b.${f##*.}" "$fx/workload.expect" ||
+		ae_fail "--web.max-requests=0: wrong series"
+done
+ae_stop_pid "$pid"
+
+start --web.max-requests=1
+parallel 32
+ok=0 busy=0
+for f in "$d"/s.*; do
+	b=$d/b.${f##*.}
+	case $(cat "$f") in
+	200)
+		ae_check_expect "$b" "$fx/workload.expect" ||
+			ae_fail "--web.max-requests=1: a 200 with wrong series"
+		ok=$((ok + 1))
+		;;
+	503)
+		grep -q -- '--web.max-requests' "$b" ||
+			ae_fail "--web.max-requests=1: 503 without the reason"
+		busy=$((busy + 1))
+		;;
+	*) ae_fail "--web.max-requests=1: status $(cat "$f")" ;;
+	esac
+done
+echo "--web.max-requests=1, 32 at once: $ok answered, $busy refused with 503"
+ae_stop_pid "$pid"
+echo "http load: scrapes answer under held connections; request limits hold"
