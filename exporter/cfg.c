@@ -51,6 +51,18 @@ static const struct cfg_flag cfg_flags[] = {
 	  "Maximum number of parallel scrape requests; more get 503 (0: no "
 	  "limit).",
 	  OFF(max_requests), 0, 100000 },
+	{ "web.max-connections", K_UINT, "1024",
+	  "Maximum number of open connections per listen address; more are "
+	  "closed at once.",
+	  OFF(max_connections), 1, 1000000 },
+	{ "web.max-connections-per-ip", K_UINT, "256",
+	  "Maximum number of open connections from one client address (0: "
+	  "no limit, e.g. behind a proxy).",
+	  OFF(max_connections_per_ip), 0, 1000000 },
+	{ "web.connection-timeout", K_DUR, "30s",
+	  "Close a connection idle for this long (whole seconds, at least "
+	  "1s).",
+	  OFF(connection_timeout_ms), 0, 0 },
 	{ "web.disable-exporter-metrics", K_BOOL, "false",
 	  "Exclude metrics about the exporter process itself (process_*).",
 	  OFF(disable_exporter_metrics), 0, 0 },
@@ -577,6 +589,10 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 	}
 	if (c->telemetry_path[0] != '/') {
 		fprintf(err, "--web.telemetry-path must start with /\n");
+		return 2;
+	}
+	if (c->connection_timeout_ms < 1000) {
+		fprintf(err, "--web.connection-timeout must be at least 1s\n");
 		return 2;
 	}
 	if (c->rules_file && !*c->rules_file)

@@ -30,6 +30,9 @@ struct cfg {
 	const char *telemetry_path;
 	const char *web_config_file;
 	unsigned max_requests;
+	unsigned max_connections; /* per listen address */
+	unsigned max_connections_per_ip; /* 0: no limit */
+	int64_t connection_timeout_ms; /* idle connections; >= 1s */
 	bool disable_exporter_metrics;
 
 	enum cfg_source source;

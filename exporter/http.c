@@ -13,9 +13,16 @@
  * epoll thread pool; a scrape renders inside its handler, which only reads
  * metric state (exporter/scrape takes the lock in short slices), so a slow
  * scrape never holds up event intake, and slow or idle clients only hold a
- * connection slot. Limits are explicit: connections in total and per IP,
- * an idle timeout, and a per-connection memory limit that makes
- * libmicrohttpd refuse oversized request headers itself.
+ * connection slot. Limits are explicit: connections in total
+ * (--web.max-connections, per listen address; libmicrohttpd splits it
+ * among the pool's threads) and per client address
+ * (--web.max-connections-per-ip), an idle timeout
+ * (--web.connection-timeout, whole seconds, rounded up), and a
+ * per-connection memory limit that makes libmicrohttpd refuse oversized
+ * request headers itself. Connections beyond a limit are closed at once.
+ * An idle or slow connection costs a slot and its memory limit at most;
+ * it never holds a thread (epoll, non-blocking), so scrapes keep being
+ * answered while slots remain: t_http_load.sh holds 500.
  *
  * --web.config.file (exporter/webcfg) adds, as the exporter-toolkit does:
  *   TLS       libmicrohttpd with GnuTLS: certificate, key, client CA and
@@ -69,9 +76,6 @@
 #include "exporter/webcfg.h"
 
 #define HTTP_THREADS 4
-#define HTTP_CONN_LIMIT 1024
-#define HTTP_PER_IP_LIMIT 256
-#define HTTP_TIMEOUT_S 30
 #define HTTP_CONN_MEMORY (64 * 1024)
 
 struct http {
@@ -563,6 +567,14 @@ static void http_notify(void *cls, struct MHD_Connection *c,
 	*socket_context = h;
 }
 
+/* --web.connection-timeout in whole seconds, rounded up; at most a year. */
+static unsigned http_timeout_s(int64_t ms)
+{
+	if (ms > INT64_C(31536000000))
+		return 31536000;
+	return (unsigned)((ms + 999) / 1000);
+}
+
 /* Reads --web.config.file; 0 or -errno with err set. */
 static int http_web_config(struct http *h, char *err, size_t errlen)
 {
@@ -638,10 +650,11 @@ struct http *http_start(struct exporter *x, char *err, size_t errlen)
 			MHD_OPTION_EXTERNAL_LOGGER, http_logger, NULL,
 			MHD_OPTION_LISTEN_SOCKET, fd,
 			MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
+			MHD_OPTION_CONNECTION_LIMIT, x->cfg.max_connections,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-			(unsigned)HTTP_PER_IP_LIMIT,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+			x->cfg.max_connections_per_ip,
+			MHD_OPTION_CONNECTION_TIMEOUT,
+			http_timeout_s(x->cfg.connection_timeout_ms),
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 			(size_t)HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_CONNECTION,
 			http_notify, h, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);

@@ -6,6 +6,8 @@
 #     excess) do not keep a normal scrape from answering with the right
 #     series, over HTTP and over TLS (there half of them send the start of
 #     a ClientHello and the rest nothing);
+#   - --web.max-connections-per-ip, --web.max-connections and
+#     --web.connection-timeout close what they should;
 #   - --web.max-requests=0 means no limit: 32 scrapes at once all get 200;
 #   - --web.max-requests=1 with 32 scrapes at once: every answer is a whole
 #     exposition (200) or the 503 that names the flag, nothing else.
@@ -140,6 +142,81 @@ hold "$port" tls
 scrape_under_load https --cacert "$d/server.crt"
 ae_stop_pid "$holder"
 ae_stop_pid "$pid"
+
+# ---- the limits' flags ---------------------------------------------------------
+# Opens n connections (from 127.0.0.2..5, or all from 127.0.0.9 with "one";
+# half send half a request), waits up to 30 s until the server has closed
+# at least want of them, and prints how many it closed.
+cat >"$d/conns.py" <<'PY'
+import select, socket, sys, time
+port, n, want, where = (int(sys.argv[1]), int(sys.argv[2]),
+                        int(sys.argv[3]), sys.argv[4])
+socks = []
+for i in range(n):
+    s = socket.socket()
+    s.bind(("127.0.0.9" if where == "one" else "127.0.0.%d" % (2 + i % 4), 0))
+    try:
+        s.connect(("127.0.0.1", port))
+        if i % 2 == 0:
+            s.sendall(b"GET /metrics HT")
+    except OSError:
+        pass
+    socks.append(s)
+gone = set()
+deadline = time.time() + 30
+while len(gone) < want and time.time() < deadline:
+    r, _, _ = select.select([s for s in socks if s not in gone], [], [], 0.2)
+    for s in r:
+        try:
+            if s.recv(1, socket.MSG_PEEK) == b"":
+                gone.add(s)
+        except OSError:
+            gone.add(s)
+print(len(gone))
+PY
+closed() { # port n want one|spread
+	python3 "$d/conns.py" "$@" || ae_fail "conns.py failed"
+}
+
+start --web.max-connections-per-ip=100
+c=$(closed "$port" 300 200 one)
+[ "$c" = 200 ] ||
+	ae_fail "--web.max-connections-per-ip=100: closed $c of 300, not 200"
+ae_stop_pid "$pid"
+
+# at the limit libmicrohttpd stops accepting: the rest wait in the kernel's
+# accept queue, so accepted = established - queued (ss), and must be <= 64
+start --web.max-connections=64
+ae_spawn python3 -c 'import socket, sys, time
+socks = []
+for i in range(100):
+    s = socket.socket()
+    s.bind(("127.0.0.%d" % (2 + i % 4), 0))
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+    socks.append(s)
+time.sleep(600)' "$port"
+idle=$ae_last_pid
+command -v ss >/dev/null || ae_fail "ss (iproute2) is not installed"
+for _ in $(seq 100); do
+	est=$(ss -Htn state established "( sport = :$port )" | wc -l)
+	[ "$est" -ge 100 ] && break
+	sleep 0.1
+done
+queued=$(ss -Hltn "( sport = :$port )" | awk '{ print $2 }')
+accepted=$((est - queued))
+echo "--web.max-connections=64, 100 connecting: $accepted accepted," \
+	"$queued waiting in the accept queue"
+[ "$est" -ge 100 ] && [ "$accepted" -ge 1 ] && [ "$accepted" -le 64 ] ||
+	ae_fail "--web.max-connections=64: $est established, $accepted accepted"
+ae_stop_pid "$idle"
+ae_stop_pid "$pid"
+
+start --web.connection-timeout=1s
+c=$(closed "$port" 40 40 spread)
+[ "$c" = 40 ] ||
+	ae_fail "--web.connection-timeout=1s: only $c of 40 idle closed in 30s"
+ae_stop_pid "$pid"
+echo "limits: per address, in total and the idle timeout close connections"
 
 # ---- --web.max-requests -----------------------------------------------------
 parallel() { # n: n scrapes at once; statuses in $d/s.*, bodies in $d/b.*
