@@ -148,7 +148,7 @@ struct wp {
 	unsigned long key_line; /* of the key whose value is being read */
 	unsigned long tls_line, auth_line, sans_line, version_line;
 	bool auth_set;
-	int ncurves;
+	size_t ncurves;
 	const char *curves[WEBCFG_NCURVES];
 };
 
@@ -366,7 +366,21 @@ static int wp_pem(struct wp *p, const yaml_node_t *n, const char *path,
 	return rc;
 }
 
-static int wp_suites(struct wp *p, const yaml_node_t *n, const char *path)
+/* Appends s to list[0..*n) unless it is there. */
+static void wp_add_once(const char **list, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(list[i], s))
+			return;
+	list[(*n)++] = s;
+}
+
+typedef int (*wp_item_fn)(struct wp *p, const yaml_node_t *item,
+			  const char *path, const char *text);
+
+/* Calls fn with each item of a list of strings (null: an empty list). */
+static int wp_list(struct wp *p, const yaml_node_t *n, const char *path,
+		   wp_item_fn fn)
 {
 	yaml_node_item_t *it = NULL, *top = NULL;
 	int rc = wp_seq(p, n, path, &it, &top);
@@ -374,58 +388,56 @@ static int wp_suites(struct wp *p, const yaml_node_t *n, const char *path)
 	for (; !rc && it < top; it++) {
 		yaml_node_t *e = yaml_document_get_node(p->doc, *it);
 		const char *s;
-		size_t i, j;
 
 		rc = wp_text(p, e, path, &s);
-		if (rc)
-			return rc;
-		for (i = 0; s && i < WEBCFG_MAX_SUITES; i++)
-			if (!strcmp(s, webcfg_suites[i].name))
-				break;
-		if (!s || i == WEBCFG_MAX_SUITES)
-			return wp_fail(p, e, path,
-				       "unknown cipher '%s' (Go crypto/tls "
-				       "names of secure suites, e.g. "
-				       "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)",
-				       s ? s : "");
-		for (j = 0; j < p->w->nsuites; j++)
-			if (p->w->suites[j] == webcfg_suites[i].name)
-				break;
-		if (j == p->w->nsuites)
-			p->w->suites[p->w->nsuites++] = webcfg_suites[i].name;
+		if (!rc)
+			rc = fn(p, e, path, s);
 	}
 	return rc;
 }
 
-static int wp_curves(struct wp *p, const yaml_node_t *n, const char *path)
+static int wp_suite(struct wp *p, const yaml_node_t *e, const char *path,
+		    const char *s)
 {
-	yaml_node_item_t *it = NULL, *top = NULL;
-	int rc = wp_seq(p, n, path, &it, &top);
+	for (size_t i = 0; s && i < WEBCFG_MAX_SUITES; i++)
+		if (!strcmp(s, webcfg_suites[i].name)) {
+			wp_add_once(p->w->suites, &p->w->nsuites,
+				    webcfg_suites[i].name);
+			return 0;
+		}
+	return wp_fail(p, e, path,
+		       "unknown cipher '%s' (Go crypto/tls names of secure "
+		       "suites, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)",
+		       s ? s : "");
+}
 
-	for (; !rc && it < top; it++) {
-		yaml_node_t *e = yaml_document_get_node(p->doc, *it);
-		const char *s;
-		size_t i;
-		int j;
+static int wp_curve(struct wp *p, const yaml_node_t *e, const char *path,
+		    const char *s)
+{
+	for (size_t i = 0; s && i < WEBCFG_NCURVES; i++)
+		if (!strcmp(s, webcfg_curves[i][0])) {
+			wp_add_once(p->curves, &p->ncurves,
+				    webcfg_curves[i][1]);
+			return 0;
+		}
+	return wp_fail(p, e, path,
+		       "unknown curve '%s' (one of CurveP256, CurveP384, "
+		       "CurveP521, X25519)",
+		       s ? s : "");
+}
 
-		rc = wp_text(p, e, path, &s);
-		if (rc)
-			return rc;
-		for (i = 0; s && i < WEBCFG_NCURVES; i++)
-			if (!strcmp(s, webcfg_curves[i][0]))
-				break;
-		if (!s || i == WEBCFG_NCURVES)
-			return wp_fail(p, e, path,
-				       "unknown curve '%s' (one of CurveP256, "
-				       "CurveP384, CurveP521, X25519)",
-				       s ? s : "");
-		for (j = 0; j < p->ncurves; j++)
-			if (p->curves[j] == webcfg_curves[i][1])
-				break;
-		if (j == p->ncurves)
-			p->curves[p->ncurves++] = webcfg_curves[i][1];
-	}
-	return rc;
+static int wp_san(struct wp *p, const yaml_node_t *e, const char *path,
+		  const char *s)
+{
+	struct webcfg *w = p->w;
+
+	(void)e;
+	(void)path;
+	w->allowed_sans[w->nallowed_sans] = strdup(s ? s : "");
+	if (!w->allowed_sans[w->nallowed_sans])
+		return -ENOMEM;
+	w->nallowed_sans++;
+	return 0;
 }
 
 static int wp_sans(struct wp *p, const yaml_node_t *n, const char *path)
@@ -433,33 +445,18 @@ static int wp_sans(struct wp *p, const yaml_node_t *n, const char *path)
 	yaml_node_item_t *it = NULL, *top = NULL;
 	struct webcfg *w = p->w;
 	int rc = wp_seq(p, n, path, &it, &top);
-	size_t count;
 
-	if (rc)
-		return rc;
-	count = (size_t)(top - it);
-	if (count > WEBCFG_MAX_SANS)
+	if (rc || wp_is_null(n))
+		return rc; /* null: unset, as in Go */
+	if (top - it > WEBCFG_MAX_SANS)
 		return wp_fail(p, n, path, "more than %d entries",
 			       WEBCFG_MAX_SANS);
-	if (wp_is_null(n))
-		return 0; /* unset, as in Go */
-	w->allowed_sans = calloc(count + 1, sizeof(*w->allowed_sans));
+	w->allowed_sans =
+		calloc((size_t)(top - it) + 1, sizeof(*w->allowed_sans));
 	if (!w->allowed_sans)
 		return -ENOMEM;
 	p->sans_line = n->start_mark.line + 1;
-	for (; it < top; it++) {
-		yaml_node_t *e = yaml_document_get_node(p->doc, *it);
-		const char *s;
-
-		rc = wp_text(p, e, path, &s);
-		if (rc)
-			return rc;
-		w->allowed_sans[w->nallowed_sans] = strdup(s ? s : "");
-		if (!w->allowed_sans[w->nallowed_sans])
-			return -ENOMEM;
-		w->nallowed_sans++;
-	}
-	return 0;
+	return wp_list(p, n, path, wp_san);
 }
 
 static const char *const wp_tls_keys[] = {
@@ -523,11 +520,11 @@ static int wp_tls_key(struct wp *p, size_t key, yaml_node_t *v,
 		p->version_line = v->start_mark.line + 1;
 		return 0;
 	case 10:
-		return wp_suites(p, v, path);
+		return wp_list(p, v, path, wp_suite);
 	case 11:
 		return wp_bool(p, v, path, &w->prefer_server_cipher_suites);
 	default:
-		return wp_curves(p, v, path);
+		return wp_list(p, v, path, wp_curve);
 	}
 }
 
@@ -834,15 +831,6 @@ static int wp_top_key(struct wp *p, size_t key, yaml_node_t *v,
 	}
 }
 
-/* Appends s to list[0..*n) unless it is there. */
-static void wp_add_part(const char **list, size_t *n, const char *s)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp(list[i], s))
-			return;
-	list[(*n)++] = s;
-}
-
 /* The GnuTLS priority string for the TLS settings. */
 static int wp_priorities(struct wp *p)
 {
@@ -866,16 +854,16 @@ static int wp_priorities(struct wp *p)
 
 			if (s->name != w->suites[i] || !s->kx)
 				continue;
-			wp_add_part(parts[0], &nparts[0], s->kx);
-			wp_add_part(parts[1], &nparts[1], s->cipher);
-			wp_add_part(parts[2], &nparts[2], s->mac);
+			wp_add_once(parts[0], &nparts[0], s->kx);
+			wp_add_once(parts[1], &nparts[1], s->cipher);
+			wp_add_once(parts[2], &nparts[2], s->mac);
 		}
 	if (w->nsuites && w->max_version == WEBCFG_TLS13) {
 		/* TLS 1.3 keeps its suites, as in Go */
-		wp_add_part(parts[1], &nparts[1], "AES-128-GCM");
-		wp_add_part(parts[1], &nparts[1], "AES-256-GCM");
-		wp_add_part(parts[1], &nparts[1], "CHACHA20-POLY1305");
-		wp_add_part(parts[2], &nparts[2], "AEAD");
+		wp_add_once(parts[1], &nparts[1], "AES-128-GCM");
+		wp_add_once(parts[1], &nparts[1], "AES-256-GCM");
+		wp_add_once(parts[1], &nparts[1], "CHACHA20-POLY1305");
+		wp_add_once(parts[2], &nparts[2], "AEAD");
 	}
 	if (w->nsuites) {
 		dbuf_adds(&b, ":-KX-ALL:-CIPHER-ALL:-MAC-ALL");
@@ -885,7 +873,7 @@ static int wp_priorities(struct wp *p)
 	}
 	if (p->ncurves) {
 		dbuf_adds(&b, ":-GROUP-ALL");
-		for (int i = 0; i < p->ncurves; i++)
+		for (size_t i = 0; i < p->ncurves; i++)
 			dbuf_addf(&b, ":+%s", p->curves[i]);
 	}
 	if (b.failed) {

@@ -5,6 +5,7 @@
 # holds every series of tests/fixtures/workload.expect with its value.
 # Run it under `make test SANITIZE=thread` for the data-race check.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/http_lib.sh"
 
 command -v curl >/dev/null || ae_skip "curl is not installed"
 fx=$AE_ROOT/tests/fixtures
@@ -12,12 +13,7 @@ d=$ae_tmp
 loops=8
 seconds=${AE_CONCURRENT_SECONDS:-3}
 
-port=$(ae_free_port)
-ae_spawn "$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
-	--sketch.key-file="$fx/sketch.key" --web.listen-address="127.0.0.1:$port" \
-	--log.level=warn
-pid=$ae_last_pid
-ae_wait_http "$port" || ae_fail "exporter did not come up"
+http_replay_start
 url=http://127.0.0.1:$port/metrics
 
 # one loop: scrapes until the end time, rotating the formats; a failed
@@ -46,9 +42,8 @@ while [ $i -lt $loops ]; do
 	jobs="$jobs $!"
 	i=$((i + 1))
 done
-for j in $jobs; do
-	wait "$j"
-done
+# shellcheck disable=SC2086
+http_wait_jobs $jobs
 
 # every request answered 200
 total=0

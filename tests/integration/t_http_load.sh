@@ -13,31 +13,13 @@
 #     exposition (200) or the 503 that names the flag, nothing else.
 # Latency is measured and printed, never asserted (the bench tracks it).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/http_lib.sh"
 
 for t in curl python3 openssl; do
 	command -v $t >/dev/null || ae_skip "$t is not installed"
 done
 fx=$AE_ROOT/tests/fixtures
 d=$ae_tmp
-
-wait_port() { # port pid
-	for _ in $(seq 200); do
-		python3 -c 'import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
-			"$1" 2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || ae_fail "exporter exited"
-		sleep 0.1
-	done
-	ae_fail "exporter did not listen on $1"
-}
-start() { # extra flags...
-	port=$(ae_free_port)
-	ae_spawn "$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
-		--sketch.key-file="$fx/sketch.key" \
-		--web.listen-address="127.0.0.1:$port" --log.level=warn "$@"
-	pid=$ae_last_pid
-	wait_port "$port" "$pid"
-}
 
 # Holds connections open until killed; writes "held SLOW FLOOD CLOSED" to
 # the ready file once the server has had a chance to close what it will
@@ -124,7 +106,7 @@ scrape_under_load() { # scheme curl-args...
 }
 
 # ---- plain HTTP ------------------------------------------------------------
-start
+http_replay_start
 hold "$port" http
 scrape_under_load http
 ae_stop_pid "$holder"
@@ -137,7 +119,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 	ae_fail "openssl: $(cat "$d/openssl.err")"
 printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n' \
 	>"$d/web.yml"
-start --web.config.file="$d/web.yml"
+http_replay_start --web.config.file="$d/web.yml"
 hold "$port" tls
 scrape_under_load https --cacert "$d/server.crt"
 ae_stop_pid "$holder"
@@ -178,7 +160,7 @@ closed() { # port n want one|spread
 	python3 "$d/conns.py" "$@" || ae_fail "conns.py failed"
 }
 
-start --web.max-connections-per-ip=100
+http_replay_start --web.max-connections-per-ip=100
 c=$(closed "$port" 300 200 one)
 [ "$c" = 200 ] ||
 	ae_fail "--web.max-connections-per-ip=100: closed $c of 300, not 200"
@@ -186,7 +168,7 @@ ae_stop_pid "$pid"
 
 # at the limit libmicrohttpd stops accepting: the rest wait in the kernel's
 # accept queue, so accepted = established - queued (ss), and must be <= 64
-start --web.max-connections=64
+http_replay_start --web.max-connections=64
 ae_spawn python3 -c 'import socket, sys, time
 socks = []
 for i in range(100):
@@ -211,7 +193,7 @@ echo "--web.max-connections=64, 100 connecting: $accepted accepted," \
 ae_stop_pid "$idle"
 ae_stop_pid "$pid"
 
-start --web.connection-timeout=1s
+http_replay_start --web.connection-timeout=1s
 c=$(closed "$port" 40 40 spread)
 [ "$c" = 40 ] ||
 	ae_fail "--web.connection-timeout=1s: only $c of 40 idle closed in 30s"
@@ -228,11 +210,10 @@ parallel() { # n: n scrapes at once; statuses in $d/s.*, bodies in $d/b.*
 		curls="$curls $!"
 		i=$((i + 1))
 	done
-	for c in $curls; do
-		wait "$c"
-	done
+	# shellcheck disable=SC2086
+	http_wait_jobs $curls
 }
-start --web.max-requests=0
+http_replay_start --web.max-requests=0
 parallel 32
 for f in "$d"/s.*; do
 	[ "$(cat "$f")" = 200 ] ||
@@ -242,7 +223,7 @@ for f in "$d"/s.*; do
 done
 ae_stop_pid "$pid"
 
-start --web.max-requests=1
+http_replay_start --web.max-requests=1
 parallel 32
 ok=0 busy=0
 for f in "$d"/s.*; do

@@ -11,6 +11,7 @@
 # and bad files: exit code 1 with a message naming the file, the key and
 # the line.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/http_lib.sh"
 
 for t in openssl htpasswd curl python3; do
 	command -v $t >/dev/null || ae_skip "$t is not installed"
@@ -47,22 +48,9 @@ case $hash in '$2y$'*) ;; *) ae_fail "htpasswd gave '$hash'" ;; esac
 
 # ---- helpers ------------------------------------------------------------------
 pid=
-start() { # config-text: writes it, starts the exporter on a fresh port
+start() { # config-text: writes it, starts the exporter with it
 	printf '%s\n' "$1" >"$d/web.yml"
-	port=$(ae_free_port)
-	ae_spawn "$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
-		--sketch.key-file="$fx/sketch.key" \
-		--web.listen-address="127.0.0.1:$port" \
-		--web.config.file="$d/web.yml" --log.level=warn
-	pid=$ae_last_pid
-	for _ in $(seq 200); do
-		python3 -c 'import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
-			"$port" 2>/dev/null && return 0
-		kill -0 "$pid" 2>/dev/null || ae_fail "exporter exited: $1"
-		sleep 0.1
-	done
-	ae_fail "exporter did not listen on $port"
+	http_replay_start --web.config.file="$d/web.yml"
 }
 stop() {
 	ae_stop_pid "$pid"
@@ -198,18 +186,12 @@ expect_status 000 /metrics $ca --tlsv1.3
 stop
 
 # ---- rate_limit, without TLS ------------------------------------------------------
-printf 'rate_limit:\n  interval: 1h\n  burst: 2\nhttp_server_config:\n  headers:\n    X-Frame-Options: sameorigin\n' >"$d/web.yml"
-port=$(ae_free_port)
-ae_spawn "$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
-	--sketch.key-file="$fx/sketch.key" --web.listen-address="127.0.0.1:$port" \
-	--web.config.file="$d/web.yml" --log.level=warn
-pid=$ae_last_pid
-for _ in $(seq 200); do
-	python3 -c 'import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
-		"$port" 2>/dev/null && break
-	sleep 0.1
-done
+start "rate_limit:
+  interval: 1h
+  burst: 2
+http_server_config:
+  headers:
+    X-Frame-Options: sameorigin"
 codes=""
 for _ in 1 2 3 4; do
 	codes="$codes $(curl -s --max-time 20 -o /dev/null -D "$d/h.raw" \

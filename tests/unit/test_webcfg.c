@@ -533,6 +533,23 @@ static void put(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
+/* web.yml with the certificate inline, as a YAML block scalar. */
+static void put_inline_cert(const char *dir)
+{
+	char text[2048] = "tls_server_config:\n  cert: |\n";
+
+	for (const char *l = cert_pem; *l;) {
+		const char *nl = strchr(l, '\n');
+
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "    %.*s\n", (int)(nl - l), l);
+		l = nl + 1;
+	}
+	snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		 "  key_file: server.key\n");
+	put(dir, "web.yml", text);
+}
+
 static struct webcfg *load(const char *dir, char *err, size_t errlen)
 {
 	char path[512];
@@ -571,28 +588,7 @@ static void test_load(void **state)
 	webcfg_free(w);
 
 	/* inline PEM */
-	put(dir, "web.yml",
-	    "tls_server_config:\n  cert: |\n"
-	    "    -----BEGIN CERTIFICATE-----\n"
-	    "    MIIBhDCCASmgAwIBAgIUUZW0oiI7rolkxxSkjYk8PVtV7qww"
-	    "CgYIKoZIzj0EAwIw\n"
-	    "    FjEUMBIGA1UEAwwLd2ViY2ZnLXRlc3QwIBcNMjYxMTIxMTEz"
-	    "MDAwWhgPMjEyNjEw\n"
-	    "    MjgxMTMwMDBaMBYxFDASBgNVBAMMC3dlYmNmZy10ZXN0MFkw"
-	    "EwYHKoZIzj0CAQYI\n"
-	    "    KoZIzj0DAQcDQgAETVechrui7B/ymREPVCqj5Pk5a/17Ydg/"
-	    "vsf/prQwFUQrVTlo\n"
-	    "    FWsVmt91QwwbpO4jleali6PW8vwur4wYQ/ERwKNTMFEwHQYD"
-	    "VR0OBBYEFPrOFlLa\n"
-	    "    4skWfXkJox8KL9rMGIuyMB8GA1UdIwQYMBaAFPrOFlLa4skW"
-	    "fXkJox8KL9rMGIuy\n"
-	    "    MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIh"
-	    "AKIQ82BSAcFUvSxi\n"
-	    "    /2NTiV7aCwlzUuK38Ut6y8mRDOezAiEAv48iOy2Q8Uv+hW4H"
-	    "OjGKpA9HrUJMk7RV\n"
-	    "    rt0+w7dmwiE=\n"
-	    "    -----END CERTIFICATE-----\n"
-	    "  key_file: server.key\n");
+	put_inline_cert(dir);
 	w = load(dir, err, sizeof(err));
 	assert_non_null(w);
 	assert_string_equal(w->cert.text, cert_pem);
