@@ -561,6 +561,35 @@ static struct webcfg *load(const char *dir, char *err, size_t errlen)
 
 static void test_load(void **state)
 {
+	static const struct {
+		const char *text;
+		int error;
+		const char *want[2];
+	} bad[] = {
+		{ "tls_server_config:\n  cert_file: server.crt\n"
+		  "  key_file: missing.key\n",
+		  ENOENT,
+		  { "web.yml:3: tls_server_config.key_file: cannot read ",
+		    "/missing.key: No such file or directory" } },
+		{ "tls_server_config:\n  cert_file: server.crt\n"
+		  "  key_file: other.key\n",
+		  EINVAL,
+		  { "web.yml:3: tls_server_config.key_file (", "are not a PEM "
+							       "certificate "
+							       "and its "
+							       "private "
+							       "key" } },
+		{ "tls_server_config:\n  cert_file: server.crt\n"
+		  "  key_file: server.key\n"
+		  "  client_auth_type: RequireAndVerifyClientCert\n"
+		  "  client_ca_file: empty.pem\n",
+		  EINVAL,
+		  { "web.yml:5: tls_server_config.client_ca_file (", "no PEM "
+								     "certifica"
+								     "te "
+								     "foun"
+								     "d" } },
+	};
 	char dir[] = "/tmp/test_webcfg.XXXXXX";
 	char err[1024], path[600];
 	struct webcfg *w;
@@ -594,40 +623,19 @@ static void test_load(void **state)
 	assert_string_equal(w->cert.text, cert_pem);
 	webcfg_free(w);
 
-	/* a missing file names the key, its line and the path */
-	put(dir, "web.yml",
-	    "tls_server_config:\n  cert_file: server.crt\n"
-	    "  key_file: missing.key\n");
-	w = load(dir, err, sizeof(err));
-	assert_null(w);
-	assert_int_equal(errno, ENOENT);
-	snprintf(path, sizeof(path),
-		 "%s/web.yml:3: tls_server_config.key_file: cannot read "
-		 "%s/missing.key: No such file or directory",
-		 dir, dir);
-	assert_string_equal(err, path);
-
-	/* a key that is not the certificate's */
-	put(dir, "web.yml",
-	    "tls_server_config:\n  cert_file: server.crt\n"
-	    "  key_file: other.key\n");
-	w = load(dir, err, sizeof(err));
-	assert_null(w);
-	assert_non_null(strstr(err, "web.yml:3: tls_server_config.key_file ("));
-	assert_non_null(strstr(err, "are not a PEM certificate and its "
-				    "private key"));
-
-	/* a CA file without a certificate */
-	put(dir, "web.yml",
-	    "tls_server_config:\n  cert_file: server.crt\n"
-	    "  key_file: server.key\n"
-	    "  client_auth_type: RequireAndVerifyClientCert\n"
-	    "  client_ca_file: empty.pem\n");
-	w = load(dir, err, sizeof(err));
-	assert_null(w);
-	assert_non_null(strstr(err, "web.yml:5: tls_server_config."
-				    "client_ca_file ("));
-	assert_non_null(strstr(err, "no PEM certificate found"));
+	/* file problems name the key, its line and the file */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		put(dir, "web.yml", bad[i].text);
+		w = load(dir, err, sizeof(err));
+		assert_null(w);
+		assert_int_equal(errno, bad[i].error);
+		for (size_t k = 0; k < 2; k++)
+			if (!strstr(err, bad[i].want[k])) {
+				print_error("%s: no '%s' in '%s'\n",
+					    bad[i].text, bad[i].want[k], err);
+				fail();
+			}
+	}
 
 	/* parse errors come through with the path as origin */
 	put(dir, "web.yml", "tls_server_config:\n  cert_fil: x\n");
