@@ -52,8 +52,8 @@ static const struct cfg_flag cfg_flags[] = {
 	  "limit).",
 	  OFF(max_requests), 0, 100000 },
 	{ "web.max-connections", K_UINT, "1024",
-	  "Maximum number of open connections per listen address; more are "
-	  "closed at once.",
+	  "Maximum number of open connections per listen address; more wait "
+	  "until one closes.",
 	  OFF(max_connections), 1, 1000000 },
 	{ "web.max-connections-per-ip", K_UINT, "256",
 	  "Maximum number of open connections from one client address (0: "

@@ -19,7 +19,9 @@
  * (--web.max-connections-per-ip), an idle timeout
  * (--web.connection-timeout, whole seconds, rounded up), and a
  * per-connection memory limit that makes libmicrohttpd refuse oversized
- * request headers itself. Connections beyond a limit are closed at once.
+ * request headers itself. Beyond the per-address limit new connections are
+ * closed at once; at the total limit libmicrohttpd stops accepting, and
+ * new ones wait in the kernel's accept queue (128) until a slot frees.
  * An idle or slow connection costs a slot and its memory limit at most;
  * it never holds a thread (epoll, non-blocking), so scrapes keep being
  * answered while slots remain: t_http_load.sh holds 500.
@@ -43,7 +45,9 @@
  *   auth      basic_auth_users: every request (all paths) needs a user and
  *             password, checked by webcfg_auth_check (one bcrypt run per
  *             attempt, known user or not); otherwise 401 with
- *             WWW-Authenticate.
+ *             WWW-Authenticate. bcrypt runs in the handler and holds its
+ *             pool thread meanwhile (about 0.1 s at cost 10), so a flood
+ *             of bad passwords slows scrapes down; rate_limit bounds it.
  *   headers   added to every response this file makes (200, 401, 404,
  *             405, 429, 503; not to libmicrohttpd's own 400/413/431).
  *   rate      rate_limit: one token bucket for the server (interval per
