@@ -290,6 +290,10 @@ static void source_lines(struct source *s)
 			break;
 		if (s->skipping)
 			s->skipping = false; /* the over-long line ends here */
+		else if ((size_t)(nl - p) > SRC_LINE_MAX)
+			/* too long even when it arrived whole in one read:
+			 * the bound must not depend on how reads cut lines */
+			agg_error(s->x->agg, AGG_E_LINE_TOO_LONG);
 		else
 			source_line(s->x, p, (size_t)(nl - p));
 		p = nl + 1;
@@ -297,7 +301,7 @@ static void source_lines(struct source *s)
 	s->len = (size_t)(end - p);
 	if (s->len && p != s->buf)
 		memmove(s->buf, p, s->len);
-	if (s->len >= SRC_LINE_MAX) {
+	if (s->len > SRC_LINE_MAX) {
 		/* no newline within the limit: drop it, skip to the next */
 		if (!s->skipping)
 			agg_error(s->x->agg, AGG_E_LINE_TOO_LONG);
