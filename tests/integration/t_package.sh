@@ -2,7 +2,9 @@
 # Packaging, without touching the kernel or the system's dpkg database:
 #   1. `make install DESTDIR PREFIX=/usr` installs exactly the expected
 #      files with the expected modes and contents; PREFIX=/usr/local moves
-#      the unit and the paths it and the plugin file name;
+#      the unit and the paths it and the plugin file name; installing into
+#      the live system (over an empty /etc in a private mount namespace)
+#      keeps a configuration file the admin edited;
 #   2. the man page is valid gzip, renders without a groff warning, and
 #      documents every flag of --help (and no flag --help lacks);
 #   3. the unit has the required settings and none that would break the
@@ -96,6 +98,55 @@ if [ -f "$plugin" ]; then
 	grep -Eqx 'path *= */usr/local/bin/audit_exporter' \
 		"$ae_tmp/local/etc/audit/plugins.d/audit_exporter.conf" ||
 		ae_fail "PREFIX=/usr/local: the plugin file names another binary"
+fi
+
+# ---- 1b. into the live system: configuration files are the admin's --------
+# In a private mount namespace over an empty /etc (the host's /etc is never
+# touched), with PREFIX in the test's directory: an existing /etc/audit
+# keeps its mode, an edited file is kept with ours beside it as .dist, an
+# unchanged one gets no .dist.
+lp=$ae_tmp/live/usr
+cat >"$ae_tmp/live.sh" <<EOF
+set -eu
+mount -t tmpfs -o mode=0755 ae_etc /etc
+mkdir -m 0700 /etc/audit
+packaging/install.sh "" "$lp" "$version" >/dev/null
+echo '# edited by the admin' >>/etc/default/audit_exporter
+cp /etc/default/audit_exporter "$ae_tmp/live.edited"
+packaging/install.sh "" "$lp" "$version" >"$ae_tmp/live.out"
+cd /etc && find . -mindepth 1 -printf '%m %P\n' | sort >"$ae_tmp/live.etc"
+cp /etc/default/audit_exporter "$ae_tmp/live.default"
+cp /etc/default/audit_exporter.dist "$ae_tmp/live.dist"
+EOF
+if unshare -m --propagation private true 2>/dev/null; then
+	unshare -m --propagation private sh "$ae_tmp/live.sh" 2>"$ae_tmp/live.err" ||
+		ae_fail "live install: $(cat "$ae_tmp/live.err")"
+	{
+		echo "644 audit_exporter/audit_exporter.rules"
+		echo "644 default/audit_exporter"
+		echo "644 default/audit_exporter.dist"
+		echo "755 audit_exporter"
+		echo "755 default"
+		if [ -f "$plugin" ]; then
+			echo "640 audit/plugins.d/audit_exporter.conf"
+			echo "700 audit"
+			echo "750 audit/plugins.d"
+		else
+			echo "700 audit"
+		fi
+	} | sort >"$ae_tmp/live.want"
+	diff -u "$ae_tmp/live.want" "$ae_tmp/live.etc" >&2 ||
+		ae_fail "live install: /etc differs (- expected, + installed)"
+	cmp -s "$ae_tmp/live.edited" "$ae_tmp/live.default" ||
+		ae_fail "live install overwrote the admin's /etc/default/audit_exporter"
+	cmp -s packaging/audit_exporter.default "$ae_tmp/live.dist" ||
+		ae_fail "live install: the .dist file is not ours"
+	grep -q 'KEEP.*/etc/default/audit_exporter' "$ae_tmp/live.out" ||
+		ae_fail "live install did not say it kept /etc/default/audit_exporter"
+	[ -x "$lp/bin/audit_exporter" ] && [ -f "$lp/lib/systemd/system/audit_exporter.service" ] ||
+		ae_fail "live install: binary or unit missing under $lp"
+else
+	ae_log "note: unshare -m is not allowed here; live install not checked"
 fi
 
 # ---- 2. the man page -------------------------------------------------------
