@@ -28,7 +28,7 @@ for t in dpkg dpkg-deb gzip setpriv; do
 	command -v $t >/dev/null || ae_skip "$t is not installed"
 done
 
-cd "$AE_ROOT"
+cd "$AE_ROOT" || ae_fail "cannot cd to $AE_ROOT"
 fx=$AE_ROOT/tests/fixtures
 version=$(sed -n 's/^VERSION := *//p' Makefile)
 [ -n "$version" ] || ae_fail "no VERSION in the Makefile"
@@ -143,8 +143,9 @@ if unshare -m --propagation private true 2>/dev/null; then
 		ae_fail "live install: the .dist file is not ours"
 	grep -q 'KEEP.*/etc/default/audit_exporter' "$ae_tmp/live.out" ||
 		ae_fail "live install did not say it kept /etc/default/audit_exporter"
-	[ -x "$lp/bin/audit_exporter" ] && [ -f "$lp/lib/systemd/system/audit_exporter.service" ] ||
-		ae_fail "live install: binary or unit missing under $lp"
+	for f in bin/audit_exporter lib/systemd/system/audit_exporter.service; do
+		[ -f "$lp/$f" ] || ae_fail "live install: no $lp/$f"
+	done
 else
 	ae_log "note: unshare -m is not allowed here; live install not checked"
 fi

@@ -14,6 +14,7 @@
 #     unit's SystemCallFilter allows, as systemd-analyze expands it, and
 #     none is one that MemoryDenyWriteExecute refuses (a writable and
 #     executable mmap, an mprotect to executable).
+set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/unit_lib.sh"
 ae_kernel_begin
