@@ -6,8 +6,9 @@
  *   signalfd ─┐
  *   source fd ┴─ poll(250 ms) ─▶ source_read: records ▶ assembler ▶ aggregator
  *                     └─ tick: event timeouts, gap judging, kernel status
- *                        (1 s), idle label sets swept (60 s, no scrape
- *                        holding rows)
+ *                        (1 s), idle label sets swept (every 60 s of the
+ *                        source's clock and at the end of the input, when no
+ *                        scrape holds rows)
  *   libmicrohttpd threads ─▶ scrape: read metric state in short locked slices
  *
  * Signals are blocked in every thread and read from a signalfd in the loop,
@@ -155,9 +156,27 @@ static int print_exposition(struct exporter *x)
 	return rc;
 }
 
+/* Sweeps idle label sets every SWEEP_MS on the source's clock (event time
+ * in a replay), unless a scrape holds rows; at_end sweeps whatever the
+ * time (end of input). Lock not held. */
+static void maybe_sweep(struct exporter *x, int64_t *last, bool at_end)
+{
+	int64_t now;
+
+	pthread_mutex_lock(&x->lock);
+	now = exporter_now_ms(x);
+	if (*last == INT64_MIN)
+		*last = now;
+	if ((at_end || now - *last >= SWEEP_MS) && x->scrapes_active == 0) {
+		agg_sweep(x->agg, now);
+		*last = now;
+	}
+	pthread_mutex_unlock(&x->lock);
+}
+
 static void run_loop(struct exporter *x, struct source *src, int sfd)
 {
-	int64_t last_tick = exporter_mono_ms(), last_sweep = last_tick;
+	int64_t last_tick = exporter_mono_ms(), last_sweep = INT64_MIN;
 
 	for (;;) {
 		int fd = source_fd(src);
@@ -175,6 +194,7 @@ static void run_loop(struct exporter *x, struct source *src, int sfd)
 
 			if (rc == 0) {
 				log_info("input ended");
+				maybe_sweep(x, &last_sweep, true);
 				if (x->cfg.once)
 					return;
 			} else if (rc < 0) {
@@ -189,14 +209,7 @@ static void run_loop(struct exporter *x, struct source *src, int sfd)
 			last_tick = now;
 			source_tick(src);
 		}
-		if (now - last_sweep >= SWEEP_MS) {
-			pthread_mutex_lock(&x->lock);
-			if (x->scrapes_active == 0) {
-				agg_sweep(x->agg, exporter_now_ms(x));
-				last_sweep = now;
-			}
-			pthread_mutex_unlock(&x->lock);
-		}
+		maybe_sweep(x, &last_sweep, false);
 	}
 }
 
