@@ -33,6 +33,16 @@
  * type series are cached by number, and the bind table is a fixed
  * set-associative cache (4 ways, oldest entry evicted).
  *
+ * Series caches. Most events come from processes seen a moment ago, so the
+ * series an event updates are kept in direct-mapped caches: per (comm, uid)
+ * the connect counters and the process sketch, per (syscall, keys,
+ * success) the syscall counter, and the host-wide sketch. An entry is
+ * checked against its full key (never a false hit) and against the sweep
+ * generation (a sweep may free series); a hit goes through fam_hit so the
+ * series is stamped and a folded one still counts as folded. A miss is an
+ * ordinary lookup. Measured with callgrind on a replay of 20,000
+ * processes: the caches remove most hash-table lookups and their SipHash.
+ *
  * Threads: called by the reader thread with the exporter's lock held.
  */
 #include "exporter/agg.h"
@@ -55,6 +65,13 @@
 #define AGG_TYPE_CACHE 4096 /* record types with a cached series */
 #define AGG_KEY_MAX 512     /* decoded key list (kernel limit is 256) */
 #define AGG_WAYS 4
+#define AGG_PCACHE 4096 /* (comm, uid) entries, power of two */
+#define AGG_SCACHE 1024 /* (syscall, keys, success) entries, power of two */
+#define AGG_CCOMM 32    /* longest comm kept in the cache (kernel: 15) */
+#define AGG_CUID 12
+#define AGG_CKEY 64
+#define AGG_NFAMILY 4 /* label families: inet, inet6, unix, other */
+#define AGG_NRESULT 3 /* success, in_progress, error */
 
 enum agg_op {
 	OP_NONE,
@@ -80,9 +97,34 @@ struct agg_bind {
 	uint8_t used;
 };
 
+/* The series of one (comm, uid), cached. */
+struct agg_pcache {
+	uint32_t gen; /* 0: empty */
+	uint8_t comm_len, uid_len;
+	char comm[AGG_CCOMM];
+	char uid[AGG_CUID];
+	struct fam_series *connect[AGG_NFAMILY][AGG_NRESULT];
+	struct fam_series *proc; /* the process's unique-destination sketch */
+};
+
+/* The syscall counter of one (syscall name, keys, success), cached. */
+struct agg_scache {
+	uint32_t gen;
+	int success;
+	const char *sysname; /* libaudit's string: compared by address */
+	uint8_t key_len;
+	char key[AGG_CKEY];
+	struct fam_series *series;
+};
+
 struct agg {
 	struct agg_config cfg;
 	struct fam *fam[AGG_NFAM];
+	uint32_t gen; /* sweep generation, starts at 1 */
+	struct agg_pcache *pcache;
+	struct agg_scache *scache;
+	struct fam_series *host; /* the host-wide sketch series, if gen_host */
+	uint32_t gen_host;
 	struct agg_sysname sysnames[AGG_MACHINES][AGG_NR_CACHE];
 	struct fam_series *type_series[AGG_TYPE_CACHE];
 	uint64_t errors[AGG_NERR];
@@ -193,6 +235,11 @@ struct agg *agg_new(const struct agg_config *cfg)
 		return NULL;
 	a->cfg = *cfg;
 	a->clock = INT64_MIN;
+	a->gen = 1;
+	a->pcache = calloc(AGG_PCACHE, sizeof(*a->pcache));
+	a->scache = calloc(AGG_SCACHE, sizeof(*a->scache));
+	if (!a->pcache || !a->scache)
+		goto fail;
 	for (int i = 0; i < AGG_NFAM; i++) {
 		struct fam_sketch sk = { i == AGG_UNIQUE_HOST ? cfg->host_p
 							      : cfg->proc_p,
@@ -224,6 +271,8 @@ void agg_free(struct agg *a)
 	for (int i = 0; i < AGG_NFAM; i++)
 		fam_free(a->fam[i]);
 	free(a->binds);
+	free(a->pcache);
+	free(a->scache);
 	free(a);
 }
 
@@ -267,20 +316,26 @@ void agg_sweep(struct agg *a, int64_t now_ms)
 {
 	for (int i = 0; i < AGG_NFAM; i++)
 		fam_sweep(a->fam[i], now_ms, a->cfg.idle_ms);
-	/* cached series may be gone */
+	/* cached series may be gone: a new generation empties every cache */
 	memset(a->type_series, 0, sizeof(a->type_series));
+	if (++a->gen == 0)
+		a->gen = 1;
 }
 
 /* ---- records --------------------------------------------------------------- */
 
-void agg_record(struct agg *a, int type, const char *name, size_t name_len)
+void agg_record(struct agg *a, const struct arec_hdr *h)
 {
 	char buf[32];
 	struct fam_lv lv;
 	struct fam_series *s;
+	int type = h->type;
 	bool cacheable = type > 0 && type < AGG_TYPE_CACHE;
 
+	if (h->time_ms > a->clock)
+		a->clock = h->time_ms;
 	if (cacheable && a->type_series[type]) {
+		fam_hit(a->fam[AGG_RECORDS], a->type_series[type], a->clock);
 		fam_inc(a->type_series[type], 1);
 		return;
 	}
@@ -288,17 +343,16 @@ void agg_record(struct agg *a, int type, const char *name, size_t name_len)
 		lv.len = strlen(lv.p);
 	} else {
 		a->skipped[AGG_SKIP_UNKNOWN_TYPE]++;
-		if (name && type == 0) {
-			lv.p = name;
-			lv.len = name_len;
+		if (h->type_name && type == 0) {
+			lv.p = h->type_name;
+			lv.len = h->type_name_len;
 		} else {
 			lv.len = (size_t)snprintf(buf, sizeof(buf),
 						  "UNKNOWN[%d]", type);
 			lv.p = buf;
 		}
 	}
-	s = fam_get(a->fam[AGG_RECORDS], &lv,
-		    a->clock == INT64_MIN ? 0 : a->clock);
+	s = fam_get(a->fam[AGG_RECORDS], &lv, a->clock);
 	if (!s)
 		return;
 	fam_inc(s, 1);
@@ -553,8 +607,91 @@ static void agg_count(struct agg *a, enum agg_fam which,
 		fam_inc(s, 1);
 }
 
+/* ---- series caches (see the design comment) ------------------------------- */
+
+static uint32_t agg_fnv(uint32_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+/* The cache entry of this event's (comm, uid), claimed for it if it held
+ * another or an older generation; NULL when they are too long to cache. */
+static struct agg_pcache *agg_pentry(struct agg *a, const struct agg_ev *e)
+{
+	size_t ul = e->uid ? e->uid_len : 0;
+	struct agg_pcache *pc;
+	uint32_t h;
+
+	if (e->comm_len > AGG_CCOMM || ul > AGG_CUID)
+		return NULL;
+	h = agg_fnv(2166136261u, e->comm, e->comm_len);
+	h = agg_fnv(h, "\xff", 1);
+	h = agg_fnv(h, e->uid, ul);
+	pc = &a->pcache[h & (AGG_PCACHE - 1)];
+	if (pc->gen == a->gen && pc->comm_len == e->comm_len &&
+	    pc->uid_len == ul && !memcmp(pc->comm, e->comm, e->comm_len) &&
+	    !memcmp(pc->uid, e->uid, ul))
+		return pc;
+	memset(pc, 0, sizeof(*pc));
+	pc->gen = a->gen;
+	pc->comm_len = (uint8_t)e->comm_len;
+	pc->uid_len = (uint8_t)ul;
+	memcpy(pc->comm, e->comm, e->comm_len);
+	if (ul)
+		memcpy(pc->uid, e->uid, ul);
+	return pc;
+}
+
+/* The series in *slot if cached (stamped, fold counted), else a lookup
+ * that fills the slot. slot may be NULL (no cache). */
+static struct fam_series *agg_cached(struct agg *a, enum agg_fam which,
+				     struct fam_series **slot,
+				     const struct fam_lv *lv, int64_t t)
+{
+	struct fam_series *s = slot ? *slot : NULL;
+
+	if (s) {
+		fam_hit(a->fam[which], s, t);
+		return s;
+	}
+	s = fam_get(a->fam[which], lv, t);
+	if (slot)
+		*slot = s;
+	return s;
+}
+
+/* The syscall counter's cache slot for this event, or NULL. */
+static struct fam_series **agg_sentry(struct agg *a, const struct agg_ev *e,
+				      const char *keys, size_t klen)
+{
+	struct agg_scache *sc;
+	uint32_t h;
+
+	if (e->sysname == e->nrbuf || klen > AGG_CKEY)
+		return NULL;
+	h = agg_fnv(2166136261u, &e->sysname, sizeof(e->sysname));
+	h = agg_fnv(h, &e->success, sizeof(e->success));
+	h = agg_fnv(h, keys, klen);
+	sc = &a->scache[h & (AGG_SCACHE - 1)];
+	if (sc->gen != a->gen || sc->sysname != e->sysname ||
+	    sc->success != e->success || sc->key_len != klen ||
+	    memcmp(sc->key, keys, klen)) {
+		sc->gen = a->gen;
+		sc->sysname = e->sysname;
+		sc->success = e->success;
+		sc->key_len = (uint8_t)klen;
+		memcpy(sc->key, keys, klen);
+		sc->series = NULL;
+	}
+	return &sc->series;
+}
+
 static void agg_unique(struct agg *a, const struct agg_ev *e,
-		       const struct fam_lv *who)
+		       const struct fam_lv *who, struct agg_pcache *pc)
 {
 	uint8_t buf[19];
 	size_t n = 3;
@@ -567,10 +704,14 @@ static void agg_unique(struct agg *a, const struct agg_ev *e,
 	memcpy(buf + 3, e->sa.addr, e->sa.family == AREC_AF_INET ? 4 : 16);
 	n += e->sa.family == AREC_AF_INET ? 4 : 16;
 	h = hash_siphash24(&a->cfg.sketch_key, buf, n);
-	s = fam_get(a->fam[AGG_UNIQUE_HOST], NULL, e->t);
+	if (a->gen_host != a->gen) {
+		a->host = NULL;
+		a->gen_host = a->gen;
+	}
+	s = agg_cached(a, AGG_UNIQUE_HOST, &a->host, NULL, e->t);
 	if (s)
 		win_sketch_add(fam_sketch(s), h, e->t);
-	s = fam_get(a->fam[AGG_UNIQUE_PROC], who, e->t);
+	s = agg_cached(a, AGG_UNIQUE_PROC, pc ? &pc->proc : NULL, who, e->t);
 	if (s)
 		win_sketch_add(fam_sketch(s), h, e->t);
 }
@@ -606,14 +747,18 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 	for (size_t i = 0; i < e->key_len; i++)
 		keys[i] = e->key[i] == AUDIT_KEY_SEPARATOR ? ',' : e->key[i];
 	{
+		size_t klen = e->have_key ? e->key_len : 0;
 		struct fam_lv lv[3] = {
 			LV(e->sysname),
-			{ keys, e->have_key ? e->key_len : 0 },
+			{ keys, klen },
 			LV(e->success == 1 ? "yes"
 					   : e->success == 0 ? "no" : ""),
 		};
+		struct fam_series *s = agg_cached(
+			a, AGG_SYSCALL, agg_sentry(a, e, keys, klen), lv, e->t);
 
-		agg_count(a, AGG_SYSCALL, lv, e->t);
+		if (s)
+			fam_inc(s, 1);
 	}
 	fd = e->via_socketcall ? e->sc[0] : e->a[0];
 	if (e->via_socketcall && e->sc_n == 0)
@@ -622,18 +767,25 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 	case OP_CONNECT: {
 		enum arec_family fam = e->have_sa ? e->sa.family
 						  : AREC_AF_OTHER;
+		/* label families: inet 0, inet6 1, unix 2, other 3 */
+		unsigned fi = fam <= AREC_AF_UNIX ? (unsigned)fam : 3;
+		unsigned ri = e->success == 1 ? 0
+			      : e->have_exit && e->exit == -115 ? 1 : 2;
 		struct fam_lv lv[4] = {
-			comm, uid,
-			LV(fam == AREC_AF_NETLINK ? "other"
-						  : arec_family_name(fam)),
+			comm, uid, LV(fi == 3 ? "other" : arec_family_name(fam)),
 			LV(agg_result(e)),
 		};
+		struct agg_pcache *pc = agg_pentry(a, e);
+		struct fam_series *s = agg_cached(
+			a, AGG_CONNECT, pc ? &pc->connect[fi][ri] : NULL, lv,
+			e->t);
 
-		agg_count(a, AGG_CONNECT, lv, e->t);
+		if (s)
+			fam_inc(s, 1);
 		if (fam == AREC_AF_INET || fam == AREC_AF_INET6) {
 			struct fam_lv who[2] = { comm, uid };
 
-			agg_unique(a, e, who);
+			agg_unique(a, e, who, pc);
 		}
 		break;
 	}

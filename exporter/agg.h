@@ -68,9 +68,9 @@ struct agg;
 struct agg *agg_new(const struct agg_config *cfg);
 void agg_free(struct agg *a);
 
-/* Every record, as it arrives: counted by type. name is the text name
- * (text sources) or NULL (netlink: the name comes from libaudit). */
-void agg_record(struct agg *a, int type, const char *name, size_t name_len);
+/* Every record, as it arrives: counted by type (a text source's name when
+ * libaudit does not know it), and its time moves the aggregator's clock. */
+void agg_record(struct agg *a, const struct arec_hdr *h);
 /* One assembled event (an asm_event_cb: arg is the agg). */
 void agg_event(void *arg, const struct asm_event *ev);
 void agg_error(struct agg *a, enum agg_err e);
@@ -83,7 +83,7 @@ void agg_set_watch(struct agg *a, agg_watch_fn fn, void *arg);
 struct fam *agg_fam(const struct agg *a, enum agg_fam which);
 uint64_t agg_errors(const struct agg *a, enum agg_err e);
 uint64_t agg_skipped(const struct agg *a, enum agg_skip s);
-/* The newest event time seen (ms), INT64_MIN before the first event. */
+/* The newest record time seen (ms), INT64_MIN before the first record. */
 int64_t agg_clock(const struct agg *a);
 
 #endif

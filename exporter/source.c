@@ -121,7 +121,7 @@ static void source_record(struct exporter *x, const struct arec_hdr *h)
 	if (h->time_ms > x->src.last_event_ms)
 		x->src.last_event_ms = h->time_ms;
 	now = x->replay ? x->src.last_event_ms : exporter_wall_ms();
-	agg_record(x->agg, h->type, h->type_name, h->type_name_len);
+	agg_record(x->agg, h);
 	asm_push(x->asm, h, now);
 }
 

@@ -248,6 +248,13 @@ struct fam_series *fam_find(struct fam *f, const struct fam_lv *v)
 	return fam_lookup(f, v, 0, 0, -1);
 }
 
+void fam_hit(struct fam *f, struct fam_series *s, int64_t now_ms)
+{
+	s->last_ms = now_ms;
+	if (s->folded)
+		f->folded++;
+}
+
 void fam_inc(struct fam_series *s, uint64_t n)
 {
 	s->count += n;

@@ -64,6 +64,10 @@ struct fam_series *fam_get(struct fam *f, const struct fam_lv *v,
 /* The series for these values if it exists, without creating or touching
  * it (any thread holding the caller's lock). */
 struct fam_series *fam_find(struct fam *f, const struct fam_lv *v);
+/* A use of a series obtained earlier and kept by the caller (a cache):
+ * stamps it as fam_get would (for fam_sweep) and counts a folded update if
+ * it is a folded series. Reader thread. */
+void fam_hit(struct fam *f, struct fam_series *s, int64_t now_ms);
 void fam_inc(struct fam_series *s, uint64_t n);
 void fam_set(struct fam_series *s, double v);
 /* The series' sketch (FAM_WINDOWED families), else NULL. */

@@ -102,12 +102,19 @@ static int arec_type_by_name(const char *s, size_t len)
 int arec_u64_dec(const char *s, size_t len, uint64_t *out)
 {
 	uint64_t v = 0;
+	unsigned d;
 
 	if (len == 0 || len > 20)
 		return AREC_E_NUMBER;
-	for (size_t i = 0; i < len; i++) {
-		unsigned d = (unsigned)(s[i] - '0');
-
+	/* up to 19 digits cannot overflow: no check per digit */
+	for (size_t i = 0; i < len && i < 19; i++) {
+		d = (unsigned)(s[i] - '0');
+		if (d > 9)
+			return AREC_E_NUMBER;
+		v = v * 10 + d;
+	}
+	if (len == 20) {
+		d = (unsigned)(s[19] - '0');
 		if (d > 9 || v > (UINT64_MAX - d) / 10)
 			return AREC_E_NUMBER;
 		v = v * 10 + d;
@@ -158,7 +165,35 @@ int arec_i64_dec(const char *s, size_t len, int64_t *out)
 
 /* ---- headers ------------------------------------------------------------- */
 
-/* Parses "audit(SEC.MS:SERIAL): " at p; returns the body start or NULL. */
+/* Reads the decimal digits at *pp (at most max of them, at least one)
+ * into *v, moving *pp past them; false when there are none or too many. */
+static inline bool arec_digits(const char **pp, const char *end, unsigned max,
+			       uint64_t *v)
+{
+	const char *p = *pp;
+	uint64_t n = 0;
+	unsigned k = 0;
+
+	for (; p < end && k < max; p++, k++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (d > 9)
+			break;
+		n = n * 10 + d;
+	}
+	if (!k || (p < end && (unsigned)(*p - '0') <= 9))
+		return false;
+	*pp = p;
+	*v = n;
+	return true;
+}
+
+/*
+ * Parses "audit(SEC.MS:SERIAL): " at p in one pass; returns the body start
+ * or NULL. Seconds have at most 15 digits (far beyond year 9999, and no
+ * overflow once multiplied by 1000), milliseconds exactly 3, the serial at
+ * most 10 and fits in 32 bits.
+ */
 static const char *arec_stamp(const char *p, const char *end,
 			      struct arec_hdr *h)
 {
@@ -168,20 +203,14 @@ static const char *arec_stamp(const char *p, const char *end,
 	if (end - p < 6 || memcmp(p, "audit(", 6) != 0)
 		return NULL;
 	p += 6;
-	for (s = p; p < end && *p >= '0' && *p <= '9'; p++)
-		;
-	if (p == end || *p != '.' || arec_u64_dec(s, (size_t)(p - s), &sec))
+	if (!arec_digits(&p, end, 15, &sec) || p == end || *p++ != '.')
 		return NULL;
-	for (s = ++p; p < end && *p >= '0' && *p <= '9'; p++)
-		;
-	if (p == end || *p != ':' || p - s != 3 ||
-	    arec_u64_dec(s, 3, &ms))
+	s = p;
+	if (!arec_digits(&p, end, 3, &ms) || p - s != 3 || p == end ||
+	    *p++ != ':')
 		return NULL;
-	for (s = ++p; p < end && *p >= '0' && *p <= '9'; p++)
-		;
-	if (end - p < 2 || p[0] != ')' || p[1] != ':' ||
-	    arec_u64_dec(s, (size_t)(p - s), &serial) ||
-	    serial > UINT32_MAX || sec > INT64_MAX / 1000 - 1)
+	if (!arec_digits(&p, end, 10, &serial) || serial > UINT32_MAX ||
+	    end - p < 2 || p[0] != ')' || p[1] != ':')
 		return NULL;
 	p += 2;
 	if (p < end && *p == ' ')
@@ -262,9 +291,24 @@ int arec_parse_line(const char *line, size_t len, struct arec_hdr *h)
 
 void arec_iter_init(struct arec_iter *it, const char *body, size_t len)
 {
+	/* auditd's enriched fields start at 0x1d: the record ends there */
+	const char *gs = memchr(body, 0x1d, len);
+
 	it->p = body;
-	it->end = body + len;
+	it->end = gs ? gs : body + len;
 	it->skipped = 0;
+}
+
+/* Bytes that end a field name: '=' (1) and ' ' (2); everything else 0. */
+static const uint8_t arec_name_stop[256] = { ['='] = 1, [' '] = 2 };
+
+/* The end of a plain value: the next space or the record's end. Values
+ * are mostly a few bytes: a loop beats a memchr call there. */
+static inline const char *arec_value_end(const char *p, const char *end)
+{
+	while (p < end && *p != ' ')
+		p++;
+	return p;
 }
 
 bool arec_iter_next(struct arec_iter *it, struct arec_field *f)
@@ -276,17 +320,15 @@ bool arec_iter_next(struct arec_iter *it, struct arec_field *f)
 
 		while (p < end && *p == ' ')
 			p++;
-		if (p >= end || *p == 0x1d) {
+		if (p >= end) {
 			it->p = end;
 			return false;
 		}
-		for (s = p; p < end && *p != '=' && *p != ' ' && *p != 0x1d;
-		     p++)
+		for (s = p; p < end && !arec_name_stop[(uint8_t)*p]; p++)
 			;
 		if (p >= end || *p != '=' || p == s) {
 			/* not name=value: skip to the next space */
-			while (p < end && *p != ' ' && *p != 0x1d)
-				p++;
+			p = arec_value_end(p, end);
 			it->skipped++;
 			continue;
 		}
@@ -308,8 +350,7 @@ bool arec_iter_next(struct arec_iter *it, struct arec_field *f)
 		} else {
 			f->value = p;
 			f->quoted = false;
-			while (p < end && *p != ' ' && *p != 0x1d)
-				p++;
+			p = arec_value_end(p, end);
 			f->value_len = (size_t)(p - f->value);
 		}
 		it->p = p;

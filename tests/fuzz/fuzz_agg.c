@@ -98,8 +98,7 @@ static void feed(struct feed *f, const uint8_t *data, size_t size)
 		if (arec_parse_line(line, i - start, &h) == 0) {
 			if (h.time_ms > now)
 				now = h.time_ms;
-			agg_record(f->agg, h.type, h.type_name,
-				   h.type_name_len);
+			agg_record(f->agg, &h);
 			f->lines++;
 			asm_push(as, &h, now);
 		}

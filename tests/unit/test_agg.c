@@ -53,7 +53,7 @@ static void feed(const char *text)
 		line[n] = 0;
 		if (n) {
 			assert_int_equal(arec_parse_line(line, n, &h), 0);
-			agg_record(a, h.type, h.type_name, h.type_name_len);
+			agg_record(a, &h);
 			asm_push(as, &h, h.time_ms);
 		}
 		p += n + (nl != NULL);
