@@ -100,6 +100,11 @@ static const struct cfg_flag cfg_flags[] = {
 	{ "audit.max-inflight", K_UINT, "1024",
 	  "Events assembled at once at most; the oldest is flushed beyond.",
 	  OFF(max_inflight), 16, 1u << 20 },
+	{ "audit.priority-boost", K_UINT, "4",
+	  "Raise the priority of the thread that reads audit records by this "
+	  "much (nice -N), as auditd's priority_boost does, so that intake "
+	  "keeps up when the host is busy; scrapes keep normal priority.",
+	  OFF(priority_boost), 0, 20 },
 	{ "once", K_BOOL, "false",
 	  "stdin/file: when the input ends, print the exposition to stdout "
 	  "and exit.",

@@ -44,6 +44,7 @@ struct cfg {
 	int rcvbuf;
 	int64_t event_timeout_ms;
 	unsigned max_inflight;
+	unsigned priority_boost;
 	bool once;
 
 	int64_t windows_ms[CFG_MAX_WINDOWS];

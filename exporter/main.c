@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -268,6 +269,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* nice is per thread on Linux: only the reader is raised (needs
+	 * root, so before the drop), the HTTP threads stay as they are */
+	if (x.cfg.priority_boost && geteuid() == 0 &&
+	    setpriority(PRIO_PROCESS, 0, -(int)x.cfg.priority_boost))
+		log_warn("cannot raise the reader's priority", "error",
+			 strerror(errno));
 	/* after every privileged open, and after the HTTP threads exist
 	 * (they lose every capability with the uid change) */
 	if (priv_drop(&x.cfg, err, sizeof(err))) {
