@@ -11,7 +11,8 @@ set -eu
 PKGS="gcc make libc6-dev pkg-config
 libmicrohttpd-dev libaudit-dev libauparse-dev libmnl-dev uthash-dev
 libcmocka-dev zlib1g-dev libcap-ng-dev libyaml-dev libcrypt-dev
-auditd prometheus curl openssl apache2-utils python3 procps iproute2
+libgnutls28-dev
+auditd prometheus curl openssl apache2-utils python3 procps iproute2 gdb
 clang libclang-rt-14-dev gcc-multilib redis-server valgrind linux-perf
 dpkg-dev fakeroot"
 
