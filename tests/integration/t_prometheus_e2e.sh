@@ -29,6 +29,16 @@ p_prom=$(ae_free_port)
 [ "$(printf '%s\n' "$p_replay" "$p_capped" "$p_live" "$p_dead" "$p_prom" |
 	sort -u | grep -c '')" = 5 ] || ae_fail "free ports collided"
 
+# SIGTERM must end an exporter cleanly (exit 0; under the sanitizers, no
+# leak or error report either).
+stop_clean() { # pid name
+	kill -TERM "$1"
+	ae_wait_exit "$1" 5 || ae_fail "the $2 exporter did not stop within 5 s"
+	wait "$1"
+	rc=$?
+	[ "$rc" = 0 ] || ae_fail "the $2 exporter exited with $rc"
+}
+
 replay() { # port extra-flags...
 	port=$1
 	shift
@@ -38,7 +48,9 @@ replay() { # port extra-flags...
 		--web.listen-address="127.0.0.1:$port" --log.level=error "$@"
 }
 replay "$p_replay"
+pid_replay=$ae_last_pid
 replay "$p_capped" --metrics.max-series=2
+pid_capped=$ae_last_pid
 
 touch "$ae_tmp/watched"
 chmod 755 "$ae_tmp"
@@ -46,6 +58,7 @@ echo "-w $ae_tmp/watched -p rw -k ae_e2e_watch" >"$ae_tmp/live.rules"
 ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$p_live" \
 	--audit.rules.file="$ae_tmp/live.rules" --sketch.key-file="$ae_tmp/key" \
 	--log.level=error
+pid_live=$ae_last_pid
 
 for p in "$p_replay" "$p_capped" "$p_live"; do
 	ae_wait_http "$p" || ae_fail "exporter on port $p did not come up"
@@ -109,4 +122,7 @@ python3 "$AE_ROOT/tests/dashboards/prom_e2e.py" "http://127.0.0.1:$p_prom" \
 	ae_fail "dashboards or rules failed against Prometheus"
 }
 ae_stop_pid "$prom"
+stop_clean "$pid_replay" replay
+stop_clean "$pid_capped" capped
+stop_clean "$pid_live" live
 echo "prometheus e2e: rules and every dashboard query checked"
