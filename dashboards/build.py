@@ -42,6 +42,20 @@ def sel(extra=""):
     return "{" + SEL + (", " + extra if extra else "") + "}"
 
 
+def rate(metric, extra=""):
+    """rate() of a counter over $__rate_interval, with the matchers."""
+    return f"rate({metric}{sel(extra)}[$__rate_interval])"
+
+
+def sum_rate(by, metric, extra=""):
+    """The rate of a counter summed by the labels `by`."""
+    return f"sum by ({by}) ({rate(metric, extra)})"
+
+
+def topk(k, expr):
+    return f"topk({k}, {expr})"
+
+
 def in_range(metric, by, extra="", k=25):
     """Top k of the events counted by `metric` in the dashboard's range,
     summed by the labels `by` (see the module comment)."""
@@ -234,7 +248,8 @@ def variables(instance_multi):
         {"type": "datasource", "name": "datasource", "label": "Data source",
          "query": "prometheus", "regex": "", "hide": 0, "refresh": 1,
          "includeAll": False, "multi": False, "current": {}, "options": []},
-        query_var("job", "Job", "label_values(audit_exporter_build_info, job)"),
+        query_var("job", "Job",
+                  "label_values(audit_exporter_build_info, job)"),
         query_var("instance", "Instance",
                   'label_values(audit_exporter_build_info{job=~"$job"}, '
                   "instance)", **inst),
@@ -282,7 +297,8 @@ def dashboard(uid, title, desc, panels, instance_multi):
 # --- the host overview -------------------------------------------------------
 
 RANGE_NOTE = ("Counted exactly over the dashboard's time range, including "
-              "label sets that first appeared in it (see dashboards/build.py).")
+              "label sets that first appeared in it (see "
+              "dashboards/build.py).")
 
 
 def host_panels():
@@ -331,14 +347,13 @@ def host_panels():
         "connect() calls per second of the ten busiest processes (name and "
         "real uid), all families and results.",
         "cps",
-        targets(("topk(10, sum by (comm, uid) (rate(audit_connect_total"
-                 + sel() + "[$__rate_interval])))", "{{comm}} (uid {{uid}})"))))
+        targets((topk(10, sum_rate("comm, uid", "audit_connect_total")),
+                 "{{comm}} (uid {{uid}})"))))
     P.append(timeseries(
         "Connects by user",
         "connect() calls per second by real uid.",
         "cps",
-        targets(("sum by (uid) (rate(audit_connect_total" + sel()
-                 + "[$__rate_interval]))", "uid {{uid}}"))))
+        targets((sum_rate("uid", "audit_connect_total"), "uid {{uid}}"))))
     P.append(table(
         "Top processes by connects in range",
         "connect() calls per process and user. " + RANGE_NOTE,
@@ -353,15 +368,15 @@ def host_panels():
         "other) and result (success, in_progress for non-blocking "
         "EINPROGRESS, error).",
         "cps",
-        targets(("sum by (family, result) (rate(audit_connect_total" + sel()
-                 + "[$__rate_interval]))", "{{family}} {{result}}"))))
+        targets((sum_rate("family, result", "audit_connect_total"),
+                 "{{family}} {{result}}"))))
     P.append(timeseries(
         "Connect errors",
         "Failed connect() calls per second by process, user and family. "
         "Many errors to many destinations is the pattern of a scan.",
         "cps",
-        targets(("sum by (comm, uid, family) (rate(audit_connect_total"
-                 + sel('result="error"') + "[$__rate_interval]))",
+        targets((sum_rate("comm, uid, family", "audit_connect_total",
+                          'result="error"'),
                  "{{comm}} (uid {{uid}}) {{family}}"))))
     P.append(table(
         "Connect errors in range",
@@ -417,14 +432,13 @@ def host_panels():
         "Successful executions per second of the ten most executed "
         "programs.",
         "cps",
-        targets(("topk(10, sum by (exe) (rate(audit_execve_total" + sel()
-                 + "[$__rate_interval])))", "{{exe}}"))))
+        targets((topk(10, sum_rate("exe", "audit_execve_total")),
+                 "{{exe}}"))))
     P.append(timeseries(
         "Executions by user",
         "Successful executions per second by real uid.",
         "cps",
-        targets(("sum by (uid) (rate(audit_execve_total" + sel()
-                 + "[$__rate_interval]))", "uid {{uid}}"))))
+        targets((sum_rate("uid", "audit_execve_total"), "uid {{uid}}"))))
 
     P.append(row("Watched files"))
     P.append(table(
@@ -440,8 +454,7 @@ def host_panels():
         "Watched-file hits by key",
         "Events of file-watch rules per second, by rule key.",
         "cps",
-        targets(("sum by (key) (rate(audit_watch_hits_total" + sel()
-                 + "[$__rate_interval]))", "{{key}}"))))
+        targets((sum_rate("key", "audit_watch_hits_total"), "{{key}}"))))
 
     P.append(row("Exporter and kernel health"))
     P.append(stat(
@@ -491,14 +504,12 @@ def host_panels():
         "rate limit), serial numbers that never arrived, audit socket "
         "overruns, and events flushed incomplete. Should be zero.",
         "cps",
-        targets(("rate(audit_kernel_lost_total" + sel()
-                 + "[$__rate_interval])", "kernel lost"),
-                ("rate(audit_exporter_serial_gaps_total" + sel()
-                 + "[$__rate_interval])", "serial gaps"),
-                ("rate(audit_exporter_socket_overruns_total" + sel()
-                 + "[$__rate_interval])", "socket overruns"),
-                ("sum by (reason) (rate(audit_exporter_events_incomplete_total"
-                 + sel() + "[$__rate_interval]))", "incomplete ({{reason}})"))))
+        targets((rate("audit_kernel_lost_total"), "kernel lost"),
+                (rate("audit_exporter_serial_gaps_total"), "serial gaps"),
+                (rate("audit_exporter_socket_overruns_total"),
+                 "socket overruns"),
+                (sum_rate("reason", "audit_exporter_events_incomplete_total"),
+                 "incomplete ({{reason}})"))))
     P.append(timeseries(
         "Kernel backlog",
         "Audit records queued in the kernel for the audit daemon, and the "
@@ -512,25 +523,23 @@ def host_panels():
         "Seconds per second that audited processes spent waiting because "
         "the kernel's audit backlog was full.",
         "s",
-        targets(("rate(audit_kernel_backlog_wait_seconds_total" + sel()
-                 + "[$__rate_interval])", "waited"))))
+        targets((rate("audit_kernel_backlog_wait_seconds_total"), "waited"))))
     P.append(timeseries(
         "Events and records",
         "Audit events assembled per second, and records per second by type.",
         "cps",
-        targets(("rate(audit_exporter_events_total" + sel()
-                 + "[$__rate_interval])", "events"),
-                ("sum by (type) (rate(audit_records_total" + sel()
-                 + "[$__rate_interval]))", "{{type}} records"))))
+        targets((rate("audit_exporter_events_total"), "events"),
+                (sum_rate("type", "audit_records_total"),
+                 "{{type}} records"))))
     P.append(timeseries(
         "Parse errors and skipped records",
         "Records per second that could not be parsed, or were skipped, by "
         "reason. Input is never fatal: it is counted here.",
         "cps",
-        targets(("sum by (reason) (rate(audit_exporter_parse_errors_total"
-                 + sel() + "[$__rate_interval]))", "parse error: {{reason}}"),
-                ("sum by (reason) (rate(audit_exporter_skipped_total" + sel()
-                 + "[$__rate_interval]))", "skipped: {{reason}}"))))
+        targets((sum_rate("reason", "audit_exporter_parse_errors_total"),
+                 "parse error: {{reason}}"),
+                (sum_rate("reason", "audit_exporter_skipped_total"),
+                 "skipped: {{reason}}"))))
     P.append(timeseries(
         "Series per metric",
         "Label sets per metric family; per-process families stop growing "
@@ -552,8 +561,8 @@ def host_panels():
         "Updates per second that went to the \"__other__\" label set "
         "because their metric was at its series cap.",
         "cps",
-        targets(("sum by (metric) (rate(audit_exporter_series_folded_total"
-                 + sel() + "[$__rate_interval]))", "{{metric}}"))))
+        targets((sum_rate("metric", "audit_exporter_series_folded_total"),
+                 "{{metric}}"))))
     P.append(timeseries(
         "Collector scrape duration",
         "Time each collector took in the last scrape.",
@@ -564,8 +573,7 @@ def host_panels():
         "Exporter CPU",
         "CPU time the exporter used per second (1 = one full CPU).",
         "percentunit",
-        targets(("rate(process_cpu_seconds_total" + sel()
-                 + "[$__rate_interval])", "cpu")), w=8))
+        targets((rate("process_cpu_seconds_total"), "cpu")), w=8))
     P.append(timeseries(
         "Exporter memory and file descriptors",
         "Resident memory of the exporter (left axis) and its open file "
@@ -655,22 +663,22 @@ def fleet_panels():
         "Hosts ranked by connects",
         "connect() calls per second per host.",
         "cps",
-        targets(("topk(25, sum by (instance) (rate(audit_connect_total"
-                 + sel() + "[$__rate_interval])))", "{{instance}}"),
+        targets((topk(25, sum_rate("instance", "audit_connect_total")),
+                 "{{instance}}"),
                 instant=True), w=8))
     P.append(bargauge(
         "Hosts ranked by connect errors",
         "Failed connect() calls per second per host: scanning shows here.",
         "cps",
-        targets(("topk(25, sum by (instance) (rate(audit_connect_total"
-                 + sel('result="error"') + "[$__rate_interval])))",
+        targets((topk(25, sum_rate("instance", "audit_connect_total",
+                                   'result="error"')),
                  "{{instance}}"), instant=True), w=8))
     P.append(bargauge(
         "Hosts ranked by executions",
         "Successful execve()/execveat() calls per second per host.",
         "cps",
-        targets(("topk(25, sum by (instance) (rate(audit_execve_total"
-                 + sel() + "[$__rate_interval])))", "{{instance}}"),
+        targets((topk(25, sum_rate("instance", "audit_execve_total")),
+                 "{{instance}}"),
                 instant=True), w=8))
     P.append(table(
         "New listening ports by host (24h)",
@@ -686,7 +694,8 @@ def fleet_panels():
         "Events of file-watch rules per host, rule key, process and real "
         "uid. " + RANGE_NOTE,
         "short",
-        targets((in_range("audit_watch_hits_total", "instance, key, comm, uid"),
+        targets((in_range("audit_watch_hits_total",
+                          "instance, key, comm, uid"),
                  ""), table=True),
         {"instance": "Host", "key": "Key", "comm": "Process", "uid": "UID",
          "Value": "Hits"}, sort="Hits"))
@@ -696,16 +705,16 @@ def fleet_panels():
         ("max by (instance) (up" + sel() + ")", "Up", "none"),
         ("max by (instance) (audit_kernel_enabled" + sel() + ")",
          "Audit enabled", "none"),
-        ("sum by (instance) (rate(audit_kernel_lost_total" + sel()
-         + "[$__rate_interval]))", "Kernel lost/s", "cps"),
-        ("sum by (instance) (rate(audit_exporter_serial_gaps_total" + sel()
-         + "[$__rate_interval]) + rate(audit_exporter_socket_overruns_total"
-         + sel() + "[$__rate_interval]))", "Serial gaps + overruns/s", "cps"),
+        (sum_rate("instance", "audit_kernel_lost_total"), "Kernel lost/s",
+         "cps"),
+        ("sum by (instance) (" + rate("audit_exporter_serial_gaps_total")
+         + " + " + rate("audit_exporter_socket_overruns_total") + ")",
+         "Serial gaps + overruns/s", "cps"),
         ("max by (instance) (audit_kernel_backlog" + sel()
          + " / (audit_kernel_backlog_limit" + sel() + " > 0))",
          "Backlog used", "percentunit"),
-        ("sum by (instance) (rate(audit_exporter_parse_errors_total" + sel()
-         + "[$__rate_interval]))", "Parse errors/s", "cps"),
+        (sum_rate("instance", "audit_exporter_parse_errors_total"),
+         "Parse errors/s", "cps"),
         ("sum by (instance) (audit_exporter_series_folded_total" + sel() + ")",
          "Updates folded", "short"),
         ("max by (instance) (time() - audit_exporter_last_event_timestamp_"

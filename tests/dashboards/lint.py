@@ -159,14 +159,17 @@ def all_panels(panels):
 def check_variables(d, name, err):
     vars_ = {v.get("name"): v for v in d.get("templating", {}).get("list", [])}
     ds = vars_.get("datasource")
-    if not ds or ds.get("type") != "datasource" or ds.get("query") != "prometheus":
-        err(f"{name}: no variable `datasource` of type datasource (prometheus)")
+    if not ds or ds.get("type") != "datasource" or \
+            ds.get("query") != "prometheus":
+        err(f"{name}: no variable `datasource` of type datasource "
+            "(prometheus)")
     for v in ("job", "instance"):
         if v not in vars_ or vars_[v].get("type") != "query":
             err(f"{name}: no query variable `{v}`")
     for v in vars_.values():
         if v.get("type") == "query" and v.get("datasource") != DS:
-            err(f"{name}: variable {v.get('name')} does not use ${{datasource}}")
+            err(f"{name}: variable {v.get('name')} does not use "
+                "${datasource}")
     inst = vars_.get("instance", {})
     if "$job" not in json.dumps(inst.get("query", "")):
         err(f"{name}: variable instance is not filtered by $job")
@@ -273,7 +276,8 @@ def mutations():
                   if v["name"] != "datasource"])),
         "no instance": set_expr('up{job=~"$job"}'),
         "no job on one side": set_expr(
-            'up{job=~"$job", instance=~"$instance"} / up{instance=~"$instance"}'),
+            'up{job=~"$job", instance=~"$instance"}'
+            ' / up{instance=~"$instance"}'),
         "bare selector": set_expr(
             'up{job=~"$job", instance=~"$instance"} or process_open_fds'),
         "rate interval": set_expr(

@@ -27,7 +27,6 @@ Checks, each failure printed, exit 1 if any:
      and the live exporter's kernel state.
 """
 import glob
-import itertools
 import json
 import math
 import os
@@ -57,7 +56,8 @@ class Prom:
     def get(self, path, **params):
         q = urllib.parse.urlencode(params, doseq=True)
         try:
-            with urllib.request.urlopen(f"{self.url}{path}?{q}", timeout=10) as r:
+            url = f"{self.url}{path}?{q}"
+            with urllib.request.urlopen(url, timeout=10) as r:
                 body = json.load(r)
         except urllib.error.HTTPError as e:
             body = json.load(e)
@@ -217,12 +217,12 @@ def expect_equal(what, got, want):
 
 def check_semantics(host, fleet, expect, inst):
     replay, capped, live = inst["replay"], inst["capped"], inst["live"]
-    exp_sum = {}
 
     def sums(metric, labels, **only):
         s = {}
         for name, lab, v in expect:
-            if name == metric and all(lab.get(k) == x for k, x in only.items()):
+            if name == metric and all(lab.get(k) == x
+                                      for k, x in only.items()):
                 k = tuple(lab[x] for x in labels)
                 s[k] = s.get(k, 0) + v
         return s
@@ -324,14 +324,15 @@ def check_semantics(host, fleet, expect, inst):
                  {(replay,): 13, (capped,): 13})
 
 
-# --- rules and alerts -----------------------------------------------------------
+# --- rules and alerts --------------------------------------------------------
 
 def rule_names(root):
     names = []
     for path in sorted(glob.glob(os.path.join(root, "alerts", "*.yml"))):
         with open(path, encoding="utf-8") as f:
             for g in yaml.safe_load(f)["groups"]:
-                names += [r.get("alert") or r.get("record") for r in g["rules"]]
+                names += [r.get("alert") or r.get("record")
+                          for r in g["rules"]]
     return names
 
 

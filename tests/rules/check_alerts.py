@@ -55,7 +55,8 @@ def check_rule(path, rule, anchors, errors):
     url = ann.get("runbook_url", "")
     m = re.match(r"^https://\S+/" + re.escape(RUNBOOK) + r"#([\w-]+)$", url)
     if not m:
-        errors.append(f"{where}: runbook_url {url!r} does not point into {RUNBOOK}")
+        errors.append(f"{where}: runbook_url {url!r} does not point into "
+                      f"{RUNBOOK}")
     elif m.group(1) not in anchors:
         errors.append(f"{where}: {RUNBOOK} has no section #{m.group(1)}")
 
