@@ -251,6 +251,10 @@ struct agg *agg_new(const struct agg_config *cfg)
 		if (!a->fam[i])
 			goto fail;
 	}
+	/* the host-wide gauge exists from the start: 0, not "no data", on a
+	 * host that has not connected anywhere yet */
+	if (!fam_get(a->fam[AGG_UNIQUE_HOST], NULL, 0))
+		goto fail;
 	while (sets * AGG_WAYS < cfg->bind_slots)
 		sets *= 2;
 	a->bind_sets = sets;
@@ -634,7 +638,7 @@ static struct agg_pcache *agg_pentry(struct agg *a, const struct agg_ev *e)
 	pc = &a->pcache[h & (AGG_PCACHE - 1)];
 	if (pc->gen == a->gen && pc->comm_len == e->comm_len &&
 	    pc->uid_len == ul && !memcmp(pc->comm, e->comm, e->comm_len) &&
-	    !memcmp(pc->uid, e->uid, ul))
+	    (ul == 0 || !memcmp(pc->uid, e->uid, ul)))
 		return pc;
 	memset(pc, 0, sizeof(*pc));
 	pc->gen = a->gen;

@@ -23,7 +23,8 @@
  * not count against the cap. Every folded update is counted (fam_folded).
  * fam_sweep drops label sets idle for longer than the idle time, and
  * windowed ones as soon as their sketch holds nothing inside the horizon
- * (not merely idle: a sketch idle for an hour still answers for 24h).
+ * (not merely idle: a sketch idle for an hour still answers for 24h); the
+ * one series of an unlabelled windowed family (the host-wide gauge) stays.
  *
  * Threads. A family belongs to the reader thread. A scrape takes rows under
  * the exporter's lock (fam_rows), sorts and renders them outside it; label
@@ -306,8 +307,11 @@ size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
 
 		if (s->sk) {
 			win_sketch_expire(s->sk, now_ms);
-			drop = win_sketch_newest(s->sk) <=
-			       now_ms - f->sk.horizon_ms;
+			/* an unlabelled family's one series always stays:
+			 * a gauge of 0 says more than no gauge */
+			drop = f->d.nlabels > 0 &&
+			       win_sketch_newest(s->sk) <=
+				       now_ms - f->sk.horizon_ms;
 		} else {
 			drop = idle_ms > 0 && now_ms - s->last_ms > idle_ms;
 		}
