@@ -9,7 +9,8 @@
 #     itself, reloads its rules on SIGHUP (ExecReload), and stops on SIGTERM
 #     with exit 0 and the kernel's audit state restored;
 #   - its audit socket gets the 64 MiB receive buffer it asks for
-#     (CAP_NET_ADMIN: the kernel reports twice the size set);
+#     (CAP_NET_ADMIN: the kernel reports twice the size set), and its reader
+#     thread the nice value of --audit.priority-boost (CAP_SYS_NICE);
 #   - every system call it made (strace -f, start to exit) is one that the
 #     unit's SystemCallFilter allows, as systemd-analyze expands it, and
 #     none is one that MemoryDenyWriteExecute refuses (a writable and
@@ -88,6 +89,10 @@ done
 	ae_fail "largest audit socket receive buffer is $rb bytes, not 128 MiB"
 
 # --quick: listens and connects only (the watch and the exe go unused)
+# the reader is the main thread; default --audit.priority-boost=4
+nice=$(awk '{ sub(/^.*\) /, ""); print $17 }' "/proc/$exporter/stat")
+[ "$nice" = -4 ] || ae_fail "reader thread's nice is $nice, not -4: $(grep -h priority "$ae_tmp/log")"
+
 "$AE_TOOLS/workload" --quick --base-port "$base" --watch /dev/null \
 	--exe /bin/true --comm ae_wl_sandbox >"$ae_tmp/expect" ||
 	ae_fail "workload failed"
