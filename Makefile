@@ -67,7 +67,7 @@ all: $(DEPS_STAMP) audit_exporter tools
 # build/<variant>/ and the tests pick them through AE_BIN.
 ifeq ($(SANITIZE),)
 audit_exporter: $(BIN)
-	$(Q)cp $< $@
+	$(Q)cp $< $@.tmp && mv -f $@.tmp $@ # a running copy is not disturbed
 else
 audit_exporter:
 	@true
