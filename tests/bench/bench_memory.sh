@@ -9,21 +9,9 @@
 key=$AE_ROOT/tests/fixtures/sketch.key
 
 peak() { # names -> "peak_kib"
-	port=$(ae_free_port)
-	rm -f "$ae_tmp/fifo"
-	mkfifo "$ae_tmp/fifo"
-	F=$ae_tmp/fifo ae_spawn sh -c 'exec "$@" <"$F"' sh "$AE_BIN" \
-		--audit.source=stdin --sketch.key-file="$key" \
-		--web.listen-address="127.0.0.1:$port" \
-		--metrics.max-series=$(($1 + 100)) --log.level=warn
+	ae_fed_exporter "$(ae_free_port)" "'$AE_TOOLS/loggen' --procs $1 --dests 10" \
+		--sketch.key-file="$key" --metrics.max-series=$(($1 + 100))
 	p=$ae_last_pid
-	"$AE_TOOLS/loggen" --procs "$1" --dests 10 >"$ae_tmp/fifo"
-	ae_wait_http "$port" || ae_fail "exporter did not come up"
-	for _ in $(seq 600); do
-		ae_scrape "$port" "$ae_tmp/m"
-		[ "$(ae_value "$ae_tmp/m" 'audit_exporter_source_up{source="stdin"}')" = 0 ] && break
-		sleep 0.1
-	done
 	[ "$(ae_value "$ae_tmp/m" 'audit_exporter_series{metric="audit_connect"}')" = "$1" ] ||
 		ae_fail "not every process name was kept"
 	awk '/^VmHWM:/ { print $2 }' "/proc/$p/status"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Scrape cost. The live exporter holds 10,000 label sets in each labelled
-# metric (tests/tools/populate: connect, process sketch, listen, execve,
-# watch), then is scraped SCRAPES times in plain text and SCRAPES times with
+# metric (tests/tools/mixload with one process name and one executable per
+# iteration: connect, process sketch, listen, execve, watch), then is scraped SCRAPES times in plain text and SCRAPES times with
 # gzip, one after another, while one process issues connect() at full rate
 # (tests/tools/storm). Printed: p50/p99/max latency and size per encoding,
 # and whether intake lost anything meanwhile (the storm's connects against
@@ -27,8 +27,9 @@ ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
 	--metrics.max-series=$((NAMES + 100)) --log.level=warn
 exporter=$ae_last_pid
 ae_wait_http "$port" || ae_fail "exporter did not come up"
-"$AE_TOOLS/populate" --names "$NAMES" --watch "$ae_tmp/watched" \
-	--exe-dir "$ae_tmp/exe" --port "$sport" >/dev/null || ae_fail "populate failed"
+"$AE_TOOLS/mixload" --iterations "$NAMES" --names "$NAMES" --prefix pop \
+	--exec-every 1 --exe-dir "$ae_tmp/exe" --watch "$ae_tmp/watched" \
+	--port "$sport" >/dev/null || ae_fail "mixload failed"
 for _ in $(seq 100); do
 	ae_scrape "$port" "$ae_tmp/m"
 	[ "$(ae_value "$ae_tmp/m" 'audit_exporter_series{metric="audit_execve"}')" -ge "$NAMES" ] && break

@@ -241,3 +241,44 @@ ae_wait_exit() { # pid seconds
 	done
 	return 1
 }
+
+# The workload's surroundings in $ae_tmp (readable by the exporter once it
+# runs as nobody): ae_true, a copy of /bin/true to execute; watched, a file
+# to watch; rules, the bundled rules plus a watch on it with key
+# ae_test_watch.
+ae_workload_setup() {
+	cp /bin/true "$ae_tmp/ae_true"
+	touch "$ae_tmp/watched"
+	chmod 755 "$ae_tmp"
+	{
+		cat "$AE_ROOT/packaging/audit_exporter.rules"
+		echo "-w $ae_tmp/watched -p rw -k ae_test_watch"
+	} >"$ae_tmp/rules"
+	chmod 644 "$ae_tmp/rules"
+}
+
+# Starts an exporter on stdin (--audit.source=stdin, listening on port,
+# with the flags given) fed by the output of the shell command feeder, and
+# waits until it has read the whole input; the last scrape is left in
+# $ae_tmp/m and the exporter's PID in $ae_last_pid.
+ae_fed_exporter() { # port feeder flags...
+	fed_port=$1
+	feeder=$2
+	shift 2
+	rm -f "$ae_tmp/fifo"
+	mkfifo "$ae_tmp/fifo"
+	# the child opens the fifo (a redirect here would block this shell)
+	F=$ae_tmp/fifo ae_spawn sh -c 'exec "$@" <"$F"' sh "$AE_BIN" \
+		--audit.source=stdin --web.listen-address="127.0.0.1:$fed_port" \
+		--log.level=warn "$@"
+	fed_pid=$ae_last_pid
+	sh -c "$feeder" >"$ae_tmp/fifo" || ae_fail "the feeder failed"
+	ae_wait_http "$fed_port" || ae_fail "exporter did not come up"
+	for _ in $(seq 600); do
+		ae_scrape "$fed_port" "$ae_tmp/m"
+		[ "$(ae_value "$ae_tmp/m" 'audit_exporter_source_up{source="stdin"}')" = 0 ] &&
+			break
+		sleep 0.1
+	done
+	ae_last_pid=$fed_pid
+}

@@ -13,14 +13,7 @@ ae_kernel_begin
 command -v auditd >/dev/null || ae_skip "auditd is not installed"
 
 base=$(ae_free_ports 30)
-cp /bin/true "$ae_tmp/ae_true"
-touch "$ae_tmp/watched"
-chmod 755 "$ae_tmp"
-{
-	cat "$AE_ROOT/packaging/audit_exporter.rules"
-	echo "-w $ae_tmp/watched -p rw -k ae_test_watch"
-} >"$ae_tmp/rules"
-chmod 644 "$ae_tmp/rules"
+ae_workload_setup
 
 # auditd's configuration: its own log and plugin directory
 mkdir -p "$ae_tmp/etc/plugins.d"

@@ -46,21 +46,9 @@ ae_expect "$ae_tmp/uncapped.prom" 'audit_exporter_series_folded_total{metric="au
 rm "$ae_tmp/flood.log"
 
 # --- 2. memory: a million destinations over 20,000 processes ---------------------
-port=$(ae_free_port)
-mkfifo "$ae_tmp/fifo"
-# the child opens the fifo (a redirect here would block this shell)
-F=$ae_tmp/fifo ae_spawn sh -c 'exec "$@" <"$F"' sh "$AE_BIN" \
-	--audit.source=stdin --sketch.key-file="$key" \
-	--web.listen-address="127.0.0.1:$port" --metrics.max-series=20000 \
-	--log.level=warn
+ae_fed_exporter "$(ae_free_port)" "'$gen' --procs 20000 --dests 50" \
+	--sketch.key-file="$key" --metrics.max-series=20000
 exporter=$ae_last_pid
-"$gen" --procs 20000 --dests 50 >"$ae_tmp/fifo"
-ae_wait_http "$port" || ae_fail "exporter did not come up"
-for _ in $(seq 300); do
-	ae_scrape "$port" "$ae_tmp/m"
-	[ "$(ae_value "$ae_tmp/m" 'audit_exporter_source_up{source="stdin"}')" = 0 ] && break
-	sleep 0.1
-done
 ae_expect "$ae_tmp/m" 'audit_exporter_series{metric="audit_process_connect_unique_destinations"}' 20000
 [ "$(sum_metric "$ae_tmp/m" audit_connect_total)" = 1000000 ] ||
 	ae_fail "sum of audit_connect_total is not 1000000"

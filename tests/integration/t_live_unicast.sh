@@ -14,13 +14,7 @@ ae_kernel_begin
 port=$(ae_free_port)
 base=$(ae_free_ports 30)
 [ -n "$base" ] || ae_fail "no free ports"
-cp /bin/true "$ae_tmp/ae_true"
-touch "$ae_tmp/watched"
-chmod 755 "$ae_tmp"
-{
-	cat "$AE_ROOT/packaging/audit_exporter.rules"
-	echo "-w $ae_tmp/watched -p rw -k ae_test_watch"
-} >"$ae_tmp/rules"
+ae_workload_setup
 
 ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
 	--audit.rules.file="$ae_tmp/rules" --sketch.key-file="$ae_tmp/key" \

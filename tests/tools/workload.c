@@ -129,12 +129,34 @@ static const char *result_name(int rc, int err)
 	return err == EINPROGRESS ? "in_progress" : "error";
 }
 
+/* Fills ss with addr:port of family; returns its length. */
+static socklen_t fill_addr(struct sockaddr_storage *ss, int family,
+			   const char *addr, unsigned port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, addr, &s4->sin_addr);
+		return sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+		return sizeof(*s6);
+	}
+}
+
 /* One connect; records connect_total. */
 static void do_connect(const char *comm, unsigned uid, int family, int type,
 		       const char *addr, unsigned port, int nonblock)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len;
+	struct sockaddr_storage ss;
+	socklen_t len = fill_addr(&ss, family, addr, port);
 	char series[256], lc[128];
 	int fd = socket(family, type | (nonblock ? SOCK_NONBLOCK : 0), 0);
 	int rc, err;
@@ -142,21 +164,6 @@ static void do_connect(const char *comm, unsigned uid, int family, int type,
 	if (fd < 0) {
 		perror("socket");
 		exit(1);
-	}
-	if (family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, addr, &s4->sin_addr);
-		len = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, addr, &s6->sin6_addr);
-		len = sizeof(*s6);
 	}
 	rc = sys_sock(3, fd, (long)&ss, (long)len);
 	err = errno;
@@ -168,39 +175,18 @@ static void do_connect(const char *comm, unsigned uid, int family, int type,
 		 lc, uid, family == AF_INET ? "inet" : "inet6",
 		 result_name(rc, err));
 	add(series, 1);
-	snprintf(series, sizeof(series),
-		 "audit_syscall_events_total{syscall=\"connect\",key=\"connect\","
-		 "success=\"%s\"}@%s",
-		 rc == 0 ? "yes" : "no", lc);
-	/* syscall events are host-wide: only reported as a lower bound */
-	(void)series;
 }
 
 /* Binds and listens; returns the listening socket. */
 static int do_listen(const char *comm, unsigned uid, int family,
 		     const char *addr, unsigned port)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len;
+	struct sockaddr_storage ss;
+	socklen_t len = fill_addr(&ss, family, addr, port);
 	char series[256], lc[128];
 	int fd = socket(family, SOCK_STREAM, 0), one = 1;
 
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, addr, &s4->sin_addr);
-		len = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, addr, &s6->sin6_addr);
-		len = sizeof(*s6);
-	}
 	if (sys_sock(2, fd, (long)&ss, (long)len) ||
 	    sys_sock(4, fd, 64, 0)) {
 		fprintf(stderr, "workload: cannot listen on %s:%u: %s\n", addr,
