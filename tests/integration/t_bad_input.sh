@@ -415,4 +415,8 @@ done
 expect 'audit_exporter_source_up{source="stdin"}' 0 "$(skip not_name_value)" 60000
 kill -TERM "$pid"
 ae_wait_exit "$pid" 5 || ae_fail "did not stop within 5 s of SIGTERM"
+# a sanitizer that found something (a leak, a race) makes the exit status
+wait "$pid"
+rc=$?
+[ "$rc" = 0 ] || ae_fail "exporter exited with status $rc"
 echo "bad input: all counted, nothing crashed"
