@@ -60,14 +60,14 @@
 #include "metrics/win.h"
 #include "netlink/arec.h"
 
-#define AGG_NR_CACHE 1024   /* syscall numbers cached per machine */
-#define AGG_MACHINES 16     /* libaudit machine ids cached */
+#define AGG_NR_CACHE 1024 /* syscall numbers cached per machine */
+#define AGG_MACHINES 16 /* libaudit machine ids cached */
 #define AGG_TYPE_CACHE 4096 /* record types with a cached series */
-#define AGG_KEY_MAX 512     /* decoded key list (kernel limit is 256) */
+#define AGG_KEY_MAX 512 /* decoded key list (kernel limit is 256) */
 #define AGG_WAYS 4
 #define AGG_PCACHE 4096 /* (comm, uid) entries, power of two */
 #define AGG_SCACHE 1024 /* (syscall, keys, success) entries, power of two */
-#define AGG_CCOMM 32    /* longest comm kept in the cache (kernel: 15) */
+#define AGG_CCOMM 32 /* longest comm kept in the cache (kernel: 15) */
 #define AGG_CUID 12
 #define AGG_CKEY 64
 #define AGG_NFAMILY 4 /* label families: inet, inet6, unix, other */
@@ -170,46 +170,67 @@ static const struct fam_desc agg_descs[AGG_NFAM] = {
 			  "connect() calls by process name, real uid, address "
 			  "family (inet, inet6, unix, other) and result "
 			  "(success, in_progress for EINPROGRESS, error).",
-			  FAM_COUNTER, 4,
-			  { "comm", "uid", "family", "result" }, 0x3 },
+			  FAM_COUNTER,
+			  4,
+			  { "comm", "uid", "family", "result" },
+			  0x3 },
 	[AGG_UNIQUE_HOST] = { "audit_connect_unique_destinations",
 			      "Estimated number of distinct inet/inet6 "
 			      "destinations (address, port) connected to in "
 			      "the window.",
-			      FAM_WINDOWED, 0, { NULL }, 0 },
+			      FAM_WINDOWED,
+			      0,
+			      { NULL },
+			      0 },
 	[AGG_UNIQUE_PROC] = { "audit_process_connect_unique_destinations",
 			      "Estimated number of distinct inet/inet6 "
 			      "destinations (address, port) connected to in "
 			      "the window, by process name and real uid.",
-			      FAM_WINDOWED, 2, { "comm", "uid" }, 0x3 },
+			      FAM_WINDOWED,
+			      2,
+			      { "comm", "uid" },
+			      0x3 },
 	[AGG_LISTEN] = { "audit_listen",
 			 "Successful listen() calls by process name, real uid, "
 			 "address family and port (from the socket's earlier "
 			 "bind(); unknown if it was not seen).",
-			 FAM_COUNTER, 4, { "comm", "uid", "family", "port" },
+			 FAM_COUNTER,
+			 4,
+			 { "comm", "uid", "family", "port" },
 			 0x3 },
 	[AGG_EXECVE] = { "audit_execve",
 			 "Successful execve()/execveat() calls by executable "
 			 "and real uid.",
-			 FAM_COUNTER, 2, { "exe", "uid" }, 0x3 },
+			 FAM_COUNTER,
+			 2,
+			 { "exe", "uid" },
+			 0x3 },
 	[AGG_WATCH] = { "audit_watch_hits",
 			"Events of file-watch rules by rule key, process name "
 			"and real uid.",
-			FAM_COUNTER, 3, { "key", "comm", "uid" }, 0x6 },
+			FAM_COUNTER,
+			3,
+			{ "key", "comm", "uid" },
+			0x6 },
 	[AGG_SYSCALL] = { "audit_syscall_events",
 			  "Audited system call events by system call name, "
 			  "rule keys (joined by commas) and success.",
-			  FAM_COUNTER, 3, { "syscall", "key", "success" },
+			  FAM_COUNTER,
+			  3,
+			  { "syscall", "key", "success" },
 			  0x3 },
 	[AGG_RECORDS] = { "audit_records",
 			  "Audit records received, by record type.",
-			  FAM_COUNTER, 1, { "type" }, 0 },
+			  FAM_COUNTER,
+			  1,
+			  { "type" },
+			  0 },
 };
 
 const char *agg_err_name(enum agg_err e)
 {
 	static const char *const names[AGG_NERR] = {
-		"header", "type", "nul_byte", "hex",
+		"header",   "type",   "nul_byte",      "hex",
 		"sockaddr", "number", "line_too_long", "truncated_datagram",
 	};
 
@@ -219,7 +240,9 @@ const char *agg_err_name(enum agg_err e)
 const char *agg_skip_name(enum agg_skip s)
 {
 	static const char *const names[AGG_NSKIP] = {
-		"unknown_record_type", "unknown_arch", "not_name_value",
+		"unknown_record_type",
+		"unknown_arch",
+		"not_name_value",
 		"no_syscall_record",
 	};
 
@@ -755,8 +778,9 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 		struct fam_lv lv[3] = {
 			LV(e->sysname),
 			{ keys, klen },
-			LV(e->success == 1 ? "yes"
-					   : e->success == 0 ? "no" : ""),
+			LV(e->success == 1   ? "yes"
+			   : e->success == 0 ? "no"
+					     : ""),
 		};
 		struct fam_series *s = agg_cached(
 			a, AGG_SYSCALL, agg_sentry(a, e, keys, klen), lv, e->t);
@@ -773,16 +797,19 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 						  : AREC_AF_OTHER;
 		/* label families: inet 0, inet6 1, unix 2, other 3 */
 		unsigned fi = fam <= AREC_AF_UNIX ? (unsigned)fam : 3;
-		unsigned ri = e->success == 1 ? 0
-			      : e->have_exit && e->exit == -115 ? 1 : 2;
+		unsigned ri = e->success == 1			? 0
+			      : e->have_exit && e->exit == -115 ? 1
+								: 2;
 		struct fam_lv lv[4] = {
-			comm, uid, LV(fi == 3 ? "other" : arec_family_name(fam)),
+			comm,
+			uid,
+			LV(fi == 3 ? "other" : arec_family_name(fam)),
 			LV(agg_result(e)),
 		};
 		struct agg_pcache *pc = agg_pentry(a, e);
-		struct fam_series *s = agg_cached(
-			a, AGG_CONNECT, pc ? &pc->connect[fi][ri] : NULL, lv,
-			e->t);
+		struct fam_series *s =
+			agg_cached(a, AGG_CONNECT,
+				   pc ? &pc->connect[fi][ri] : NULL, lv, e->t);
 
 		if (s)
 			fam_inc(s, 1);
@@ -837,7 +864,8 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 		if (i < e->key_len && e->key[i] != AUDIT_KEY_SEPARATOR)
 			continue;
 		if (i > s && agg_is_watch_key(a, e, e->key + s, i - s)) {
-			struct fam_lv lv[3] = { { e->key + s, i - s }, comm,
+			struct fam_lv lv[3] = { { e->key + s, i - s },
+						comm,
 						uid };
 
 			agg_count(a, AGG_WATCH, lv, e->t);

@@ -12,14 +12,14 @@
 
 /* The families the aggregator keeps, in a fixed order. */
 enum agg_fam {
-	AGG_CONNECT,      /* audit_connect_total */
-	AGG_UNIQUE_HOST,  /* audit_connect_unique_destinations */
-	AGG_UNIQUE_PROC,  /* audit_process_connect_unique_destinations */
-	AGG_LISTEN,       /* audit_listen_total */
-	AGG_EXECVE,       /* audit_execve_total */
-	AGG_WATCH,        /* audit_watch_hits_total */
-	AGG_SYSCALL,      /* audit_syscall_events_total */
-	AGG_RECORDS,      /* audit_records_total */
+	AGG_CONNECT, /* audit_connect_total */
+	AGG_UNIQUE_HOST, /* audit_connect_unique_destinations */
+	AGG_UNIQUE_PROC, /* audit_process_connect_unique_destinations */
+	AGG_LISTEN, /* audit_listen_total */
+	AGG_EXECVE, /* audit_execve_total */
+	AGG_WATCH, /* audit_watch_hits_total */
+	AGG_SYSCALL, /* audit_syscall_events_total */
+	AGG_RECORDS, /* audit_records_total */
 	AGG_NFAM,
 };
 
@@ -38,8 +38,8 @@ enum agg_err {
 enum agg_skip {
 	AGG_SKIP_UNKNOWN_TYPE, /* a record type libaudit does not name */
 	AGG_SKIP_UNKNOWN_ARCH, /* a syscall arch libaudit does not know */
-	AGG_SKIP_TOKEN,        /* a token that is not name=value */
-	AGG_SKIP_NO_SYSCALL,   /* a syscall event without its SYSCALL record */
+	AGG_SKIP_TOKEN, /* a token that is not name=value */
+	AGG_SKIP_NO_SYSCALL, /* a syscall event without its SYSCALL record */
 	AGG_NSKIP,
 };
 const char *agg_err_name(enum agg_err e);
@@ -49,13 +49,13 @@ const char *agg_skip_name(enum agg_skip s);
 typedef bool (*agg_watch_fn)(void *arg, const char *key, size_t len);
 
 struct agg_config {
-	unsigned series_cap;       /* label sets per family before folding */
-	int64_t idle_ms;           /* drop label sets idle this long (0: never) */
-	int64_t horizon_ms;        /* the longest window */
-	unsigned host_p, proc_p;   /* sketch precisions */
+	unsigned series_cap; /* label sets per family before folding */
+	int64_t idle_ms; /* drop label sets idle this long (0: never) */
+	int64_t horizon_ms; /* the longest window */
+	unsigned host_p, proc_p; /* sketch precisions */
 	struct hash_key sketch_key; /* destination hashing (fleet-shareable) */
-	struct hash_key table_key;  /* label-set tables (private, random) */
-	unsigned bind_slots;       /* (pid, fd) -> port entries remembered */
+	struct hash_key table_key; /* label-set tables (private, random) */
+	unsigned bind_slots; /* (pid, fd) -> port entries remembered */
 	/* watch keys: when watch_fn is NULL, a keyed event with PATH records
 	 * that is not a network or exec call counts as a watch hit */
 	agg_watch_fn watch_fn;

@@ -71,8 +71,9 @@ static const struct cfg_flag cfg_flags[] = {
 	  "multicast (read-only beside auditd), stdin (auditd plugin or pipe, "
 	  "audit.log text), file (replay --audit.file).",
 	  0, 0, 0 },
-	{ "audit.file", K_STR, "", "Audit log to replay with --audit.source=file.",
-	  OFF(audit_file), 0, 0 },
+	{ "audit.file", K_STR, "",
+	  "Audit log to replay with --audit.source=file.", OFF(audit_file), 0,
+	  0 },
 	{ "audit.rules.file", K_STR, "",
 	  "Audit rules (auditctl syntax) loaded at start and removed at exit "
 	  "(default: the bundled rules). Text sources only read it to learn "
@@ -91,8 +92,7 @@ static const struct cfg_flag cfg_flags[] = {
 	  "record is lost and counted instead).",
 	  OFF(backlog_wait_ms), 0, 0 },
 	{ "audit.socket-buffer", K_BYTES, "64MiB",
-	  "Receive buffer of the audit socket.", OFF(rcvbuf), 65536,
-	  1u << 30 },
+	  "Receive buffer of the audit socket.", OFF(rcvbuf), 65536, 1u << 30 },
 	{ "audit.event-timeout", K_DUR, "2s",
 	  "Flush an event this long after its first record when its EOE "
 	  "record does not come.",
@@ -110,8 +110,8 @@ static const struct cfg_flag cfg_flags[] = {
 	  "and exit.",
 	  OFF(once), 0, 0 },
 	{ "window", K_SPECIAL, "5m,1h,24h",
-	  "Sliding windows of the unique-count gauges, comma separated.", 0,
-	  0, 0 },
+	  "Sliding windows of the unique-count gauges, comma separated.", 0, 0,
+	  0 },
 	{ "sketch.key-file", K_STR, "/var/lib/audit_exporter/sketch.key",
 	  "File with the 128-bit key that hashes destinations; created if "
 	  "absent. Share it across hosts for fleet-wide unique counts.",
@@ -133,8 +133,8 @@ static const struct cfg_flag cfg_flags[] = {
 	  "cap).",
 	  OFF(max_series), 0, 1u << 24 },
 	{ "metrics.idle-timeout", K_DUR, "24h",
-	  "Drop label sets not updated for this long (0: never).",
-	  OFF(idle_ms), 0, 0 },
+	  "Drop label sets not updated for this long (0: never).", OFF(idle_ms),
+	  0, 0 },
 	{ "log.level", K_STR, "info", "Log level: debug, info, warn, error.",
 	  OFF(log_level), 0, 0 },
 	{ "log.format", K_STR, "logfmt", "Log format: logfmt or json.",
@@ -168,8 +168,9 @@ int cfg_duration(const char *s, int64_t *ms)
 	static const struct {
 		const char *unit;
 		int64_t ms;
-	} units[] = { { "ms", 1 },	  { "s", 1000 },	{ "m", 60000 },
-		      { "h", 3600000 }, { "d", 86400000 }, { "w", 604800000 },
+	} units[] = { { "ms", 1 },	   { "s", 1000 },
+		      { "m", 60000 },	   { "h", 3600000 },
+		      { "d", 86400000 },   { "w", 604800000 },
 		      { "y", 31536000000 } };
 	int64_t total = 0;
 
@@ -215,9 +216,13 @@ static int cfg_bytes(const char *s, unsigned long long *out)
 	static const struct {
 		const char *unit;
 		unsigned long long mul;
-	} units[] = { { "", 1 },	  { "B", 1 },	     { "KiB", 1ull << 10 },
-		      { "MiB", 1ull << 20 }, { "GiB", 1ull << 30 },
-		      { "KB", 1000 },	  { "MB", 1000000 },
+	} units[] = { { "", 1 },
+		      { "B", 1 },
+		      { "KiB", 1ull << 10 },
+		      { "MiB", 1ull << 20 },
+		      { "GiB", 1ull << 30 },
+		      { "KB", 1000 },
+		      { "MB", 1000000 },
 		      { "GB", 1000000000 } };
 	char *end;
 	unsigned long long v;
@@ -261,8 +266,9 @@ static int cfg_windows(struct cfg *c, const char *list, FILE *err)
 			return -EINVAL;
 		}
 		if (ms > INT64_C(2147483647)) {
-			fprintf(err, "--window: '%s' is longer than the "
-				     "longest supported window (24 days)\n",
+			fprintf(err,
+				"--window: '%s' is longer than the "
+				"longest supported window (24 days)\n",
 				tok);
 			return -EINVAL;
 		}
@@ -313,8 +319,9 @@ static int cfg_set(struct cfg *c, const struct cfg_flag *f, const char *v,
 		u = strtoull(v, &end, 10);
 		if (errno || end == v || *end || *v == '-' || u < f->min ||
 		    u > f->max) {
-			fprintf(err, "--%s: '%s' is not a whole number in "
-				     "[%u, %u]\n",
+			fprintf(err,
+				"--%s: '%s' is not a whole number in "
+				"[%u, %u]\n",
 				f->name, v, f->min, f->max);
 			return -EINVAL;
 		}
@@ -333,8 +340,9 @@ static int cfg_set(struct cfg *c, const struct cfg_flag *f, const char *v,
 		return 0;
 	case K_DUR:
 		if (cfg_duration(v, &ms)) {
-			fprintf(err, "--%s: '%s' is not a duration (e.g. 90s, "
-				     "5m, 1h30m)\n",
+			fprintf(err,
+				"--%s: '%s' is not a duration (e.g. 90s, "
+				"5m, 1h30m)\n",
 				f->name, v);
 			return -EINVAL;
 		}
@@ -342,8 +350,9 @@ static int cfg_set(struct cfg *c, const struct cfg_flag *f, const char *v,
 		return 0;
 	case K_BYTES:
 		if (cfg_bytes(v, &u) || u < f->min || u > f->max) {
-			fprintf(err, "--%s: '%s' is not a size in [%u, %u] "
-				     "bytes (e.g. 64MiB)\n",
+			fprintf(err,
+				"--%s: '%s' is not a size in [%u, %u] "
+				"bytes (e.g. 64MiB)\n",
 				f->name, v, f->min, f->max);
 			return -EINVAL;
 		}
@@ -357,8 +366,9 @@ static int cfg_set(struct cfg *c, const struct cfg_flag *f, const char *v,
 				c->source = (enum cfg_source)s;
 				return 0;
 			}
-		fprintf(err, "--audit.source: '%s' is not one of unicast, "
-			     "multicast, stdin, file\n",
+		fprintf(err,
+			"--audit.source: '%s' is not one of unicast, "
+			"multicast, stdin, file\n",
 			v);
 		return -EINVAL;
 	}
@@ -402,8 +412,9 @@ static int cfg_collector(struct cfg *c, const char *name, bool on, FILE *err)
 			c->collector[i] = on;
 			return 0;
 		}
-	fprintf(err, "unknown collector '%s' (connect, listen, execve, "
-		     "watch, syscall, records, kernel)\n",
+	fprintf(err,
+		"unknown collector '%s' (connect, listen, execve, "
+		"watch, syscall, records, kernel)\n",
 		name);
 	return -EINVAL;
 }
@@ -455,7 +466,8 @@ static char **cfg_expand(struct cfg *c, int *argc, char **argv, FILE *err)
 			continue;
 		}
 		f = fopen(argv[i] + 1, "r");
-		if (!f || fstat(fileno(f), &st) || st.st_size > CFG_ARGFILE_MAX) {
+		if (!f || fstat(fileno(f), &st) ||
+		    st.st_size > CFG_ARGFILE_MAX) {
 			fprintf(err, "%s: %s\n", argv[i],
 				f ? "larger than 64 KiB" : strerror(errno));
 			if (f)
@@ -482,8 +494,9 @@ static char **cfg_expand(struct cfg *c, int *argc, char **argv, FILE *err)
 			while (*line == ' ' || *line == '\t')
 				line++;
 			l = strlen(line);
-			while (l && (line[l - 1] == ' ' || line[l - 1] == '\t' ||
-				     line[l - 1] == '\r'))
+			while (l &&
+			       (line[l - 1] == ' ' || line[l - 1] == '\t' ||
+				line[l - 1] == '\r'))
 				line[--l] = 0;
 			if (!*line || *line == '#')
 				continue;
@@ -527,13 +540,15 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 			return 1;
 		}
 		if (!strcmp(arg, "--version")) {
-			fprintf(out, "audit_exporter version %s (revision %s)\n",
+			fprintf(out,
+				"audit_exporter version %s (revision %s)\n",
 				AE_VERSION, AE_REVISION);
 			return 1;
 		}
 		if (strncmp(arg, "--", 2) != 0) {
-			fprintf(err, "unexpected argument '%s' (flags start "
-				     "with --; see --help)\n",
+			fprintf(err,
+				"unexpected argument '%s' (flags start "
+				"with --; see --help)\n",
 				arg);
 			return 2;
 		}
@@ -548,8 +563,9 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 			char col[32];
 
 			if (eq || len - 10 >= sizeof(col)) {
-				fprintf(err, "--%scollector.NAME takes no "
-					     "value\n",
+				fprintf(err,
+					"--%scollector.NAME takes no "
+					"value\n",
 					neg ? "no-" : "");
 				return 2;
 			}
@@ -606,8 +622,9 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 		c->web_config_file = NULL;
 	if (strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") &&
 	    strcmp(c->log_level, "warn") && strcmp(c->log_level, "error")) {
-		fprintf(err, "--log.level: '%s' is not debug, info, warn or "
-			     "error\n",
+		fprintf(err,
+			"--log.level: '%s' is not debug, info, warn or "
+			"error\n",
 			c->log_level);
 		return 2;
 	}

@@ -18,19 +18,19 @@ struct rules_set;
 /* The kernel's audit status as last polled, with the counters that the
  * kernel may reset made monotonic. */
 struct ksnap {
-	bool valid;      /* a poll has succeeded */
-	int error;       /* last poll's -errno, 0 when it worked */
+	bool valid; /* a poll has succeeded */
+	int error; /* last poll's -errno, 0 when it worked */
 	uint32_t enabled, failure, pid, rate_limit;
 	uint32_t backlog, backlog_limit;
 	uint32_t backlog_wait_time; /* jiffies, as configured */
-	uint64_t lost_total;        /* across resets of the kernel counter */
+	uint64_t lost_total; /* across resets of the kernel counter */
 	uint64_t wait_actual_total; /* jiffies processes waited, same */
-	unsigned hz;                /* kernel tick rate, for seconds */
+	unsigned hz; /* kernel tick rate, for seconds */
 };
 
 /* Source-level counters the reader keeps (under the lock). */
 struct source_stats {
-	bool up;           /* the source delivers: daemon registered, socket
+	bool up; /* the source delivers: daemon registered, socket
 			    * subscribed, input open */
 	uint64_t overruns; /* ENOBUFS on the audit socket */
 	int64_t last_event_ms;
@@ -52,7 +52,7 @@ struct exporter {
 	bool replay; /* the clock is the events' own time */
 	struct hash_key sketch_key;
 	struct rules_set *rules; /* loaded or read for watch keys; may be NULL */
-	struct kaudit *ka;       /* kernel side; NULL for text sources */
+	struct kaudit *ka; /* kernel side; NULL for text sources */
 };
 
 /* The source clock: wall clock live, the events' time in a replay. Call

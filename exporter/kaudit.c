@@ -50,9 +50,9 @@
 #include "exporter/log.h"
 #include "netlink/rules.h"
 
-#define KAUDIT_RESTORABLE                                                 \
-	(AUDIT_STATUS_ENABLED | AUDIT_STATUS_FAILURE |                     \
-	 AUDIT_STATUS_RATE_LIMIT | AUDIT_STATUS_BACKLOG_LIMIT |            \
+#define KAUDIT_RESTORABLE                                                      \
+	(AUDIT_STATUS_ENABLED | AUDIT_STATUS_FAILURE |                         \
+	 AUDIT_STATUS_RATE_LIMIT | AUDIT_STATUS_BACKLOG_LIMIT |                \
 	 AUDIT_STATUS_BACKLOG_WAIT_TIME)
 
 struct kaudit {
@@ -61,8 +61,8 @@ struct kaudit {
 	struct rules_loader *ld;
 	uint32_t self;
 	struct audit_status found; /* fields as they were */
-	struct audit_status set;   /* fields as we set them */
-	uint32_t changed;          /* AUDIT_STATUS_* bits we set */
+	struct audit_status set; /* fields as we set them */
+	uint32_t changed; /* AUDIT_STATUS_* bits we set */
 	bool registered;
 	uint32_t foreign_logged; /* the other daemon we last warned about */
 	bool disabled_logged, console_logged;
@@ -190,7 +190,8 @@ static void kaudit_restore(struct kaudit *ka)
 
 		if (!(ka->changed & bit & KAUDIT_RESTORABLE))
 			continue;
-		snprintf(was, sizeof(was), "%u", *kaudit_field(&ka->found, bit));
+		snprintf(was, sizeof(was), "%u",
+			 *kaudit_field(&ka->found, bit));
 		if (*kaudit_field(&now, bit) != *kaudit_field(&ka->set, bit)) {
 			log_info("audit setting changed by someone else; "
 				 "leaving it",
@@ -271,16 +272,19 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 	ka->hz = kaudit_hz(); /* /proc/config.gz: read while still root */
 	ka->ctl = nl_audit_open(NL_CONTROL, 0);
 	if (!ka->ctl) {
-		snprintf(err, errlen, "cannot open the audit netlink socket: %s",
+		snprintf(err, errlen,
+			 "cannot open the audit netlink socket: %s",
 			 strerror(errno));
 		goto fail;
 	}
 	rc = nl_audit_get_status(ka->ctl, &ka->found);
 	if (rc) {
-		snprintf(err, errlen, "cannot read the kernel's audit status: "
-				      "%s%s",
+		snprintf(err, errlen,
+			 "cannot read the kernel's audit status: "
+			 "%s%s",
 			 strerror(-rc),
-			 rc == -EPERM ? " (needs CAP_AUDIT_CONTROL: run as root)"
+			 rc == -EPERM ? " (needs CAP_AUDIT_CONTROL: run as "
+					"root)"
 				      : "");
 		goto fail;
 	}
@@ -290,13 +294,14 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 		goto fail;
 	}
 	if (cfg->source == CFG_UNICAST && ka->found.enabled == 2) {
-		snprintf(err, errlen, "audit configuration is locked "
-				      "(enabled 2) until reboot; use "
-				      "--audit.source=multicast");
+		snprintf(err, errlen,
+			 "audit configuration is locked "
+			 "(enabled 2) until reboot; use "
+			 "--audit.source=multicast");
 		goto fail;
 	}
 	ka->ev = nl_audit_open(cfg->source == CFG_UNICAST ? NL_UNICAST
-							   : NL_MULTICAST,
+							  : NL_MULTICAST,
 			       cfg->rcvbuf);
 	if (!ka->ev) {
 		snprintf(err, errlen, "cannot open the audit %s socket: %s%s",
@@ -340,9 +345,9 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 		filemask = rules_status(rs, &fileset);
 	}
 	if (cfg->source == CFG_UNICAST) {
-		uint32_t wait = (uint32_t)((cfg->backlog_wait_ms * ka->hz +
-					    999) /
-					   1000);
+		uint32_t wait =
+			(uint32_t)((cfg->backlog_wait_ms * ka->hz + 999) /
+				   1000);
 		uint32_t fields[] = { AUDIT_STATUS_BACKLOG_LIMIT,
 				      AUDIT_STATUS_BACKLOG_WAIT_TIME,
 				      AUDIT_STATUS_RATE_LIMIT,
@@ -360,7 +365,8 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 			if (filemask & fields[i])
 				*kaudit_field(&want, fields[i]) =
 					*kaudit_field(&fileset, fields[i]);
-		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]);
+		     i++) {
 			rc = kaudit_set_field(ka, fields[i],
 					      *kaudit_field(&want, fields[i]));
 			if (rc) {
@@ -379,8 +385,9 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 			goto fail;
 		}
 		if (rc) {
-			snprintf(err, errlen, "cannot become the audit daemon: "
-					      "%s",
+			snprintf(err, errlen,
+				 "cannot become the audit daemon: "
+				 "%s",
 				 strerror(-rc));
 			goto fail;
 		}

@@ -73,7 +73,8 @@ static int setup_keys(struct exporter *x, struct agg_config *ac)
 		x->sketch_key = replay_key;
 	} else {
 		snprintf(msg, sizeof(msg), "%s", strerror(-rc));
-		log_warn("sketch key file unusable; using a random key for this "
+		log_warn("sketch key file unusable; using a random key for "
+			 "this "
 			 "run (counts will not merge across restarts or hosts)",
 			 "file", x->cfg.sketch_key_file, "error", msg);
 		rc = skey_random(&x->sketch_key);
@@ -104,8 +105,8 @@ static int setup_rules(struct exporter *x)
 					    strlen(default_rules_text),
 					    "bundled rules", &err);
 	if (!x->rules) {
-		log_error("bad audit rules",
-			  "reason", rules_error_str(&err, msg, sizeof(msg)));
+		log_error("bad audit rules", "reason",
+			  rules_error_str(&err, msg, sizeof(msg)));
 		return -EINVAL;
 	}
 	return 0;

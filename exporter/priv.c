@@ -59,8 +59,9 @@ int priv_drop(const struct cfg *c, char *err, size_t errlen)
 	rc = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
 			     CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
 	if (rc) {
-		snprintf(err, errlen, "cannot switch to user '%s' (libcap-ng "
-				      "error %d)",
+		snprintf(err, errlen,
+			 "cannot switch to user '%s' (libcap-ng "
+			 "error %d)",
 			 c->runas_user, rc);
 		return -EPERM;
 	}

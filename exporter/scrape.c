@@ -174,7 +174,8 @@ static int scrape_kernel(struct scrape *sc, const struct ksnap *k)
 		   "counter).",
 		   EXPO_COUNTER, (double)k->wait_actual_total / hz);
 	scrape_one(sc, "audit_kernel_lost",
-		   "Audit records the kernel dropped: backlog full, rate limit, "
+		   "Audit records the kernel dropped: backlog full, rate "
+		   "limit, "
 		   "out of memory (kept monotonic across resets of the kernel "
 		   "counter).",
 		   EXPO_COUNTER, (double)k->lost_total);
@@ -260,18 +261,20 @@ static void scrape_health(struct scrape *sc, const struct scrape_health *h)
 	expo_family(&sc->w, "audit_exporter_series",
 		    "Label sets held per metric.", EXPO_GAUGE);
 	for (int i = 0; i < AGG_NFAM; i++)
-		scrape_labelled(sc, "metric",
-				fam_desc(agg_fam(x->agg, (enum agg_fam)i))->name,
-				(double)h->series[i]);
+		scrape_labelled(
+			sc, "metric",
+			fam_desc(agg_fam(x->agg, (enum agg_fam)i))->name,
+			(double)h->series[i]);
 	expo_family(&sc->w, "audit_exporter_series_folded",
 		    "Updates folded into the __other__ label set because the "
 		    "metric had reached its label-set cap "
 		    "(--metrics.max-series).",
 		    EXPO_COUNTER);
 	for (int i = 0; i < AGG_NFAM; i++)
-		scrape_labelled(sc, "metric",
-				fam_desc(agg_fam(x->agg, (enum agg_fam)i))->name,
-				(double)h->folded[i]);
+		scrape_labelled(
+			sc, "metric",
+			fam_desc(agg_fam(x->agg, (enum agg_fam)i))->name,
+			(double)h->folded[i]);
 	expo_family(&sc->w, "audit_exporter_source_up",
 		    "1 while the audit source delivers: the exporter is the "
 		    "registered audit daemon (unicast), subscribed "
@@ -361,16 +364,19 @@ int scrape_render(struct exporter *x, enum expo_format fmt, struct dbuf *out)
 		    "Time a collector took in this scrape.", EXPO_GAUGE);
 	for (int c = 0; c < CFG_NCOL; c++)
 		if (x->cfg.collector[c])
-			scrape_labelled(&sc, "collector",
-					cfg_collector_name((enum cfg_collector)c),
-					took[c]);
+			scrape_labelled(
+				&sc, "collector",
+				cfg_collector_name((enum cfg_collector)c),
+				took[c]);
 	expo_family(&sc.w, "audit_exporter_scrape_collector_success",
-		    "Whether a collector succeeded in this scrape.", EXPO_GAUGE);
+		    "Whether a collector succeeded in this scrape.",
+		    EXPO_GAUGE);
 	for (int c = 0; c < CFG_NCOL; c++)
 		if (x->cfg.collector[c])
-			scrape_labelled(&sc, "collector",
-					cfg_collector_name((enum cfg_collector)c),
-					ok[c]);
+			scrape_labelled(
+				&sc, "collector",
+				cfg_collector_name((enum cfg_collector)c),
+				ok[c]);
 
 	pthread_mutex_lock(&x->lock);
 	x->scrapes_active--;

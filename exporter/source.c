@@ -138,8 +138,8 @@ static void source_nl_record(void *arg, uint16_t type, const char *text,
 		source_record(x, &h);
 }
 
-static void source_nl_record_locked(void *arg, uint16_t type,
-				    const char *text, size_t len)
+static void source_nl_record_locked(void *arg, uint16_t type, const char *text,
+				    size_t len)
 {
 	struct exporter *x = arg;
 
@@ -387,8 +387,8 @@ void source_tick(struct source *s)
 			x->src.up = up == 1;
 		pthread_mutex_unlock(&x->lock);
 	}
-	if (s->ka && (s->last_keys_ms == 0 ||
-		      mono - s->last_keys_ms >= SRC_KEYS_MS)) {
+	if (s->ka &&
+	    (s->last_keys_ms == 0 || mono - s->last_keys_ms >= SRC_KEYS_MS)) {
 		s->last_keys_ms = mono;
 		source_kernel_keys(s, kaudit_control(s->ka));
 	}

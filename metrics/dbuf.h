@@ -8,8 +8,8 @@
 struct dbuf {
 	char *p;
 	size_t len;
-	size_t cap;  /* allocated */
-	size_t max;  /* hard cap on len */
+	size_t cap; /* allocated */
+	size_t max; /* hard cap on len */
 	bool failed; /* an append was refused (cap or memory) */
 };
 

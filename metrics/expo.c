@@ -185,8 +185,8 @@ void expo_rows(struct expo *w, const struct fam_desc *d,
 		case FAM_WINDOWED:
 			for (size_t k = 0; k < nwin && k < FAM_MAX_WINDOWS;
 			     k++) {
-				snprintf(extra, sizeof(extra),
-					 "window=\"%s\"", window_names[k]);
+				snprintf(extra, sizeof(extra), "window=\"%s\"",
+					 window_names[k]);
 				expo_value(w, r->labels, r->labels_len, extra,
 					   r->value[k]);
 			}

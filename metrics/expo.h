@@ -9,13 +9,13 @@
 #include "metrics/fam.h"
 
 enum expo_format {
-	EXPO_TEXT,        /* text/plain; version=0.0.4 */
+	EXPO_TEXT, /* text/plain; version=0.0.4 */
 	EXPO_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
 };
 enum expo_type { EXPO_COUNTER, EXPO_GAUGE };
 
 #define EXPO_CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
-#define EXPO_CT_OPENMETRICS                                              \
+#define EXPO_CT_OPENMETRICS                                                    \
 	"application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 struct expo_seg;

@@ -58,7 +58,7 @@ struct fam_series {
 	uint16_t key_len;
 	uint32_t labels_len;
 	char *labels; /* after the key in data[] */
-	char data[];  /* key, then label text */
+	char data[]; /* key, then label text */
 };
 
 struct fam {
@@ -381,7 +381,8 @@ static int fam_row_cmp(const void *a, const void *b)
 
 	if (c)
 		return c;
-	return x->labels_len < y->labels_len ? -1 : x->labels_len > y->labels_len;
+	return x->labels_len < y->labels_len ? -1
+					     : x->labels_len > y->labels_len;
 }
 
 void fam_rows_sort(struct fam_rows *rows)

@@ -13,8 +13,8 @@
 #define FAM_OTHER "__other__"
 
 enum fam_type {
-	FAM_COUNTER,  /* uint64, written with the _total suffix */
-	FAM_GAUGE,    /* double */
+	FAM_COUNTER, /* uint64, written with the _total suffix */
+	FAM_GAUGE, /* double */
 	FAM_WINDOWED, /* unique-count gauge: a sliding-window sketch per label
 		       * set, written once per window with a "window" label */
 };
@@ -32,9 +32,9 @@ struct fam_desc {
 
 /* Sketch parameters of a FAM_WINDOWED family. */
 struct fam_sketch {
-	unsigned p;         /* precision */
+	unsigned p; /* precision */
 	int64_t horizon_ms; /* the longest window */
-	uint64_t key_id;    /* hash key fingerprint (hash_key_id) */
+	uint64_t key_id; /* hash key fingerprint (hash_key_id) */
 };
 
 /* A label value as raw bytes; sanitised by the family. */
@@ -73,9 +73,9 @@ void fam_set(struct fam_series *s, double v);
 /* The series' sketch (FAM_WINDOWED families), else NULL. */
 struct win_sketch *fam_sketch(struct fam_series *s);
 
-size_t fam_count(const struct fam *f);       /* label sets held */
-uint64_t fam_folded(const struct fam *f);    /* updates folded so far */
-size_t fam_bytes(const struct fam *f);       /* heap bytes, approximately */
+size_t fam_count(const struct fam *f); /* label sets held */
+uint64_t fam_folded(const struct fam *f); /* updates folded so far */
+size_t fam_bytes(const struct fam *f); /* heap bytes, approximately */
 
 /* Drops label sets not used for idle_ms (0: never), and windowed ones whose
  * sketch is empty over the whole horizon; reclaims expired sketch memory.

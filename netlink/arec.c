@@ -222,8 +222,8 @@ static const char *arec_stamp(const char *p, const char *end,
 
 static void arec_set_body(struct arec_hdr *h, const char *p, const char *end)
 {
-	while (end > p && (end[-1] == '\0' || end[-1] == '\n' ||
-			   end[-1] == '\r'))
+	while (end > p &&
+	       (end[-1] == '\0' || end[-1] == '\n' || end[-1] == '\r'))
 		end--;
 	h->body = p;
 	h->body_len = (size_t)(end - p);
@@ -336,7 +336,8 @@ bool arec_iter_next(struct arec_iter *it, struct arec_field *f)
 		f->name_len = (size_t)(p - s);
 		p++;
 		if (p < end && (*p == '"' || *p == '\'')) {
-			const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+			const char *q =
+				memchr(p + 1, *p, (size_t)(end - p - 1));
 
 			f->value = p + 1;
 			f->quoted = true;
@@ -389,8 +390,8 @@ size_t arec_decode_string(const struct arec_field *f, char *out, size_t cap,
 
 const char *arec_family_name(enum arec_family f)
 {
-	static const char *const names[] = { "inet", "inet6", "unix",
-					     "netlink", "other" };
+	static const char *const names[] = { "inet", "inet6", "unix", "netlink",
+					     "other" };
 
 	return f <= AREC_AF_OTHER ? names[f] : "other";
 }

@@ -9,19 +9,19 @@
 /* Why a record or a field could not be parsed; counted by the caller. */
 enum arec_err {
 	AREC_OK = 0,
-	AREC_E_HEADER = -1,    /* no "audit(SEC.MS:SERIAL): " header */
-	AREC_E_TYPE = -2,      /* no usable "type=" in a text line */
-	AREC_E_NUL = -3,       /* a NUL byte inside a text line */
-	AREC_E_HEX = -4,       /* malformed hex value */
-	AREC_E_SOCKADDR = -5,  /* saddr too short for its family */
-	AREC_E_NUMBER = -6,    /* a numeric field that is not a number */
+	AREC_E_HEADER = -1, /* no "audit(SEC.MS:SERIAL): " header */
+	AREC_E_TYPE = -2, /* no usable "type=" in a text line */
+	AREC_E_NUL = -3, /* a NUL byte inside a text line */
+	AREC_E_HEX = -4, /* malformed hex value */
+	AREC_E_SOCKADDR = -5, /* saddr too short for its family */
+	AREC_E_NUMBER = -6, /* a numeric field that is not a number */
 };
 #define AREC_NERR 7
 /* A short stable name for an error code, for metric labels. */
 const char *arec_err_name(enum arec_err e);
 
 struct arec_hdr {
-	int type;              /* record type; 0 when a text name is unknown */
+	int type; /* record type; 0 when a text name is unknown */
 	const char *type_name; /* text lines: the name as written, else NULL */
 	size_t type_name_len;
 	const char *node; /* text lines: "node=HOST" value, else NULL */
@@ -63,8 +63,8 @@ bool arec_iter_next(struct arec_iter *it, struct arec_field *f);
 static inline bool arec_name_is(const struct arec_field *f, const char *lit,
 				size_t lit_len)
 {
-	return f->name_len == lit_len && __builtin_memcmp(f->name, lit,
-							  lit_len) == 0;
+	return f->name_len == lit_len &&
+	       __builtin_memcmp(f->name, lit, lit_len) == 0;
 }
 #define AREC_NAME_IS(f, lit) arec_name_is((f), (lit), sizeof(lit) - 1)
 
@@ -94,8 +94,8 @@ enum arec_family {
 };
 struct arec_sockaddr {
 	enum arec_family family;
-	int raw_family;   /* sa_family as logged */
-	uint16_t port;    /* inet/inet6, host byte order */
+	int raw_family; /* sa_family as logged */
+	uint16_t port; /* inet/inet6, host byte order */
 	uint8_t addr[16]; /* inet: first 4 bytes; inet6: all 16 */
 	uint32_t scope_id;
 	char path[108]; /* unix: path bytes (abstract: without leading NUL) */
@@ -105,8 +105,7 @@ struct arec_sockaddr {
 	uint32_t nl_groups;
 };
 /* hex is the saddr value; 0, AREC_E_HEX or AREC_E_SOCKADDR. */
-int arec_sockaddr_parse(const char *hex, size_t len,
-			struct arec_sockaddr *sa);
+int arec_sockaddr_parse(const char *hex, size_t len, struct arec_sockaddr *sa);
 const char *arec_family_name(enum arec_family f);
 
 #endif

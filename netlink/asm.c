@@ -55,14 +55,14 @@ struct asm_kept {
 struct asm_slot {
 	uint32_t serial;
 	uint16_t node;
-	int64_t time_ms;    /* the event's stamp */
+	int64_t time_ms; /* the event's stamp */
 	int64_t arrived_ms; /* source clock at the first record */
 	unsigned nrec;
 	bool truncated;
 	struct asm_kept *rec;
 	char *arena;
 	size_t used, cap;
-	struct asm_slot *hnext;         /* hash chain */
+	struct asm_slot *hnext; /* hash chain */
 	struct asm_slot *older, *newer; /* age list, oldest first */
 	struct asm_slot *free_next;
 };
@@ -73,7 +73,8 @@ struct asm_node {
 	size_t len;
 };
 
-struct asm {
+struct asm
+{
 	struct asm_config cfg;
 	asm_event_cb cb;
 	void *arg;
@@ -184,8 +185,7 @@ static inline unsigned asm_bucket(uint32_t serial, uint16_t node)
 	return (serial * 2654435761u ^ node) & (ASM_HASH - 1);
 }
 
-static struct asm_slot *asm_find(struct asm *a, uint32_t serial,
-				 uint16_t node)
+static struct asm_slot *asm_find(struct asm *a, uint32_t serial, uint16_t node)
 {
 	struct asm_slot *s = a->last;
 
@@ -356,7 +356,8 @@ void asm_push(struct asm *a, const struct arec_hdr *h, int64_t now_ms)
 
 void asm_tick(struct asm *a, int64_t now_ms)
 {
-	while (a->oldest && now_ms - a->oldest->arrived_ms >= a->cfg.timeout_ms) {
+	while (a->oldest &&
+	       now_ms - a->oldest->arrived_ms >= a->cfg.timeout_ms) {
 		a->stats.timed_out++;
 		asm_emit(a, a->oldest, false);
 	}

@@ -19,7 +19,7 @@ struct asm_event {
 	int64_t time_ms; /* the event's own timestamp */
 	unsigned nrec;
 	const struct asm_record *rec; /* in arrival order */
-	bool complete;  /* closed by EOE or a single-record type */
+	bool complete; /* closed by EOE or a single-record type */
 	bool truncated; /* records beyond the per-event bounds were dropped */
 };
 
@@ -28,26 +28,26 @@ struct asm_event {
 typedef void (*asm_event_cb)(void *arg, const struct asm_event *ev);
 
 struct asm_config {
-	unsigned max_inflight;  /* events being assembled at once */
-	unsigned max_records;   /* records kept per event */
+	unsigned max_inflight; /* events being assembled at once */
+	unsigned max_records; /* records kept per event */
 	size_t max_event_bytes; /* record text kept per event */
-	int64_t timeout_ms;     /* flush an event this long after its first
+	int64_t timeout_ms; /* flush an event this long after its first
 				 * record arrived without its EOE */
 };
-#define ASM_CONFIG_DEFAULT                                                 \
-	{                                                                  \
-		.max_inflight = 1024, .max_records = 64,                   \
-		.max_event_bytes = 256 * 1024, .timeout_ms = 2000          \
+#define ASM_CONFIG_DEFAULT                                                     \
+	{                                                                      \
+		.max_inflight = 1024, .max_records = 64,                       \
+		.max_event_bytes = 256 * 1024, .timeout_ms = 2000              \
 	}
 
 struct asm_stats {
-	uint64_t events;           /* events handed to the callback */
-	uint64_t timed_out;        /* flushed without EOE by the timeout */
-	uint64_t evicted;          /* flushed without EOE: too many in flight */
-	uint64_t truncated;        /* events that lost records to the bounds */
-	uint64_t serials_missing;  /* serial numbers never seen (lost events) */
-	uint64_t serials_late;     /* records whose serial was already judged */
-	uint64_t serial_resets;    /* serial numbering restarted (reboot) */
+	uint64_t events; /* events handed to the callback */
+	uint64_t timed_out; /* flushed without EOE by the timeout */
+	uint64_t evicted; /* flushed without EOE: too many in flight */
+	uint64_t truncated; /* events that lost records to the bounds */
+	uint64_t serials_missing; /* serial numbers never seen (lost events) */
+	uint64_t serials_late; /* records whose serial was already judged */
+	uint64_t serial_resets; /* serial numbering restarted (reboot) */
 };
 
 /* Returns NULL with errno set. cfg may be NULL for the defaults. */

@@ -12,7 +12,7 @@
  * initialise with gaps_init. */
 struct gaps {
 	bool started;
-	uint32_t hi;     /* highest serial seen */
+	uint32_t hi; /* highest serial seen */
 	uint32_t judged; /* serials before this one have been judged */
 	uint64_t bits[GAPS_WINDOW / 64];
 	struct {
@@ -21,8 +21,8 @@ struct gaps {
 	} marks[GAPS_MARKS];
 	unsigned mark_head, mark_count;
 	uint64_t missing; /* serials judged never seen */
-	uint64_t late;    /* records for a serial already judged missing */
-	uint64_t resets;  /* numbering restarted (a reboot in a replayed log) */
+	uint64_t late; /* records for a serial already judged missing */
+	uint64_t resets; /* numbering restarted (a reboot in a replayed log) */
 };
 
 void gaps_init(struct gaps *g);

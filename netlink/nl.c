@@ -36,11 +36,11 @@
 #include <unistd.h>
 
 #define NL_BATCH 64
-#define NL_SLOT 16384     /* larger than any record the kernel formats */
+#define NL_SLOT 16384 /* larger than any record the kernel formats */
 #define NL_MAX_BATCHES 16 /* per nl_audit_recv() call: bound the latency */
 #define NL_REPLY_MS 2000
 #define NL_RECORD_MIN 1100 /* AUDIT_FIRST_USER_MSG: lower types are control */
-#define NL_MSGBUF 65536   /* one request or one control reply datagram */
+#define NL_MSGBUF 65536 /* one request or one control reply datagram */
 
 struct nl_audit {
 	struct mnl_socket *sock;
@@ -339,8 +339,9 @@ static int nl_dispatch(struct nl_audit *nl, int count, uint32_t want,
 			continue;
 		}
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = (const void *)((
-				const char *)nlh + NLMSG_HDRLEN);
+			const struct nlmsgerr *e =
+				(const void *)((const char *)nlh +
+					       NLMSG_HDRLEN);
 
 			if (want && nlh->nlmsg_seq == want &&
 			    len >= NLMSG_HDRLEN + sizeof(*e))

@@ -9,8 +9,8 @@
 struct nl_audit;
 
 enum nl_mode {
-	NL_CONTROL,   /* requests and replies only: status, rules */
-	NL_UNICAST,   /* the audit daemon's event socket */
+	NL_CONTROL, /* requests and replies only: status, rules */
+	NL_UNICAST, /* the audit daemon's event socket */
 	NL_MULTICAST, /* read-only member of AUDIT_NLGRP_READLOG */
 };
 
@@ -21,8 +21,8 @@ typedef void (*nl_record_cb)(void *arg, uint16_t type, const char *text,
 			     size_t len);
 
 struct nl_stats {
-	uint64_t records;   /* audit records handed to the callback */
-	uint64_t overruns;  /* ENOBUFS: the socket buffer overflowed */
+	uint64_t records; /* audit records handed to the callback */
+	uint64_t overruns; /* ENOBUFS: the socket buffer overflowed */
 	uint64_t truncated; /* datagrams larger than a receive slot */
 	uint64_t malformed; /* datagrams shorter than a netlink header */
 };

@@ -302,12 +302,12 @@ static size_t ld_clear_stale(struct rules_loader *ld, struct rules_set *set,
 			continue;
 		/* the dead one remembered the state before any exporter:
 		 * carry it on (our self rule is not in the kernel yet) */
-		if (note[0] && !ld->self_in &&
-		    strcmp(note, ld->note) != 0) {
+		if (note[0] && !ld->self_in && strcmp(note, ld->note) != 0) {
 			memcpy(ld->note, note, sizeof(ld->note));
 			if (ld_build_self(ld, ld->self_pid))
-				ld_warn(ld, 0, "out of memory keeping the "
-					       "stale rule's note");
+				ld_warn(ld, 0,
+					"out of memory keeping the "
+					"stale rule's note");
 		}
 		rc = ld_del(ld, k->v[i].data, k->v[i].size);
 		if (rc && rc != -ENOENT)

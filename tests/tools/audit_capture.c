@@ -98,7 +98,8 @@ int main(int argc, char **argv)
 			cmd = argv + i + 1;
 			break;
 		} else {
-			fprintf(stderr, "usage: audit_capture --rules FILE --out "
+			fprintf(stderr, "usage: audit_capture --rules FILE "
+					"--out "
 					"LOG [--quiet-ms N] -- COMMAND...\n");
 			return 2;
 		}

@@ -59,7 +59,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	cfg_parse(&cfg, 1, no_args, stdout, stderr); /* the exporter's defaults */
+	cfg_parse(&cfg, 1, no_args, stdout,
+		  stderr); /* the exporter's defaults */
 	ka = kaudit_start(&cfg, rs, discard, &records, err, sizeof(err));
 	rules_set_free(rs);
 	if (!ka) {

@@ -46,15 +46,18 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--first") && i + 1 < argc)
 			first = strtoull(argv[++i], NULL, 10);
 		else {
-			fprintf(stderr, "usage: loggen --procs N --dests M [--uid U] "
+			fprintf(stderr, "usage: loggen --procs N --dests M "
+					"[--uid U] "
 					"[--prefix P] [--start SEC] "
-					"[--spread SEC] [--serial S] [--first F]\n");
+					"[--spread SEC] [--serial S] [--first "
+					"F]\n");
 			return 2;
 		}
 	}
 	if (!procs || !dests || first + procs > 16777216 || dests > 64512 ||
 	    strlen(prefix) > 7) {
-		fprintf(stderr, "loggen: 1 <= procs <= 2^24, 1 <= dests <= 64512, "
+		fprintf(stderr, "loggen: 1 <= procs <= 2^24, 1 <= dests <= "
+				"64512, "
 				"prefix of at most 7 characters\n");
 		return 2;
 	}
@@ -63,25 +66,28 @@ int main(int argc, char **argv)
 	for (unsigned long long j = 0; j < dests; j++) {
 		for (unsigned long long i = first; i < first + procs;
 		     i++, k++, serial++) {
-			unsigned long long ms = start * 1000 +
-						spread * 1000 * k / total;
+			unsigned long long ms =
+				start * 1000 + spread * 1000 * k / total;
 			char stamp[64];
 
-			snprintf(stamp, sizeof(stamp), "audit(%llu.%03llu:%llu):",
-				 ms / 1000, ms % 1000, serial);
+			snprintf(stamp, sizeof(stamp),
+				 "audit(%llu.%03llu:%llu):", ms / 1000,
+				 ms % 1000, serial);
 			printf("type=SYSCALL msg=%s arch=c000003e syscall=42 "
 			       "success=yes exit=0 a0=3 a1=7ffd00001000 a2=10 "
 			       "a3=0 items=0 ppid=1 pid=%llu auid=%u uid=%u "
-			       "gid=%u euid=%u suid=%u fsuid=%u egid=%u sgid=%u "
+			       "gid=%u euid=%u suid=%u fsuid=%u egid=%u "
+			       "sgid=%u "
 			       "fsgid=%u tty=(none) ses=1 comm=\"%s%llu\" "
 			       "exe=\"/usr/bin/client\" key=\"connect\"\n",
-			       stamp, 100 + i, uid, uid, uid, uid, uid, uid, uid,
-			       uid, uid, prefix, i);
-			printf("type=SOCKADDR msg=%s saddr=0200%04X0A%02X%02X%02X"
+			       stamp, 100 + i, uid, uid, uid, uid, uid, uid,
+			       uid, uid, uid, prefix, i);
+			printf("type=SOCKADDR msg=%s "
+			       "saddr=0200%04X0A%02X%02X%02X"
 			       "0000000000000000\n",
 			       stamp, (unsigned)(1024 + j),
-			       (unsigned)(i >> 16 & 0xff), (unsigned)(i >> 8 & 0xff),
-			       (unsigned)(i & 0xff));
+			       (unsigned)(i >> 16 & 0xff),
+			       (unsigned)(i >> 8 & 0xff), (unsigned)(i & 0xff));
 			printf("type=PROCTITLE msg=%s proctitle=636C69656E74\n",
 			       stamp);
 			printf("type=EOE msg=%s \n", stamp);

@@ -67,8 +67,10 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--port") && i + 1 < argc)
 			port = (unsigned)atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: mixload --iterations N --watch FILE "
-					"[--names K] [--prefix P] [--exe PATH | "
+			fprintf(stderr, "usage: mixload --iterations N --watch "
+					"FILE "
+					"[--names K] [--prefix P] [--exe PATH "
+					"| "
 					"--exe-dir DIR] [--exec-every E] "
 					"[--port PORT]\n");
 			return 2;

@@ -50,7 +50,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--distinct") && i + 1 < argc)
 			distinct = (unsigned)atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: storm [--count N | --seconds S] "
+			fprintf(stderr, "usage: storm [--count N | --seconds "
+					"S] "
 					"[--comm NAME] [--port P] "
 					"[--distinct K]\n");
 			return 2;

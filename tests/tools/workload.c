@@ -67,8 +67,9 @@ static int sys_sock(int call, long a0, long a1, long a2)
 
 		return (int)syscall(SYS_socketcall, call, args);
 	}
-	return (int)syscall(call == 2 ? SYS_bind : call == 3 ? SYS_connect
-							     : SYS_listen,
+	return (int)syscall(call == 2	? SYS_bind
+			    : call == 3 ? SYS_connect
+					: SYS_listen,
 			    a0, a1, a2);
 #endif
 	switch (call) {
@@ -187,8 +188,7 @@ static int do_listen(const char *comm, unsigned uid, int family,
 	int fd = socket(family, SOCK_STREAM, 0), one = 1;
 
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (sys_sock(2, fd, (long)&ss, (long)len) ||
-	    sys_sock(4, fd, 64, 0)) {
+	if (sys_sock(2, fd, (long)&ss, (long)len) || sys_sock(4, fd, 64, 0)) {
 		fprintf(stderr, "workload: cannot listen on %s:%u: %s\n", addr,
 			port, strerror(errno));
 		exit(1);
@@ -290,7 +290,8 @@ int main(int argc, char **argv)
 			use_socketcall = 1;
 		else {
 			fprintf(stderr, "usage: workload --base-port P --watch "
-					"FILE --exe PATH [--uid U] [--quick]\n");
+					"FILE --exe PATH [--uid U] "
+					"[--quick]\n");
 			return 2;
 		}
 	}
@@ -303,19 +304,15 @@ int main(int argc, char **argv)
 	l4 = do_listen(comm, 0, AF_INET, "127.0.0.1", base);
 	l6 = do_listen(comm, 0, AF_INET6, "::1", base + 1);
 	for (int i = 0; i < 3; i++)
-		do_connect(comm, 0, AF_INET, SOCK_STREAM, "127.0.0.1",
-			   base, 0);
+		do_connect(comm, 0, AF_INET, SOCK_STREAM, "127.0.0.1", base, 0);
 	for (int i = 0; i < 2; i++)
-		do_connect(comm, 0, AF_INET6, SOCK_STREAM, "::1",
-			   base + 1, 0);
+		do_connect(comm, 0, AF_INET6, SOCK_STREAM, "::1", base + 1, 0);
 	for (int i = 0; i < 2; i++)
-		do_connect(comm, 0, AF_INET, SOCK_STREAM, "127.0.0.1",
-			   base + 2, 0);
+		do_connect(comm, 0, AF_INET, SOCK_STREAM, "127.0.0.1", base + 2,
+			   0);
 	for (int i = 0; i < 2; i++)
-		do_connect(comm, 0, AF_INET, SOCK_STREAM, "127.0.0.1",
-			   base, 1);
-	do_connect(comm, 0, AF_INET, SOCK_DGRAM, "127.0.0.1", base + 3,
-		   0);
+		do_connect(comm, 0, AF_INET, SOCK_STREAM, "127.0.0.1", base, 1);
+	do_connect(comm, 0, AF_INET, SOCK_DGRAM, "127.0.0.1", base + 3, 0);
 	snprintf(series, sizeof(series),
 		 "audit_process_connect_unique_destinations{comm=\"%s\","
 		 "uid=\"0\",window=\"5m\"}",
@@ -361,12 +358,15 @@ int main(int argc, char **argv)
 			in_child("ae_wl_user", uid, base, user_part);
 			snprintf(s, sizeof(s),
 				 "audit_process_connect_unique_destinations{"
-				 "comm=\"ae_wl_user\",uid=\"%d\",window=\"5m\"}",
+				 "comm=\"ae_wl_user\",uid=\"%d\",window="
+				 "\"5m\"}",
 				 uid);
 			add(s, 2);
 		}
 		in_child("ev\"il} 1\nx", -1, base, one_connect);
-		in_child("\xff\xfe" "ab", -1, base, one_connect);
+		in_child("\xff\xfe"
+			 "ab",
+			 -1, base, one_connect);
 	}
 	close(l4);
 	close(l6);

@@ -77,19 +77,24 @@ static uint64_t count(enum agg_fam which, const char *labels)
 }
 
 #define SYS(serial, nr, succ, exit, a0, extra)                                 \
-	"type=SYSCALL msg=audit(100.000:" serial "): arch=c000003e syscall=" nr \
-	" success=" succ " exit=" exit " a0=" a0 " a1=0 a2=10 a3=0 items=0 "    \
-	"ppid=1 pid=77 auid=0 uid=5 gid=0 comm=\"srv\" exe=\"/bin/srv\" " extra \
-	"\n"
+	"type=SYSCALL msg=audit(100.000:" serial "): arch=c000003e "           \
+	"syscall=" nr " success=" succ " exit=" exit " a0=" a0 " a1=0 a2=10 "  \
+	"a3=0 items=0 "                                                        \
+	"ppid=1 pid=77 auid=0 uid=5 gid=0 comm=\"srv\" "                       \
+	"exe=\"/bin/srv\" " extra "\n"
 #define EOE(serial) "type=EOE msg=audit(100.000:" serial "): \n"
-#define SA(serial, hex) "type=SOCKADDR msg=audit(100.000:" serial "): saddr=" hex "\n"
+#define SA(serial, hex)                                                        \
+	"type=SOCKADDR msg=audit(100.000:" serial "): saddr=" hex "\n"
 
 static void test_bind_then_listen(void **state)
 {
 	(void)state;
-	feed(SYS("1", "49", "yes", "0", "3", "key=\"bind\"")
-	     SA("1", "02001F907F0000010000000000000000") EOE("1")
-	     SYS("2", "50", "yes", "0", "3", "key=\"listen\"") EOE("2")
+	feed(SYS("1", "49", "yes", "0", "3", "key=\"bind\"") SA("1", "02001F907"
+								     "F00000100"
+								     "000000000"
+								     "00000")
+		     EOE("1") SYS("2", "50", "yes", "0", "3", "key=\"listen\"")
+			     EOE("2")
 	     /* an fd never seen bound: port unknown */
 	     SYS("3", "50", "yes", "0", "9", "key=\"listen\"") EOE("3")
 	     /* a failed listen is not counted */
@@ -98,7 +103,8 @@ static void test_bind_then_listen(void **state)
 					   "family=\"inet\",port=\"8080\""),
 			 1);
 	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
-					   "family=\"unknown\",port=\"unknown\""),
+					   "family=\"unknown\",port="
+					   "\"unknown\""),
 			 1);
 	assert_int_equal(count(AGG_SYSCALL, "syscall=\"listen\",key=\"listen\","
 					    "success=\"no\""),
@@ -112,18 +118,21 @@ static void test_connect_edges(void **state)
 	     SYS("1", "42", "no", "-14", "3", "key=\"connect\"") EOE("1")
 	     /* two rule keys, joined by 0x01 in hex */
 	     SYS("2", "42", "yes", "0", "3", "key=6B31016B32")
-	     SA("2", "01002F746D702F7300") EOE("2")
+		     SA("2", "01002F746D702F7300") EOE("2")
 	     /* a netlink address counts as other */
 	     SYS("3", "42", "yes", "0", "3", "key=(null)")
-	     SA("3", "10000000E803000001000000") EOE("3"));
+		     SA("3", "10000000E803000001000000") EOE("3"));
 	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"other\",result=\"error\""),
+					    "family=\"other\",result="
+					    "\"error\""),
 			 1);
 	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"unix\",result=\"success\""),
+					    "family=\"unix\",result="
+					    "\"success\""),
 			 1);
 	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"other\",result=\"success\""),
+					    "family=\"other\",result="
+					    "\"success\""),
 			 1);
 	assert_int_equal(count(AGG_SYSCALL, "syscall=\"connect\",key=\"k1,k2\","
 					    "success=\"yes\""),
@@ -143,24 +152,30 @@ static bool only_k2(void *arg, const char *key, size_t len)
 
 static void test_watch(void **state)
 {
-	const char *ev =
-		SYS("1", "257", "yes", "3", "3", "key=6B31016B32")
-		"type=CWD msg=audit(100.000:1): cwd=\"/\"\n"
-		"type=PATH msg=audit(100.000:1): item=0 name=\"/etc/x\"\n"
-		EOE("1");
+	const char *ev = SYS("1", "257", "yes", "3", "3",
+			     "key=6B31016B32") "type=CWD msg=audit(100.000:1): "
+					       "cwd=\"/\"\n"
+					       "type=PATH "
+					       "msg=audit(100.000:1): item=0 "
+					       "name=\"/etc/x\"\n" EOE("1");
 
 	(void)state;
 	/* no rules known: the heuristic counts every key of a keyed
 	 * event with PATH records that is not network or exec */
 	feed(ev);
-	assert_int_equal(count(AGG_WATCH, "key=\"k1\",comm=\"srv\",uid=\"5\""), 1);
-	assert_int_equal(count(AGG_WATCH, "key=\"k2\",comm=\"srv\",uid=\"5\""), 1);
+	assert_int_equal(count(AGG_WATCH, "key=\"k1\",comm=\"srv\",uid=\"5\""),
+			 1);
+	assert_int_equal(count(AGG_WATCH, "key=\"k2\",comm=\"srv\",uid=\"5\""),
+			 1);
 	/* rules known: only their watch keys */
 	agg_set_watch(a, only_k2, NULL);
-	feed(SYS("2", "257", "yes", "3", "3", "key=6B31016B32")
-	     "type=PATH msg=audit(100.000:2): item=0 name=\"/etc/x\"\n" EOE("2"));
-	assert_int_equal(count(AGG_WATCH, "key=\"k1\",comm=\"srv\",uid=\"5\""), 1);
-	assert_int_equal(count(AGG_WATCH, "key=\"k2\",comm=\"srv\",uid=\"5\""), 2);
+	feed(SYS("2", "257", "yes", "3", "3",
+		 "key=6B31016B32") "type=PATH msg=audit(100.000:2): item=0 "
+				   "name=\"/etc/x\"\n" EOE("2"));
+	assert_int_equal(count(AGG_WATCH, "key=\"k1\",comm=\"srv\",uid=\"5\""),
+			 1);
+	assert_int_equal(count(AGG_WATCH, "key=\"k2\",comm=\"srv\",uid=\"5\""),
+			 2);
 }
 
 static void test_odd_input(void **state)
@@ -176,7 +191,7 @@ static void test_odd_input(void **state)
 	     SA("3", "020000097F0000010000000000000000") EOE("3")
 	     /* execve that failed: not counted as an execution */
 	     SYS("4", "59", "no", "-2", "0", "key=\"exec\"") EOE("4")
-	     SYS("5", "59", "yes", "0", "0", "key=\"exec\"") EOE("5"));
+		     SYS("5", "59", "yes", "0", "0", "key=\"exec\"") EOE("5"));
 	assert_int_equal(agg_skipped(a, AGG_SKIP_UNKNOWN_ARCH), 1);
 	assert_int_equal(agg_skipped(a, AGG_SKIP_NO_SYSCALL), 1);
 	assert_true(agg_errors(a, AGG_E_NUMBER) >= 3);
@@ -208,15 +223,17 @@ static double estimate(enum agg_fam which, int64_t now)
  * per process within 5% of the truth at 10^4..10^6 distinct. */
 static void test_accuracy(void **state)
 {
-	static const char sys[] =
-		"arch=c000003e syscall=42 success=yes exit=0 a0=3 a2=10 "
-		"pid=9 uid=0 comm=\"scanner\" exe=\"/bin/s\" key=(null)";
+	static const char sys[] = "arch=c000003e syscall=42 success=yes exit=0 "
+				  "a0=3 a2=10 "
+				  "pid=9 uid=0 comm=\"scanner\" exe=\"/bin/s\" "
+				  "key=(null)";
 	static const unsigned sizes[] = { 10000, 100000, 1000000 };
 	char sa[64];
 	struct asm_record rec[2] = { { 1300, sizeof(sys) - 1, sys },
 				     { 1306, 0, sa } };
-	struct asm_event ev = { .time_ms = 100000, .nrec = 2, .rec = rec,
-				.complete = true };
+	struct asm_event ev = {
+		.time_ms = 100000, .nrec = 2, .rec = rec, .complete = true
+	};
 
 	(void)state;
 	for (size_t k = 0; k < 3; k++) {
@@ -254,8 +271,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_input, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_accuracy, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_accuracy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,8 @@
 static void test_line_header(void **state)
 {
 	struct arec_hdr h;
-	const char line[] = "type=SYSCALL msg=audit(1795259417.591:3): arch=c000003e "
+	const char line[] = "type=SYSCALL msg=audit(1795259417.591:3): "
+			    "arch=c000003e "
 			    "syscall=42";
 
 	(void)state;
@@ -33,29 +34,34 @@ static void test_line_node_and_unknown(void **state)
 	struct arec_hdr h;
 
 	(void)state;
-	assert_int_equal(arec_parse_line(LINE("node=web-1 type=EOE msg=audit(1.000:7): "),
+	assert_int_equal(arec_parse_line(LINE("node=web-1 type=EOE "
+					      "msg=audit(1.000:7): "),
 					 &h),
 			 0);
 	assert_int_equal(h.type, 1320);
 	assert_int_equal(h.node_len, 5);
 	assert_memory_equal(h.node, "web-1", 5);
 	assert_int_equal(h.body_len, 0);
-	assert_int_equal(arec_parse_line(LINE("type=UNKNOWN[1334] msg=audit(2.500:9): x=1"),
+	assert_int_equal(arec_parse_line(LINE("type=UNKNOWN[1334] "
+					      "msg=audit(2.500:9): x=1"),
 					 &h),
 			 0);
 	assert_int_equal(h.type, 1334);
-	assert_int_equal(arec_parse_line(LINE("type=NOT_A_TYPE msg=audit(2.500:9): x=1"),
+	assert_int_equal(arec_parse_line(LINE("type=NOT_A_TYPE "
+					      "msg=audit(2.500:9): x=1"),
 					 &h),
 			 0);
 	assert_int_equal(h.type, 0);
 	assert_int_equal(h.type_name_len, 10);
 	/* serial at the top of the 32-bit range */
-	assert_int_equal(arec_parse_line(LINE("type=EOE msg=audit(2.500:4294967295): "),
+	assert_int_equal(arec_parse_line(LINE("type=EOE "
+					      "msg=audit(2.500:4294967295): "),
 					 &h),
 			 0);
 	assert_int_equal(h.serial, 4294967295u);
 	/* trailing CR/LF are not part of the body */
-	assert_int_equal(arec_parse_line(LINE("type=EOE msg=audit(2.500:9): a=1\r\n"),
+	assert_int_equal(arec_parse_line(LINE("type=EOE msg=audit(2.500:9): "
+					      "a=1\r\n"),
 					 &h),
 			 0);
 	assert_int_equal(h.body_len, 3);
@@ -70,9 +76,9 @@ static void test_line_errors(void **state)
 		"type=SYSCALL",
 		"type=SYSCALL msg=",
 		"type=SYSCALL msg=audit(",
-		"type=SYSCALL msg=audit(12.34:5): x",   /* ms must be 3 digits */
-		"type=SYSCALL msg=audit(12.345): x",    /* no serial */
-		"type=SYSCALL msg=audit(12.345:): x",   /* empty serial */
+		"type=SYSCALL msg=audit(12.34:5): x", /* ms must be 3 digits */
+		"type=SYSCALL msg=audit(12.345): x", /* no serial */
+		"type=SYSCALL msg=audit(12.345:): x", /* empty serial */
 		"type=SYSCALL msg=audit(12.345:4294967296): x", /* > 32 bits */
 		"type=SYSCALL msg=audit(99999999999999999999.345:1): x",
 		"type=SYSCALL msg=audit(1.345:1) x", /* no colon */
@@ -83,8 +89,9 @@ static void test_line_errors(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_true(arec_parse_line(bad[i], strlen(bad[i]), &h) < 0);
-	assert_int_equal(arec_parse_line(LINE("type=EOE msg=audit(1.000:1): a\0b"), &h),
-			 AREC_E_NUL);
+	assert_int_equal(
+		arec_parse_line(LINE("type=EOE msg=audit(1.000:1): a\0b"), &h),
+		AREC_E_NUL);
 	assert_int_equal(arec_parse_line(LINE("msg=audit(1.345:1): x"), &h),
 			 AREC_E_TYPE);
 }
@@ -115,9 +122,8 @@ static void fields(const char *body, char *out, size_t cap, unsigned *skipped)
 	out[0] = 0;
 	while (arec_iter_next(&it, &f))
 		n += (size_t)snprintf(out + n, cap - n, "%.*s=%.*s%s|",
-				      (int)f.name_len, f.name,
-				      (int)f.value_len, f.value,
-				      f.quoted ? "(q)" : "");
+				      (int)f.name_len, f.name, (int)f.value_len,
+				      f.value, f.quoted ? "(q)" : "");
 	if (skipped)
 		*skipped = it.skipped;
 }
@@ -134,16 +140,17 @@ static void test_fields(void **state)
 	/* userspace records: single-quoted msg holding its own fields */
 	fields("pid=1 msg='op=login acct=\"root\" res=success'", out,
 	       sizeof(out), NULL);
-	assert_string_equal(out,
-			    "pid=1|msg=op=login acct=\"root\" res=success(q)|");
+	assert_string_equal(out, "pid=1|msg=op=login acct=\"root\" "
+				 "res=success(q)|");
 	/* AVC: tokens that are not name=value are skipped and counted */
 	fields("avc:  denied  { read } for  pid=5 comm=\"cat\"", out,
 	       sizeof(out), &skipped);
 	assert_string_equal(out, "pid=5|comm=cat(q)|");
 	assert_int_equal(skipped, 6);
 	/* ENRICHED format: interpreted fields after 0x1d are ignored */
-	fields("uid=0 exit=0\x1d" "UID=\"root\" ARCH=x86_64", out, sizeof(out),
-	       NULL);
+	fields("uid=0 exit=0\x1d"
+	       "UID=\"root\" ARCH=x86_64",
+	       out, sizeof(out), NULL);
 	assert_string_equal(out, "uid=0|exit=0|");
 	/* edge cases: empty body, empty value, unterminated quote, =x */
 	fields("", out, sizeof(out), NULL);
@@ -238,20 +245,25 @@ static void test_sockaddr(void **state)
 	char hex[300];
 
 	(void)state;
-	assert_int_equal(arec_sockaddr_parse(LINE("020000097F0000010000000000000000"), &sa),
+	assert_int_equal(arec_sockaddr_parse(LINE("020000097F000001000000000000"
+						  "0000"),
+					     &sa),
 			 0);
 	assert_int_equal(sa.family, AREC_AF_INET);
 	assert_int_equal(sa.port, 9);
 	assert_memory_equal(sa.addr, "\x7f\0\0\x01", 4);
 	assert_string_equal(arec_family_name(sa.family), "inet");
-	assert_int_equal(arec_sockaddr_parse(LINE("0A00000A000000000000000000000000000000000000000100000000"),
+	assert_int_equal(arec_sockaddr_parse(LINE("0A00000A00000000000000000000"
+						  "000000000000000000010000000"
+						  "0"),
 					     &sa),
 			 0);
 	assert_int_equal(sa.family, AREC_AF_INET6);
 	assert_int_equal(sa.port, 10);
 	assert_memory_equal(sa.addr, lo6, 16);
 	/* unix path socket "/tmp/sock" */
-	assert_int_equal(arec_sockaddr_parse(LINE("01002F746D702F736F636B00"), &sa), 0);
+	assert_int_equal(
+		arec_sockaddr_parse(LINE("01002F746D702F736F636B00"), &sa), 0);
 	assert_int_equal(sa.family, AREC_AF_UNIX);
 	assert_false(sa.abstract);
 	assert_int_equal(sa.path_len, 9);
@@ -268,7 +280,8 @@ static void test_sockaddr(void **state)
 	assert_int_equal(arec_sockaddr_parse(hex, strlen(hex), &sa), 0);
 	assert_int_equal(sa.path_len, sizeof(sa.path));
 	/* netlink: pid 1000, groups 1 */
-	assert_int_equal(arec_sockaddr_parse(LINE("10000000E803000001000000"), &sa), 0);
+	assert_int_equal(
+		arec_sockaddr_parse(LINE("10000000E803000001000000"), &sa), 0);
 	assert_int_equal(sa.family, AREC_AF_NETLINK);
 	assert_int_equal(sa.nl_pid, 1000);
 	assert_int_equal(sa.nl_groups, 1);
@@ -279,22 +292,26 @@ static void test_sockaddr(void **state)
 	assert_int_equal(sa.family, AREC_AF_OTHER);
 	assert_int_equal(sa.raw_family, 29);
 	/* malformed */
-	assert_int_equal(arec_sockaddr_parse(LINE("0200000A7F"), &sa), AREC_E_SOCKADDR);
-	assert_int_equal(arec_sockaddr_parse(LINE("0A00000A"), &sa), AREC_E_SOCKADDR);
+	assert_int_equal(arec_sockaddr_parse(LINE("0200000A7F"), &sa),
+			 AREC_E_SOCKADDR);
+	assert_int_equal(arec_sockaddr_parse(LINE("0A00000A"), &sa),
+			 AREC_E_SOCKADDR);
 	assert_int_equal(arec_sockaddr_parse(LINE("020"), &sa), AREC_E_HEX);
 	assert_int_equal(arec_sockaddr_parse(LINE("02ZZ"), &sa), AREC_E_HEX);
 	assert_int_equal(arec_sockaddr_parse(LINE(""), &sa), AREC_E_HEX);
 	strcpy(hex, "0200");
 	for (int k = 0; k < 127; k++)
 		strcat(hex, "00");
-	assert_int_equal(arec_sockaddr_parse(hex, strlen(hex), &sa), AREC_E_HEX);
+	assert_int_equal(arec_sockaddr_parse(hex, strlen(hex), &sa),
+			 AREC_E_HEX);
 }
 
 static void test_err_names(void **state)
 {
 	(void)state;
 	for (int e = 0; e > -AREC_NERR; e--)
-		assert_string_not_equal(arec_err_name((enum arec_err)e), "unknown");
+		assert_string_not_equal(arec_err_name((enum arec_err)e), "unkno"
+									 "wn");
 }
 
 int main(void)

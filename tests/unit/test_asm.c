@@ -26,8 +26,7 @@ static void on_event(void *arg, const struct asm_event *ev)
 		got_len += (size_t)snprintf(got + got_len,
 					    sizeof(got) - got_len, "%s%d",
 					    i ? "," : "", ev->rec[i].type);
-	got_len += (size_t)snprintf(got + got_len, sizeof(got) - got_len,
-				    ";");
+	got_len += (size_t)snprintf(got + got_len, sizeof(got) - got_len, ";");
 	if (ev->nrec)
 		snprintf(last_body, sizeof(last_body), "%.*s",
 			 (int)ev->rec[ev->nrec - 1].len,

@@ -80,11 +80,17 @@ static void test_defaults(void **state)
 static void test_forms(void **state)
 {
 	struct cfg c;
-	const char *a[] = { "--web.listen-address=:1", "--web.listen-address",
-			    "[::1]:2",		       "--audit.source", "file",
-			    "--audit.file=/x.log",       "--once",
-			    "--no-collector.kernel",      "--window=90s,1h30m",
-			    "--audit.socket-buffer=8MiB", "--no-audit.rules.load" };
+	const char *a[] = { "--web.listen-address=:1",
+			    "--web.listen-address",
+			    "[::1]:2",
+			    "--audit.source",
+			    "file",
+			    "--audit.file=/x.log",
+			    "--once",
+			    "--no-collector.kernel",
+			    "--window=90s,1h30m",
+			    "--audit.socket-buffer=8MiB",
+			    "--no-audit.rules.load" };
 
 	(void)state;
 	assert_int_equal(parse(&c, 11, a), 0);
@@ -103,15 +109,24 @@ static void test_forms(void **state)
 static void test_errors(void **state)
 {
 	static const char *const bad[] = {
-		"--nope",		  "--window=",
-		"--window=5m,5m",	  "--window=-1m",
-		"--window=30d",		  "--audit.source=udp",
-		"--metrics.max-series=x",  "--metrics.max-series=-1",
-		"--once",		  "--audit.source=file",
-		"--collector.bogus",	  "--log.level=loud",
-		"--log.format=xml",	  "--web.telemetry-path=metrics",
-		"--no-web.telemetry-path", "--sketch.export-precision=16",
-		"positional",		  "--audit.socket-buffer=1",
+		"--nope",
+		"--window=",
+		"--window=5m,5m",
+		"--window=-1m",
+		"--window=30d",
+		"--audit.source=udp",
+		"--metrics.max-series=x",
+		"--metrics.max-series=-1",
+		"--once",
+		"--audit.source=file",
+		"--collector.bogus",
+		"--log.level=loud",
+		"--log.format=xml",
+		"--web.telemetry-path=metrics",
+		"--no-web.telemetry-path",
+		"--sketch.export-precision=16",
+		"positional",
+		"--audit.socket-buffer=1",
 	};
 	struct cfg c;
 

@@ -36,21 +36,25 @@ static char *render(enum expo_format fmt)
 static void test_text(void **state)
 {
 	(void)state;
-	assert_string_equal(render(EXPO_TEXT),
-			    "# HELP a_events_total Back\\\\slash and \"quotes\"\\nnewline.\n"
-			    "# TYPE a_events_total counter\n"
-			    "a_events_total 18446744073709551615\n"
-			    "# HELP b_gauge A gauge.\n"
-			    "# TYPE b_gauge gauge\n"
-			    "b_gauge{x=\"1\"} 1.5\n"
-			    "b_gauge{x=\"2\",window=\"5m\"} 2\n");
+	assert_string_equal(render(EXPO_TEXT), "# HELP a_events_total "
+					       "Back\\\\slash and "
+					       "\"quotes\"\\nnewline.\n"
+					       "# TYPE a_events_total counter\n"
+					       "a_events_total "
+					       "18446744073709551615\n"
+					       "# HELP b_gauge A gauge.\n"
+					       "# TYPE b_gauge gauge\n"
+					       "b_gauge{x=\"1\"} 1.5\n"
+					       "b_gauge{x=\"2\",window=\"5m\"} "
+					       "2\n");
 }
 
 static void test_openmetrics(void **state)
 {
 	(void)state;
 	assert_string_equal(render(EXPO_OPENMETRICS),
-			    "# HELP a_events Back\\\\slash and \\\"quotes\\\"\\nnewline.\n"
+			    "# HELP a_events Back\\\\slash and "
+			    "\\\"quotes\\\"\\nnewline.\n"
 			    "# TYPE a_events counter\n"
 			    "a_events_total 18446744073709551615\n"
 			    "# HELP b_gauge A gauge.\n"
@@ -67,9 +71,14 @@ static void test_numbers(void **state)
 		double v;
 		const char *s;
 	} cases[] = {
-		{ 0, "0" },	      { -0.0, "0" },	     { 42, "42" },
-		{ -7, "-7" },	      { 0.1, "0.1" },	     { 1.0 / 3, "0.3333333333333333" },
-		{ 1e300, "1e+300" },   { 9007199254740993.0, "9007199254740992" },
+		{ 0, "0" },
+		{ -0.0, "0" },
+		{ 42, "42" },
+		{ -7, "-7" },
+		{ 0.1, "0.1" },
+		{ 1.0 / 3, "0.3333333333333333" },
+		{ 1e300, "1e+300" },
+		{ 9007199254740993.0, "9007199254740992" },
 		{ 1.5e-9, "1.5e-09" },
 	};
 

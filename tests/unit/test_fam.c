@@ -12,10 +12,12 @@
 #include "metrics/win.h"
 
 static const struct hash_key key = { 1, 2 };
-static const struct fam_desc conn = {
-	"audit_connect", "help", FAM_COUNTER, 3, { "comm", "uid", "result" },
-	0x3
-};
+static const struct fam_desc conn = { "audit_connect",
+				      "help",
+				      FAM_COUNTER,
+				      3,
+				      { "comm", "uid", "result" },
+				      0x3 };
 
 #define LV(s) ((struct fam_lv){ (s), sizeof(s) - 1 })
 
@@ -66,8 +68,12 @@ static void test_sanitised_keys_merge(void **state)
 {
 	struct fam *f = fam_new(&conn, 0, NULL, &key);
 	/* two different invalid bytes sanitise to the same U+FFFD */
-	struct fam_lv a[3] = { LV("\xff" "x"), LV("0"), LV("error") };
-	struct fam_lv b[3] = { LV("\xfe" "x"), LV("0"), LV("error") };
+	struct fam_lv a[3] = { LV("\xff"
+				  "x"),
+			       LV("0"), LV("error") };
+	struct fam_lv b[3] = { LV("\xfe"
+				  "x"),
+			       LV("0"), LV("error") };
 	struct fam_rows rows = { 0 };
 
 	(void)state;
@@ -76,15 +82,17 @@ static void test_sanitised_keys_merge(void **state)
 	assert_int_equal(fam_count(f), 1);
 	fam_rows(f, &rows);
 	assert_int_equal(rows.row[0].count, 2);
-	assert_memory_equal(rows.row[0].labels, "comm=\"\xef\xbf\xbd" "x\"", 11);
+	assert_memory_equal(rows.row[0].labels,
+			    "comm=\"\xef\xbf\xbd"
+			    "x\"",
+			    11);
 	fam_rows_free(&rows);
 	/* escaping happens once, in the label text */
 	struct fam_lv c[3] = { LV("ev\"il} 1\nx"), LV("0"), LV("error") };
 	fam_inc(fam_get(f, c, 0), 1);
 	fam_rows(f, &rows);
 	fam_rows_sort(&rows);
-	assert_memory_equal(rows.row[0].labels,
-			    "comm=\"ev\\\"il} 1\\nx\"", 19);
+	assert_memory_equal(rows.row[0].labels, "comm=\"ev\\\"il} 1\\nx\"", 19);
 	fam_rows_free(&rows);
 	fam_free(f);
 }
@@ -115,7 +123,7 @@ static void test_cap_folds_and_sums(void **state)
 	fam_rows(f, &rows);
 	for (size_t i = 0; i < rows.n; i++)
 		if (strstr(rows.row[i].labels, "comm=\"__other__\",uid="
-						"\"__other__\""))
+					       "\"__other__\""))
 			other += rows.row[i].count;
 	assert_int_equal(other, 1800);
 	fam_rows_free(&rows);
@@ -146,8 +154,8 @@ static void test_sweep(void **state)
 
 static void test_windowed(void **state)
 {
-	static const struct fam_desc d = { "audit_u", "help", FAM_WINDOWED,
-					   1, { "comm" }, 0 };
+	static const struct fam_desc d = { "audit_u", "help",	  FAM_WINDOWED,
+					   1,	      { "comm" }, 0 };
 	struct fam_sketch sk = { 12, 3600000, 7 };
 	struct fam *f = fam_new(&d, 0, &sk, &key);
 	struct fam_lv v[1] = { LV("nc") };

@@ -118,7 +118,7 @@ static void test_reset(void **state)
 	(void)state;
 	see_range(3000000000u, 3000000100u);
 	gaps_see(&g, 3000000102u); /* one hole before the reboot */
-	see_range(1, 50);          /* numbering restarts after a reboot */
+	see_range(1, 50); /* numbering restarts after a reboot */
 	gaps_judge_all(&g);
 	assert_int_equal(g.resets, 1);
 	assert_int_equal(g.missing, 1);

@@ -45,13 +45,15 @@ static void test_sanitize_invalid(void **state)
 		{ "a\x80z", 3, "a\xef\xbf\xbdz" },
 		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" }, /* overlong / */
 		{ "\xe0\x80\xaf", 3,
-		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },        /* overlong */
+		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* overlong */
 		{ "\xed\xa0\x80", 3,
-		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },        /* surrogate */
+		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* surrogate */
 		{ "\xf4\x90\x80\x80", 4,
 		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* >10FFFF */
 		{ "\xe2\x82", 2, "\xef\xbf\xbd\xef\xbf\xbd" }, /* truncated */
-		{ "a\0b", 3, "a\xef\xbf\xbd" "b" },            /* NUL */
+		{ "a\0b", 3,
+		  "a\xef\xbf\xbd"
+		  "b" }, /* NUL */
 	};
 	char out[64];
 
@@ -130,7 +132,8 @@ static void test_dbuf_cap(void **state)
 	free(p);
 	dbuf_init(&b, 1 << 20);
 	for (int i = 0; i < 100; i++)
-		dbuf_addf(&b, "%0300d", i); /* longer than addf's stack buffer */
+		dbuf_addf(&b, "%0300d",
+			  i); /* longer than addf's stack buffer */
 	assert_int_equal(b.len, 30000);
 	assert_false(b.failed);
 	dbuf_add_u64(&b, 18446744073709551615ull);
