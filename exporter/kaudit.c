@@ -195,7 +195,7 @@ static void kaudit_restore(struct kaudit *ka)
 		if (*kaudit_field(&now, bit) != *kaudit_field(&ka->set, bit)) {
 			log_info("audit setting changed by someone else; "
 				 "leaving it",
-				 "field", kaudit_field_name(bit), NULL);
+				 "field", kaudit_field_name(bit));
 			continue;
 		}
 		*kaudit_field(&st, bit) = *kaudit_field(&ka->found, bit);

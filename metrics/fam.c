@@ -284,15 +284,13 @@ uint64_t fam_folded(const struct fam *f)
 size_t fam_bytes(const struct fam *f)
 {
 	size_t b = sizeof(*f) + f->bytes;
-	struct fam_series *s, *tmp;
+	struct fam_series *s;
 
 	if (f->head)
 		b += HASH_OVERHEAD(hh, f->head);
-	HASH_ITER(hh, f->head, s, tmp)
-	{
+	for (s = f->head; s; s = s->hh.next)
 		if (s->sk)
 			b += win_sketch_bytes(s->sk);
-	}
 	return b;
 }
 
@@ -301,10 +299,11 @@ size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
 	struct fam_series *s, *tmp;
 	size_t dropped = 0;
 
-	HASH_ITER(hh, f->head, s, tmp)
-	{
+	/* the next link is taken before s may be deleted */
+	for (s = f->head; s; s = tmp) {
 		bool drop;
 
+		tmp = s->hh.next;
 		if (s->sk) {
 			win_sketch_expire(s->sk, now_ms);
 			/* an unlabelled family's one series always stays:
