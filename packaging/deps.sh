@@ -13,7 +13,8 @@ libmicrohttpd-dev libaudit-dev libauparse-dev libmnl-dev uthash-dev
 libcmocka-dev zlib1g-dev libcap-ng-dev libyaml-dev libcrypt-dev
 libgnutls28-dev
 auditd prometheus curl openssl apache2-utils python3 procps iproute2 gdb
-strace systemd groff-base python3-prometheus-client clang-format cppcheck
+strace systemd groff-base python3-prometheus-client python3-yaml
+clang-format cppcheck
 clang libclang-rt-14-dev gcc-multilib redis-server valgrind linux-perf
 dpkg-dev fakeroot"
 

@@ -115,7 +115,7 @@ curl -sf -o /dev/null "http://127.0.0.1:$p_prom/-/ready" || {
 	ae_fail "prometheus did not become ready"
 }
 
-python3 "$AE_ROOT/tests/dashboards/prom_e2e.py" "http://127.0.0.1:$p_prom" \
+/usr/bin/python3 "$AE_ROOT/tests/dashboards/prom_e2e.py" "http://127.0.0.1:$p_prom" \
 	"$AE_ROOT" "127.0.0.1:$p_replay" "127.0.0.1:$p_capped" \
 	"127.0.0.1:$p_live" "127.0.0.1:$p_dead" || {
 	tail -n 20 "$ae_tmp/prometheus.log" >&2

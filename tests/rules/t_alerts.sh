@@ -11,6 +11,6 @@ command -v promtool >/dev/null || { echo "skip: promtool is not installed" >&2; 
 for f in alerts/*.yml; do
 	promtool check rules "$f" || { echo "FAIL: promtool check rules $f" >&2; exit 1; }
 done
-python3 tests/rules/check_alerts.py . || exit 1
+/usr/bin/python3 tests/rules/check_alerts.py . || exit 1
 promtool test rules tests/rules/alerts*.test.yml ||
 	{ echo "FAIL: promtool test rules tests/rules/alerts*.test.yml" >&2; exit 1; }
