@@ -44,7 +44,7 @@ struct exporter {
 	 * slices and never while formatting output. */
 	pthread_mutex_t lock;
 	struct agg *agg;
-	struct asm *asm;
+	struct asm_ctx *asm;
 	struct ksnap kernel;
 	struct source_stats src;
 	unsigned scrapes_active; /* the reader does not sweep while > 0 */

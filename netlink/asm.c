@@ -73,8 +73,7 @@ struct asm_node {
 	size_t len;
 };
 
-struct asm
-{
+struct asm_ctx {
 	struct asm_config cfg;
 	asm_event_cb cb;
 	void *arg;
@@ -98,10 +97,11 @@ bool asm_type_is_single(int type)
 	       (type >= AUDIT_MAC_UNLBL_ALLOW && type <= AUDIT_MAC_CALIPSO_DEL);
 }
 
-struct asm *asm_new(const struct asm_config *cfg, asm_event_cb cb, void *arg)
+struct asm_ctx *asm_new(const struct asm_config *cfg, asm_event_cb cb,
+			void *arg)
 {
 	static const struct asm_config defaults = ASM_CONFIG_DEFAULT;
-	struct asm *a = calloc(1, sizeof(*a));
+	struct asm_ctx *a = calloc(1, sizeof(*a));
 
 	if (!a)
 		return NULL;
@@ -132,7 +132,7 @@ struct asm *asm_new(const struct asm_config *cfg, asm_event_cb cb, void *arg)
 	return a;
 }
 
-void asm_free(struct asm *a)
+void asm_free(struct asm_ctx *a)
 {
 	if (!a)
 		return;
@@ -145,7 +145,7 @@ void asm_free(struct asm *a)
 	free(a);
 }
 
-const struct asm_stats *asm_stats(const struct asm *a)
+const struct asm_stats *asm_stats(const struct asm_ctx *a)
 {
 	struct asm_stats *st = (struct asm_stats *)&a->stats;
 
@@ -158,7 +158,7 @@ const struct asm_stats *asm_stats(const struct asm *a)
 	return &a->stats;
 }
 
-static uint16_t asm_node_id(struct asm *a, const char *name, size_t len)
+static uint16_t asm_node_id(struct asm_ctx *a, const char *name, size_t len)
 {
 	uint64_t h = 1469598103934665603ull;
 
@@ -185,7 +185,8 @@ static inline unsigned asm_bucket(uint32_t serial, uint16_t node)
 	return (serial * 2654435761u ^ node) & (ASM_HASH - 1);
 }
 
-static struct asm_slot *asm_find(struct asm *a, uint32_t serial, uint16_t node)
+static struct asm_slot *asm_find(struct asm_ctx *a, uint32_t serial,
+				 uint16_t node)
 {
 	struct asm_slot *s = a->last;
 
@@ -197,7 +198,7 @@ static struct asm_slot *asm_find(struct asm *a, uint32_t serial, uint16_t node)
 	return NULL;
 }
 
-static void asm_unlink(struct asm *a, struct asm_slot *s)
+static void asm_unlink(struct asm_ctx *a, struct asm_slot *s)
 {
 	struct asm_slot **pp = &a->hash[asm_bucket(s->serial, s->node)];
 
@@ -220,7 +221,7 @@ static void asm_unlink(struct asm *a, struct asm_slot *s)
 }
 
 /* Hands an open event to the callback and frees its slot. */
-static void asm_emit(struct asm *a, struct asm_slot *s, bool complete)
+static void asm_emit(struct asm_ctx *a, struct asm_slot *s, bool complete)
 {
 	struct asm_event ev = {
 		.serial = s->serial,
@@ -243,7 +244,7 @@ static void asm_emit(struct asm *a, struct asm_slot *s, bool complete)
 	a->cb(a->arg, &ev);
 }
 
-static struct asm_slot *asm_open(struct asm *a, const struct arec_hdr *h,
+static struct asm_slot *asm_open(struct asm_ctx *a, const struct arec_hdr *h,
 				 uint16_t node, int64_t now_ms)
 {
 	struct asm_slot *s;
@@ -285,7 +286,7 @@ static struct asm_slot *asm_open(struct asm *a, const struct arec_hdr *h,
 	return s;
 }
 
-static void asm_append(struct asm *a, struct asm_slot *s,
+static void asm_append(struct asm_ctx *a, struct asm_slot *s,
 		       const struct arec_hdr *h)
 {
 	size_t need = s->used + h->body_len;
@@ -320,7 +321,7 @@ static void asm_append(struct asm *a, struct asm_slot *s,
 	s->used = need;
 }
 
-void asm_push(struct asm *a, const struct arec_hdr *h, int64_t now_ms)
+void asm_push(struct asm_ctx *a, const struct arec_hdr *h, int64_t now_ms)
 {
 	uint16_t node = asm_node_id(a, h->node, h->node_len);
 	struct asm_slot *s;
@@ -354,7 +355,7 @@ void asm_push(struct asm *a, const struct arec_hdr *h, int64_t now_ms)
 		asm_append(a, s, h);
 }
 
-void asm_tick(struct asm *a, int64_t now_ms)
+void asm_tick(struct asm_ctx *a, int64_t now_ms)
 {
 	while (a->oldest &&
 	       now_ms - a->oldest->arrived_ms >= a->cfg.timeout_ms) {
@@ -365,7 +366,7 @@ void asm_tick(struct asm *a, int64_t now_ms)
 		gaps_judge(&a->gaps[i], now_ms, a->cfg.timeout_ms);
 }
 
-void asm_flush(struct asm *a)
+void asm_flush(struct asm_ctx *a)
 {
 	while (a->oldest) {
 		a->stats.timed_out++;

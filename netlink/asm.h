@@ -51,22 +51,23 @@ struct asm_stats {
 };
 
 /* Returns NULL with errno set. cfg may be NULL for the defaults. */
-struct asm *asm_new(const struct asm_config *cfg, asm_event_cb cb, void *arg);
-void asm_free(struct asm *a);
+struct asm_ctx *asm_new(const struct asm_config *cfg, asm_event_cb cb,
+			void *arg);
+void asm_free(struct asm_ctx *a);
 
 /* Adds one parsed record; now_ms is the source's clock at arrival (wall
  * clock live, the newest event time in a replay). The record's text is
  * copied when its event stays open, so h may point into a reused buffer. */
-void asm_push(struct asm *a, const struct arec_hdr *h, int64_t now_ms);
+void asm_push(struct asm_ctx *a, const struct arec_hdr *h, int64_t now_ms);
 
 /* Flushes events older than the timeout and judges serial gaps that have
  * stayed open for longer than the timeout. Call a few times a second. */
-void asm_tick(struct asm *a, int64_t now_ms);
+void asm_tick(struct asm_ctx *a, int64_t now_ms);
 
 /* End of input: flushes every open event and judges every gap. */
-void asm_flush(struct asm *a);
+void asm_flush(struct asm_ctx *a);
 
-const struct asm_stats *asm_stats(const struct asm *a);
+const struct asm_stats *asm_stats(const struct asm_ctx *a);
 
 /* Whether a record of this type is an event on its own (no EOE follows). */
 bool asm_type_is_single(int type);

@@ -82,7 +82,7 @@ static void feed(struct feed *f, const uint8_t *data, size_t size)
 					      .max_records = 16,
 					      .max_event_bytes = 4096,
 					      .timeout_ms = 2000 };
-	struct asm *as = asm_new(&mc, on_event, f);
+	struct asm_ctx *as = asm_new(&mc, on_event, f);
 	size_t start = 0;
 	int64_t now = 0;
 

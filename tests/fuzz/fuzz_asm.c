@@ -90,7 +90,7 @@ static void run_one(const struct asm_config *cfg, const uint8_t *data,
 		    size_t size, struct pushed *pushed, size_t maxpushed)
 {
 	struct run r = { .cfg = *cfg, .pushed = pushed };
-	struct asm *a = asm_new(cfg, on_event, &r);
+	struct asm_ctx *a = asm_new(cfg, on_event, &r);
 	const struct asm_stats *st;
 	int64_t now = 0;
 	size_t start = 0;

@@ -13,7 +13,7 @@
 #include "netlink/asm.h"
 
 static struct agg *a;
-static struct asm *as;
+static struct asm_ctx *as;
 
 static int setup(void **state)
 {

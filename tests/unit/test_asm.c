@@ -43,7 +43,7 @@ static int setup(void **state)
 
 /* Pushes a text line through a scratch buffer that is then clobbered, to
  * prove the assembler copies what it keeps. */
-static void push(struct asm *a, const char *line, int64_t now)
+static void push(struct asm_ctx *a, const char *line, int64_t now)
 {
 	char buf[512];
 	struct arec_hdr h;
@@ -56,7 +56,7 @@ static void push(struct asm *a, const char *line, int64_t now)
 
 static void test_syscall_event(void **state)
 {
-	struct asm *a = asm_new(NULL, on_event, NULL);
+	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
 
 	(void)state;
 	push(a, "type=SYSCALL msg=audit(1.000:5): syscall=42", 0);
@@ -86,7 +86,7 @@ static void on_event_bodies(void *arg, const struct asm_event *ev)
 static void test_empty_bodies(void **state)
 {
 	unsigned n = 0;
-	struct asm *a = asm_new(NULL, on_event_bodies, &n);
+	struct asm_ctx *a = asm_new(NULL, on_event_bodies, &n);
 
 	(void)state;
 	push(a, "type=SYSCALL msg=audit(1.000:5): ", 0);
@@ -100,7 +100,7 @@ static void test_empty_bodies(void **state)
 
 static void test_interleaved(void **state)
 {
-	struct asm *a = asm_new(NULL, on_event, NULL);
+	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
 
 	(void)state;
 	push(a, "type=SYSCALL msg=audit(1.000:5): a=1", 0);
@@ -120,7 +120,7 @@ static void test_interleaved(void **state)
 
 static void test_single_joins_open_event(void **state)
 {
-	struct asm *a = asm_new(NULL, on_event, NULL);
+	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
 
 	(void)state;
 	/* a single-record type whose serial already has an open event
@@ -137,7 +137,7 @@ static void test_single_joins_open_event(void **state)
 
 static void test_timeout(void **state)
 {
-	struct asm *a = asm_new(NULL, on_event, NULL);
+	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
 
 	(void)state;
 	push(a, "type=SYSCALL msg=audit(1.000:5): a=1", 1000);
@@ -155,7 +155,7 @@ static void test_timeout(void **state)
 static void test_eviction(void **state)
 {
 	struct asm_config cfg = ASM_CONFIG_DEFAULT;
-	struct asm *a;
+	struct asm_ctx *a;
 	char line[128];
 
 	(void)state;
@@ -176,7 +176,7 @@ static void test_eviction(void **state)
 static void test_bounds(void **state)
 {
 	struct asm_config cfg = ASM_CONFIG_DEFAULT;
-	struct asm *a;
+	struct asm_ctx *a;
 
 	(void)state;
 	cfg.max_records = 2;
@@ -194,7 +194,7 @@ static void test_bounds(void **state)
 
 static void test_nodes_and_gaps(void **state)
 {
-	struct asm *a = asm_new(NULL, on_event, NULL);
+	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
 
 	(void)state;
 	push(a, "node=a type=SYSCALL msg=audit(1.000:5): x=a", 0);
@@ -215,7 +215,7 @@ static void test_nodes_and_gaps(void **state)
 
 static void test_daemon_serials(void **state)
 {
-	struct asm *a = asm_new(NULL, on_event, NULL);
+	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
 
 	(void)state;
 	/* auditd's DAEMON_START carries auditd's own serial: no gap */
