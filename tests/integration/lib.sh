@@ -175,6 +175,15 @@ ae_expect() { # file series expected
 	[ "$v" = "$3" ] || ae_fail "$2: expected $3, got $v"
 }
 
+# True when AE_BIN is a sanitizer build (its memory and speed are not the
+# product's).
+ae_sanitized() {
+	case $AE_BIN in
+	*/build/address* | */build/thread* | */build/undefined*) return 0 ;;
+	esac
+	return 1
+}
+
 ae_promtool_check() { # file
 	command -v promtool >/dev/null || ae_fail "promtool is not installed"
 	out=$(promtool check metrics <"$1" 2>&1) || ae_fail "promtool check metrics: $out"
@@ -272,7 +281,18 @@ ae_fed_exporter() { # port feeder flags...
 		--audit.source=stdin --web.listen-address="127.0.0.1:$fed_port" \
 		--log.level=warn "$@"
 	fed_pid=$ae_last_pid
-	sh -c "$feeder" >"$ae_tmp/fifo" || ae_fail "the feeder failed"
+	# the feeder in the background: if the exporter dies before it opens
+	# the fifo, the feeder would block on it for ever
+	sh -c "$feeder" >"$ae_tmp/fifo" &
+	feeder_pid=$!
+	while kill -0 "$feeder_pid" 2>/dev/null; do
+		if ! kill -0 "$fed_pid" 2>/dev/null; then
+			kill "$feeder_pid" 2>/dev/null
+			ae_fail "the exporter died while being fed"
+		fi
+		sleep 0.1
+	done
+	wait "$feeder_pid" || ae_fail "the feeder failed"
 	ae_wait_http "$fed_port" || ae_fail "exporter did not come up"
 	for _ in $(seq 600); do
 		ae_scrape "$fed_port" "$ae_tmp/m"
