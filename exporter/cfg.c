@@ -82,7 +82,7 @@ static const struct cfg_flag cfg_flags[] = {
 	{ "audit.rules.load", K_BOOL, "true",
 	  "Load the rules into the kernel (unicast and multicast sources).",
 	  OFF(load_rules), 0, 0 },
-	{ "audit.backlog-limit", K_UINT, "32768",
+	{ "audit.backlog-limit", K_UINT, "131072",
 	  "Kernel audit backlog limit set while the exporter is the audit "
 	  "daemon (records queued in the kernel; restored at exit).",
 	  OFF(backlog_limit), 1, 1u << 30 },

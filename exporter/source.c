@@ -120,7 +120,8 @@ static void source_record(struct exporter *x, const struct arec_hdr *h)
 
 	if (h->time_ms > x->src.last_event_ms)
 		x->src.last_event_ms = h->time_ms;
-	now = x->replay ? x->src.last_event_ms : exporter_wall_ms();
+	/* live: the wall clock read once per received batch, not per record */
+	now = x->replay ? x->src.last_event_ms : x->src.arrival_ms;
 	agg_record(x->agg, h);
 	asm_push(x->asm, h, now);
 }
@@ -213,6 +214,7 @@ struct source *source_open(struct exporter *x, char *err, size_t errlen)
 	case CFG_UNICAST:
 	case CFG_MULTICAST:
 		pthread_mutex_lock(&x->lock);
+		x->src.arrival_ms = exporter_wall_ms();
 		s->ka = kaudit_start(&x->cfg,
 				     x->cfg.load_rules ? x->rules : NULL,
 				     source_nl_record, x, err, errlen);
@@ -348,6 +350,7 @@ int source_read(struct source *s)
 	if (!s->ka)
 		return source_read_text(s);
 	pthread_mutex_lock(&x->lock);
+	x->src.arrival_ms = exporter_wall_ms();
 	rc = nl_audit_recv(kaudit_events(s->ka), source_nl_record, x);
 	st = nl_audit_stats(kaudit_events(s->ka));
 	x->src.overruns = st->overruns;
@@ -377,6 +380,8 @@ void source_tick(struct source *s)
 		s->last_poll_ms = mono;
 		pthread_mutex_lock(&x->lock);
 		snap = x->kernel;
+		/* records that arrive while re-registering: about now */
+		x->src.arrival_ms = exporter_wall_ms();
 		pthread_mutex_unlock(&x->lock);
 		/* the poll talks to the kernel: not under the lock, and
 		 * records that arrive while re-registering take it there */

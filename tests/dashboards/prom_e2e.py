@@ -295,7 +295,7 @@ def check_semantics(host, fleet, expect, inst):
     expect_equal("kernel audit enabled on the live exporter", got, {(): 1})
     got = by_labels(result_of(host, "Kernel backlog", "B", instance=live))
     expect_equal("kernel backlog limit on the live exporter", got,
-                 {(): 32768})
+                 {(): 131072})
     got = by_labels(result_of(host, "Watched-file hits in range",
                               instance=live, window="1h"), "key")
     if not got.get(("ae_e2e_watch",), 0) >= 1:

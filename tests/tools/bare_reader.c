@@ -2,9 +2,9 @@
  * bare_reader: the baseline for the full-rate measurements. It does what
  * any audit daemon must do and nothing more: it becomes the audit daemon
  * with the same kernel setup as the exporter (exporter/kaudit: rules, the
- * self-exclusion rule, backlog settings, socket buffer) and drains the
- * socket with the same batched receive (netlink/nl), discarding every
- * record. The producer's rate beside it is the most the host allows; the
+ * self-exclusion rule, backlog settings, socket buffer; the same priority
+ * boost of the reading thread) and drains the socket with the same batched
+ * receive (netlink/nl), discarding every record. The producer's rate beside it is the most the host allows; the
  * exporter is measured against it.
  *
  *   bare_reader --rules FILE
@@ -12,8 +12,10 @@
  * Runs until SIGTERM/SIGINT, then restores the kernel's audit state and
  * prints "records=N".
  */
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -67,6 +69,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bare_reader: %s\n", err);
 		return 1;
 	}
+	if (cfg.priority_boost &&
+	    setpriority(PRIO_PROCESS, 0, -(int)cfg.priority_boost))
+		fprintf(stderr, "bare_reader: priority: %s\n", strerror(errno));
 	for (;;) {
 		struct pollfd p[2] = {
 			{ nl_audit_fd(kaudit_events(ka)), POLLIN, 0 },
