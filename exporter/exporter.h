@@ -35,7 +35,7 @@ struct source_stats {
 	uint64_t overruns; /* ENOBUFS on the audit socket */
 	int64_t last_event_ms;
 	int64_t last_input_mono; /* when text input last arrived */
-	int64_t arrival_ms;      /* netlink: wall clock of the batch in hand */
+	int64_t arrival_ms; /* netlink: wall clock of the batch in hand */
 };
 
 struct exporter {

@@ -85,6 +85,12 @@ int dbuf_add(struct dbuf *b, const void *p, size_t n)
 
 int dbuf_addc(struct dbuf *b, char c)
 {
+	/* the common case, room for it and its NUL: no call, no copy */
+	if (!b->failed && b->len + 2 <= b->cap && b->len < b->max) {
+		b->p[b->len++] = c;
+		b->p[b->len] = 0;
+		return 0;
+	}
 	return dbuf_add(b, &c, 1);
 }
 

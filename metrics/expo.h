@@ -29,7 +29,8 @@ struct expo {
 	struct expo_seg *seg;
 	size_t nseg, capseg;
 	int cur; /* current segment, -1 before the first family */
-	char name[128];
+	char name[128]; /* the current family's sample name */
+	size_t name_len;
 };
 
 void expo_init(struct expo *w, enum expo_format fmt, size_t max_bytes);
