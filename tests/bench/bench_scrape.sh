@@ -1,12 +1,13 @@
 #!/bin/sh
 # Scrape cost. The live exporter holds 10,000 label sets in each labelled
 # metric (tests/tools/mixload with one process name and one executable per
-# iteration: connect, process sketch, listen, execve, watch), then is scraped SCRAPES times in plain text and SCRAPES times with
-# gzip, one after another, while one process issues connect() at full rate
-# (tests/tools/storm). Printed: p50/p99/max latency and size per encoding,
-# and whether intake lost anything meanwhile (the storm's connects against
-# the exporter's count, serial gaps, the kernel's lost counter). Target: p99
-# under 20 ms.
+# iteration: connect, process sketch, listen, execve, watch), then is
+# scraped SCRAPES times in plain text and SCRAPES times with gzip, one after
+# another: first with nothing else happening, then while one process issues
+# connect() at full rate (tests/tools/storm). Printed: p50/p99/max latency
+# and size per encoding and phase, and whether intake lost anything during
+# the storm (the storm's connects against the exporter's count, serial
+# gaps, the kernel's lost counter). Target: p99 under 20 ms.
 . "$(dirname "$0")/../integration/lib.sh"
 ae_kernel_begin
 : "${SCRAPES:=200}"
@@ -37,20 +38,25 @@ for _ in $(seq 100); do
 done
 sets=$(grep '^audit_exporter_series{' "$ae_tmp/m" | sed 's/audit_exporter_series{metric="\(.*\)"} /\1=/' | tr '\n' ' ')
 
+url=http://127.0.0.1:$port/metrics
+scrape_rounds() { # prefix: SCRAPES plain and SCRAPES gzip scrapes, timed
+	: >"$1.plain"
+	: >"$1.gzip"
+	for _ in $(seq "$SCRAPES"); do
+		curl -s -o /dev/null -w '%{time_total} %{size_download}\n' "$url" >>"$1.plain"
+		curl -s -o /dev/null -H 'Accept-Encoding: gzip' \
+			-w '%{time_total} %{size_download}\n' "$url" >>"$1.gzip"
+	done
+}
+scrape_rounds "$ae_tmp/idle"
+
 lost0=$(auditctl -s | awk '$1 == "lost" { print $2 }')
 gaps0=$(ae_value "$ae_tmp/m" audit_exporter_serial_gaps_total)
 "$AE_TOOLS/storm" --seconds 3600 --comm ae_scrape_bench --port "$sport" >"$ae_tmp/storm.out" &
 storm=$!
 ae_pids="$ae_pids $storm"
 sleep 1
-url=http://127.0.0.1:$port/metrics
-: >"$ae_tmp/plain"
-: >"$ae_tmp/gzip"
-for i in $(seq "$SCRAPES"); do
-	curl -s -o /dev/null -w '%{time_total} %{size_download}\n' "$url" >>"$ae_tmp/plain"
-	curl -s -o /dev/null -H 'Accept-Encoding: gzip' \
-		-w '%{time_total} %{size_download}\n' "$url" >>"$ae_tmp/gzip"
-done
+scrape_rounds "$ae_tmp/busy"
 kill -INT "$storm" 2>/dev/null
 kill -TERM "$storm"
 wait "$storm" 2>/dev/null
@@ -66,8 +72,11 @@ stats() { # file
 	sort -n "$1" | awk '{ t[NR] = $1 * 1000; s = $2 }
 		END { printf "%8.2f %8.2f %8.2f %10d", t[int(NR * 0.5 + 0.5)], t[int(NR * 0.99 + 0.5)], t[NR], s }'
 }
-echo "scrape latency with $NAMES label sets per labelled metric ($sets), $SCRAPES scrapes each, during a full-rate connect storm"
-printf '%-8s %8s %8s %8s %10s\n' encoding p50_ms p99_ms max_ms bytes
-printf '%-8s %s\n' plain "$(stats "$ae_tmp/plain")"
-printf '%-8s %s\n' gzip "$(stats "$ae_tmp/gzip")"
+echo "scrape latency with $NAMES label sets per labelled metric ($sets), $SCRAPES scrapes each, idle and during a full-rate connect storm"
+printf '%-6s %-8s %8s %8s %8s %10s\n' intake encoding p50_ms p99_ms max_ms bytes
+for phase in idle busy; do
+	for enc in plain gzip; do
+		printf '%-6s %-8s %s\n' "$phase" "$enc" "$(stats "$ae_tmp/$phase.$enc")"
+	done
+done
 echo "intake meanwhile: $counted storm connects counted, serial gaps $((gaps1 - gaps0)), kernel lost $((lost1 - lost0))"
