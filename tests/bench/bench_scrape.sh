@@ -49,6 +49,7 @@ scrape_rounds() { # prefix: SCRAPES plain and SCRAPES gzip scrapes, timed
 	done
 }
 scrape_rounds "$ae_tmp/idle"
+ae_scrape "$port" "$ae_tmp/idle.last"
 
 lost0=$(auditctl -s | awk '$1 == "lost" { print $2 }')
 gaps0=$(ae_value "$ae_tmp/m" audit_exporter_serial_gaps_total)
@@ -57,6 +58,7 @@ storm=$!
 ae_pids="$ae_pids $storm"
 sleep 1
 scrape_rounds "$ae_tmp/busy"
+ae_scrape "$port" "$ae_tmp/busy.last"
 kill -INT "$storm" 2>/dev/null
 kill -TERM "$storm"
 wait "$storm" 2>/dev/null
@@ -80,3 +82,9 @@ for phase in idle busy; do
 	done
 done
 echo "intake meanwhile: $counted storm connects counted, serial gaps $((gaps1 - gaps0)), kernel lost $((lost1 - lost0))"
+collectors() { # scrape: each collector's time in it, ms
+	sed -n 's/^audit_exporter_scrape_collector_duration_seconds{collector="\(.*\)"} \(.*\)/\1 \2/p' "$1" |
+		awk '{ printf "%s=%.2f ", $1, $2 * 1000 }'
+}
+echo "collector ms in one idle scrape: $(collectors "$ae_tmp/idle.last")"
+echo "collector ms in one busy scrape: $(collectors "$ae_tmp/busy.last")"
