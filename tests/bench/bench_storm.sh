@@ -8,11 +8,13 @@
 # connects the producer made, the kernel's lost records, and the reader's
 # CPU time. The target: the exporter counts every event, the kernel loses
 # none, and the producer keeps at least 90% of its rate beside the bare
-# reader.
+# reader. STORM_EXPORTER_FLAGS adds flags to the exporter, for experiments
+# such as --audit.backlog-limit=32768 or --audit.priority-boost=0.
 . "$(dirname "$0")/../integration/lib.sh"
 ae_kernel_begin
 : "${STORM_SECONDS:=5}"
 : "${STORM_ROUNDS:=3}"
+: "${STORM_EXPORTER_FLAGS:=}"
 
 rules=$AE_ROOT/packaging/audit_exporter.rules
 port=$(ae_free_port)
@@ -29,7 +31,8 @@ round() { # reader round -> "rate counted connects lost cpu_s"
 		sleep 1
 	else
 		ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
-			--sketch.key-file="$ae_tmp/key" --log.level=warn
+			--sketch.key-file="$ae_tmp/key" --log.level=warn \
+			$STORM_EXPORTER_FLAGS
 		r=$ae_last_pid
 		ae_wait_http "$port" || ae_fail "exporter did not come up"
 	fi
@@ -64,7 +67,7 @@ done
 median() { sort -n -k1 "$1" | awk -v n="$STORM_ROUNDS" 'NR == int((n + 1) / 2)'; }
 b=$(median "$ae_tmp/bare")
 e=$(median "$ae_tmp/exporter")
-echo "full-rate storm: connect() as fast as one process can, ${STORM_SECONDS} s, median of $STORM_ROUNDS rounds"
+echo "full-rate storm: connect() as fast as one process can, ${STORM_SECONDS} s, median of $STORM_ROUNDS rounds${STORM_EXPORTER_FLAGS:+, exporter flags: $STORM_EXPORTER_FLAGS}"
 printf '%-16s %14s %22s %12s %14s %8s\n' reader "producer ev/s" "counted / connects" "kernel lost" "reader cpu s" "vs bare"
 set -- $b
 printf '%-16s %14s %22s %12s %14s %8s\n' bare_reader "$1" "-" "$4" "$5" "100%"
