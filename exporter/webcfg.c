@@ -105,37 +105,36 @@ static const char *const wp_http_keys[] = { "http2", "headers" };
 static int wp_http_key(struct wp *p, size_t key, yaml_node_t *v,
 		       const char *path)
 {
+	int rc;
+
 	if (key == 0)
 		return webcfg_wp_bool(p, v, path, &p->w->http2);
-	if (!webcfg_wp_is_null(v) && v->type != YAML_MAPPING_NODE)
-		return webcfg_wp_fail(p, v, path,
-				      "expected a mapping, found %s",
-				      webcfg_wp_kind(v));
+	rc = webcfg_wp_mapping(p, v, path);
+	if (rc <= 0)
+		return rc;
 	/* the allowed header names are the keys; others are refused with
 	 * the toolkit's reason */
-	if (v->type == YAML_MAPPING_NODE)
-		for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
-		     pr < v->data.mapping.pairs.top; pr++) {
-			yaml_node_t *k =
-				yaml_document_get_node(p->doc, pr->key);
-			size_t i;
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
+	     pr < v->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
+		size_t i;
 
-			if (!k || k->type != YAML_SCALAR_NODE)
-				continue; /* webcfg_wp_map reports it */
-			for (i = 0; i < WEBCFG_MAX_HEADERS; i++)
-				if (!strcmp((const char *)k->data.scalar.value,
-					    webcfg_header_names[i]))
-					break;
-			if (i == WEBCFG_MAX_HEADERS)
-				return webcfg_wp_fail(
-					p, k, path,
-					"HTTP header '%.64s' can not be "
-					"configured (only Strict-Transport-"
-					"Security, X-Content-Type-Options, "
-					"X-Frame-Options, X-XSS-Protection, "
-					"Content-Security-Policy)",
-					(const char *)k->data.scalar.value);
-		}
+		if (!k || k->type != YAML_SCALAR_NODE)
+			continue; /* webcfg_wp_map reports it */
+		for (i = 0; i < WEBCFG_MAX_HEADERS; i++)
+			if (!strcmp((const char *)k->data.scalar.value,
+				    webcfg_header_names[i]))
+				break;
+		if (i == WEBCFG_MAX_HEADERS)
+			return webcfg_wp_fail(
+				p, k, path,
+				"HTTP header '%.64s' can not be "
+				"configured (only Strict-Transport-"
+				"Security, X-Content-Type-Options, "
+				"X-Frame-Options, X-XSS-Protection, "
+				"Content-Security-Policy)",
+				(const char *)k->data.scalar.value);
+	}
 	return webcfg_wp_map(p, v, path, webcfg_header_names,
 			     WEBCFG_MAX_HEADERS, wp_header_key);
 }

@@ -56,13 +56,10 @@ int webcfg_wp_users(struct wp *p, yaml_node_t *n, const char *path)
 	struct webcfg *w = p->w;
 	size_t count;
 	int maxcost = 0;
+	int rc = webcfg_wp_mapping(p, n, path);
 
-	if (webcfg_wp_is_null(n))
-		return 0;
-	if (n->type != YAML_MAPPING_NODE)
-		return webcfg_wp_fail(p, n, path,
-				      "expected a mapping, found %s",
-				      webcfg_wp_kind(n));
+	if (rc <= 0)
+		return rc;
 	count = (size_t)(n->data.mapping.pairs.top -
 			 n->data.mapping.pairs.start);
 	if (count > WEBCFG_MAX_USERS)
@@ -80,7 +77,7 @@ int webcfg_wp_users(struct wp *p, yaml_node_t *n, const char *path)
 		struct webcfg_user *u = &w->users[w->nusers];
 		const char *name, *hash;
 		char sub[WEBCFG_PATH_MAX];
-		int cost, rc;
+		int cost;
 
 		if (!k || !v || k->type != YAML_SCALAR_NODE)
 			return webcfg_wp_fail(p, k ? k : n, path,

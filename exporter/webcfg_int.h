@@ -46,6 +46,9 @@ __attribute__((format(printf, 4, 5))) int webcfg_wp_fail(struct wp *p,
 const char *webcfg_wp_kind(const yaml_node_t *n);
 /* True for YAML's null: an empty plain scalar, ~ or null. */
 bool webcfg_wp_is_null(const yaml_node_t *n);
+/* 1 if n is a mapping, 0 if it is null (nothing to read), else the error
+ * for anything else, written. */
+int webcfg_wp_mapping(struct wp *p, const yaml_node_t *n, const char *path);
 /* The text of scalar n in *out (owned by the document); NULL for null. */
 int webcfg_wp_text(struct wp *p, const yaml_node_t *n, const char *path,
 		   const char **out);

@@ -165,17 +165,25 @@ int webcfg_wp_seq(struct wp *p, const yaml_node_t *n, const char *path,
 
 /* Walks a mapping whose keys must be among names[0..count): each known
  * key once, each value to fn with its index and dotted path. */
-int webcfg_wp_map(struct wp *p, yaml_node_t *n, const char *path,
-		  const char *const *names, size_t count, wp_key_fn fn)
+int webcfg_wp_mapping(struct wp *p, const yaml_node_t *n, const char *path)
 {
-	unsigned long seen[16] = { 0 };
-
 	if (webcfg_wp_is_null(n))
 		return 0;
 	if (n->type != YAML_MAPPING_NODE)
 		return webcfg_wp_fail(p, n, path,
 				      "expected a mapping, found %s",
 				      webcfg_wp_kind(n));
+	return 1;
+}
+
+int webcfg_wp_map(struct wp *p, yaml_node_t *n, const char *path,
+		  const char *const *names, size_t count, wp_key_fn fn)
+{
+	unsigned long seen[16] = { 0 };
+	int rc = webcfg_wp_mapping(p, n, path);
+
+	if (rc <= 0)
+		return rc;
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
 	     pr < n->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
@@ -183,7 +191,6 @@ int webcfg_wp_map(struct wp *p, yaml_node_t *n, const char *path,
 		char sub[WEBCFG_PATH_MAX], list[400] = "";
 		const char *name;
 		size_t i;
-		int rc;
 
 		if (!k || !v || k->type != YAML_SCALAR_NODE)
 			return webcfg_wp_fail(p, k ? k : n, path,
