@@ -163,8 +163,6 @@ int webcfg_wp_seq(struct wp *p, const yaml_node_t *n, const char *path,
 	return 0;
 }
 
-/* Walks a mapping whose keys must be among names[0..count): each known
- * key once, each value to fn with its index and dotted path. */
 int webcfg_wp_mapping(struct wp *p, const yaml_node_t *n, const char *path)
 {
 	if (webcfg_wp_is_null(n))
@@ -176,6 +174,8 @@ int webcfg_wp_mapping(struct wp *p, const yaml_node_t *n, const char *path)
 	return 1;
 }
 
+/* Walks a mapping whose keys must be among names[0..count): each known
+ * key once, each value to fn with its index and dotted path. */
 int webcfg_wp_map(struct wp *p, yaml_node_t *n, const char *path,
 		  const char *const *names, size_t count, wp_key_fn fn)
 {

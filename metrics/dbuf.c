@@ -127,16 +127,24 @@ int dbuf_addf(struct dbuf *b, const char *fmt, ...)
 	return 0;
 }
 
-int dbuf_add_u64(struct dbuf *b, unsigned long long v)
+size_t dbuf_fmt_u64(char out[DBUF_U64_DIGITS], unsigned long long v)
 {
-	char tmp[24];
+	char tmp[DBUF_U64_DIGITS];
 	char *p = tmp + sizeof(tmp);
 
 	do {
 		*--p = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	return dbuf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+	memcpy(out, p, (size_t)(tmp + sizeof(tmp) - p));
+	return (size_t)(tmp + sizeof(tmp) - p);
+}
+
+int dbuf_add_u64(struct dbuf *b, unsigned long long v)
+{
+	char digits[DBUF_U64_DIGITS];
+
+	return dbuf_add(b, digits, dbuf_fmt_u64(digits, v));
 }
 
 char *dbuf_take(struct dbuf *b, size_t *len)

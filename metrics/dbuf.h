@@ -27,6 +27,9 @@ int dbuf_addf(struct dbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Appends the decimal form of v. */
 int dbuf_add_u64(struct dbuf *b, unsigned long long v);
+/* Writes the decimal digits of v to out (no NUL); their count. */
+#define DBUF_U64_DIGITS 20
+size_t dbuf_fmt_u64(char out[DBUF_U64_DIGITS], unsigned long long v);
 /* Hands the bytes to the caller (free() them), leaves b empty. */
 char *dbuf_take(struct dbuf *b, size_t *len);
 

@@ -129,23 +129,18 @@ void expo_counter(struct expo *w, const char *labels, size_t len,
 	dbuf_addc(&w->body, '\n');
 }
 
-/* The decimal digits of a whole number below 2^53, without printf. */
+/* A whole number below 2^53 in decimal, without printf. */
 static size_t expo_format_whole(double v, char *buf, size_t cap)
 {
-	char tmp[24], *p = tmp + sizeof(tmp);
-	unsigned long long u = (unsigned long long)fabs(v);
-	size_t n;
+	char tmp[1 + DBUF_U64_DIGITS];
+	size_t n = 0;
 
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
 	if (v < 0)
-		*--p = '-';
-	n = (size_t)(tmp + sizeof(tmp) - p);
+		tmp[n++] = '-';
+	n += dbuf_fmt_u64(tmp + n, (unsigned long long)fabs(v));
 	if (n >= cap)
 		n = cap - 1;
-	memcpy(buf, p, n);
+	memcpy(buf, tmp, n);
 	buf[n] = 0;
 	return n;
 }
