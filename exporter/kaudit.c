@@ -158,12 +158,12 @@ static int kaudit_set_field(struct kaudit *ka, uint32_t bit, uint32_t value)
 	uint32_t *found = kaudit_field(&ka->found, bit);
 	int rc;
 
+	if (*found == value) /* nothing to write, 2 included: left as found */
+		return 0;
 	/* the two settings that must never be made, whatever asks */
 	if ((bit == AUDIT_STATUS_ENABLED && value > 1) ||
 	    (bit == AUDIT_STATUS_FAILURE && value > 1))
 		return -EPERM;
-	if (*found == value)
-		return 0;
 	*kaudit_field(&st, bit) = value;
 	rc = nl_audit_set_status(ka->ctl, &st);
 	if (rc)

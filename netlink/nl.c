@@ -214,10 +214,12 @@ static int nl_exchange(struct nl_audit *nl, uint16_t type, uint16_t flags,
 {
 	int64_t seq = nl_send(nl, type, flags, payload, len);
 	int64_t deadline = nl_now_ms() + NL_REPLY_MS;
-	int fd = mnl_socket_get_fd(nl->sock);
+	int fd;
 
-	if (seq < 0)
+	if (seq <
+	    0) /* -EBADF too: the socket is closed after a failed reopen */
 		return (int)seq;
+	fd = mnl_socket_get_fd(nl->sock);
 	for (;;) {
 		ssize_t n;
 		int rc = nl_wait(fd, deadline);
