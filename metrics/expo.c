@@ -202,10 +202,6 @@ void expo_rows(struct expo *w, const struct fam_desc *d,
 			expo_counter(w, r->labels, r->labels_len, NULL,
 				     r->count);
 			break;
-		case FAM_GAUGE:
-			expo_value(w, r->labels, r->labels_len, NULL,
-				   r->value[0]);
-			break;
 		case FAM_WINDOWED:
 			for (size_t k = 0; k < nwin; k++)
 				expo_value(w, r->labels, r->labels_len,

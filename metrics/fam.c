@@ -1,8 +1,8 @@
 /*
  * fam: metric families.
  *
- * A family maps label sets to values: a counter, a gauge, or, for the
- * unique-count gauges, a sliding-window sketch (metrics/win) per label set.
+ * A family maps label sets to values: a counter or, for the unique-count
+ * gauges, a sliding-window sketch (metrics/win) per label set.
  * It knows nothing of audit; the aggregator hands it raw label values.
  *
  * Keys. Label values are sanitised (metrics/lbl) before anything else, and
@@ -51,13 +51,11 @@
 struct fam_series {
 	UT_hash_handle hh;
 	uint64_t count;
-	double gauge;
 	struct win_sketch *sk;
 	int64_t last_ms;
 	bool folded;
 	uint16_t key_len;
 	uint32_t labels_len;
-	char *labels; /* after the key in data[] */
 	char data[]; /* key, then label text */
 };
 
@@ -69,7 +67,6 @@ struct fam {
 	struct fam_series *head;
 	size_t unfolded;
 	uint64_t folded;
-	size_t bytes;
 };
 
 struct fam *fam_new(const struct fam_desc *d, unsigned cap,
@@ -103,11 +100,10 @@ struct fam *fam_new(const struct fam_desc *d, unsigned cap,
 	return f;
 }
 
-static void fam_series_free(struct fam *f, struct fam_series *s)
+static void fam_series_free(struct fam_series *s)
 {
 	if (s->sk)
 		win_sketch_free(s->sk);
-	f->bytes -= sizeof(*s) + s->key_len + s->labels_len;
 	free(s);
 }
 
@@ -120,7 +116,7 @@ void fam_free(struct fam *f)
 	HASH_ITER(hh, f->head, s, tmp)
 	{
 		HASH_DEL(f->head, s);
-		fam_series_free(f, s);
+		fam_series_free(s);
 	}
 	free(f);
 }
@@ -181,9 +177,8 @@ static struct fam_series *fam_create(struct fam *f, const char *key,
 		goto out;
 	memcpy(s->data, key, klen);
 	s->key_len = (uint16_t)klen;
-	s->labels = s->data + klen;
 	if (text.len)
-		memcpy(s->labels, text.p, text.len);
+		memcpy(s->data + klen, text.p, text.len);
 	s->labels_len = (uint32_t)text.len;
 	s->folded = folded;
 	s->last_ms = now_ms;
@@ -203,7 +198,6 @@ static struct fam_series *fam_create(struct fam *f, const char *key,
 		s = NULL;
 		goto out;
 	}
-	f->bytes += sizeof(*s) + klen + text.len;
 	if (!folded)
 		f->unfolded++;
 out:
@@ -261,11 +255,6 @@ void fam_inc(struct fam_series *s, uint64_t n)
 	s->count += n;
 }
 
-void fam_set(struct fam_series *s, double v)
-{
-	s->gauge = v;
-}
-
 struct win_sketch *fam_sketch(struct fam_series *s)
 {
 	return s->sk;
@@ -279,19 +268,6 @@ size_t fam_count(const struct fam *f)
 uint64_t fam_folded(const struct fam *f)
 {
 	return f->folded;
-}
-
-size_t fam_bytes(const struct fam *f)
-{
-	size_t b = sizeof(*f) + f->bytes;
-	struct fam_series *s;
-
-	if (f->head)
-		b += HASH_OVERHEAD(hh, f->head);
-	for (s = f->head; s; s = s->hh.next)
-		if (s->sk)
-			b += win_sketch_bytes(s->sk);
-	return b;
 }
 
 size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
@@ -319,7 +295,7 @@ size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
 		HASH_DEL(f->head, s);
 		if (!s->folded)
 			f->unfolded--;
-		fam_series_free(f, s);
+		fam_series_free(s);
 		dropped++;
 	}
 	return dropped;
@@ -347,10 +323,9 @@ int fam_rows(const struct fam *f, struct fam_rows *rows)
 		struct fam_row *r = &rows->row[rows->n++];
 
 		r->s = s;
-		r->labels = s->labels;
+		r->labels = s->data + s->key_len;
 		r->labels_len = s->labels_len;
 		r->count = s->count;
-		r->value[0] = s->gauge;
 	}
 	return 0;
 }

@@ -14,7 +14,6 @@
 
 enum fam_type {
 	FAM_COUNTER, /* uint64, written with the _total suffix */
-	FAM_GAUGE, /* double */
 	FAM_WINDOWED, /* unique-count gauge: a sliding-window sketch per label
 		       * set, written once per window with a "window" label */
 };
@@ -69,13 +68,11 @@ struct fam_series *fam_find(struct fam *f, const struct fam_lv *v);
  * it is a folded series. Reader thread. */
 void fam_hit(struct fam *f, struct fam_series *s, int64_t now_ms);
 void fam_inc(struct fam_series *s, uint64_t n);
-void fam_set(struct fam_series *s, double v);
 /* The series' sketch (FAM_WINDOWED families), else NULL. */
 struct win_sketch *fam_sketch(struct fam_series *s);
 
 size_t fam_count(const struct fam *f); /* label sets held */
 uint64_t fam_folded(const struct fam *f); /* updates folded so far */
-size_t fam_bytes(const struct fam *f); /* heap bytes, approximately */
 
 /* Drops label sets not used for idle_ms (0: never), and windowed ones whose
  * sketch is empty over the whole horizon; reclaims expired sketch memory.
