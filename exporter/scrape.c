@@ -15,7 +15,8 @@
  * (label text pointers and values) are copied under the lock in one go (a
  * few microseconds per thousand label sets); sketch estimates, which cost
  * more, are computed under the lock in slices of SCRAPE_SLICE label sets;
- * sorting and formatting happen outside it. While the scrape holds rows,
+ * sorting and formatting happen outside it, and a sorted order is handed
+ * back to the family for the next scrape. While the scrape holds rows,
  * `scrapes_active` keeps the reader from sweeping label sets away.
  */
 #include "exporter/scrape.h"
@@ -45,7 +46,7 @@ struct scrape {
 static int scrape_family(struct scrape *sc, enum agg_fam which)
 {
 	struct exporter *x = sc->x;
-	const struct fam *f;
+	struct fam *f;
 	int rc;
 
 	pthread_mutex_lock(&x->lock);
@@ -63,7 +64,12 @@ static int scrape_family(struct scrape *sc, enum agg_fam which)
 			pthread_mutex_unlock(&x->lock);
 		}
 	}
-	fam_rows_sort(&sc->rows);
+	if (!sc->rows.sorted) {
+		fam_rows_sort(&sc->rows);
+		pthread_mutex_lock(&x->lock);
+		fam_rows_keep_order(f, &sc->rows);
+		pthread_mutex_unlock(&x->lock);
+	}
 	expo_family(&sc->w, fam_desc(f)->name, fam_desc(f)->help,
 		    fam_desc(f)->type == FAM_COUNTER ? EXPO_COUNTER
 						     : EXPO_GAUGE);

@@ -30,6 +30,12 @@
  * the exporter's lock (fam_rows), sorts and renders them outside it; label
  * text stays valid because the reader does not sweep while a scrape holds
  * rows. Windowed estimates are computed in slices, each under the lock.
+ *
+ * Sorted order. Sorting 10,000 label sets by their text was a fifth of a
+ * scrape's time, and between two scrapes the set rarely changes. The family
+ * counts its arrivals and departures (gen); a scrape that sorted rows hands
+ * the order back (fam_rows_keep_order), and the next fam_rows() walks that
+ * order instead of the hash table for as long as gen has not moved.
  */
 #include "metrics/fam.h"
 
@@ -67,6 +73,10 @@ struct fam {
 	struct fam_series *head;
 	size_t unfolded;
 	uint64_t folded;
+	uint64_t gen; /* label sets added or removed so far */
+	const struct fam_series **order; /* sorted, as of order_gen */
+	size_t order_cap;
+	uint64_t order_gen;
 };
 
 struct fam *fam_new(const struct fam_desc *d, unsigned cap,
@@ -118,6 +128,7 @@ void fam_free(struct fam *f)
 		HASH_DEL(f->head, s);
 		fam_series_free(s);
 	}
+	free(f->order);
 	free(f);
 }
 
@@ -200,6 +211,7 @@ static struct fam_series *fam_create(struct fam *f, const char *key,
 	}
 	if (!folded)
 		f->unfolded++;
+	f->gen++;
 out:
 	dbuf_free(&text);
 	return s;
@@ -296,9 +308,18 @@ size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
 		if (!s->folded)
 			f->unfolded--;
 		fam_series_free(s);
+		f->gen++;
 		dropped++;
 	}
 	return dropped;
+}
+
+static void fam_row_set(struct fam_row *r, const struct fam_series *s)
+{
+	r->s = s;
+	r->labels = s->data + s->key_len;
+	r->labels_len = s->labels_len;
+	r->count = s->count;
 }
 
 int fam_rows(const struct fam *f, struct fam_rows *rows)
@@ -318,15 +339,17 @@ int fam_rows(const struct fam *f, struct fam_rows *rows)
 		rows->row = r;
 		rows->cap = cap;
 	}
-	rows->n = 0;
-	for (s = f->head; s; s = s->hh.next) {
-		struct fam_row *r = &rows->row[rows->n++];
-
-		r->s = s;
-		r->labels = s->data + s->key_len;
-		r->labels_len = s->labels_len;
-		r->count = s->count;
+	rows->n = n;
+	rows->gen = f->gen;
+	rows->sorted = f->order_gen == f->gen;
+	if (rows->sorted) {
+		for (size_t i = 0; i < n; i++)
+			fam_row_set(&rows->row[i], f->order[i]);
+		return 0;
 	}
+	n = 0;
+	for (s = f->head; s; s = s->hh.next)
+		fam_row_set(&rows->row[n++], s);
 	return 0;
 }
 
@@ -361,8 +384,27 @@ static int fam_row_cmp(const void *a, const void *b)
 
 void fam_rows_sort(struct fam_rows *rows)
 {
-	if (rows->n > 1)
+	if (!rows->sorted && rows->n > 1)
 		qsort(rows->row, rows->n, sizeof(*rows->row), fam_row_cmp);
+	rows->sorted = true;
+}
+
+void fam_rows_keep_order(struct fam *f, const struct fam_rows *rows)
+{
+	if (!rows->sorted || rows->gen != f->gen || f->order_gen == f->gen)
+		return;
+	if (rows->n > f->order_cap) {
+		const struct fam_series **o =
+			realloc(f->order, rows->n * sizeof(*o));
+
+		if (!o)
+			return; /* the next scrape sorts again */
+		f->order = o;
+		f->order_cap = rows->n;
+	}
+	for (size_t i = 0; i < rows->n; i++)
+		f->order[i] = rows->row[i].s;
+	f->order_gen = f->gen;
 }
 
 void fam_rows_free(struct fam_rows *rows)

@@ -95,6 +95,8 @@ struct fam_row {
 struct fam_rows {
 	struct fam_row *row;
 	size_t n, cap;
+	uint64_t gen; /* the family's gen when taken */
+	bool sorted;
 };
 /* Replaces rows' contents with the family's label sets. 0 or -ENOMEM. */
 int fam_rows(const struct fam *f, struct fam_rows *rows);
@@ -102,8 +104,13 @@ int fam_rows(const struct fam *f, struct fam_rows *rows);
  * at now_ms, rounded to whole numbers. */
 void fam_rows_estimate(struct fam_rows *rows, size_t from, size_t to,
 		       int64_t now_ms, const int64_t *windows_ms, size_t nwin);
-/* Sorts rows by label text, for a stable output. */
+/* Sorts rows by label text, for a stable output (nothing to do when
+ * fam_rows handed them out in a kept order). */
 void fam_rows_sort(struct fam_rows *rows);
+/* Keeps the order of sorted rows in the family, so that fam_rows() hands
+ * out rows sorted until a label set comes or goes. Under the caller's
+ * lock; does nothing if the family changed since the rows were taken. */
+void fam_rows_keep_order(struct fam *f, const struct fam_rows *rows);
 void fam_rows_free(struct fam_rows *rows);
 
 #endif

@@ -181,6 +181,83 @@ static void test_windowed(void **state)
 	fam_free(f);
 }
 
+/* Rows are in strictly increasing label order and hold n label sets whose
+ * counts sum to sum. */
+static void check_rows(const struct fam_rows *rows, size_t n, uint64_t sum)
+{
+	uint64_t got = 0;
+
+	assert_int_equal(rows->n, n);
+	for (size_t i = 0; i < rows->n; i++) {
+		got += rows->row[i].count;
+		if (i) {
+			const struct fam_row *a = &rows->row[i - 1];
+			const struct fam_row *b = &rows->row[i];
+			size_t m = a->labels_len < b->labels_len
+					   ? a->labels_len
+					   : b->labels_len;
+			int c = memcmp(a->labels, b->labels, m);
+
+			assert_true(c < 0 ||
+				    (c == 0 && a->labels_len < b->labels_len));
+		}
+	}
+	assert_int_equal(got, sum);
+}
+
+static void add_proc(struct fam *f, unsigned i, int64_t now_ms)
+{
+	char comm[32];
+	struct fam_lv v[3] = { { comm, 0 }, LV("0"), LV("success") };
+
+	/* scrambled, so that creation order is not label order */
+	v[0].len = (size_t)snprintf(comm, sizeof(comm), "p%u",
+				    (i * 7919u) % 1000u);
+	fam_inc(fam_get(f, v, now_ms), 1);
+}
+
+static void test_kept_order(void **state)
+{
+	struct fam *f = fam_new(&conn, 0, NULL, &key);
+	struct fam_rows rows = { 0 }, stale = { 0 };
+
+	(void)state;
+	for (unsigned i = 0; i < 300; i++)
+		add_proc(f, i, 1000);
+	assert_int_equal(fam_rows(f, &rows), 0);
+	assert_false(rows.sorted);
+	fam_rows_sort(&rows);
+	check_rows(&rows, 300, 300);
+	fam_rows_keep_order(f, &rows);
+
+	/* same label sets, new counts: handed out sorted, no sort needed */
+	add_proc(f, 5, 1000);
+	assert_int_equal(fam_rows(f, &rows), 0);
+	assert_true(rows.sorted);
+	check_rows(&rows, 300, 301);
+
+	/* rows taken before a change are not kept */
+	assert_int_equal(fam_rows(f, &stale), 0);
+	add_proc(f, 300, 9000);
+	fam_rows_sort(&stale);
+	fam_rows_keep_order(f, &stale);
+	assert_int_equal(fam_rows(f, &rows), 0);
+	assert_false(rows.sorted);
+	fam_rows_sort(&rows);
+	check_rows(&rows, 301, 302);
+	fam_rows_keep_order(f, &rows);
+
+	/* a sweep invalidates the order as well */
+	assert_int_equal(fam_sweep(f, 9000, 5000), 300);
+	assert_int_equal(fam_rows(f, &rows), 0);
+	assert_false(rows.sorted);
+	fam_rows_sort(&rows);
+	check_rows(&rows, 1, 1);
+	fam_rows_free(&stale);
+	fam_rows_free(&rows);
+	fam_free(f);
+}
+
 static void test_bad_desc(void **state)
 {
 	struct fam_desc d = conn;
@@ -204,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_cap_folds_and_sums),
 		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_windowed),
+		cmocka_unit_test(test_kept_order),
 		cmocka_unit_test(test_bad_desc),
 	};
 
