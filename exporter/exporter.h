@@ -14,6 +14,7 @@
 struct kaudit;
 struct http;
 struct rules_set;
+struct scrape_buf;
 
 /* The kernel's audit status as last polled, with the counters that the
  * kernel may reset made monotonic. */
@@ -54,6 +55,7 @@ struct exporter {
 	struct hash_key sketch_key;
 	struct rules_set *rules; /* loaded or read for watch keys; may be NULL */
 	struct kaudit *ka; /* kernel side; NULL for text sources */
+	struct scrape_buf *scrape_kept; /* for the next scrape (scrape.c) */
 };
 
 /* The source clock: wall clock live, the events' time in a replay. Call

@@ -209,6 +209,12 @@ static char *http_gzip(const char *in, size_t len, size_t *outlen)
 	return out;
 }
 
+/* libmicrohttpd is done with a plain response: its buffers go back. */
+static void http_scrape_done(void *cls)
+{
+	scrape_buf_give(cls);
+}
+
 static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
 {
 	const char *accept = MHD_lookup_connection_value(
@@ -217,10 +223,10 @@ static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
 		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	enum expo_format fmt = accept_format(accept);
 	struct MHD_Response *r;
-	struct dbuf out;
-	char *body;
-	size_t len;
-	bool gz = accept_gzip(enc);
+	struct scrape_buf *b;
+	char *z = NULL;
+	size_t zlen = 0;
+	int rc;
 	unsigned n = atomic_fetch_add(&h->inflight, 1) + 1;
 
 	if (h->x->cfg.max_requests && n > h->x->cfg.max_requests) {
@@ -230,42 +236,41 @@ static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
 				 "too many concurrent scrapes "
 				 "(--web.max-requests)\n");
 	}
-	dbuf_init(&out, 1u << 30);
-	if (scrape_render(h->x, fmt, &out)) {
-		atomic_fetch_sub(&h->inflight, 1);
-		dbuf_free(&out);
+	b = scrape_buf_take(h->x);
+	rc = b ? scrape_render(fmt, b) : -ENOMEM;
+	atomic_fetch_sub(&h->inflight, 1);
+	if (rc) {
+		if (b)
+			scrape_buf_give(b);
 		log_error("scrape failed: exposition too large or out of "
 			  "memory");
 		return http_send(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				 "text/plain; charset=utf-8",
 				 "the exposition could not be rendered\n");
 	}
-	atomic_fetch_sub(&h->inflight, 1);
-	body = dbuf_take(&out, &len);
-	if (gz) {
-		size_t zlen;
-		char *z = http_gzip(body ? body : "", len, &zlen);
-
-		if (z) {
-			free(body);
-			body = z;
-			len = zlen;
-		} else {
-			gz = false;
-		}
+	/* without memory for gzip, the plain text still goes out */
+	if (accept_gzip(enc))
+		z = http_gzip(b->out.p ? b->out.p : "", b->out.len, &zlen);
+	if (z) {
+		scrape_buf_give(b);
+		r = MHD_create_response_from_buffer(zlen, z,
+						    MHD_RESPMEM_MUST_FREE);
+		if (!r)
+			free(z);
+	} else {
+		r = MHD_create_response_from_buffer_with_free_callback_cls(
+			b->out.len, b->out.p ? b->out.p : (void *)"",
+			http_scrape_done, b);
+		if (!r)
+			scrape_buf_give(b);
 	}
-	r = MHD_create_response_from_buffer(len, body ? body : (void *)"",
-					    body ? MHD_RESPMEM_MUST_FREE
-						 : MHD_RESPMEM_PERSISTENT);
-	if (!r) {
-		free(body);
+	if (!r)
 		return MHD_NO;
-	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				fmt == EXPO_OPENMETRICS ? EXPO_CT_OPENMETRICS
 							: EXPO_CT_TEXT);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-	if (gz)
+	if (z)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
 					"gzip");
 	return http_queue(h, c, MHD_HTTP_OK, r);

@@ -145,16 +145,19 @@ static int handle_signal(int sfd, struct source *src)
 
 static int print_exposition(struct exporter *x)
 {
-	struct dbuf out;
+	struct scrape_buf *b = scrape_buf_take(x);
+	struct dbuf *out;
 	int rc;
 
-	dbuf_init(&out, 1u << 30);
-	rc = scrape_render(x, EXPO_TEXT, &out);
-	if (!rc && out.len && fwrite(out.p, 1, out.len, stdout) != out.len)
+	if (!b)
+		return -ENOMEM;
+	out = &b->out;
+	rc = scrape_render(EXPO_TEXT, b);
+	if (!rc && out->len && fwrite(out->p, 1, out->len, stdout) != out->len)
 		rc = -EIO;
 	if (fflush(stdout))
 		rc = -EIO;
-	dbuf_free(&out);
+	scrape_buf_give(b);
 	return rc;
 }
 
@@ -293,6 +296,7 @@ out:
 		log_error("cannot write the exposition to stdout");
 		status = 1;
 	}
+	scrape_buf_drop(&x);
 	asm_free(x.asm);
 	agg_free(x.agg);
 	rules_set_free(x.rules);

@@ -7,9 +7,24 @@
 
 struct exporter;
 
-/* Appends the exposition in fmt to out. Never called by the reader thread
- * (it takes the exporter's lock in short slices). Returns 0, or -E2BIG /
- * -ENOMEM when the output cap was reached (out then holds nothing useful). */
-int scrape_render(struct exporter *x, enum expo_format fmt, struct dbuf *out);
+/* A scrape's memory: the samples as the collectors write them, and the
+ * exposition in order (out). */
+struct scrape_buf {
+	struct exporter *x;
+	struct dbuf body, out;
+};
+/* The buffers the last scrape gave back, or new ones; NULL without
+ * memory. */
+struct scrape_buf *scrape_buf_take(struct exporter *x);
+/* Keeps b for the next scrape, or frees it if one is kept already. */
+void scrape_buf_give(struct scrape_buf *b);
+/* Frees the kept buffers (at exit, after the last scrape). */
+void scrape_buf_drop(struct exporter *x);
+
+/* Renders the exposition in fmt into b->out. Never called by the reader
+ * thread (it takes the exporter's lock in short slices). Returns 0, or
+ * -E2BIG / -ENOMEM when the output cap was reached (b->out then holds
+ * nothing useful). */
+int scrape_render(enum expo_format fmt, struct scrape_buf *b);
 
 #endif

@@ -47,17 +47,17 @@ struct expo_seg {
 	size_t order;
 };
 
-void expo_init(struct expo *w, enum expo_format fmt, size_t max_bytes)
+void expo_init(struct expo *w, enum expo_format fmt, struct dbuf *body)
 {
 	memset(w, 0, sizeof(*w));
 	w->fmt = fmt;
 	w->cur = -1;
-	dbuf_init(&w->body, max_bytes);
+	w->body = body;
+	dbuf_reset(body);
 }
 
 void expo_free(struct expo *w)
 {
-	dbuf_free(&w->body);
 	free(w->seg);
 	w->seg = NULL;
 	w->nseg = w->capseg = 0;
@@ -66,7 +66,7 @@ void expo_free(struct expo *w)
 static void expo_close(struct expo *w)
 {
 	if (w->cur >= 0)
-		w->seg[w->cur].end = w->body.len;
+		w->seg[w->cur].end = w->body->len;
 }
 
 int expo_family(struct expo *w, const char *name, const char *help,
@@ -82,7 +82,7 @@ int expo_family(struct expo *w, const char *name, const char *help,
 		struct expo_seg *p = realloc(w->seg, cap * sizeof(*p));
 
 		if (!p) {
-			w->body.failed = true;
+			w->body->failed = true;
 			w->cur = -1;
 			return -ENOMEM;
 		}
@@ -93,7 +93,7 @@ int expo_family(struct expo *w, const char *name, const char *help,
 	strcpy(s->name, name);
 	s->help = help;
 	s->type = type;
-	s->start = s->end = w->body.len;
+	s->start = s->end = w->body->len;
 	s->order = w->nseg;
 	w->cur = (int)w->nseg++;
 	w->name_len = (size_t)snprintf(w->name, sizeof(w->name), "%s%s", name,
@@ -106,15 +106,15 @@ static void expo_labels(struct expo *w, const char *labels, size_t len,
 {
 	if (!len && !extra)
 		return;
-	dbuf_addc(&w->body, '{');
+	dbuf_addc(w->body, '{');
 	if (len)
-		dbuf_add(&w->body, labels, len);
+		dbuf_add(w->body, labels, len);
 	if (extra) {
 		if (len)
-			dbuf_addc(&w->body, ',');
-		dbuf_adds(&w->body, extra);
+			dbuf_addc(w->body, ',');
+		dbuf_adds(w->body, extra);
 	}
-	dbuf_addc(&w->body, '}');
+	dbuf_addc(w->body, '}');
 }
 
 void expo_counter(struct expo *w, const char *labels, size_t len,
@@ -122,11 +122,11 @@ void expo_counter(struct expo *w, const char *labels, size_t len,
 {
 	if (w->cur < 0)
 		return;
-	dbuf_add(&w->body, w->name, w->name_len);
+	dbuf_add(w->body, w->name, w->name_len);
 	expo_labels(w, labels, len, extra);
-	dbuf_addc(&w->body, ' ');
-	dbuf_add_u64(&w->body, v);
-	dbuf_addc(&w->body, '\n');
+	dbuf_addc(w->body, ' ');
+	dbuf_add_u64(w->body, v);
+	dbuf_addc(w->body, '\n');
 }
 
 /* A whole number below 2^53 in decimal, without printf. */
@@ -175,11 +175,11 @@ void expo_value(struct expo *w, const char *labels, size_t len,
 	if (w->cur < 0)
 		return;
 	n = expo_format_double(v, num, sizeof(num));
-	dbuf_add(&w->body, w->name, w->name_len);
+	dbuf_add(w->body, w->name, w->name_len);
 	expo_labels(w, labels, len, extra);
-	dbuf_addc(&w->body, ' ');
-	dbuf_add(&w->body, num, n);
-	dbuf_addc(&w->body, '\n');
+	dbuf_addc(w->body, ' ');
+	dbuf_add(w->body, num, n);
+	dbuf_addc(w->body, '\n');
 }
 
 void expo_rows(struct expo *w, const struct fam_desc *d,
@@ -264,11 +264,11 @@ int expo_finish(struct expo *w, struct dbuf *out)
 							       : " gauge\n");
 		}
 		if (s->end > s->start)
-			dbuf_add(out, w->body.p + s->start, s->end - s->start);
+			dbuf_add(out, w->body->p + s->start, s->end - s->start);
 	}
 	if (om)
 		dbuf_adds(out, "# EOF\n");
-	if (w->body.failed)
+	if (w->body->failed)
 		return -E2BIG;
 	return out->failed ? -E2BIG : 0;
 }

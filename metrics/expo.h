@@ -25,7 +25,7 @@ struct expo_seg;
  * twice is written as one. All text goes through dbufs with hard caps. */
 struct expo {
 	enum expo_format fmt;
-	struct dbuf body; /* segments, in writing order */
+	struct dbuf *body; /* segments, in writing order; the caller's */
 	struct expo_seg *seg;
 	size_t nseg, capseg;
 	int cur; /* current segment, -1 before the first family */
@@ -33,8 +33,10 @@ struct expo {
 	size_t name_len;
 };
 
-void expo_init(struct expo *w, enum expo_format fmt, size_t max_bytes);
-void expo_free(struct expo *w);
+/* Samples are written to body, which the caller owns and may reuse from
+ * one exposition to the next (it is emptied here; its max caps them). */
+void expo_init(struct expo *w, enum expo_format fmt, struct dbuf *body);
+void expo_free(struct expo *w); /* leaves body to its owner */
 /* Begins a family; name is the base name (counters get _total on their
  * samples). Returns 0 or -EINVAL for an invalid name. */
 int expo_family(struct expo *w, const char *name, const char *help,

@@ -114,12 +114,13 @@ static void feed(struct feed *f, const uint8_t *data, size_t size)
 static void render(struct feed *f, enum expo_format fmt)
 {
 	struct expo w;
-	struct dbuf out;
+	struct dbuf body, out;
 	struct fam_rows rows = { 0 };
 	int64_t now = agg_clock(f->agg) == INT64_MIN ? 0 : agg_clock(f->agg);
 	uint64_t sum[AGG_NFAM] = { 0 };
 
-	expo_init(&w, fmt, OUT_MAX);
+	dbuf_init(&body, OUT_MAX);
+	expo_init(&w, fmt, &body);
 	for (int k = 0; k < AGG_NFAM; k++) {
 		const struct fam *fam = agg_fam(f->agg, (enum agg_fam)k);
 		const struct fam_desc *d = fam_desc(fam);
@@ -156,6 +157,7 @@ static void render(struct feed *f, enum expo_format fmt)
 		   fuzz_expo_ok(out.p, out.len, fmt == EXPO_OPENMETRICS));
 	dbuf_free(&out);
 	expo_free(&w);
+	dbuf_free(&body);
 	fam_rows_free(&rows);
 }
 

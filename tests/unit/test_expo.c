@@ -14,9 +14,10 @@ static char *render(enum expo_format fmt)
 {
 	static char buf[4096];
 	struct expo w;
-	struct dbuf out;
+	struct dbuf body, out;
 
-	expo_init(&w, fmt, 1 << 20);
+	dbuf_init(&body, 1 << 20);
+	expo_init(&w, fmt, &body);
 	dbuf_init(&out, 1 << 20);
 	/* written out of order and split: the writer sorts and merges */
 	expo_family(&w, "b_gauge", "A gauge.", EXPO_GAUGE);
@@ -29,6 +30,7 @@ static char *render(enum expo_format fmt)
 	assert_int_equal(expo_finish(&w, &out), 0);
 	snprintf(buf, sizeof(buf), "%s", out.p);
 	expo_free(&w);
+	dbuf_free(&body);
 	dbuf_free(&out);
 	return buf;
 }
@@ -100,10 +102,11 @@ static void test_numbers(void **state)
 static void test_bad_name_and_cap(void **state)
 {
 	struct expo w;
-	struct dbuf out;
+	struct dbuf body, out;
 
 	(void)state;
-	expo_init(&w, EXPO_TEXT, 64);
+	dbuf_init(&body, 64);
+	expo_init(&w, EXPO_TEXT, &body);
 	assert_int_not_equal(expo_family(&w, "bad name", "h", EXPO_GAUGE), 0);
 	/* samples without a family are dropped, not misattributed */
 	expo_value(&w, "", 0, NULL, 1);
@@ -113,6 +116,7 @@ static void test_bad_name_and_cap(void **state)
 	dbuf_init(&out, 1 << 20);
 	assert_int_not_equal(expo_finish(&w, &out), 0); /* cap reached */
 	expo_free(&w);
+	dbuf_free(&body);
 	dbuf_free(&out);
 }
 
