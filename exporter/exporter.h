@@ -3,6 +3,7 @@
 #define AE_EXPORTER_EXPORTER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -43,8 +44,11 @@ struct exporter {
 	struct cfg cfg;
 	/* Guards everything below that the reader writes and a scrape
 	 * reads. The reader holds it per batch; a scrape takes it in short
-	 * slices and never while formatting output. */
+	 * slices and never while formatting output. Taken with
+	 * exporter_lock_reader() or exporter_lock_scrape() (lock.c). */
 	pthread_mutex_t lock;
+	pthread_cond_t lock_free; /* no scrape waits for the lock any more */
+	atomic_uint lock_wanted; /* scrapes waiting for the lock */
 	struct agg *agg;
 	struct asm_ctx *asm;
 	struct ksnap kernel;
@@ -58,6 +62,14 @@ struct exporter {
 	struct scrape_buf *scrape_kept; /* for the next scrape (scrape.c) */
 };
 
+/* The lock, fair to scrapes (lock.c): the reader takes it with
+ * exporter_lock_reader(), which lets waiting scrapes go first for a
+ * moment; scrapes with exporter_lock_scrape(). */
+void exporter_lock_init(struct exporter *x);
+void exporter_lock_destroy(struct exporter *x);
+void exporter_lock_reader(struct exporter *x);
+void exporter_lock_scrape(struct exporter *x);
+void exporter_unlock(struct exporter *x);
 /* The source clock: wall clock live, the events' time in a replay. Call
  * with the lock held. */
 int64_t exporter_now_ms(const struct exporter *x);

@@ -168,7 +168,7 @@ static void maybe_sweep(struct exporter *x, int64_t *last, bool at_end)
 {
 	int64_t now;
 
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_reader(x);
 	now = exporter_now_ms(x);
 	if (*last == INT64_MIN)
 		*last = now;
@@ -176,7 +176,7 @@ static void maybe_sweep(struct exporter *x, int64_t *last, bool at_end)
 		agg_sweep(x->agg, now);
 		*last = now;
 	}
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 }
 
 static void run_loop(struct exporter *x, struct source *src, int sfd)
@@ -240,7 +240,7 @@ int main(int argc, char **argv)
 			  strerror(errno));
 		return 1;
 	}
-	pthread_mutex_init(&x.lock, NULL);
+	exporter_lock_init(&x);
 	x.start_wall_ms = exporter_wall_ms();
 	if (setup_keys(&x, &ac) || setup_rules(&x))
 		goto out;
@@ -301,6 +301,7 @@ out:
 	agg_free(x.agg);
 	rules_set_free(x.rules);
 	close(sfd);
+	exporter_lock_destroy(&x);
 	cfg_free(&x.cfg);
 	return status;
 }

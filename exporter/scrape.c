@@ -45,10 +45,10 @@ struct scrape_buf *scrape_buf_take(struct exporter *x)
 {
 	struct scrape_buf *b;
 
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_scrape(x);
 	b = x->scrape_kept;
 	x->scrape_kept = NULL;
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 	if (!b) {
 		b = calloc(1, sizeof(*b));
 		if (!b)
@@ -74,12 +74,12 @@ void scrape_buf_give(struct scrape_buf *b)
 {
 	struct exporter *x = b->x;
 
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_scrape(x);
 	if (!x->scrape_kept) {
 		x->scrape_kept = b;
 		b = NULL;
 	}
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 	scrape_buf_free(b);
 }
 
@@ -104,26 +104,26 @@ static int scrape_family(struct scrape *sc, enum agg_fam which)
 	struct fam *f;
 	int rc;
 
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_scrape(x);
 	f = agg_fam(x->agg, which);
 	rc = fam_rows(f, &sc->rows);
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 	if (rc)
 		return rc;
 	if (fam_desc(f)->type == FAM_WINDOWED) {
 		for (size_t i = 0; i < sc->rows.n; i += SCRAPE_SLICE) {
-			pthread_mutex_lock(&x->lock);
+			exporter_lock_scrape(x);
 			fam_rows_estimate(&sc->rows, i, i + SCRAPE_SLICE,
 					  sc->now_ms, x->cfg.windows_ms,
 					  x->cfg.nwindows);
-			pthread_mutex_unlock(&x->lock);
+			exporter_unlock(x);
 		}
 	}
 	if (!sc->rows.sorted) {
 		fam_rows_sort(&sc->rows);
-		pthread_mutex_lock(&x->lock);
+		exporter_lock_scrape(x);
 		fam_rows_keep_order(f, &sc->rows);
-		pthread_mutex_unlock(&x->lock);
+		exporter_unlock(x);
 	}
 	expo_family(&sc->w, fam_desc(f)->name, fam_desc(f)->help,
 		    fam_desc(f)->type == FAM_COUNTER ? EXPO_COUNTER
@@ -144,7 +144,7 @@ static int scrape_registers(struct scrape *sc)
 
 	if (!regs)
 		return -ENOMEM;
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_scrape(x);
 	{
 		struct fam *f = agg_fam(x->agg, AGG_UNIQUE_HOST);
 		struct fam_series *s = fam_find(f, NULL);
@@ -155,7 +155,7 @@ static int scrape_registers(struct scrape *sc)
 						  x->cfg.export_p,
 						  regs + (size_t)k * m);
 	}
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 	expo_family(&sc->w, "audit_connect_unique_destinations_register",
 		    "Registers of the host-wide unique-destination sketch "
 		    "folded to a low precision, per window: take the max per "
@@ -361,7 +361,7 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 	expo_init(&sc.w, fmt, &b->body);
 	for (unsigned k = 0; k < x->cfg.nwindows; k++)
 		sc.window_names[k] = x->cfg.window_names[k];
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_scrape(x);
 	x->scrapes_active++;
 	sc.now_ms = exporter_now_ms(x);
 	h.asm = *asm_stats(x->asm);
@@ -375,7 +375,7 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 		h.series[i] = fam_count(agg_fam(x->agg, (enum agg_fam)i));
 		h.folded[i] = fam_folded(agg_fam(x->agg, (enum agg_fam)i));
 	}
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 
 	for (int c = 0; c < CFG_NCOL; c++) {
 		int64_t t0 = exporter_mono_ns();
@@ -440,9 +440,9 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 				cfg_collector_name((enum cfg_collector)c),
 				ok[c]);
 
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_scrape(x);
 	x->scrapes_active--;
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 	rc = expo_finish(&sc.w, &b->out);
 	expo_free(&sc.w);
 	fam_rows_free(&sc.rows);

@@ -144,9 +144,9 @@ static void source_nl_record_locked(void *arg, uint16_t type, const char *text,
 {
 	struct exporter *x = arg;
 
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_reader(x);
 	source_nl_record(arg, type, text, len);
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 }
 
 /* Watch keys: those of the kernel's file-watch rules when they can be read
@@ -169,7 +169,7 @@ static void source_kernel_keys(struct source *s, struct nl_audit *ctl)
 
 	if (rules_kernel_watch_keys(ctl, &ks) != 0)
 		ks = NULL;
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_reader(x);
 	if (ks || s->kernel_keys) {
 		rules_keyset_free(s->kernel_keys);
 		s->kernel_keys = ks;
@@ -178,7 +178,7 @@ static void source_kernel_keys(struct source *s, struct nl_audit *ctl)
 		agg_set_watch(x->agg, source_watch_key, s);
 	else
 		agg_set_watch(x->agg, NULL, NULL);
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 }
 
 static void source_line(struct exporter *x, const char *line, size_t len)
@@ -213,13 +213,13 @@ struct source *source_open(struct exporter *x, char *err, size_t errlen)
 	switch (s->kind) {
 	case CFG_UNICAST:
 	case CFG_MULTICAST:
-		pthread_mutex_lock(&x->lock);
+		exporter_lock_reader(x);
 		x->src.arrival_ms = exporter_wall_ms();
 		s->ka = kaudit_start(&x->cfg,
 				     x->cfg.load_rules ? x->rules : NULL,
 				     source_nl_record, x, err, errlen);
 		x->src.up = s->ka != NULL;
-		pthread_mutex_unlock(&x->lock);
+		exporter_unlock(x);
 		if (!s->ka)
 			goto fail;
 		x->ka = s->ka;
@@ -254,9 +254,9 @@ struct source *source_open(struct exporter *x, char *err, size_t errlen)
 		goto fail;
 	}
 	if (x->rules && !s->kernel_keys) {
-		pthread_mutex_lock(&x->lock);
+		exporter_lock_reader(x);
 		agg_set_watch(x->agg, source_watch_key, s);
-		pthread_mutex_unlock(&x->lock);
+		exporter_unlock(x);
 	}
 	x->src.up = true;
 	x->src.last_input_mono = exporter_mono_ms();
@@ -264,9 +264,9 @@ struct source *source_open(struct exporter *x, char *err, size_t errlen)
 fail:
 	if (s->fd > STDIN_FILENO)
 		close(s->fd);
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_reader(x);
 	agg_set_watch(x->agg, NULL, NULL);
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 	rules_keyset_free(s->kernel_keys);
 	free(s->buf);
 	free(s);
@@ -322,7 +322,7 @@ static int source_read_text(struct source *s)
 	n = read(s->fd, s->buf + s->len, SRC_BUF - s->len);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 1 : -errno;
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_reader(x);
 	if (n == 0) {
 		/* a last line without newline still counts */
 		if (s->len && !s->skipping)
@@ -337,7 +337,7 @@ static int source_read_text(struct source *s)
 		x->src.last_input_mono = exporter_mono_ms();
 		asm_tick(x->asm, exporter_now_ms(x));
 	}
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 	return s->eof ? 0 : 1;
 }
 
@@ -349,7 +349,7 @@ int source_read(struct source *s)
 
 	if (!s->ka)
 		return source_read_text(s);
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_reader(x);
 	x->src.arrival_ms = exporter_wall_ms();
 	rc = nl_audit_recv(kaudit_events(s->ka), source_nl_record, x);
 	st = nl_audit_stats(kaudit_events(s->ka));
@@ -360,7 +360,7 @@ int source_read(struct source *s)
 		x->src.up = false;
 		kaudit_recover(s->ka, source_nl_record, x);
 	}
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 	return 1;
 }
 
@@ -369,28 +369,28 @@ void source_tick(struct source *s)
 	struct exporter *x = s->x;
 	int64_t mono = exporter_mono_ms();
 
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_reader(x);
 	if (!s->eof)
 		asm_tick(x->asm, exporter_now_ms(x));
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 	if (s->ka && mono - s->last_poll_ms >= SRC_POLL_MS) {
 		struct ksnap snap;
 		int up;
 
 		s->last_poll_ms = mono;
-		pthread_mutex_lock(&x->lock);
+		exporter_lock_reader(x);
 		snap = x->kernel;
 		/* records that arrive while re-registering: about now */
 		x->src.arrival_ms = exporter_wall_ms();
-		pthread_mutex_unlock(&x->lock);
+		exporter_unlock(x);
 		/* the poll talks to the kernel: not under the lock, and
 		 * records that arrive while re-registering take it there */
 		up = kaudit_poll(s->ka, &snap, source_nl_record_locked, x);
-		pthread_mutex_lock(&x->lock);
+		exporter_lock_reader(x);
 		x->kernel = snap;
 		if (up >= 0)
 			x->src.up = up == 1;
-		pthread_mutex_unlock(&x->lock);
+		exporter_unlock(x);
 	}
 	if (s->ka &&
 	    (s->last_keys_ms == 0 || mono - s->last_keys_ms >= SRC_KEYS_MS)) {
@@ -424,10 +424,10 @@ void source_reload(struct source *s)
 		rules_set_free(rs);
 		return;
 	}
-	pthread_mutex_lock(&x->lock);
+	exporter_lock_reader(x);
 	rules_set_free(x->rules);
 	x->rules = rs;
-	pthread_mutex_unlock(&x->lock);
+	exporter_unlock(x);
 	if (s->ka)
 		source_kernel_keys(s, kaudit_control(s->ka));
 	log_info("SIGHUP: rules reloaded", "file", x->cfg.rules_file);
@@ -443,9 +443,9 @@ void source_close(struct source *s)
 	}
 	if (s->fd > STDIN_FILENO)
 		close(s->fd);
-	pthread_mutex_lock(&s->x->lock);
+	exporter_lock_reader(s->x);
 	agg_set_watch(s->x->agg, NULL, NULL);
-	pthread_mutex_unlock(&s->x->lock);
+	exporter_unlock(s->x);
 	rules_keyset_free(s->kernel_keys);
 	free(s->buf);
 	free(s);

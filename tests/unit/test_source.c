@@ -58,7 +58,7 @@ static struct run replay(const char *text, size_t len)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, len), (ssize_t)len);
 	close(fd);
-	pthread_mutex_init(&x->lock, NULL);
+	exporter_lock_init(x);
 	x->cfg.source = CFG_FILE;
 	x->cfg.audit_file = path;
 	x->agg = agg_new(&ac);
@@ -78,7 +78,7 @@ static struct run replay(const char *text, size_t len)
 	fam_rows_free(&rows);
 	asm_free(x->asm);
 	agg_free(x->agg);
-	pthread_mutex_destroy(&x->lock);
+	exporter_lock_destroy(x);
 	free(x);
 	return r;
 }
