@@ -109,12 +109,6 @@ static inline void hll_reg_set(uint8_t *r, uint32_t i, unsigned v)
 				     (v >> (8 - fb)));
 }
 
-static inline unsigned hll_rank(uint64_t hash, unsigned p)
-{
-	return 1 + (unsigned)__builtin_ctzll((hash >> p) |
-					     (UINT64_C(1) << (64 - p)));
-}
-
 uint8_t hll_fold_rank(uint64_t index, unsigned p, unsigned q, uint8_t rank)
 {
 	uint64_t hi;

@@ -39,6 +39,13 @@ void hll_registers(const struct hll *h, uint8_t *out);
  * (1 <= q <= p <= 32): exactly the registers a precision-q sketch of the
  * same hashes would hold. 0, or -EINVAL for bad p or q. */
 int hll_fold(const uint8_t *regs, unsigned p, unsigned q, uint8_t *out);
+/* An item's rank at precision p (1 <= p <= 63): one more than the number
+ * of zeros above its p index bits, 1 .. 65 - p. */
+static inline unsigned hll_rank(uint64_t hash, unsigned p)
+{
+	return 1 + (unsigned)__builtin_ctzll((hash >> p) |
+					     (UINT64_C(1) << (64 - p)));
+}
 /* The rank at precision q of an item that had register index (the low p
  * bits of its hash; higher bits ignored) and rank at precision p >= q;
  * 0 when rank is 0 (an empty register). */

@@ -485,8 +485,7 @@ static int win_sparse_grow(struct win_sketch *s)
 static void win_sparse_add(struct win_sketch *s, uint64_t hash, int64_t t)
 {
 	uint32_t key = (uint32_t)(hash & WIN_SPARSE_MASK) << 6 |
-		       (1 + (uint32_t)__builtin_ctzll((hash >> HLL_SPARSE_P) |
-						      UINT64_C(1) << 39));
+		       hll_rank(hash, HLL_SPARSE_P);
 	uint32_t m = UINT32_C(1) << s->p, i;
 
 	if (!s->n)
@@ -509,11 +508,8 @@ static void win_sparse_add(struct win_sketch *s, uint64_t hash, int64_t t)
 		if ((s->n / 2 + 1) * 8 > 3 * m / 4 && win_promote(s) == 0 &&
 		    s->dense) {
 			uint32_t j = (uint32_t)(hash & (m - 1));
-			unsigned r = 1 + (unsigned)__builtin_ctzll(
-						 (hash >> s->p) |
-						 UINT64_C(1) << (64 - s->p));
 
-			(void)win_dense_add(s, j, r, t);
+			(void)win_dense_add(s, j, hll_rank(hash, s->p), t);
 			return;
 		}
 		if (win_sparse_grow(s) < 0)
@@ -533,11 +529,8 @@ void win_sketch_add(struct win_sketch *s, uint64_t hash, int64_t t_ms)
 		t_ms = s->newest;
 	if (s->dense) {
 		uint32_t j = (uint32_t)(hash & ((UINT64_C(1) << s->p) - 1));
-		unsigned r = 1 + (unsigned)__builtin_ctzll(
-					 (hash >> s->p) |
-					 UINT64_C(1) << (64 - s->p));
 
-		if (win_dense_add(s, j, r, t_ms) != 1)
+		if (win_dense_add(s, j, hll_rank(hash, s->p), t_ms) != 1)
 			return;
 	}
 	win_sparse_add(s, hash, t_ms);
