@@ -53,8 +53,9 @@ static int dbuf_grow(struct dbuf *b, size_t need)
 	return 0;
 }
 
-/* The content may not exceed max bytes, whatever is allocated. */
-static int dbuf_room(struct dbuf *b, size_t n)
+/* Room for n more bytes and the NUL: 0, or -E2BIG past max (the content
+ * may not exceed it, whatever is allocated) or -ENOMEM; both set failed. */
+static int dbuf_reserve(struct dbuf *b, size_t n)
 {
 	if (b->failed)
 		return -ENOMEM;
@@ -62,20 +63,17 @@ static int dbuf_room(struct dbuf *b, size_t n)
 		b->failed = true;
 		return -E2BIG;
 	}
+	if (b->len + n + 1 > b->cap)
+		return dbuf_grow(b, b->len + n + 1);
 	return 0;
 }
 
 int dbuf_add(struct dbuf *b, const void *p, size_t n)
 {
-	int rc = dbuf_room(b, n);
+	int rc = dbuf_reserve(b, n);
 
 	if (rc)
 		return rc;
-	if (b->len + n + 1 > b->cap) {
-		rc = dbuf_grow(b, b->len + n + 1);
-		if (rc)
-			return rc;
-	}
 	if (n)
 		memcpy(b->p + b->len, p, n);
 	b->len += n;
@@ -103,7 +101,7 @@ int dbuf_addf(struct dbuf *b, const char *fmt, ...)
 {
 	char tmp[256];
 	va_list ap;
-	int n;
+	int n, rc;
 
 	va_start(ap, fmt);
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
@@ -112,14 +110,9 @@ int dbuf_addf(struct dbuf *b, const char *fmt, ...)
 		return -EINVAL;
 	if ((size_t)n < sizeof(tmp))
 		return dbuf_add(b, tmp, (size_t)n);
-	if (dbuf_room(b, (size_t)n))
-		return b->failed ? -E2BIG : -ENOMEM;
-	if (b->len + (size_t)n + 1 > b->cap) {
-		int rc = dbuf_grow(b, b->len + (size_t)n + 1);
-
-		if (rc)
-			return rc;
-	}
+	rc = dbuf_reserve(b, (size_t)n);
+	if (rc)
+		return rc;
 	va_start(ap, fmt);
 	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
