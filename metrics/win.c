@@ -596,16 +596,17 @@ static void win_sparse_estimate(const struct win_sketch *s, const int64_t *cut,
 		out[x] = hll_linear_count(mp, mp - out[x]);
 }
 
+/* ord: room for k indices. */
 static void win_dense_estimate(const struct win_sketch *s, const int64_t *cut,
-			       size_t k, double *out)
+			       size_t k, size_t *ord, double *out)
 {
 	unsigned p = s->p;
 	uint32_t m = UINT32_C(1) << p, hist[64] = { 0 };
 	uint8_t *reg = calloc(m, 1);
-	size_t *ord = malloc(k * sizeof(*ord)), x = 0;
+	size_t x = 0;
 	int64_t t = s->newest;
 
-	if (!reg || !ord) {
+	if (!reg) {
 		for (size_t y = 0; y < k; y++)
 			out[y] = NAN;
 		goto out;
@@ -641,13 +642,13 @@ static void win_dense_estimate(const struct win_sketch *s, const int64_t *cut,
 		out[ord[x]] = hll_estimate_histogram(hist, p);
 out:
 	free(reg);
-	free(ord);
 }
 
 void win_sketch_estimate(const struct win_sketch *s, int64_t now_ms,
 			 const int64_t *windows_ms, size_t n, double *out)
 {
 	int64_t stack_cut[16], *cut = stack_cut;
+	size_t stack_ord[16], *ord = stack_ord;
 
 	if (s->newest == INT64_MIN) {
 		for (size_t x = 0; x < n; x++)
@@ -656,21 +657,25 @@ void win_sketch_estimate(const struct win_sketch *s, int64_t now_ms,
 	}
 	if (n > 16) {
 		cut = malloc(n * sizeof(*cut));
-		if (!cut) {
+		ord = malloc(n * sizeof(*ord));
+		if (!cut || !ord) {
 			for (size_t x = 0; x < n; x++)
 				out[x] = NAN;
-			return;
+			goto out;
 		}
 	}
 	now_ms = win_max64(now_ms, s->newest);
 	for (size_t x = 0; x < n; x++)
 		cut[x] = win_start(s, now_ms, windows_ms[x]);
 	if (s->dense)
-		win_dense_estimate(s, cut, n, out);
+		win_dense_estimate(s, cut, n, ord, out);
 	else
 		win_sparse_estimate(s, cut, n, out);
+out:
 	if (cut != stack_cut)
 		free(cut);
+	if (ord != stack_ord)
+		free(ord);
 }
 
 int win_sketch_registers(const struct win_sketch *s, int64_t now_ms,
