@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "exporter/log.h"
 #include "metrics/fam.h"
 
 enum cfg_kind { K_STR, K_UINT, K_BOOL, K_DUR, K_BYTES, K_LIST, K_SPECIAL };
@@ -620,15 +621,14 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 		c->rules_file = NULL;
 	if (c->web_config_file && !*c->web_config_file)
 		c->web_config_file = NULL;
-	if (strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") &&
-	    strcmp(c->log_level, "warn") && strcmp(c->log_level, "error")) {
+	if (log_level_parse(c->log_level) < 0) {
 		fprintf(err,
 			"--log.level: '%s' is not debug, info, warn or "
 			"error\n",
 			c->log_level);
 		return 2;
 	}
-	if (strcmp(c->log_format, "logfmt") && strcmp(c->log_format, "json")) {
+	if (!log_format_valid(c->log_format)) {
 		fprintf(err, "--log.format: '%s' is not logfmt or json\n",
 			c->log_format);
 		return 2;

@@ -27,25 +27,31 @@
 static enum log_level log_threshold = LOG_INFO;
 static bool log_json;
 
+static const char *const log_level_names[] = { "debug", "info", "warn",
+					       "error" };
+
+int log_level_parse(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (name && !strcmp(name, log_level_names[i]))
+			return i;
+	return -1;
+}
+
+bool log_format_valid(const char *name)
+{
+	return name && (!strcmp(name, "logfmt") || !strcmp(name, "json"));
+}
+
 int log_setup(const char *level, const char *format)
 {
-	static const char *const names[] = { "debug", "info", "warn", "error" };
-	int found = -1;
+	int found = log_level_parse(level);
 
-	for (int i = 0; i < 4; i++)
-		if (level && !strcmp(level, names[i]))
-			found = i;
-	if (found < 0 || !format ||
-	    (strcmp(format, "logfmt") && strcmp(format, "json")))
+	if (found < 0 || !log_format_valid(format))
 		return -EINVAL;
 	log_threshold = (enum log_level)found;
 	log_json = !strcmp(format, "json");
 	return 0;
-}
-
-bool log_enabled(enum log_level level)
-{
-	return level >= log_threshold;
 }
 
 struct log_buf {
@@ -114,7 +120,6 @@ static void log_field(struct log_buf *b, const char *k, const char *v,
 
 void log_kv(enum log_level level, const char *msg, ...)
 {
-	static const char *const names[] = { "debug", "info", "warn", "error" };
 	struct log_buf b = { .n = 0 };
 	struct timeval tv;
 	struct tm tm;
@@ -130,7 +135,7 @@ void log_kv(enum log_level level, const char *msg, ...)
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		 tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000) % 1000);
 	log_field(&b, "ts", ts, true);
-	log_field(&b, "level", names[level], false);
+	log_field(&b, "level", log_level_names[level], false);
 	log_field(&b, "msg", msg, false);
 	va_start(ap, msg);
 	for (;;) {

@@ -9,7 +9,10 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* Sets the threshold and format ("logfmt" or "json"); safe to call before
  * any thread starts. Returns 0 or -EINVAL. */
 int log_setup(const char *level, const char *format);
-bool log_enabled(enum log_level level);
+/* The level named debug, info, warn or error; -1 for anything else. */
+int log_level_parse(const char *name);
+/* Whether name is a log format: logfmt or json. */
+bool log_format_valid(const char *name);
 /* One line: msg, then NULL-terminated key, value string pairs. Any thread.
  * Values are quoted/escaped as the format needs. */
 void log_kv(enum log_level level, const char *msg, ...)
