@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <libaudit.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,17 +44,8 @@ struct rules_line {
 	size_t keylen;
 };
 
-RULES_FMT(2, 3)
-static int ln_fail(struct rules_line *ln, const char *fmt, ...)
-{
-	va_list ap;
-
-	ln->err->line = ln->no;
-	va_start(ap, fmt);
-	vsnprintf(ln->err->msg, sizeof(ln->err->msg), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+/* The line's error: rules_err at its line number; -EINVAL. */
+#define ln_fail(ln, ...) rules_err((ln)->err, (ln)->no, __VA_ARGS__)
 
 void rules_libaudit_reset(void)
 {
