@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "netlink/arec.h"
+
 int skey_random(struct hash_key *key)
 {
 	uint64_t k[2];
@@ -42,22 +44,9 @@ static int skey_parse(const char *text, size_t len, struct hash_key *key)
 	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
 		       text[len - 1] == ' '))
 		len--;
-	if (len != 32)
+	if (len != 32 || arec_u64_hex(text, 16, &k[0]) ||
+	    arec_u64_hex(text + 16, 16, &k[1]))
 		return -EINVAL;
-	for (size_t i = 0; i < 32; i++) {
-		char c = text[i];
-		unsigned d;
-
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
-			return -EINVAL;
-		k[i / 16] = k[i / 16] << 4 | d;
-	}
 	key->k0 = k[0];
 	key->k1 = k[1];
 	return 0;
