@@ -13,6 +13,13 @@
 
 enum cfg_source { CFG_UNICAST, CFG_MULTICAST, CFG_STDIN, CFG_FILE };
 
+/* stdin and file read audit.log text (a replay: the events' own clock);
+ * the others read the kernel's netlink socket. */
+static inline bool cfg_source_is_text(enum cfg_source s)
+{
+	return s == CFG_STDIN || s == CFG_FILE;
+}
+
 enum cfg_collector {
 	CFG_COL_CONNECT,
 	CFG_COL_LISTEN,

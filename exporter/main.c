@@ -65,7 +65,7 @@ static int setup_keys(struct exporter *x, struct agg_config *ac)
 		if (created)
 			log_info("created the sketch key file", "file",
 				 x->cfg.sketch_key_file);
-	} else if (x->cfg.source == CFG_FILE || x->cfg.source == CFG_STDIN) {
+	} else if (cfg_source_is_text(x->cfg.source)) {
 		snprintf(msg, sizeof(msg), "%s", strerror(-rc));
 		log_warn("sketch key file unusable; a replay uses the built-in "
 			 "key",
@@ -91,8 +91,7 @@ static int setup_rules(struct exporter *x)
 {
 	struct rules_error err;
 	char msg[700];
-	bool netlink = x->cfg.source == CFG_UNICAST ||
-		       x->cfg.source == CFG_MULTICAST;
+	bool netlink = !cfg_source_is_text(x->cfg.source);
 
 	if (!netlink && !x->cfg.rules_file)
 		return 0;

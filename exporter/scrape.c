@@ -410,10 +410,7 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 		case CFG_COL_KERNEL:
 		default:
 			/* text sources have no kernel to ask */
-			rc = x->cfg.source == CFG_UNICAST ||
-					     x->cfg.source == CFG_MULTICAST
-				     ? scrape_kernel(&sc, &h.kernel)
-				     : 0;
+			rc = x->replay ? 0 : scrape_kernel(&sc, &h.kernel);
 			break;
 		}
 		ok[c] = rc == 0;

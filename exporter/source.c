@@ -208,7 +208,7 @@ struct source *source_open(struct exporter *x, char *err, size_t errlen)
 	s->x = x;
 	s->kind = x->cfg.source;
 	s->fd = -1;
-	x->replay = s->kind == CFG_STDIN || s->kind == CFG_FILE;
+	x->replay = cfg_source_is_text(s->kind);
 	x->src.last_event_ms = INT64_MIN;
 	switch (s->kind) {
 	case CFG_UNICAST:
