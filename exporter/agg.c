@@ -237,6 +237,24 @@ const char *agg_err_name(enum agg_err e)
 	return e < AGG_NERR ? names[e] : "unknown";
 }
 
+enum agg_err agg_err_from_arec(int rc)
+{
+	switch (rc) {
+	case AREC_E_TYPE:
+		return AGG_E_TYPE;
+	case AREC_E_NUL:
+		return AGG_E_NUL;
+	case AREC_E_HEX:
+		return AGG_E_HEX;
+	case AREC_E_SOCKADDR:
+		return AGG_E_SOCKADDR;
+	case AREC_E_NUMBER:
+		return AGG_E_NUMBER;
+	default:
+		return AGG_E_HEADER;
+	}
+}
+
 const char *agg_skip_name(enum agg_skip s)
 {
 	static const char *const names[AGG_NSKIP] = {
@@ -563,8 +581,7 @@ static void agg_aux_fields(struct agg *a, const struct asm_record *r,
 			if (rc == 0)
 				e->have_sa = true;
 			else
-				a->errors[rc == AREC_E_HEX ? AGG_E_HEX
-							   : AGG_E_SOCKADDR]++;
+				a->errors[agg_err_from_arec(rc)]++;
 		} else if (r->type == AUDIT_SOCKETCALL && f.name_len == 2 &&
 			   f.name[0] == 'a' && f.name[1] >= '0' &&
 			   f.name[1] <= '5') {

@@ -43,6 +43,9 @@ enum agg_skip {
 	AGG_NSKIP,
 };
 const char *agg_err_name(enum agg_err e);
+/* The error class of a parser result (netlink/arec AREC_E_*): header for
+ * any the parser does not name otherwise. */
+enum agg_err agg_err_from_arec(int rc);
 const char *agg_skip_name(enum agg_skip s);
 
 /* Decides whether a rule key belongs to a file-watch rule. */

@@ -95,24 +95,6 @@ int64_t exporter_now_ms(const struct exporter *x)
 	return t;
 }
 
-static enum agg_err source_err(int rc)
-{
-	switch (rc) {
-	case AREC_E_TYPE:
-		return AGG_E_TYPE;
-	case AREC_E_NUL:
-		return AGG_E_NUL;
-	case AREC_E_HEX:
-		return AGG_E_HEX;
-	case AREC_E_SOCKADDR:
-		return AGG_E_SOCKADDR;
-	case AREC_E_NUMBER:
-		return AGG_E_NUMBER;
-	default:
-		return AGG_E_HEADER;
-	}
-}
-
 /* One parsed record: counted, then assembled. Lock held. */
 static void source_record(struct exporter *x, const struct arec_hdr *h)
 {
@@ -134,7 +116,7 @@ static void source_nl_record(void *arg, uint16_t type, const char *text,
 	int rc = arec_parse_payload(type, text, len, &h);
 
 	if (rc)
-		agg_error(x->agg, source_err(rc));
+		agg_error(x->agg, agg_err_from_arec(rc));
 	else
 		source_record(x, &h);
 }
@@ -192,7 +174,7 @@ static void source_line(struct exporter *x, const char *line, size_t len)
 		return;
 	rc = arec_parse_line(line, len, &h);
 	if (rc)
-		agg_error(x->agg, source_err(rc));
+		agg_error(x->agg, agg_err_from_arec(rc));
 	else
 		source_record(x, &h);
 }
