@@ -515,14 +515,12 @@ static int http_tls_verify(gnutls_session_t s)
 	a = h->web->client_auth;
 	peers = gnutls_certificate_get_peers(s, &n);
 	if (!peers || !n) {
-		if (a != WEBCFG_REQUIRE_ANY_CLIENT_CERT &&
-		    a != WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT)
+		if (!webcfg_auth_requires_cert(a))
 			return 0;
 		log_debug("TLS client refused", "reason", "no certificate");
 		return GNUTLS_E_NO_CERTIFICATE_FOUND;
 	}
-	if ((a == WEBCFG_VERIFY_CLIENT_CERT_IF_GIVEN ||
-	     a == WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT) &&
+	if (webcfg_auth_verifies(a) &&
 	    (gnutls_certificate_verify_peers(s, &purpose, 1, &status) < 0 ||
 	     status)) {
 		log_debug("TLS client refused", "reason",

@@ -21,6 +21,20 @@ enum webcfg_client_auth {
 	WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT,
 };
 
+/* A client without a certificate is refused. */
+static inline bool webcfg_auth_requires_cert(enum webcfg_client_auth a)
+{
+	return a == WEBCFG_REQUIRE_ANY_CLIENT_CERT ||
+	       a == WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT;
+}
+
+/* A client's certificate is checked against the client CA. */
+static inline bool webcfg_auth_verifies(enum webcfg_client_auth a)
+{
+	return a == WEBCFG_VERIFY_CLIENT_CERT_IF_GIVEN ||
+	       a == WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT;
+}
+
 enum webcfg_tls_version {
 	WEBCFG_TLS10,
 	WEBCFG_TLS11,

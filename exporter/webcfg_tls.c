@@ -304,8 +304,7 @@ int webcfg_wp_finish(struct wp *p)
 {
 	struct webcfg *w = p->w;
 	const char *tls = "tls_server_config";
-	bool verify = w->client_auth == WEBCFG_VERIFY_CLIENT_CERT_IF_GIVEN ||
-		      w->client_auth == WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT;
+	bool verify = webcfg_auth_verifies(w->client_auth);
 	bool has_ca = w->client_ca.text || w->client_ca.file;
 	char line[32];
 
@@ -344,9 +343,7 @@ int webcfg_wp_finish(struct wp *p)
 			 webcfg_auth_names[w->client_auth]);
 		return -EINVAL;
 	}
-	if (w->allowed_sans &&
-	    w->client_auth != WEBCFG_REQUIRE_ANY_CLIENT_CERT &&
-	    w->client_auth != WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT) {
+	if (w->allowed_sans && !webcfg_auth_requires_cert(w->client_auth)) {
 		snprintf(p->err, p->errlen,
 			 "%s:%lu: %s.client_allowed_sans: requires "
 			 "client_auth_type to be one of RequireAnyClientCert "
