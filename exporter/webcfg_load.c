@@ -18,6 +18,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Why webcfg_read failed, for a message. */
+static const char *webcfg_read_why(int e, char *buf, size_t len)
+{
+	if (e == EFBIG)
+		snprintf(buf, len, "larger than %u bytes", WEBCFG_MAX_BYTES);
+	else if (e == EINVAL)
+		snprintf(buf, len, "not a regular file");
+	else
+		snprintf(buf, len, "%s", strerror(e));
+	return buf;
+}
+
 /* Reads a whole file of at most WEBCFG_MAX_BYTES, NUL-terminated. */
 static char *webcfg_read(const char *path, size_t *len, int *error)
 {
@@ -60,7 +72,7 @@ static int webcfg_read_pem(struct webcfg *w, struct webcfg_pem *pem,
 			   const char *dir, const char *key, char *err,
 			   size_t errlen)
 {
-	char *full;
+	char *full, why[64];
 	size_t len;
 	int e;
 
@@ -77,9 +89,7 @@ static int webcfg_read_pem(struct webcfg *w, struct webcfg_pem *pem,
 		snprintf(err, errlen,
 			 "%s:%u: tls_server_config.%s: cannot read %s: %s",
 			 w->origin, pem->line, key, pem->file,
-			 e == EFBIG    ? "larger than 1 MiB"
-			 : e == EINVAL ? "not a regular file"
-				       : strerror(e));
+			 webcfg_read_why(e, why, sizeof(why)));
 		return -e;
 	}
 	return 0;
@@ -164,17 +174,14 @@ out:
 struct webcfg *webcfg_load(const char *path, char *err, size_t errlen)
 {
 	struct webcfg *w = NULL;
-	char *text, *dir = NULL, *slash;
+	char *text, *dir = NULL, *slash, why[64];
 	size_t len = 0;
 	int e, rc;
 
 	text = webcfg_read(path, &len, &e);
 	if (!text) {
 		snprintf(err, errlen, "%s: cannot read the web config file: %s",
-			 path,
-			 e == EFBIG    ? "larger than 1 MiB"
-			 : e == EINVAL ? "not a regular file"
-				       : strerror(e));
+			 path, webcfg_read_why(e, why, sizeof(why)));
 		errno = e;
 		return NULL;
 	}
