@@ -91,28 +91,31 @@ static bool kaudit_alive(uint32_t pid)
 	return pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
+/* CONFIG_HZ from a kernel config file, gzipped or not (zlib reads plain
+ * files as they are); 0 if absent. */
+static unsigned kaudit_config_hz(const char *path)
+{
+	char line[256];
+	unsigned hz = 0;
+	gzFile gz = gzopen(path, "rb");
+
+	if (!gz)
+		return 0;
+	while (!hz && gzgets(gz, line, sizeof(line)))
+		sscanf(line, "CONFIG_HZ=%u", &hz);
+	gzclose(gz);
+	return hz;
+}
+
 unsigned kaudit_hz(void)
 {
-	char line[256], path[300];
+	char path[300];
 	struct utsname u;
-	unsigned hz = 0;
-	gzFile gz;
-	FILE *f;
+	unsigned hz = kaudit_config_hz("/proc/config.gz");
 
-	gz = gzopen("/proc/config.gz", "rb");
-	if (gz) {
-		while (!hz && gzgets(gz, line, sizeof(line)))
-			sscanf(line, "CONFIG_HZ=%u", &hz);
-		gzclose(gz);
-	}
 	if (!hz && uname(&u) == 0) {
 		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
-		f = fopen(path, "r");
-		if (f) {
-			while (!hz && fgets(line, sizeof(line), f))
-				sscanf(line, "CONFIG_HZ=%u", &hz);
-			fclose(f);
-		}
+		hz = kaudit_config_hz(path);
 	}
 	return hz >= 24 && hz <= 10000 ? hz : 250;
 }
