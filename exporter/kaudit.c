@@ -363,15 +363,15 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 					     .failure = ka->found.failure,
 					     .enabled = 1 };
 
-		/* the rules file's own settings win over the defaults */
-		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-			if (filemask & fields[i])
-				*kaudit_field(&want, fields[i]) =
-					*kaudit_field(&fileset, fields[i]);
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]);
 		     i++) {
+			/* the rules file's own settings win over the
+			 * defaults */
+			struct audit_status *from =
+				filemask & fields[i] ? &fileset : &want;
+
 			rc = kaudit_set_field(ka, fields[i],
-					      *kaudit_field(&want, fields[i]));
+					      *kaudit_field(from, fields[i]));
 			if (rc) {
 				snprintf(err, errlen, "cannot set audit %s: %s",
 					 kaudit_field_name(fields[i]),
