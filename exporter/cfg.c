@@ -195,9 +195,8 @@ int cfg_duration(const char *s, int64_t *ms)
 		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
 			size_t n = strlen(units[k].unit);
 
-			/* "m" must not swallow the "m" of "ms" */
-			if (!strncmp(end, units[k].unit, n) &&
-			    !(n == 1 && end[0] == 'm' && end[1] == 's'))
+			/* "ms" is tried before "m" */
+			if (!strncmp(end, units[k].unit, n))
 				break;
 		}
 		if (k == sizeof(units) / sizeof(units[0]))

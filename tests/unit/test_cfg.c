@@ -157,6 +157,8 @@ static void test_durations(void **state)
 	assert_true(ms == 250);
 	assert_int_equal(cfg_duration("1h30m", &ms), 0);
 	assert_true(ms == 5400000);
+	assert_int_equal(cfg_duration("1m500ms", &ms), 0);
+	assert_true(ms == 60500);
 	assert_int_equal(cfg_duration("2d", &ms), 0);
 	assert_true(ms == 172800000);
 	assert_int_equal(cfg_duration("0", &ms), 0);
