@@ -95,7 +95,9 @@ struct http {
 	int64_t rate_last_ns;
 };
 
-int http_listen(const char *addr, char *err, size_t errlen)
+/* Parses "[host]:port" into a bound, listening socket. Returns the
+ * descriptor or -errno with err set. */
+static int http_listen(const char *addr, char *err, size_t errlen)
 {
 	char host[256], port[16];
 	const char *colon = strrchr(addr, ':');

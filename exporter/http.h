@@ -11,8 +11,5 @@ struct http;
 struct http *http_start(struct exporter *x, char *err, size_t errlen);
 /* Stops the server, waiting for requests in progress. */
 void http_stop(struct http *h);
-/* Parses "[host]:port" into a bound, listening socket. Returns the
- * descriptor or -errno with err set. */
-int http_listen(const char *addr, char *err, size_t errlen);
 
 #endif

@@ -42,8 +42,6 @@ __attribute__((format(printf, 4, 5))) int webcfg_wp_fail(struct wp *p,
 							 const yaml_node_t *n,
 							 const char *path,
 							 const char *fmt, ...);
-/* "a mapping", "a list" or "a string", for messages. */
-const char *webcfg_wp_kind(const yaml_node_t *n);
 /* True for YAML's null: an empty plain scalar, ~ or null. */
 bool webcfg_wp_is_null(const yaml_node_t *n);
 /* 1 if n is a mapping, 0 if it is null (nothing to read), else the error

@@ -41,7 +41,8 @@ __attribute__((format(printf, 4, 5))) int webcfg_wp_fail(struct wp *p,
 	return -EINVAL;
 }
 
-const char *webcfg_wp_kind(const yaml_node_t *n)
+/* "a mapping", "a list" or "a string", for messages. */
+static const char *webcfg_wp_kind(const yaml_node_t *n)
 {
 	switch (n->type) {
 	case YAML_MAPPING_NODE:
