@@ -70,8 +70,14 @@
 #define AGG_CCOMM 32 /* longest comm kept in the cache (kernel: 15) */
 #define AGG_CUID 12
 #define AGG_CKEY 64
-#define AGG_NFAMILY 4 /* label families: inet, inet6, unix, other */
-#define AGG_NRESULT 3 /* success, in_progress, error */
+/* The family and result labels, indexed as the per-process cache is. */
+#define AGG_NFAMILY 4
+#define AGG_NRESULT 3
+static const char *const agg_family_labels[AGG_NFAMILY] = { "inet", "inet6",
+							    "unix", "other" };
+static const char *const agg_result_labels[AGG_NRESULT] = { "success",
+							    "in_progress",
+							    "error" };
 
 enum agg_op {
 	OP_NONE,
@@ -760,13 +766,20 @@ static void agg_unique(struct agg *a, const struct agg_ev *e,
 		win_sketch_add(fam_sketch(s), h, e->t);
 }
 
-static const char *agg_result(const struct agg_ev *e)
+/* Index into agg_family_labels: netlink and anything else are other. */
+static unsigned agg_family(enum arec_family f)
+{
+	return f <= AREC_AF_UNIX ? (unsigned)f : AGG_NFAMILY - 1;
+}
+
+/* Index into agg_result_labels. */
+static unsigned agg_result(const struct agg_ev *e)
 {
 	if (e->success == 1)
-		return "success";
+		return 0;
 	if (e->have_exit && e->exit == -115) /* EINPROGRESS */
-		return "in_progress";
-	return "error";
+		return 1;
+	return 2;
 }
 
 static bool agg_is_watch_key(struct agg *a, const struct agg_ev *e,
@@ -812,16 +825,12 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 	case OP_CONNECT: {
 		enum arec_family fam = e->have_sa ? e->sa.family
 						  : AREC_AF_OTHER;
-		/* label families: inet 0, inet6 1, unix 2, other 3 */
-		unsigned fi = fam <= AREC_AF_UNIX ? (unsigned)fam : 3;
-		unsigned ri = e->success == 1			? 0
-			      : e->have_exit && e->exit == -115 ? 1
-								: 2;
+		unsigned fi = agg_family(fam), ri = agg_result(e);
 		struct fam_lv lv[4] = {
 			comm,
 			uid,
-			LV(fi == 3 ? "other" : arec_family_name(fam)),
-			LV(agg_result(e)),
+			LV(agg_family_labels[fi]),
+			LV(agg_result_labels[ri]),
 		};
 		struct agg_pcache *pc = agg_pentry(a, e);
 		struct fam_series *s =
@@ -850,9 +859,8 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 			const char *family = "unknown";
 
 			if (b) {
-				family = b->family == AREC_AF_NETLINK
-						 ? "other"
-						 : arec_family_name(b->family);
+				family = agg_family_labels[agg_family(
+					(enum arec_family)b->family)];
 				if (b->family == AREC_AF_INET ||
 				    b->family == AREC_AF_INET6)
 					snprintf(port, sizeof(port), "%u",

@@ -388,14 +388,6 @@ size_t arec_decode_string(const struct arec_field *f, char *out, size_t cap,
 
 /* ---- SOCKADDR ------------------------------------------------------------ */
 
-const char *arec_family_name(enum arec_family f)
-{
-	static const char *const names[] = { "inet", "inet6", "unix", "netlink",
-					     "other" };
-
-	return f <= AREC_AF_OTHER ? names[f] : "other";
-}
-
 int arec_sockaddr_parse(const char *hex, size_t len, struct arec_sockaddr *sa)
 {
 	uint8_t b[128];

@@ -106,6 +106,5 @@ struct arec_sockaddr {
 };
 /* hex is the saddr value; 0, AREC_E_HEX or AREC_E_SOCKADDR. */
 int arec_sockaddr_parse(const char *hex, size_t len, struct arec_sockaddr *sa);
-const char *arec_family_name(enum arec_family f);
 
 #endif

@@ -149,7 +149,7 @@ static void check_sockaddr(const struct arec_field *f)
 	FUZZ_CHECK("sockaddr status",
 		   rc == 0 || rc == AREC_E_HEX || rc == AREC_E_SOCKADDR);
 	FUZZ_CHECK("unix path length", sa.path_len <= sizeof(sa.path));
-	FUZZ_CHECK("family name", arec_family_name(sa.family) != NULL);
+	FUZZ_CHECK("family", sa.family <= AREC_AF_OTHER);
 	if (rc)
 		return;
 	FUZZ_CHECK("sockaddr accepted bad hex",
