@@ -364,7 +364,7 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 	exporter_lock_scrape(x);
 	x->scrapes_active++;
 	sc.now_ms = exporter_now_ms(x);
-	h.asm = *asm_stats(x->asm);
+	h.asm = asm_stats(x->asm);
 	h.src = x->src;
 	h.kernel = x->kernel;
 	for (int e = 0; e < AGG_NERR; e++)

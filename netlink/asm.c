@@ -145,17 +145,16 @@ void asm_free(struct asm_ctx *a)
 	free(a);
 }
 
-const struct asm_stats *asm_stats(const struct asm_ctx *a)
+struct asm_stats asm_stats(const struct asm_ctx *a)
 {
-	struct asm_stats *st = (struct asm_stats *)&a->stats;
+	struct asm_stats st = a->stats;
 
-	st->serials_missing = st->serials_late = st->serial_resets = 0;
 	for (unsigned i = 0; i < ASM_NODES; i++) {
-		st->serials_missing += a->gaps[i].missing;
-		st->serials_late += a->gaps[i].late;
-		st->serial_resets += a->gaps[i].resets;
+		st.serials_missing += a->gaps[i].missing;
+		st.serials_late += a->gaps[i].late;
+		st.serial_resets += a->gaps[i].resets;
 	}
-	return &a->stats;
+	return st;
 }
 
 static uint16_t asm_node_id(struct asm_ctx *a, const char *name, size_t len)

@@ -67,7 +67,8 @@ void asm_tick(struct asm_ctx *a, int64_t now_ms);
 /* End of input: flushes every open event and judges every gap. */
 void asm_flush(struct asm_ctx *a);
 
-const struct asm_stats *asm_stats(const struct asm_ctx *a);
+/* The counters so far, serial gaps summed over the nodes. */
+struct asm_stats asm_stats(const struct asm_ctx *a);
 
 /* Whether a record of this type is an event on its own (no EOE follows). */
 bool asm_type_is_single(int type);

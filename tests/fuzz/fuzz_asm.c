@@ -91,7 +91,7 @@ static void run_one(const struct asm_config *cfg, const uint8_t *data,
 {
 	struct run r = { .cfg = *cfg, .pushed = pushed };
 	struct asm_ctx *a = asm_new(cfg, on_event, &r);
-	const struct asm_stats *st;
+	struct asm_stats st;
 	int64_t now = 0;
 	size_t start = 0;
 	uint64_t events;
@@ -125,11 +125,10 @@ static void run_one(const struct asm_config *cfg, const uint8_t *data,
 	}
 	asm_flush(a);
 	st = asm_stats(a);
-	FUZZ_CHECK("events counted", st->events == r.events);
-	FUZZ_CHECK("incomplete events",
-		   st->evicted + st->timed_out <= st->events);
-	FUZZ_CHECK("truncated events", st->truncated <= st->events);
-	FUZZ_CHECK("truncation counted", (st->truncated > 0) == r.truncated);
+	FUZZ_CHECK("events counted", st.events == r.events);
+	FUZZ_CHECK("incomplete events", st.evicted + st.timed_out <= st.events);
+	FUZZ_CHECK("truncated events", st.truncated <= st.events);
+	FUZZ_CHECK("truncation counted", (st.truncated > 0) == r.truncated);
 	FUZZ_CHECK("more records out than in", r.records <= r.npushed);
 	if (!r.truncated)
 		FUZZ_CHECK("records lost", r.records == r.npushed);
