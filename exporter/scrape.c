@@ -23,8 +23,8 @@
  * family order into another. Both are kept for the next scrape (one pair;
  * a concurrent scrape gets its own and frees it): growing 5 MB from
  * nothing, with the reallocs and the first touch of every page, was a
- * fifth of a 10,000-label-set scrape. What is kept is what the largest
- * recent scrape needed, within SCRAPE_MAX_BYTES per buffer.
+ * fifth of a 10,000-label-set scrape. What is kept is as large as the
+ * largest scrape so far needed, within SCRAPE_MAX_BYTES per buffer.
  */
 #include "exporter/scrape.h"
 
