@@ -23,8 +23,9 @@
  * family order into another. Both are kept for the next scrape (one pair;
  * a concurrent scrape gets its own and frees it): growing 5 MB from
  * nothing, with the reallocs and the first touch of every page, was a
- * fifth of a 10,000-label-set scrape. What is kept is as large as the
- * largest scrape so far needed, within SCRAPE_MAX_BYTES per buffer.
+ * fifth of a 10,000-label-set scrape. Buffers four times larger than
+ * their scrape needed (and over a MiB) are freed instead, so a scrape
+ * from before a sweep is not kept for good.
  */
 #include "exporter/scrape.h"
 
@@ -40,6 +41,7 @@
 
 #define SCRAPE_SLICE 64
 #define SCRAPE_MAX_BYTES (512u << 20)
+#define SCRAPE_KEEP_SLACK (1u << 20)
 
 struct scrape_buf *scrape_buf_take(struct exporter *x)
 {
@@ -70,12 +72,21 @@ static void scrape_buf_free(struct scrape_buf *b)
 	free(b);
 }
 
+/* Whether b is worth keeping: not when this scrape needed under a quarter
+ * of what it holds (label sets were swept since a larger one), so that
+ * one large scrape is not kept for good. */
+static bool scrape_buf_fits(const struct scrape_buf *b)
+{
+	return b->body.cap <= 4 * b->body.len + SCRAPE_KEEP_SLACK &&
+	       b->out.cap <= 4 * b->out.len + SCRAPE_KEEP_SLACK;
+}
+
 void scrape_buf_give(struct scrape_buf *b)
 {
 	struct exporter *x = b->x;
 
 	exporter_lock_scrape(x);
-	if (!x->scrape_kept) {
+	if (!x->scrape_kept && scrape_buf_fits(b)) {
 		x->scrape_kept = b;
 		b = NULL;
 	}
