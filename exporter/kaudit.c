@@ -62,6 +62,8 @@ struct kaudit {
 	uint32_t self;
 	struct audit_status found; /* fields as they were */
 	struct audit_status set; /* fields as we set them */
+	struct audit_status defaults; /* what unicast sets where the rules
+				       * file says nothing */
 	uint32_t changed; /* AUDIT_STATUS_* bits we set */
 	bool registered;
 	uint32_t foreign_logged; /* the other daemon we last warned about */
@@ -154,14 +156,16 @@ static const char *kaudit_field_name(uint32_t bit)
 	return "unknown";
 }
 
-/* Sets one status field, remembering what it was. */
+/* Sets one status field, remembering what it was; setting it back to what
+ * it was makes it ours no more (nothing to restore). */
 static int kaudit_set_field(struct kaudit *ka, uint32_t bit, uint32_t value)
 {
 	struct audit_status st = { .mask = bit };
-	uint32_t *found = kaudit_field(&ka->found, bit);
+	uint32_t found = *kaudit_field(&ka->found, bit);
+	uint32_t now = ka->changed & bit ? *kaudit_field(&ka->set, bit) : found;
 	int rc;
 
-	if (*found == value) /* nothing to write, 2 included: left as found */
+	if (now == value) /* nothing to write, 2 included: left as found */
 		return 0;
 	/* the two settings that must never be made, whatever asks */
 	if ((bit == AUDIT_STATUS_ENABLED && value > 1) ||
@@ -172,7 +176,38 @@ static int kaudit_set_field(struct kaudit *ka, uint32_t bit, uint32_t value)
 	if (rc)
 		return rc;
 	*kaudit_field(&ka->set, bit) = value;
-	ka->changed |= bit;
+	if (value == found)
+		ka->changed &= ~bit;
+	else
+		ka->changed |= bit;
+	return 0;
+}
+
+/* Unicast: the status fields the rules file sets (-b -r -f -e
+ * --backlog_wait_time), the defaults for the others; enabled last. */
+static int kaudit_apply_status(struct kaudit *ka, const struct rules_set *rs,
+			       char *err, size_t errlen)
+{
+	static const uint32_t fields[] = { AUDIT_STATUS_BACKLOG_LIMIT,
+					   AUDIT_STATUS_BACKLOG_WAIT_TIME,
+					   AUDIT_STATUS_RATE_LIMIT,
+					   AUDIT_STATUS_FAILURE,
+					   AUDIT_STATUS_ENABLED };
+	struct audit_status file = { 0 };
+	uint32_t filemask = rs ? rules_status(rs, &file) : 0;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		struct audit_status *from =
+			filemask & fields[i] ? &file : &ka->defaults;
+		int rc = kaudit_set_field(ka, fields[i],
+					  *kaudit_field(from, fields[i]));
+
+		if (rc) {
+			snprintf(err, errlen, "cannot set audit %s: %s",
+				 kaudit_field_name(fields[i]), strerror(-rc));
+			return rc;
+		}
+	}
 	return 0;
 }
 
@@ -261,9 +296,7 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 			    size_t errlen)
 {
 	struct kaudit *ka = calloc(1, sizeof(*ka));
-	struct audit_status fileset;
 	struct rules_set *empty = NULL;
-	uint32_t filemask = 0;
 	int rc;
 
 	if (!ka) {
@@ -345,40 +378,20 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 		}
 		/* a dead exporter's note: the settings before it */
 		kaudit_note_read(rules_loader_note(ka->ld), &ka->found);
-		filemask = rules_status(rs, &fileset);
 	}
 	if (cfg->source == CFG_UNICAST) {
-		uint32_t wait =
-			(uint32_t)((cfg->backlog_wait_ms * ka->hz + 999) /
-				   1000);
-		uint32_t fields[] = { AUDIT_STATUS_BACKLOG_LIMIT,
-				      AUDIT_STATUS_BACKLOG_WAIT_TIME,
-				      AUDIT_STATUS_RATE_LIMIT,
-				      AUDIT_STATUS_FAILURE,
-				      AUDIT_STATUS_ENABLED };
-		struct audit_status want = { .backlog_limit =
-						     cfg->backlog_limit,
-					     .backlog_wait_time = wait,
-					     .rate_limit = ka->found.rate_limit,
-					     .failure = ka->found.failure,
-					     .enabled = 1 };
-
-		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]);
-		     i++) {
-			/* the rules file's own settings win over the
-			 * defaults */
-			struct audit_status *from =
-				filemask & fields[i] ? &fileset : &want;
-
-			rc = kaudit_set_field(ka, fields[i],
-					      *kaudit_field(from, fields[i]));
-			if (rc) {
-				snprintf(err, errlen, "cannot set audit %s: %s",
-					 kaudit_field_name(fields[i]),
-					 strerror(-rc));
-				goto fail;
-			}
-		}
+		ka->defaults = (struct audit_status){
+			.backlog_limit = cfg->backlog_limit,
+			.backlog_wait_time =
+				(uint32_t)((cfg->backlog_wait_ms * ka->hz +
+					    999) /
+					   1000),
+			.rate_limit = ka->found.rate_limit,
+			.failure = ka->found.failure,
+			.enabled = 1
+		};
+		if (kaudit_apply_status(ka, rs, err, errlen))
+			goto fail;
 		rc = kaudit_register(ka, cb, arg);
 		if (rc == -EEXIST) {
 			struct audit_status now;
@@ -541,10 +554,18 @@ int kaudit_reload(struct kaudit *ka, const struct rules_set *rs, char *err,
 		return -EINVAL;
 	}
 	rc = rules_reload(ka->ld, rs, &rerr);
-	if (rc)
+	if (rc) {
 		snprintf(err, errlen, "%s",
 			 rules_error_str(&rerr, msg, sizeof(msg)));
-	return rc;
+		return rc;
+	}
+	/* the rules are in: a status field the kernel refuses is said,
+	 * not a reason to call the reload failed */
+	if (ka->mode == CFG_UNICAST &&
+	    kaudit_apply_status(ka, rs, msg, sizeof(msg)))
+		log_error("rules reloaded, but not every status setting",
+			  "reason", msg);
+	return 0;
 }
 
 void kaudit_stop(struct kaudit *ka)

@@ -40,8 +40,9 @@ int kaudit_poll(struct kaudit *ka, struct ksnap *snap, nl_record_cb cb,
  * (multicast). cb gets records that arrive meanwhile. 0 or -errno; the
  * next kaudit_poll tries again either way. */
 int kaudit_recover(struct kaudit *ka, nl_record_cb cb, void *arg);
-/* Replaces the loaded rules (SIGHUP). 0, or -errno with the old rules kept
- * and err saying why. */
+/* Replaces the loaded rules (SIGHUP) and, as the audit daemon, applies the
+ * status settings of the new file (the defaults where it has none). 0, or
+ * -errno with the old rules kept and err saying why. */
 int kaudit_reload(struct kaudit *ka, const struct rules_set *rs, char *err,
 		  size_t errlen);
 /* Gives everything back: rules it added removed, status fields it changed

@@ -3,7 +3,8 @@
 #   1. audit disabled from outside: seen within seconds, logged, shown as
 #      audit_kernel_enabled 0 and source_up 0; back to 1 when re-enabled;
 #   2. SIGHUP reloads the rules file; a bad file keeps the old rules and the
-#      log says why;
+#      log says why; a status setting in the file (-b) is applied, and the
+#      default is back when the file no longer has it;
 #   3. another process taking the audit pid (after the exporter's audit
 #      socket was closed under it, with gdb): logged, shown in a metric, no
 #      crash; when the usurper leaves, the exporter takes the role back and
@@ -49,6 +50,14 @@ until_log() { # file pattern
 	ae_fail "log lacks '$2'"
 }
 
+until_log_count() { # file pattern count
+	for _ in $(seq 100); do
+		[ "$(grep -c "$2" "$1")" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	ae_fail "log lacks $3 lines of '$2'"
+}
+
 storm_exact() { # comm count
 	"$AE_TOOLS/storm" --count "$2" --comm "$1" --port "$storm_port" >/dev/null ||
 		ae_fail "storm failed"
@@ -79,6 +88,20 @@ grep 'rules file not reloaded' "$ae_tmp/a.log" | grep -q 'line 2' ||
 	ae_fail "the log does not say which line is bad"
 auditctl -l | grep -q 'key=ae_test_hup' || ae_fail "a bad file removed the old rules"
 cp "$ae_tmp/rules.good" "$ae_tmp/rules"
+# a status setting in the file (-b) follows a reload as well: set, set to
+# what the kernel had before the exporter, and gone (the flag's default)
+found_b=$(ae_status_field backlog_limit "$ae_tmp/status.before")
+n=$(grep -c 'SIGHUP: rules reloaded' "$ae_tmp/a.log")
+for b in 9000 "$found_b" ""; do
+	cp "$ae_tmp/rules.good" "$ae_tmp/rules"
+	[ -z "$b" ] || echo "-b $b" >>"$ae_tmp/rules"
+	kill -HUP "$exporter"
+	n=$((n + 1))
+	until_log_count "$ae_tmp/a.log" 'SIGHUP: rules reloaded' "$n"
+	got=$(auditctl -s | awk '$1 == "backlog_limit" { print $2 }')
+	[ "$got" = "${b:-131072}" ] ||
+		ae_fail "after a reload with '-b $b': backlog_limit $got, not ${b:-131072}"
+done
 
 # 3. another process takes the audit pid
 fds=""
