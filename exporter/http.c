@@ -44,7 +44,8 @@
  *             connection is never served (fail closed).
  *   auth      basic_auth_users: every request (all paths) needs a user and
  *             password, checked by webcfg_auth_check (one bcrypt run per
- *             attempt, known user or not); otherwise 401 with
+ *             attempt, known user or not; credentials that passed lately
+ *             pass again without one); otherwise 401 with
  *             WWW-Authenticate. bcrypt runs in the handler and holds its
  *             pool thread meanwhile (about 0.1 s at cost 10), so a flood
  *             of bad passwords slows scrapes down; rate_limit bounds it.
@@ -93,6 +94,7 @@ struct http {
 	pthread_mutex_t rate_lock;
 	double tokens;
 	int64_t rate_last_ns;
+	struct webcfg_auth_cache *auth_cache; /* with basic_auth_users */
 };
 
 /* Parses "[host]:port" into a bound, listening socket. Returns the
@@ -311,7 +313,8 @@ static bool http_auth(struct http *h, struct MHD_Connection *c)
 	if (!h->web || !h->web->nusers)
 		return true;
 	user = MHD_basic_auth_get_username_password(c, &pass);
-	ok = webcfg_auth_check(h->web, user, pass, webcfg_bcrypt, NULL);
+	ok = webcfg_auth_check_cached(h->web, h->auth_cache, user, pass,
+				      webcfg_bcrypt, NULL);
 	if (pass) {
 		explicit_bzero(pass, strlen(pass));
 		MHD_free(pass);
@@ -602,6 +605,13 @@ static int http_web_config(struct http *h, char *err, size_t errlen)
 			 path);
 		return -ENOTSUP;
 	}
+	if (h->web->nusers) {
+		h->auth_cache = webcfg_auth_cache_new();
+		if (!h->auth_cache) {
+			snprintf(err, errlen, "out of memory or randomness");
+			return -ENOMEM;
+		}
+	}
 	h->tokens = (double)h->web->rate_burst;
 	h->rate_last_ns = exporter_mono_ns();
 	snprintf(users, sizeof(users), "%zu", h->web->nusers);
@@ -691,6 +701,7 @@ void http_stop(struct http *h)
 		return;
 	for (unsigned i = 0; i < h->n; i++)
 		MHD_stop_daemon(h->d[i]); /* closes the listening socket too */
+	webcfg_auth_cache_free(h->auth_cache);
 	webcfg_free(h->web);
 	pthread_mutex_destroy(&h->rate_lock);
 	free(h->landing);

@@ -115,6 +115,17 @@ void webcfg_free(struct webcfg *w);
  * and compares in constant time. Any thread. */
 bool webcfg_auth_check(const struct webcfg *w, const char *user,
 		       const char *pass, webcfg_hash_fn hash, void *ctx);
+/* Credentials that passed lately, so that a scraper sending the same user
+ * and password every 15 s costs one bcrypt run, not one per scrape. */
+struct webcfg_auth_cache;
+/* NULL without memory or randomness. */
+struct webcfg_auth_cache *webcfg_auth_cache_new(void);
+void webcfg_auth_cache_free(struct webcfg_auth_cache *c);
+/* webcfg_auth_check, except that credentials c holds pass at once, and
+ * credentials that pass are kept in c. Any thread. */
+bool webcfg_auth_check_cached(const struct webcfg *w,
+			      struct webcfg_auth_cache *c, const char *user,
+			      const char *pass, webcfg_hash_fn hash, void *ctx);
 /* The real hash: bcrypt through libcrypt's crypt_rn. */
 int webcfg_bcrypt(const char *pass, const char *setting, char *out,
 		  size_t outlen, void *ctx);

@@ -10,19 +10,33 @@
  * neither an unknown user nor a wrong password answers sooner than the
  * other. Passwords longer than 72 bytes are refused after hashing, as Go's
  * bcrypt does (bcrypt ignores what follows byte 72).
+ *
+ * The cache (webcfg_auth_check_cached), as the exporter-toolkit has one:
+ * bcrypt at cost 10 takes about 0.1 s of a core, at every scrape. A check
+ * that passes leaves a 128-bit fingerprint of user and password (two
+ * SipHash-2-4 runs under a random per-process key; never the password)
+ * in one of WEBCFG_AUTH_CACHE slots, reused round robin, and the same
+ * credentials then pass without bcrypt. Only passes are kept, so wrong
+ * passwords cost bcrypt every time (and rate_limit bounds those). The web
+ * config is read once, so a kept pass cannot outlive its user.
  */
 #include "exporter/webcfg.h"
 
 #include <crypt.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
+#include "exporter/skey.h"
 #include "exporter/webcfg_int.h"
+#include "metrics/hash.h"
 
 #define WEBCFG_BCRYPT_PASS 72 /* bytes bcrypt reads of a password */
+#define WEBCFG_AUTH_CACHE 64 /* credentials kept */
+#define WEBCFG_AUTH_CACHE_USER 256 /* longer user names are not kept */
 
 /* A bcrypt hash as Go's bcrypt.Cost accepts it: "$2" a|b|x|y "$" cost
  * (04..31) "$" 53 characters of bcrypt's base64. The cost, or -1. */
@@ -154,6 +168,85 @@ bool webcfg_auth_check(const struct webcfg *w, const char *user,
 	     webcfg_equal(out, want);
 	explicit_bzero(out, sizeof(out));
 	return ok && u && strlen(pass) <= WEBCFG_BCRYPT_PASS;
+}
+
+struct webcfg_auth_cache {
+	pthread_mutex_t lock;
+	struct hash_key key[2];
+	uint64_t kept[WEBCFG_AUTH_CACHE][2]; /* 0, 0: empty */
+	unsigned next;
+};
+
+struct webcfg_auth_cache *webcfg_auth_cache_new(void)
+{
+	struct webcfg_auth_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	if (skey_random(&c->key[0]) || skey_random(&c->key[1])) {
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+void webcfg_auth_cache_free(struct webcfg_auth_cache *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+}
+
+/* The fingerprint of user and pass; false when they are not kept (too
+ * long: a user name past WEBCFG_AUTH_CACHE_USER, a password past what
+ * bcrypt reads, which never passes anyway). */
+static bool webcfg_auth_print(const struct webcfg_auth_cache *c,
+			      const char *user, const char *pass,
+			      uint64_t out[2])
+{
+	char buf[WEBCFG_AUTH_CACHE_USER + 1 + WEBCFG_BCRYPT_PASS];
+	size_t lu = strlen(user), lp = strlen(pass);
+
+	if (lu > WEBCFG_AUTH_CACHE_USER || lp > WEBCFG_BCRYPT_PASS)
+		return false;
+	memcpy(buf, user, lu);
+	buf[lu] = 0; /* user names cannot hold a NUL: no two pairs alike */
+	memcpy(buf + lu + 1, pass, lp);
+	out[0] = hash_siphash24(&c->key[0], buf, lu + 1 + lp);
+	out[1] = hash_siphash24(&c->key[1], buf, lu + 1 + lp);
+	explicit_bzero(buf, sizeof(buf));
+	return out[0] || out[1];
+}
+
+bool webcfg_auth_check_cached(const struct webcfg *w,
+			      struct webcfg_auth_cache *c, const char *user,
+			      const char *pass, webcfg_hash_fn hash, void *ctx)
+{
+	uint64_t fp[2];
+	bool keep = w->nusers && c && user && pass &&
+		    webcfg_auth_print(c, user, pass, fp);
+	bool ok = false;
+
+	if (keep) {
+		pthread_mutex_lock(&c->lock);
+		for (unsigned i = 0; i < WEBCFG_AUTH_CACHE && !ok; i++)
+			ok = c->kept[i][0] == fp[0] && c->kept[i][1] == fp[1];
+		pthread_mutex_unlock(&c->lock);
+		if (ok)
+			return true;
+	}
+	ok = webcfg_auth_check(w, user, pass, hash, ctx);
+	if (ok && keep) {
+		pthread_mutex_lock(&c->lock);
+		c->kept[c->next][0] = fp[0];
+		c->kept[c->next][1] = fp[1];
+		c->next = (c->next + 1) % WEBCFG_AUTH_CACHE;
+		pthread_mutex_unlock(&c->lock);
+	}
+	return ok;
 }
 
 int webcfg_bcrypt(const char *pass, const char *setting, char *out,

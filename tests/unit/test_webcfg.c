@@ -484,6 +484,77 @@ static void test_auth_structure(void **state)
 	webcfg_free(w);
 }
 
+static void test_auth_cache(void **state)
+{
+	char err[256], text[8192];
+	size_t k = 0;
+	struct calls c = { 0 };
+	struct webcfg_auth_cache *cache = webcfg_auth_cache_new();
+	struct webcfg *w = parse("basic_auth_users:\n  alice: " ALICE
+				 "\n  bob: " BOB "\n",
+				 err, sizeof(err));
+
+	(void)state;
+	assert_non_null(cache);
+	assert_non_null(w);
+	/* a pass is kept: the same credentials pass again unhashed */
+	assert_true(webcfg_auth_check_cached(w, cache, "alice", "pass",
+					     counting_hash, &c));
+	assert_true(webcfg_auth_check_cached(w, cache, "alice", "pass",
+					     counting_hash, &c));
+	assert_int_equal(c.n, 1);
+	/* failures are not kept: hashed every time */
+	assert_false(webcfg_auth_check_cached(w, cache, "alice", "wrong",
+					      counting_hash, &c));
+	assert_false(webcfg_auth_check_cached(w, cache, "alice", "wrong",
+					      counting_hash, &c));
+	assert_int_equal(c.n, 3);
+	/* kept per user and password, not per password */
+	assert_true(webcfg_auth_check_cached(w, cache, "bob", "pass",
+					     counting_hash, &c));
+	assert_int_equal(c.n, 4);
+	assert_false(webcfg_auth_check_cached(w, cache, "carol", "pass",
+					      counting_hash, &c));
+	assert_false(webcfg_auth_check_cached(w, cache, "alic", "epass",
+					      counting_hash, &c));
+	assert_int_equal(c.n, 6);
+	assert_false(webcfg_auth_check_cached(w, cache, NULL, NULL,
+					      counting_hash, &c));
+	/* no cache: every check hashes */
+	assert_true(webcfg_auth_check_cached(w, NULL, "alice", "pass",
+					     counting_hash, &c));
+	assert_int_equal(c.n, 7);
+	webcfg_free(w);
+	webcfg_auth_cache_free(cache);
+
+	/* 65 users passing in turn: the cache holds 64, the oldest goes */
+	cache = webcfg_auth_cache_new();
+	k += (size_t)snprintf(text + k, sizeof(text) - k,
+			      "basic_auth_users:\n");
+	for (int i = 0; i < 65; i++)
+		k += (size_t)snprintf(text + k, sizeof(text) - k,
+				      "  u%d: " ALICE "\n", i);
+	w = parse(text, err, sizeof(err));
+	assert_non_null(w);
+	c.n = 0;
+	for (int i = 0; i < 65; i++) {
+		char user[8];
+
+		snprintf(user, sizeof(user), "u%d", i);
+		assert_true(webcfg_auth_check_cached(w, cache, user, "pass",
+						     counting_hash, &c));
+	}
+	assert_int_equal(c.n, 65);
+	assert_true(webcfg_auth_check_cached(w, cache, "u64", "pass",
+					     counting_hash, &c));
+	assert_int_equal(c.n, 65);
+	assert_true(webcfg_auth_check_cached(w, cache, "u0", "pass",
+					     counting_hash, &c));
+	assert_int_equal(c.n, 66);
+	webcfg_free(w);
+	webcfg_auth_cache_free(cache);
+}
+
 static void test_auth_bcrypt(void **state)
 {
 	char err[256], out[WEBCFG_HASH_MAX];
@@ -685,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_nul_and_size),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_auth_structure),
+		cmocka_unit_test(test_auth_cache),
 		cmocka_unit_test(test_auth_bcrypt),
 		cmocka_unit_test(test_load),
 	};
