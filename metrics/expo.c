@@ -211,20 +211,6 @@ void expo_rows(struct expo *w, const struct fam_desc *d,
 	}
 }
 
-static void expo_help(struct dbuf *out, const char *help, bool om)
-{
-	for (const char *p = help; *p; p++) {
-		if (*p == '\\')
-			dbuf_add(out, "\\\\", 2);
-		else if (*p == '\n')
-			dbuf_add(out, "\\n", 2);
-		else if (*p == '"' && om)
-			dbuf_add(out, "\\\"", 2);
-		else
-			dbuf_addc(out, *p);
-	}
-}
-
 static int expo_seg_cmp(const void *a, const void *b)
 {
 	const struct expo_seg *x = a, *y = b;
@@ -245,7 +231,7 @@ int expo_finish(struct expo *w, struct dbuf *out)
 		qsort(w->seg, w->nseg, sizeof(*w->seg), expo_seg_cmp);
 	for (size_t i = 0; i < w->nseg; i++) {
 		const struct expo_seg *s = &w->seg[i];
-		const char *meta = s->name;
+		const char *meta = s->name, *help = s->help ? s->help : "";
 		char total[160];
 
 		if (i == 0 || strcmp(s->name, w->seg[i - 1].name) != 0) {
@@ -257,7 +243,7 @@ int expo_finish(struct expo *w, struct dbuf *out)
 			dbuf_adds(out, "# HELP ");
 			dbuf_adds(out, meta);
 			dbuf_addc(out, ' ');
-			expo_help(out, s->help ? s->help : "", om);
+			lbl_escape_as(out, help, strlen(help), om);
 			dbuf_adds(out, "\n# TYPE ");
 			dbuf_adds(out, meta);
 			dbuf_adds(out, s->type == EXPO_COUNTER ? " counter\n"

@@ -83,7 +83,7 @@ size_t lbl_sanitize(const char *in, size_t len, char *out, size_t cap)
 	return o;
 }
 
-int lbl_escape(struct dbuf *b, const char *v, size_t len)
+int lbl_escape_as(struct dbuf *b, const char *v, size_t len, bool quote)
 {
 	size_t start = 0;
 	int rc = 0;
@@ -96,6 +96,8 @@ int lbl_escape(struct dbuf *b, const char *v, size_t len)
 			esc = "\\\\";
 			break;
 		case '"':
+			if (!quote)
+				continue;
 			esc = "\\\"";
 			break;
 		case '\n':
@@ -110,6 +112,11 @@ int lbl_escape(struct dbuf *b, const char *v, size_t len)
 		start = i + 1;
 	}
 	return rc ? rc : dbuf_add(b, v + start, len - start);
+}
+
+int lbl_escape(struct dbuf *b, const char *v, size_t len)
+{
+	return lbl_escape_as(b, v, len, true);
 }
 
 bool lbl_name_valid(const char *name)

@@ -19,6 +19,9 @@ bool lbl_is_clean(const char *in, size_t len);
 /* Appends a sanitised value escaped for a quoted label value: backslash,
  * double quote and newline become \\, \" and \n. */
 int lbl_escape(struct dbuf *b, const char *v, size_t len);
+/* The same, quotes left alone unless quote: HELP text in the 0.0.4 text
+ * format escapes only backslash and newline. */
+int lbl_escape_as(struct dbuf *b, const char *v, size_t len, bool quote);
 /* True when name is a valid Prometheus metric or label name. */
 bool lbl_name_valid(const char *name);
 
