@@ -160,34 +160,46 @@ size_t hll_bytes(const struct hll *h)
 	return sizeof(*h) + h->cap;
 }
 
-/* Sparse form to dense; -ENOMEM leaves h as it was. */
-static int hll_promote(struct hll *h)
+/* A sparse word's register at precision p, and its rank there. */
+static inline uint32_t hll_word_reg(uint32_t word, unsigned p)
 {
-	uint32_t bytes = hll_dense_bytes(h->p), m = UINT32_C(1) << h->p;
-	const uint32_t *w = h->buf;
-	uint8_t *r = calloc(1, bytes);
+	return (word >> 6) & ((UINT32_C(1) << p) - 1);
+}
 
-	if (!r)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < h->n; i++) {
-		uint32_t idx = w[i] >> 6, j = idx & (m - 1);
-		unsigned v = hll_fold_rank(idx, HLL_SPARSE_P, h->p, w[i] & 63);
-
-		if (v > hll_reg_get(r, j))
-			hll_reg_set(r, j, v);
-	}
-	free(h->buf);
-	h->buf = r;
-	h->cap = bytes;
-	h->n = 0;
-	h->dense = 1;
-	return 0;
+static inline unsigned hll_word_rank(uint32_t word, unsigned p)
+{
+	return hll_fold_rank(word >> 6, HLL_SPARSE_P, p, (uint8_t)(word & 63));
 }
 
 static void hll_dense_add(struct hll *h, uint32_t j, unsigned v)
 {
 	if (v > hll_reg_get(h->buf, j))
 		hll_reg_set(h->buf, j, v);
+}
+
+/* A sparse word (index at HLL_SPARSE_P, rank) into the dense registers. */
+static void hll_dense_add_word(struct hll *h, uint32_t word)
+{
+	hll_dense_add(h, hll_word_reg(word, h->p), hll_word_rank(word, h->p));
+}
+
+/* Sparse form to dense; -ENOMEM leaves h as it was. */
+static int hll_promote(struct hll *h)
+{
+	uint32_t bytes = hll_dense_bytes(h->p), n = h->n;
+	uint32_t *w = h->buf;
+	uint8_t *r = calloc(1, bytes);
+
+	if (!r)
+		return -ENOMEM;
+	h->buf = r;
+	h->cap = bytes;
+	h->n = 0;
+	h->dense = 1;
+	for (uint32_t i = 0; i < n; i++)
+		hll_dense_add_word(h, w[i]);
+	free(w);
+	return 0;
 }
 
 /* Inserts or raises the sparse word for (idx, rank); may promote. */
@@ -214,9 +226,7 @@ static int hll_sparse_add(struct hll *h, uint32_t idx, unsigned rank)
 
 		if (rc)
 			return rc;
-		hll_dense_add(h, idx & ((UINT32_C(1) << h->p) - 1),
-			      hll_fold_rank(idx, HLL_SPARSE_P, h->p,
-					    (uint8_t)rank));
+		hll_dense_add_word(h, idx << 6 | rank);
 		return 0;
 	}
 	if ((h->n + 1) * 4 > h->cap) {
@@ -262,11 +272,11 @@ void hll_registers(const struct hll *h, uint8_t *out)
 	}
 	memset(out, 0, m);
 	for (uint32_t i = 0; i < h->n; i++) {
-		uint32_t idx = w[i] >> 6, j = idx & (m - 1);
-		uint8_t v = hll_fold_rank(idx, HLL_SPARSE_P, h->p, w[i] & 63);
+		uint32_t j = hll_word_reg(w[i], h->p);
+		unsigned v = hll_word_rank(w[i], h->p);
 
 		if (v > out[j])
-			out[j] = v;
+			out[j] = (uint8_t)v;
 	}
 }
 
@@ -380,11 +390,7 @@ int hll_merge(struct hll *dst, const struct hll *src)
 		 * leaves dst a valid sketch of a subset of the union. */
 		for (uint32_t i = 0; i < src->n; i++) {
 			if (dst->dense) {
-				uint32_t idx = w[i] >> 6;
-
-				hll_dense_add(dst, idx & (m - 1),
-					      hll_fold_rank(idx, HLL_SPARSE_P,
-							    dst->p, w[i] & 63));
+				hll_dense_add_word(dst, w[i]);
 				continue;
 			}
 			rc = hll_sparse_add(dst, w[i] >> 6, w[i] & 63);
