@@ -140,10 +140,8 @@ int rules_vec_take(struct rules_vec *v, struct audit_rule_data *r, size_t size,
 		v->v = nv;
 		v->cap = cap;
 	}
-	v->v[v->n++] = (struct rules_rule){ .data = r,
-					    .size = size,
-					    .line = line,
-					    .watch = rules_is_watch(r) };
+	v->v[v->n++] =
+		(struct rules_rule){ .data = r, .size = size, .line = line };
 	return 0;
 }
 

@@ -22,7 +22,6 @@ struct rules_rule {
 	struct audit_rule_data *data; /* sizeof(*data) + data->buflen bytes */
 	size_t size;
 	unsigned line;
-	bool watch; /* has an AUDIT_WATCH or AUDIT_DIR field */
 	bool owned; /* loader copies only: we added it */
 };
 

@@ -417,7 +417,7 @@ static int ld_apply(struct rules_loader *ld, struct rules_set *set,
 				"it is not ours and stays at exit");
 			continue;
 		}
-		if (rc == -ENOENT && r->watch) {
+		if (rc == -ENOENT && rules_is_watch(r->data)) {
 			path = rules_string(r->data, AUDIT_WATCH, &len);
 			if (!path)
 				path = rules_string(r->data, AUDIT_DIR, &len);
