@@ -22,6 +22,13 @@ for _ in $(seq 300); do
 	[ "$(ae_value "$ae_tmp/m" "$series")" = 500000 ] && break
 	sleep 0.1
 done
+if [ "$(ae_value "$ae_tmp/m" "$series")" != 500000 ]; then
+	# say where the rest went before failing on the count
+	ae_log "after 30 s: kernel lost $(($(auditctl -s | awk '$1 == "lost" { print $2 }') - lost0))," \
+		"serial gaps $(ae_value "$ae_tmp/m" audit_exporter_serial_gaps_total)," \
+		"overruns $(ae_value "$ae_tmp/m" audit_exporter_socket_overruns_total)," \
+		"kernel backlog $(auditctl -s | awk '$1 == "backlog" { print $2 }')"
+fi
 ae_expect "$ae_tmp/m" "$series" 500000
 ae_expect "$ae_tmp/m" 'audit_process_connect_unique_destinations{comm="ae_full",uid="0",window="5m"}' 8
 ae_expect "$ae_tmp/m" audit_exporter_serial_gaps_total 0
