@@ -648,15 +648,6 @@ static const struct agg_bind *agg_bind_get(struct agg *a, uint32_t pid,
 
 /* ---- metric updates -------------------------------------------------------- */
 
-static void agg_count(struct agg *a, enum agg_fam which,
-		      const struct fam_lv *lv, int64_t t)
-{
-	struct fam_series *s = fam_get(a->fam[which], lv, t);
-
-	if (s)
-		fam_inc(s, 1);
-}
-
 /* ---- series caches (see the design comment) ------------------------------- */
 
 static uint32_t agg_fnv(uint32_t h, const void *p, size_t n)
@@ -712,6 +703,17 @@ static struct fam_series *agg_cached(struct agg *a, enum agg_fam which,
 	if (slot)
 		*slot = s;
 	return s;
+}
+
+/* One more for the counter of lv, through a cache slot (may be NULL). */
+static void agg_count(struct agg *a, enum agg_fam which,
+		      struct fam_series **slot, const struct fam_lv *lv,
+		      int64_t t)
+{
+	struct fam_series *s = agg_cached(a, which, slot, lv, t);
+
+	if (s)
+		fam_inc(s, 1);
 }
 
 /* The syscall counter's cache slot for this event, or NULL. */
@@ -812,11 +814,9 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 			   : e->success == 0 ? "no"
 					     : ""),
 		};
-		struct fam_series *s = agg_cached(
-			a, AGG_SYSCALL, agg_sentry(a, e, keys, klen), lv, e->t);
 
-		if (s)
-			fam_inc(s, 1);
+		agg_count(a, AGG_SYSCALL, agg_sentry(a, e, keys, klen), lv,
+			  e->t);
 	}
 	fd = e->via_socketcall ? e->sc[0] : e->a[0];
 	if (e->via_socketcall && e->sc_n == 0)
@@ -833,12 +833,9 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 			LV(agg_result_labels[ri]),
 		};
 		struct agg_pcache *pc = agg_pentry(a, e);
-		struct fam_series *s =
-			agg_cached(a, AGG_CONNECT,
-				   pc ? &pc->connect[fi][ri] : NULL, lv, e->t);
 
-		if (s)
-			fam_inc(s, 1);
+		agg_count(a, AGG_CONNECT, pc ? &pc->connect[fi][ri] : NULL, lv,
+			  e->t);
 		if (fam == AREC_AF_INET || fam == AREC_AF_INET6) {
 			struct fam_lv who[2] = { comm, uid };
 
@@ -871,14 +868,14 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 			struct fam_lv lv[4] = { comm, uid, LV(family),
 						LV(port) };
 
-			agg_count(a, AGG_LISTEN, lv, e->t);
+			agg_count(a, AGG_LISTEN, NULL, lv, e->t);
 		}
 		break;
 	case OP_EXEC:
 		if (e->success == 1) {
 			struct fam_lv lv[2] = { { e->exe, e->exe_len }, uid };
 
-			agg_count(a, AGG_EXECVE, lv, e->t);
+			agg_count(a, AGG_EXECVE, NULL, lv, e->t);
 		}
 		break;
 	default:
@@ -893,7 +890,7 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 						comm,
 						uid };
 
-			agg_count(a, AGG_WATCH, lv, e->t);
+			agg_count(a, AGG_WATCH, NULL, lv, e->t);
 		}
 		s = i + 1;
 	}
