@@ -549,6 +549,7 @@ static void http_notify(void *cls, struct MHD_Connection *c,
 {
 	struct http *h = cls;
 	const union MHD_ConnectionInfo *ci;
+	enum webcfg_client_auth a;
 	gnutls_session_t s;
 	void *owner;
 
@@ -563,18 +564,11 @@ static void http_notify(void *cls, struct MHD_Connection *c,
 		return;
 	if (!owner)
 		gnutls_session_set_ptr(s, c);
-	switch (h->web->client_auth) {
-	case WEBCFG_NO_CLIENT_CERT:
-		gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
-		break;
-	case WEBCFG_REQUEST_CLIENT_CERT:
-	case WEBCFG_VERIFY_CLIENT_CERT_IF_GIVEN:
-		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
-		break;
-	default:
-		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
-		break;
-	}
+	a = h->web->client_auth;
+	gnutls_certificate_server_set_request(
+		s, webcfg_auth_requires_cert(a) ? GNUTLS_CERT_REQUIRE
+		   : a == WEBCFG_NO_CLIENT_CERT ? GNUTLS_CERT_IGNORE
+						: GNUTLS_CERT_REQUEST);
 	gnutls_session_set_verify_function(s, http_tls_verify);
 	*socket_context = h;
 }
