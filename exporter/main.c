@@ -74,8 +74,8 @@ static int setup_keys(struct exporter *x, struct agg_config *ac)
 	} else {
 		snprintf(msg, sizeof(msg), "%s", strerror(-rc));
 		log_warn("sketch key file unusable; using a random key for "
-			 "this "
-			 "run (counts will not merge across restarts or hosts)",
+			 "this run (counts will not merge across restarts or "
+			 "hosts)",
 			 "file", x->cfg.sketch_key_file, "error", msg);
 		rc = skey_random(&x->sketch_key);
 		if (rc)
