@@ -167,7 +167,11 @@ c=$(closed "$port" 300 200 one)
 ae_stop_pid "$pid"
 
 # at the limit libmicrohttpd stops accepting: the rest wait in the kernel's
-# accept queue, so accepted = established - queued (ss), and must be <= 64
+# accept queue, so accepted = established - queued (ss), and must be <= 64.
+# Only the server's ends of the client's connections count as established
+# (local 127.0.0.1:port, peer 127.0.0.2-5): a client socket bound to
+# 127.0.0.2-5 may get the server's port number as its own, and
+# "sport = :port" alone then counts it too.
 http_replay_start --web.max-connections=64
 ae_spawn python3 -c 'import socket, sys, time
 socks = []
@@ -180,7 +184,8 @@ time.sleep(600)' "$port"
 idle=$ae_last_pid
 command -v ss >/dev/null || ae_fail "ss (iproute2) is not installed"
 for _ in $(seq 100); do
-	est=$(ss -Htn state established "( sport = :$port )" | wc -l)
+	est=$(ss -Htn state established "( sport = :$port )" |
+		awk -v l="127.0.0.1:$port" '$3 == l && $4 ~ /^127\.0\.0\.[2-5]:/' | wc -l)
 	[ "$est" -ge 100 ] && break
 	sleep 0.1
 done
