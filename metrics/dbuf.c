@@ -68,17 +68,34 @@ static int dbuf_reserve(struct dbuf *b, size_t n)
 	return 0;
 }
 
-int dbuf_add(struct dbuf *b, const void *p, size_t n)
+/* Claims n bytes at the end for the caller to write (at). */
+static int dbuf_claim(struct dbuf *b, size_t n, char **at)
 {
 	int rc = dbuf_reserve(b, n);
 
 	if (rc)
 		return rc;
-	if (n)
-		memcpy(b->p + b->len, p, n);
+	*at = b->p + b->len;
 	b->len += n;
 	b->p[b->len] = 0; /* always NUL-terminated, not counted */
 	return 0;
+}
+
+char *dbuf_extend(struct dbuf *b, size_t n)
+{
+	char *at;
+
+	return dbuf_claim(b, n, &at) ? NULL : at;
+}
+
+int dbuf_add(struct dbuf *b, const void *p, size_t n)
+{
+	char *at;
+	int rc = dbuf_claim(b, n, &at);
+
+	if (!rc && n)
+		memcpy(at, p, n);
+	return rc;
 }
 
 int dbuf_addc(struct dbuf *b, char c)

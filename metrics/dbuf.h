@@ -21,6 +21,10 @@ void dbuf_reset(struct dbuf *b);
 /* Appends; 0, or -ENOMEM / -E2BIG (then `failed` is set and the buffer is
  * unchanged). Later appends after a failure keep failing fast. */
 int dbuf_add(struct dbuf *b, const void *p, size_t n);
+/* Grows the content by n bytes the caller writes at the pointer returned;
+ * NULL (and `failed` set) past max or without memory. One reservation for
+ * a line assembled from several pieces, instead of an append per piece. */
+char *dbuf_extend(struct dbuf *b, size_t n);
 int dbuf_addc(struct dbuf *b, char c);
 int dbuf_adds(struct dbuf *b, const char *s);
 int dbuf_addf(struct dbuf *b, const char *fmt, ...)
