@@ -62,6 +62,7 @@
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -185,12 +186,13 @@ static enum MHD_Result http_send(struct http *h, struct MHD_Connection *c,
 	return http_queue(h, c, status, r);
 }
 
-/* gzip of in into a new buffer; NULL on failure. */
-static char *http_gzip(const char *in, size_t len, size_t *outlen)
+/* gzip of the exposition's pieces into a new buffer; NULL on failure. */
+static char *http_gzip(const struct expo_pieces *ps, size_t *outlen)
 {
 	z_stream z = { 0 };
-	size_t cap = deflateBound(&z, len) + 64;
+	size_t cap = deflateBound(&z, ps->len) + 64;
 	char *out = malloc(cap);
+	int rc = Z_OK;
 
 	if (!out)
 		return NULL;
@@ -199,11 +201,16 @@ static char *http_gzip(const char *in, size_t len, size_t *outlen)
 		free(out);
 		return NULL;
 	}
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)len;
 	z.next_out = (Bytef *)out;
 	z.avail_out = (uInt)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+	for (size_t i = 0; i <= ps->n && rc == Z_OK; i++) {
+		bool last = i == ps->n;
+
+		z.next_in = last ? Z_NULL : (Bytef *)ps->v[i].p;
+		z.avail_in = last ? 0 : (uInt)ps->v[i].len;
+		rc = deflate(&z, last ? Z_FINISH : Z_NO_FLUSH);
+	}
+	if (rc != Z_STREAM_END) {
 		deflateEnd(&z);
 		free(out);
 		return NULL;
@@ -217,6 +224,25 @@ static char *http_gzip(const char *in, size_t len, size_t *outlen)
 static void http_scrape_done(void *cls)
 {
 	scrape_buf_give(cls);
+}
+
+/* A response sent from the scrape's own buffers, which go back for the
+ * next scrape when libmicrohttpd is done (http_scrape_done). */
+static struct MHD_Response *http_plain_response(struct scrape_buf *b)
+{
+	struct MHD_IoVec *iov = calloc(b->pieces.n + 1, sizeof(*iov));
+	struct MHD_Response *r = NULL;
+
+	if (iov && b->pieces.n <= UINT_MAX) {
+		for (size_t i = 0; i < b->pieces.n; i++)
+			iov[i] = (struct MHD_IoVec){ b->pieces.v[i].p,
+						     b->pieces.v[i].len };
+		/* libmicrohttpd copies the vector */
+		r = MHD_create_response_from_iovec(iov, (unsigned)b->pieces.n,
+						   http_scrape_done, b);
+	}
+	free(iov);
+	return r;
 }
 
 static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
@@ -254,7 +280,7 @@ static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
 	}
 	/* without memory for gzip, the plain text still goes out */
 	if (accept_gzip(enc))
-		z = http_gzip(b->out.p ? b->out.p : "", b->out.len, &zlen);
+		z = http_gzip(&b->pieces, &zlen);
 	if (z) {
 		scrape_buf_give(b);
 		r = MHD_create_response_from_buffer(zlen, z,
@@ -262,9 +288,7 @@ static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
 		if (!r)
 			free(z);
 	} else {
-		r = MHD_create_response_from_buffer_with_free_callback_cls(
-			b->out.len, b->out.p ? b->out.p : (void *)"",
-			http_scrape_done, b);
+		r = http_plain_response(b);
 		if (!r)
 			scrape_buf_give(b);
 	}

@@ -145,15 +145,15 @@ static int handle_signal(int sfd, struct source *src)
 static int print_exposition(struct exporter *x)
 {
 	struct scrape_buf *b = scrape_buf_take(x);
-	struct dbuf *out;
 	int rc;
 
 	if (!b)
 		return -ENOMEM;
-	out = &b->out;
 	rc = scrape_render(EXPO_TEXT, b);
-	if (!rc && out->len && fwrite(out->p, 1, out->len, stdout) != out->len)
-		rc = -EIO;
+	for (size_t i = 0; !rc && i < b->pieces.n; i++)
+		if (fwrite(b->pieces.v[i].p, 1, b->pieces.v[i].len, stdout) !=
+		    b->pieces.v[i].len)
+			rc = -EIO;
 	if (fflush(stdout))
 		rc = -EIO;
 	scrape_buf_give(b);

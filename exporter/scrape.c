@@ -19,13 +19,13 @@
  * back to the family for the next scrape. While the scrape holds rows,
  * `scrapes_active` keeps the reader from sweeping label sets away.
  *
- * Memory: a scrape writes its samples into one buffer and copies them in
- * family order into another. Both are kept for the next scrape (one pair;
- * a concurrent scrape gets its own and frees it): growing 5 MB from
- * nothing, with the reallocs and the first touch of every page, was a
- * fifth of a 10,000-label-set scrape. Buffers four times larger than
- * their scrape needed (and over a MiB) are freed instead, so a scrape
- * from before a sweep is not kept for good.
+ * Memory: a scrape writes its samples into one buffer, and is sent from
+ * there in family order as a list of pieces (metrics/expo). The buffers
+ * are kept for the next scrape (one set; a concurrent scrape gets its own
+ * and frees it): growing 5 MB from nothing, with the reallocs and the
+ * first touch of every page, was a fifth of a 10,000-label-set scrape.
+ * Buffers four times larger than their scrape needed (and over a MiB) are
+ * freed instead, so a scrape from before a sweep is not kept for good.
  */
 #include "exporter/scrape.h"
 
@@ -57,9 +57,8 @@ struct scrape_buf *scrape_buf_take(struct exporter *x)
 			return NULL;
 		b->x = x;
 		dbuf_init(&b->body, SCRAPE_MAX_BYTES);
-		dbuf_init(&b->out, SCRAPE_MAX_BYTES);
+		dbuf_init(&b->meta, SCRAPE_MAX_BYTES);
 	}
-	dbuf_reset(&b->out);
 	return b;
 }
 
@@ -68,7 +67,8 @@ static void scrape_buf_free(struct scrape_buf *b)
 	if (!b)
 		return;
 	dbuf_free(&b->body);
-	dbuf_free(&b->out);
+	dbuf_free(&b->meta);
+	expo_pieces_free(&b->pieces);
 	free(b);
 }
 
@@ -77,8 +77,7 @@ static void scrape_buf_free(struct scrape_buf *b)
  * one large scrape is not kept for good. */
 static bool scrape_buf_fits(const struct scrape_buf *b)
 {
-	return b->body.cap <= 4 * b->body.len + SCRAPE_KEEP_SLACK &&
-	       b->out.cap <= 4 * b->out.len + SCRAPE_KEEP_SLACK;
+	return b->body.cap <= 4 * b->body.len + SCRAPE_KEEP_SLACK;
 }
 
 void scrape_buf_give(struct scrape_buf *b)
@@ -451,7 +450,7 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 	exporter_lock_scrape(x);
 	x->scrapes_active--;
 	exporter_unlock(x);
-	rc = expo_finish(&sc.w, &b->out);
+	rc = expo_finish(&sc.w, &b->meta, &b->pieces);
 	expo_free(&sc.w);
 	fam_rows_free(&sc.rows);
 	return rc;

@@ -7,11 +7,13 @@
 
 struct exporter;
 
-/* A scrape's memory: the samples as the collectors write them, and the
- * exposition in order (out). */
+/* A scrape's memory: the samples as the collectors write them (body),
+ * the HELP and TYPE lines (meta), and the exposition in order as pieces
+ * of both. */
 struct scrape_buf {
 	struct exporter *x;
-	struct dbuf body, out;
+	struct dbuf body, meta;
+	struct expo_pieces pieces;
 };
 /* The buffers the last scrape gave back, or new ones; NULL without
  * memory. */
@@ -21,10 +23,10 @@ void scrape_buf_give(struct scrape_buf *b);
 /* Frees the kept buffers (at exit, after the last scrape). */
 void scrape_buf_drop(struct exporter *x);
 
-/* Renders the exposition in fmt into b->out. Never called by the reader
- * thread (it takes the exporter's lock in short slices). Returns 0, or
- * -E2BIG / -ENOMEM when the output cap was reached (b->out then holds
- * nothing useful). */
+/* Renders the exposition in fmt into b->pieces. Never called by the
+ * reader thread (it takes the exporter's lock in short slices). Returns 0,
+ * or -E2BIG / -ENOMEM when the output cap was reached (b->pieces then
+ * hold nothing useful). */
 int scrape_render(enum expo_format fmt, struct scrape_buf *b);
 
 #endif

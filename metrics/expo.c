@@ -18,10 +18,13 @@
  * arrive escaped already (metrics/lbl, once per label set).
  *
  * Families may be written in any order, even split: each family's samples
- * form a segment of one buffer, and expo_finish() writes the segments
+ * form a segment of one buffer, and expo_finish() lists the segments
  * sorted by family name (stable, so samples keep their order), with HELP
  * and TYPE once per family. That is what makes the output deterministic and
- * lets collectors write independently.
+ * lets collectors write independently. The list is of pieces, HELP and
+ * TYPE text between the segments where they lie: the samples (megabytes
+ * at 10,000 label sets) are written once and sent from there, not copied
+ * again into an ordered buffer, which would double a scrape's memory.
  *
  * Numbers: counters are exact integers; gauges print as integers when they
  * are whole and small enough to be exact, else in the shortest form that
@@ -44,6 +47,7 @@ struct expo_seg {
 	const char *help;
 	enum expo_type type;
 	size_t start, end; /* samples in body */
+	size_t meta_start, meta_end; /* its HELP and TYPE in meta */
 	size_t order;
 };
 
@@ -218,8 +222,7 @@ void expo_rows(struct expo *w, const struct fam_desc *d,
 			for (size_t k = 0; k < nwin; k++)
 				expo_sample(w, r->labels, r->labels_len,
 					    extra[k], extra_len[k], num,
-					    expo_format_double(r->value[k],
-							       num,
+					    expo_format_double(r->value[k], num,
 							       sizeof(num)));
 			break;
 		}
@@ -236,40 +239,102 @@ static int expo_seg_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-int expo_finish(struct expo *w, struct dbuf *out)
+/* Adds len bytes at base + off (base may be NULL when len is 0). */
+static int expo_piece_add(struct expo_pieces *ps, const char *base, size_t off,
+			  size_t len)
 {
+	struct expo_piece *last = ps->n ? &ps->v[ps->n - 1] : NULL;
+	const char *p;
+
+	if (!len)
+		return 0;
+	p = base + off;
+	ps->len += len;
+	if (last && last->p + last->len == p) { /* contiguous: one piece */
+		last->len += len;
+		return 0;
+	}
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 64;
+		struct expo_piece *v = realloc(ps->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		ps->v = v;
+		ps->cap = cap;
+	}
+	ps->v[ps->n++] = (struct expo_piece){ p, len };
+	return 0;
+}
+
+/* HELP and TYPE of segment i, unless the segment before it began the
+ * same family. */
+static void expo_meta(const struct expo *w, size_t i, struct dbuf *meta)
+{
+	const struct expo_seg *s = &w->seg[i];
+	const char *name = s->name, *help = s->help ? s->help : "";
 	bool om = w->fmt == EXPO_OPENMETRICS;
+	char total[160];
+
+	if (i > 0 && strcmp(s->name, w->seg[i - 1].name) == 0)
+		return;
+	if (!om && s->type == EXPO_COUNTER) {
+		snprintf(total, sizeof(total), "%s_total", s->name);
+		name = total;
+	}
+	dbuf_adds(meta, "# HELP ");
+	dbuf_adds(meta, name);
+	dbuf_addc(meta, ' ');
+	lbl_escape_as(meta, help, strlen(help), om);
+	dbuf_adds(meta, "\n# TYPE ");
+	dbuf_adds(meta, name);
+	dbuf_adds(meta, s->type == EXPO_COUNTER ? " counter\n" : " gauge\n");
+}
+
+int expo_finish(struct expo *w, struct dbuf *meta, struct expo_pieces *out)
+{
+	const char *eof = "# EOF\n";
+	int rc = 0;
 
 	expo_close(w);
 	w->cur = -1;
 	if (w->nseg > 1)
 		qsort(w->seg, w->nseg, sizeof(*w->seg), expo_seg_cmp);
+	/* all of meta first: pieces point into it, so it must not move */
+	dbuf_reset(meta);
 	for (size_t i = 0; i < w->nseg; i++) {
-		const struct expo_seg *s = &w->seg[i];
-		const char *meta = s->name, *help = s->help ? s->help : "";
-		char total[160];
-
-		if (i == 0 || strcmp(s->name, w->seg[i - 1].name) != 0) {
-			if (!om && s->type == EXPO_COUNTER) {
-				snprintf(total, sizeof(total), "%s_total",
-					 s->name);
-				meta = total;
-			}
-			dbuf_adds(out, "# HELP ");
-			dbuf_adds(out, meta);
-			dbuf_addc(out, ' ');
-			lbl_escape_as(out, help, strlen(help), om);
-			dbuf_adds(out, "\n# TYPE ");
-			dbuf_adds(out, meta);
-			dbuf_adds(out, s->type == EXPO_COUNTER ? " counter\n"
-							       : " gauge\n");
-		}
-		if (s->end > s->start)
-			dbuf_add(out, w->body->p + s->start, s->end - s->start);
+		w->seg[i].meta_start = meta->len;
+		expo_meta(w, i, meta);
+		w->seg[i].meta_end = meta->len;
 	}
-	if (om)
-		dbuf_adds(out, "# EOF\n");
-	if (w->body->failed)
+	out->n = out->len = 0;
+	if (w->body->failed || meta->failed)
 		return -E2BIG;
-	return out->failed ? -E2BIG : 0;
+	for (size_t i = 0; i < w->nseg && !rc; i++) {
+		const struct expo_seg *s = &w->seg[i];
+
+		rc = expo_piece_add(out, meta->p, s->meta_start,
+				    s->meta_end - s->meta_start);
+		if (!rc)
+			rc = expo_piece_add(out, w->body->p, s->start,
+					    s->end - s->start);
+	}
+	if (!rc && w->fmt == EXPO_OPENMETRICS)
+		rc = expo_piece_add(out, eof, 0, strlen(eof));
+	return rc;
+}
+
+int expo_pieces_join(const struct expo_pieces *ps, struct dbuf *out)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < ps->n && !rc; i++)
+		rc = dbuf_add(out, ps->v[i].p, ps->v[i].len);
+	return rc;
+}
+
+void expo_pieces_free(struct expo_pieces *ps)
+{
+	free(ps->v);
+	memset(ps, 0, sizeof(*ps));
 }

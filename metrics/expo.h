@@ -53,9 +53,26 @@ void expo_value(struct expo *w, const char *labels, size_t len,
 void expo_rows(struct expo *w, const struct fam_desc *d,
 	       const struct fam_rows *rows, const char *const *window_names,
 	       size_t nwin);
-/* Sorts, writes everything to out (appending) and ends an OpenMetrics
- * exposition with # EOF. Returns 0, or -E2BIG/-ENOMEM if a cap was hit. */
-int expo_finish(struct expo *w, struct dbuf *out);
+/* The finished exposition as a list of pieces in order: HELP and TYPE
+ * text in the caller's meta buffer, samples where they were written in
+ * body. Sent as they are (an iovec), never copied into one buffer. */
+struct expo_piece {
+	const char *p;
+	size_t len;
+};
+struct expo_pieces {
+	struct expo_piece *v;
+	size_t n, cap;
+	size_t len; /* bytes in all pieces */
+};
+/* Sorts the families, writes their HELP and TYPE lines (and OpenMetrics'
+ * # EOF) into meta, which is emptied first, and lists the exposition in
+ * out, valid while body and meta are unchanged. Returns 0, or
+ * -E2BIG/-ENOMEM if a cap was hit or memory ran out. */
+int expo_finish(struct expo *w, struct dbuf *meta, struct expo_pieces *out);
+/* Appends the pieces to one buffer (tests, tools); 0 or -E2BIG/-ENOMEM. */
+int expo_pieces_join(const struct expo_pieces *ps, struct dbuf *out);
+void expo_pieces_free(struct expo_pieces *ps);
 /* Shortest decimal text that reads back as v ("+Inf", "NaN" as well). */
 size_t expo_format_double(double v, char *buf, size_t cap);
 

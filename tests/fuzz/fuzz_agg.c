@@ -114,7 +114,8 @@ static void feed(struct feed *f, const uint8_t *data, size_t size)
 static void render(struct feed *f, enum expo_format fmt)
 {
 	struct expo w;
-	struct dbuf body, out;
+	struct dbuf body, meta, out;
+	struct expo_pieces pieces = { 0 };
 	struct fam_rows rows = { 0 };
 	int64_t now = agg_clock(f->agg) == INT64_MIN ? 0 : agg_clock(f->agg);
 	uint64_t sum[AGG_NFAM] = { 0 };
@@ -151,11 +152,15 @@ static void render(struct feed *f, enum expo_format fmt)
 	}
 	FUZZ_CHECK("records lost by folding", sum[AGG_RECORDS] == f->lines);
 	FUZZ_CHECK("syscalls lost by folding", sum[AGG_SYSCALL] == f->syscalls);
+	dbuf_init(&meta, OUT_MAX);
 	dbuf_init(&out, OUT_MAX);
-	FUZZ_CHECK("expo_finish", expo_finish(&w, &out) == 0);
+	FUZZ_CHECK("expo_finish", expo_finish(&w, &meta, &pieces) == 0 &&
+					  expo_pieces_join(&pieces, &out) == 0);
 	FUZZ_CHECK("malformed exposition",
 		   fuzz_expo_ok(out.p, out.len, fmt == EXPO_OPENMETRICS));
 	dbuf_free(&out);
+	dbuf_free(&meta);
+	expo_pieces_free(&pieces);
 	expo_free(&w);
 	dbuf_free(&body);
 	fam_rows_free(&rows);

@@ -14,10 +14,12 @@ static char *render(enum expo_format fmt)
 {
 	static char buf[4096];
 	struct expo w;
-	struct dbuf body, out;
+	struct expo_pieces pieces = { 0 };
+	struct dbuf body, meta, out;
 
 	dbuf_init(&body, 1 << 20);
 	expo_init(&w, fmt, &body);
+	dbuf_init(&meta, 1 << 20);
 	dbuf_init(&out, 1 << 20);
 	/* written out of order and split: the writer sorts and merges */
 	expo_family(&w, "b_gauge", "A gauge.", EXPO_GAUGE);
@@ -27,10 +29,14 @@ static char *render(enum expo_format fmt)
 	expo_counter(&w, "", 0, NULL, 18446744073709551615ull);
 	expo_family(&w, "b_gauge", "A gauge.", EXPO_GAUGE);
 	expo_value(&w, "x=\"2\"", 5, "window=\"5m\"", 2);
-	assert_int_equal(expo_finish(&w, &out), 0);
+	assert_int_equal(expo_finish(&w, &meta, &pieces), 0);
+	assert_int_equal(expo_pieces_join(&pieces, &out), 0);
+	assert_int_equal(out.len, pieces.len);
 	snprintf(buf, sizeof(buf), "%s", out.p);
+	expo_pieces_free(&pieces);
 	expo_free(&w);
 	dbuf_free(&body);
+	dbuf_free(&meta);
 	dbuf_free(&out);
 	return buf;
 }
@@ -102,7 +108,8 @@ static void test_numbers(void **state)
 static void test_bad_name_and_cap(void **state)
 {
 	struct expo w;
-	struct dbuf body, out;
+	struct expo_pieces pieces = { 0 };
+	struct dbuf body, meta;
 
 	(void)state;
 	dbuf_init(&body, 64);
@@ -113,11 +120,14 @@ static void test_bad_name_and_cap(void **state)
 	assert_int_equal(expo_family(&w, "g", "h", EXPO_GAUGE), 0);
 	for (int i = 0; i < 100; i++)
 		expo_value(&w, "", 0, NULL, i);
-	dbuf_init(&out, 1 << 20);
-	assert_int_not_equal(expo_finish(&w, &out), 0); /* cap reached */
+	dbuf_init(&meta, 1 << 20);
+	/* cap reached: an error, and no pieces to send */
+	assert_int_not_equal(expo_finish(&w, &meta, &pieces), 0);
+	assert_int_equal(pieces.n, 0);
+	expo_pieces_free(&pieces);
 	expo_free(&w);
 	dbuf_free(&body);
-	dbuf_free(&out);
+	dbuf_free(&meta);
 }
 
 int main(void)
