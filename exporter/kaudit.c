@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,11 +50,6 @@
 #include "exporter/exporter.h"
 #include "exporter/log.h"
 #include "netlink/rules.h"
-
-#define KAUDIT_RESTORABLE                                                      \
-	(AUDIT_STATUS_ENABLED | AUDIT_STATUS_FAILURE |                         \
-	 AUDIT_STATUS_RATE_LIMIT | AUDIT_STATUS_BACKLOG_LIMIT |                \
-	 AUDIT_STATUS_BACKLOG_WAIT_TIME)
 
 struct kaudit {
 	enum cfg_source mode;
@@ -122,89 +118,80 @@ unsigned kaudit_hz(void)
 	return hz >= 24 && hz <= 10000 ? hz : 250;
 }
 
-static uint32_t *kaudit_field(struct audit_status *st, uint32_t bit)
-{
-	switch (bit) {
-	case AUDIT_STATUS_ENABLED:
-		return &st->enabled;
-	case AUDIT_STATUS_FAILURE:
-		return &st->failure;
-	case AUDIT_STATUS_RATE_LIMIT:
-		return &st->rate_limit;
-	case AUDIT_STATUS_BACKLOG_LIMIT:
-		return &st->backlog_limit;
-	case AUDIT_STATUS_BACKLOG_WAIT_TIME:
-		return &st->backlog_wait_time;
-	}
-	return NULL;
-}
+/* The status fields the exporter sets and restores, in the order it sets
+ * and restores them: enabled last, since the others do not change what
+ * is audited. */
+static const struct kaudit_setting {
+	uint32_t bit;
+	size_t off; /* in struct audit_status */
+	const char *name;
+} kaudit_settings[] = {
+	{ AUDIT_STATUS_BACKLOG_LIMIT,
+	  offsetof(struct audit_status, backlog_limit), "backlog_limit" },
+	{ AUDIT_STATUS_BACKLOG_WAIT_TIME,
+	  offsetof(struct audit_status, backlog_wait_time),
+	  "backlog_wait_time" },
+	{ AUDIT_STATUS_RATE_LIMIT, offsetof(struct audit_status, rate_limit),
+	  "rate_limit" },
+	{ AUDIT_STATUS_FAILURE, offsetof(struct audit_status, failure),
+	  "failure" },
+	{ AUDIT_STATUS_ENABLED, offsetof(struct audit_status, enabled),
+	  "enabled" },
+};
+#define KAUDIT_NSETTINGS (sizeof(kaudit_settings) / sizeof(kaudit_settings[0]))
 
-static const char *kaudit_field_name(uint32_t bit)
+static uint32_t *kaudit_field(struct audit_status *st,
+			      const struct kaudit_setting *f)
 {
-	switch (bit) {
-	case AUDIT_STATUS_ENABLED:
-		return "enabled";
-	case AUDIT_STATUS_FAILURE:
-		return "failure";
-	case AUDIT_STATUS_RATE_LIMIT:
-		return "rate_limit";
-	case AUDIT_STATUS_BACKLOG_LIMIT:
-		return "backlog_limit";
-	case AUDIT_STATUS_BACKLOG_WAIT_TIME:
-		return "backlog_wait_time";
-	}
-	return "unknown";
+	return (uint32_t *)((char *)st + f->off);
 }
 
 /* Sets one status field, remembering what it was; setting it back to what
  * it was makes it ours no more (nothing to restore). */
-static int kaudit_set_field(struct kaudit *ka, uint32_t bit, uint32_t value)
+static int kaudit_set_field(struct kaudit *ka, const struct kaudit_setting *f,
+			    uint32_t value)
 {
-	struct audit_status st = { .mask = bit };
-	uint32_t found = *kaudit_field(&ka->found, bit);
-	uint32_t now = ka->changed & bit ? *kaudit_field(&ka->set, bit) : found;
+	struct audit_status st = { .mask = f->bit };
+	uint32_t found = *kaudit_field(&ka->found, f);
+	uint32_t now = ka->changed & f->bit ? *kaudit_field(&ka->set, f)
+					    : found;
 	int rc;
 
 	if (now == value) /* nothing to write, 2 included: left as found */
 		return 0;
 	/* the two settings that must never be made, whatever asks */
-	if ((bit == AUDIT_STATUS_ENABLED && value > 1) ||
-	    (bit == AUDIT_STATUS_FAILURE && value > 1))
+	if ((f->bit == AUDIT_STATUS_ENABLED && value > 1) ||
+	    (f->bit == AUDIT_STATUS_FAILURE && value > 1))
 		return -EPERM;
-	*kaudit_field(&st, bit) = value;
+	*kaudit_field(&st, f) = value;
 	rc = nl_audit_set_status(ka->ctl, &st);
 	if (rc)
 		return rc;
-	*kaudit_field(&ka->set, bit) = value;
+	*kaudit_field(&ka->set, f) = value;
 	if (value == found)
-		ka->changed &= ~bit;
+		ka->changed &= ~f->bit;
 	else
-		ka->changed |= bit;
+		ka->changed |= f->bit;
 	return 0;
 }
 
 /* Unicast: the status fields the rules file sets (-b -r -f -e
- * --backlog_wait_time), the defaults for the others; enabled last. */
+ * --backlog_wait_time), the defaults for the others. */
 static int kaudit_apply_status(struct kaudit *ka, const struct rules_set *rs,
 			       char *err, size_t errlen)
 {
-	static const uint32_t fields[] = { AUDIT_STATUS_BACKLOG_LIMIT,
-					   AUDIT_STATUS_BACKLOG_WAIT_TIME,
-					   AUDIT_STATUS_RATE_LIMIT,
-					   AUDIT_STATUS_FAILURE,
-					   AUDIT_STATUS_ENABLED };
 	struct audit_status file = { 0 };
 	uint32_t filemask = rs ? rules_status(rs, &file) : 0;
 
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		struct audit_status *from =
-			filemask & fields[i] ? &file : &ka->defaults;
-		int rc = kaudit_set_field(ka, fields[i],
-					  *kaudit_field(from, fields[i]));
+	for (size_t i = 0; i < KAUDIT_NSETTINGS; i++) {
+		const struct kaudit_setting *f = &kaudit_settings[i];
+		struct audit_status *from = filemask & f->bit ? &file
+							      : &ka->defaults;
+		int rc = kaudit_set_field(ka, f, *kaudit_field(from, f));
 
 		if (rc) {
 			snprintf(err, errlen, "cannot set audit %s: %s",
-				 kaudit_field_name(fields[i]), strerror(-rc));
+				 f->name, strerror(-rc));
 			return rc;
 		}
 	}
@@ -221,25 +208,24 @@ static void kaudit_restore(struct kaudit *ka)
 		log_error("cannot read the audit status to restore it");
 		return;
 	}
-	/* enabled last: the other fields do not change what is audited */
-	for (uint32_t bit = AUDIT_STATUS_BACKLOG_WAIT_TIME; bit; bit >>= 1) {
-		struct audit_status st = { .mask = bit };
+	for (size_t i = 0; i < KAUDIT_NSETTINGS; i++) {
+		const struct kaudit_setting *f = &kaudit_settings[i];
+		struct audit_status st = { .mask = f->bit };
 		char was[16];
 
-		if (!(ka->changed & bit & KAUDIT_RESTORABLE))
+		if (!(ka->changed & f->bit))
 			continue;
-		snprintf(was, sizeof(was), "%u",
-			 *kaudit_field(&ka->found, bit));
-		if (*kaudit_field(&now, bit) != *kaudit_field(&ka->set, bit)) {
+		snprintf(was, sizeof(was), "%u", *kaudit_field(&ka->found, f));
+		if (*kaudit_field(&now, f) != *kaudit_field(&ka->set, f)) {
 			log_info("audit setting changed by someone else; "
 				 "leaving it",
-				 "field", kaudit_field_name(bit));
+				 "field", f->name);
 			continue;
 		}
-		*kaudit_field(&st, bit) = *kaudit_field(&ka->found, bit);
+		*kaudit_field(&st, f) = *kaudit_field(&ka->found, f);
 		if (nl_audit_set_status(ka->ctl, &st))
 			log_error("cannot restore audit setting", "field",
-				  kaudit_field_name(bit), "value", was);
+				  f->name, "value", was);
 	}
 	ka->changed = 0;
 }
