@@ -73,6 +73,18 @@ static void expo_close(struct expo *w)
 		w->seg[w->cur].end = w->body->len;
 }
 
+/* A full array of *cap elements of size bytes, doubled: the new array
+ * (*cap updated), or NULL with v and *cap as they were. */
+static void *expo_grow(void *v, size_t *cap, size_t size)
+{
+	size_t want = *cap ? *cap * 2 : 64;
+
+	v = realloc(v, want * size);
+	if (v)
+		*cap = want;
+	return v;
+}
+
 int expo_family(struct expo *w, const char *name, const char *help,
 		enum expo_type type)
 {
@@ -82,8 +94,7 @@ int expo_family(struct expo *w, const char *name, const char *help,
 		return -EINVAL;
 	expo_close(w);
 	if (w->nseg == w->capseg) {
-		size_t cap = w->capseg ? w->capseg * 2 : 64;
-		struct expo_seg *p = realloc(w->seg, cap * sizeof(*p));
+		struct expo_seg *p = expo_grow(w->seg, &w->capseg, sizeof(*p));
 
 		if (!p) {
 			w->body->failed = true;
@@ -91,7 +102,6 @@ int expo_family(struct expo *w, const char *name, const char *help,
 			return -ENOMEM;
 		}
 		w->seg = p;
-		w->capseg = cap;
 	}
 	s = &w->seg[w->nseg];
 	strcpy(s->name, name);
@@ -255,13 +265,11 @@ static int expo_piece_add(struct expo_pieces *ps, const char *base, size_t off,
 		return 0;
 	}
 	if (ps->n == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 64;
-		struct expo_piece *v = realloc(ps->v, cap * sizeof(*v));
+		struct expo_piece *v = expo_grow(ps->v, &ps->cap, sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		ps->v = v;
-		ps->cap = cap;
 	}
 	ps->v[ps->n++] = (struct expo_piece){ p, len };
 	return 0;
