@@ -306,6 +306,7 @@ int webcfg_wp_finish(struct wp *p)
 	const char *tls = "tls_server_config";
 	bool verify = webcfg_auth_verifies(w->client_auth);
 	bool has_ca = w->client_ca.text || w->client_ca.file;
+	const char *missing;
 	char line[32];
 
 	w->tls = w->cert.text || w->cert.file || w->key.text || w->key.file ||
@@ -313,18 +314,13 @@ int webcfg_wp_finish(struct wp *p)
 	snprintf(line, sizeof(line), ":%lu", p->tls_line);
 	if (!w->tls)
 		return 0;
-	if (!w->cert.text && !w->cert.file) {
+	missing = !w->cert.text && !w->cert.file ? "cert"
+		  : !w->key.text && !w->key.file ? "key"
+						 : NULL;
+	if (missing) {
 		snprintf(p->err, p->errlen,
-			 "%s%s: %s: missing one of cert or "
-			 "cert_file",
-			 p->origin, line, tls);
-		return -EINVAL;
-	}
-	if (!w->key.text && !w->key.file) {
-		snprintf(p->err, p->errlen,
-			 "%s%s: %s: missing one of key or "
-			 "key_file",
-			 p->origin, line, tls);
+			 "%s%s: %s: missing one of %s or %s_file", p->origin,
+			 line, tls, missing, missing);
 		return -EINVAL;
 	}
 	if (has_ca && w->client_auth == WEBCFG_NO_CLIENT_CERT) {
