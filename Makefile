@@ -111,6 +111,10 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
 		$(LIB_OBJS) $(ALL_LDFLAGS) $(LDLIBS) -lcmocka
 
+# test_nl scripts the kernel's side of the audit socket (see the test)
+$(BUILD)/tests/unit/test_nl: ALL_LDFLAGS += \
+	-Wl,--wrap=mnl_socket_sendto,--wrap=poll,--wrap=recv,--wrap=recvmmsg
+
 $(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,TOOL,$<)

@@ -9,6 +9,8 @@
  * (netlink/arec), count it by type, hand it to the assembler, which calls
  * the aggregator once per event. The reader thread does all of it, holding
  * the exporter's lock per batch: one recvmmsg() drain or one read() chunk.
+ * It also talks to the kernel (status each second, the rules' watch keys,
+ * a reload), and keeps draining the event socket while it awaits a reply.
  *
  * Text input is read in chunks into a fixed buffer; lines are cut at '\n'
  * and never copied. A line longer than SRC_LINE_MAX is not kept: the reader
@@ -46,6 +48,7 @@ struct source {
 	struct exporter *x;
 	enum cfg_source kind;
 	struct kaudit *ka;
+	bool broken; /* the event socket failed: replace it */
 	int fd; /* text input */
 	bool eof;
 	char *buf;
@@ -179,6 +182,25 @@ static void source_line(struct exporter *x, const char *line, size_t len)
 		source_record(x, &h);
 }
 
+/* Receives what the event socket holds, under the lock: for the reader's
+ * poll, and for the control socket while it awaits a reply. A broken socket
+ * is remembered for source_read to replace. */
+static int source_drain(void *arg)
+{
+	struct source *s = arg;
+	struct exporter *x = s->x;
+	int rc;
+
+	exporter_lock_reader(x);
+	x->src.arrival_ms = exporter_wall_ms();
+	rc = nl_audit_recv(kaudit_events(s->ka), source_nl_record, x);
+	x->src.overruns = nl_audit_stats(kaudit_events(s->ka))->overruns;
+	exporter_unlock(x);
+	if (rc < 0)
+		s->broken = true;
+	return rc;
+}
+
 struct source *source_open(struct exporter *x, char *err, size_t errlen)
 {
 	struct source *s = calloc(1, sizeof(*s));
@@ -205,6 +227,8 @@ struct source *source_open(struct exporter *x, char *err, size_t errlen)
 		if (!s->ka)
 			goto fail;
 		x->ka = s->ka;
+		nl_audit_set_drain(kaudit_control(s->ka), kaudit_events(s->ka),
+				   source_drain, s);
 		/* the first poll also tells whether the source delivers */
 		source_tick(s);
 		return s;
@@ -326,23 +350,19 @@ static int source_read_text(struct source *s)
 int source_read(struct source *s)
 {
 	struct exporter *x = s->x;
-	const struct nl_stats *st;
-	int rc;
 
 	if (!s->ka)
 		return source_read_text(s);
-	exporter_lock_reader(x);
-	x->src.arrival_ms = exporter_wall_ms();
-	rc = nl_audit_recv(kaudit_events(s->ka), source_nl_record, x);
-	st = nl_audit_stats(kaudit_events(s->ka));
-	x->src.overruns = st->overruns;
-	if (rc < 0) {
+	source_drain(s);
+	if (s->broken) {
 		/* the socket is gone or broken (EAGAIN and ENOBUFS never get
 		 * here): a fresh one, and the daemon role back */
+		s->broken = false;
+		exporter_lock_reader(x);
 		x->src.up = false;
 		kaudit_recover(s->ka, source_nl_record, x);
+		exporter_unlock(x);
 	}
-	exporter_unlock(x);
 	return 1;
 }
 
@@ -420,6 +440,7 @@ void source_close(struct source *s)
 	if (!s)
 		return;
 	if (s->ka) {
+		nl_audit_set_drain(kaudit_control(s->ka), NULL, NULL, NULL);
 		kaudit_stop(s->ka);
 		s->x->ka = NULL;
 	}

@@ -22,6 +22,13 @@
  *
  * Control replies are matched by sequence number; stale ones (from a request
  * that timed out) are skipped.
+ *
+ * A thread that reads events and also makes control requests must not stop
+ * reading while it waits: a reply comes from a kernel thread that a busy
+ * host may not run for a while, and meanwhile records pile up in the event
+ * socket and then in the kernel's backlog. So a control socket can be given
+ * its event socket and a drain: while a reply is awaited, whenever records
+ * are queued, the drain is called to receive them (nl_audit_set_drain).
  */
 #include "netlink/nl.h"
 
@@ -49,6 +56,9 @@ struct nl_audit {
 	uint32_t portid;
 	uint32_t seq;
 	struct nl_stats stats;
+	struct nl_audit *drain_ev; /* control: drained while awaiting replies */
+	nl_drain_fn drain;
+	void *drain_arg;
 	struct mmsghdr msgs[NL_BATCH];
 	struct iovec iov[NL_BATCH];
 	char *slots; /* NL_BATCH * NL_SLOT bytes, event sockets only */
@@ -184,21 +194,40 @@ static int64_t nl_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits until fd is readable or the deadline passes. */
-static int nl_wait(int fd, int64_t deadline)
+void nl_audit_set_drain(struct nl_audit *ctl, struct nl_audit *ev,
+			nl_drain_fn drain, void *arg)
 {
+	ctl->drain_ev = drain ? ev : NULL;
+	ctl->drain = drain;
+	ctl->drain_arg = arg;
+}
+
+/* Waits until nl's socket is readable or the deadline passes, handing the
+ * drain whatever its event socket holds meanwhile (until the drain fails). */
+static int nl_wait(struct nl_audit *nl, int64_t deadline)
+{
+	bool drain = nl->drain != NULL;
+
 	for (;;) {
 		int64_t left = deadline - nl_now_ms();
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p[2] = {
+			{ .fd = mnl_socket_get_fd(nl->sock), .events = POLLIN },
+			{ .fd = drain ? nl_audit_fd(nl->drain_ev) : -1,
+			  .events = POLLIN },
+		};
 		int rc;
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		rc = poll(&p, 1, (int)left);
-		if (rc > 0)
-			return 0;
+		rc = poll(p, 2, (int)left);
 		if (rc < 0 && errno != EINTR)
 			return -errno;
+		if (rc <= 0)
+			continue;
+		if (p[0].revents)
+			return 0;
+		if (p[1].revents && nl->drain(nl->drain_arg) < 0)
+			drain = false;
 	}
 }
 
@@ -222,7 +251,7 @@ static int nl_exchange(struct nl_audit *nl, uint16_t type, uint16_t flags,
 	fd = mnl_socket_get_fd(nl->sock);
 	for (;;) {
 		ssize_t n;
-		int rc = nl_wait(fd, deadline);
+		int rc = nl_wait(nl, deadline);
 
 		if (rc)
 			return rc;
@@ -411,7 +440,7 @@ int nl_audit_set_pid(struct nl_audit *ev, uint32_t pid, nl_record_cb cb,
 	if (seq < 0)
 		return (int)seq;
 	for (;;) {
-		int rc = nl_wait(mnl_socket_get_fd(ev->sock), deadline);
+		int rc = nl_wait(ev, deadline);
 		int n;
 
 		if (rc)

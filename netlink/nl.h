@@ -52,6 +52,16 @@ typedef void (*nl_rule_cb)(void *arg, const struct audit_rule_data *r,
 			   size_t size);
 int nl_audit_list_rules(struct nl_audit *nl, nl_rule_cb cb, void *arg);
 
+/* While a request on control socket ctl awaits its reply, drain(arg) is
+ * called each time event socket ev has records queued; it should receive
+ * them (nl_audit_recv), so that a thread serving both sockets keeps reading
+ * events however long the kernel takes to reply. A drain returns < 0 to be
+ * left alone for the rest of that wait (its socket is broken), and must not
+ * make requests on ctl. A NULL drain turns it off. */
+typedef int (*nl_drain_fn)(void *arg);
+void nl_audit_set_drain(struct nl_audit *ctl, struct nl_audit *ev,
+			nl_drain_fn drain, void *arg);
+
 /* Registers this process as the audit daemon through the unicast socket.
  * Records that arrive before the kernel's acknowledgement are passed to cb,
  * not lost. Returns 0, -EEXIST if another live daemon holds the pid, or
