@@ -347,22 +347,27 @@ static int source_read_text(struct source *s)
 	return s->eof ? 0 : 1;
 }
 
-int source_read(struct source *s)
+/* The event socket is gone or broken (EAGAIN and ENOBUFS are no failure):
+ * a fresh one, and the daemon role back. */
+static void source_mend(struct source *s)
 {
 	struct exporter *x = s->x;
 
+	if (!s->broken)
+		return;
+	s->broken = false;
+	exporter_lock_reader(x);
+	x->src.up = false;
+	kaudit_recover(s->ka, source_nl_record, x);
+	exporter_unlock(x);
+}
+
+int source_read(struct source *s)
+{
 	if (!s->ka)
 		return source_read_text(s);
 	source_drain(s);
-	if (s->broken) {
-		/* the socket is gone or broken (EAGAIN and ENOBUFS never get
-		 * here): a fresh one, and the daemon role back */
-		s->broken = false;
-		exporter_lock_reader(x);
-		x->src.up = false;
-		kaudit_recover(s->ka, source_nl_record, x);
-		exporter_unlock(x);
-	}
+	source_mend(s);
 	return 1;
 }
 
@@ -393,6 +398,8 @@ void source_tick(struct source *s)
 		if (up >= 0)
 			x->src.up = up == 1;
 		exporter_unlock(x);
+		/* a drain during the poll may have found the socket broken */
+		source_mend(s);
 	}
 	if (s->ka &&
 	    (s->last_keys_ms == 0 || mono - s->last_keys_ms >= SRC_KEYS_MS)) {

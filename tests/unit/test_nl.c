@@ -123,8 +123,7 @@ int __wrap_recvmmsg(int fd, struct mmsghdr *msgs, unsigned int n, int flags,
 	return (int)got;
 }
 
-static void count_record(void *arg, uint16_t type, const char *text,
-			 size_t len)
+static void count_record(void *arg, uint16_t type, const char *text, size_t len)
 {
 	(void)arg;
 	assert_int_equal(type, AUDIT_SYSCALL);
