@@ -382,6 +382,10 @@ void webcfg_free(struct webcfg *w)
 		free(w->allowed_sans[i]);
 	free(w->allowed_sans);
 	free(w->priorities);
+	if (w->cred)
+		gnutls_certificate_free_credentials(w->cred);
+	if (w->prio)
+		gnutls_priority_deinit(w->prio);
 	for (size_t i = 0; i < w->nheaders; i++)
 		free(w->headers[i].value);
 	for (size_t i = 0; i < w->nusers; i++) {

@@ -2,6 +2,7 @@
 #ifndef AE_EXPORTER_WEBCFG_H
 #define AE_EXPORTER_WEBCFG_H
 
+#include <gnutls/gnutls.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,6 +79,10 @@ struct webcfg {
 	char **allowed_sans; /* client_allowed_sans; NULL when unset */
 	size_t nallowed_sans;
 	char *priorities; /* the GnuTLS priority string all this maps to */
+	/* webcfg_load: what a TLS session is set up with (certificate, key
+	 * and client CA; the priorities); NULL without TLS or when parsed */
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t prio;
 
 	bool http2; /* accepted and ignored: libmicrohttpd has no HTTP/2 */
 	struct webcfg_header headers[WEBCFG_MAX_HEADERS];
@@ -104,9 +109,10 @@ typedef int (*webcfg_hash_fn)(const char *pass, const char *setting, char *out,
 struct webcfg *webcfg_parse(const char *text, size_t len, const char *origin,
 			    char *err, size_t errlen);
 /* Reads path (at most WEBCFG_MAX_BYTES), parses it, reads the certificate,
- * key and client CA files it names (relative to its directory) and checks
- * them with GnuTLS (the key matches the certificate, the CA file holds a
- * certificate). NULL with errno and err set on any problem. */
+ * key and client CA files it names (relative to its directory) and loads
+ * them into GnuTLS credentials (the key must match the certificate, the CA
+ * file hold a certificate) and the priorities into a priority cache. NULL
+ * with errno and err set on any problem. */
 struct webcfg *webcfg_load(const char *path, char *err, size_t errlen);
 void webcfg_free(struct webcfg *w);
 

@@ -4,7 +4,8 @@
  * certificate, key and client CA files it names are read the same way
  * (relative names against the config file's directory), and GnuTLS must
  * accept them and the priority string: the key matches the certificate,
- * the CA file holds at least one certificate. Each error names the file,
+ * the CA file holds at least one certificate. The credentials and the
+ * priority cache are kept for the TLS sessions. Each error names the file,
  * the line of the key and the file read.
  */
 #include "exporter/webcfg.h"
@@ -108,8 +109,9 @@ static void webcfg_pem_where(const struct webcfg *w,
 			 pem->line, key);
 }
 
-/* What GnuTLS thinks of the certificate, key, CA and priorities. */
-static int webcfg_check_tls(struct webcfg *w, char *err, size_t errlen)
+/* The certificate, key, CA and priorities into GnuTLS (w->cred, w->prio),
+ * which must accept them. */
+static int webcfg_load_tls(struct webcfg *w, char *err, size_t errlen)
 {
 	gnutls_certificate_credentials_t cred = NULL;
 	gnutls_priority_t prio = NULL;
@@ -163,10 +165,10 @@ static int webcfg_check_tls(struct webcfg *w, char *err, size_t errlen)
 		rc = -EINVAL;
 		goto out;
 	}
-	rc = 0;
+	w->cred = cred;
+	w->prio = prio;
+	return 0;
 out:
-	if (prio)
-		gnutls_priority_deinit(prio);
 	gnutls_certificate_free_credentials(cred);
 	return rc;
 }
@@ -205,7 +207,7 @@ struct webcfg *webcfg_load(const char *path, char *err, size_t errlen)
 		rc = webcfg_read_pem(w, &w->client_ca, dir, "client_ca_file",
 				     err, errlen);
 	if (!rc)
-		rc = webcfg_check_tls(w, err, errlen);
+		rc = webcfg_load_tls(w, err, errlen);
 	free(dir);
 	if (!rc)
 		return w;
