@@ -54,7 +54,12 @@
  *   rate      rate_limit: one token bucket for the server (interval per
  *             token, burst tokens, starting full); an empty bucket is 429.
  *   http2     accepted and ignored: libmicrohttpd speaks HTTP/1.1 only.
- * The file is read once, at start: a new certificate takes a restart.
+ * Each connection is served under the configuration in force when it
+ * started (exporter/webctx, which loads the file again when it or a file
+ * it names changes, and on SIGHUP): its TLS session gets that
+ * configuration's certificate, key, client CA and priorities before the
+ * handshake, and its requests that configuration's users, headers and
+ * rate limit. Only whether the daemons speak TLS is fixed at start.
  */
 #include "exporter/http.h"
 
@@ -79,14 +84,17 @@
 #include "exporter/exporter.h"
 #include "exporter/log.h"
 #include "exporter/scrape.h"
-#include "exporter/webcfg.h"
+#include "exporter/webctx.h"
 
 #define HTTP_THREADS 4
 #define HTTP_CONN_MEMORY (64 * 1024)
 
 struct http {
 	struct exporter *x;
-	struct webcfg *web; /* NULL: plain HTTP, no auth, no extra headers */
+	struct webctx_file *webf; /* NULL: plain HTTP, no auth, no headers */
+	/* the configuration the daemons started with (TLS or not, for good;
+	 * libmicrohttpd was given its certificate, key and CA text) */
+	struct webctx *boot;
 	struct MHD_Daemon *d[CFG_MAX_LISTEN];
 	unsigned n;
 	atomic_uint inflight;
@@ -95,7 +103,6 @@ struct http {
 	pthread_mutex_t rate_lock;
 	double tokens;
 	int64_t rate_last_ns;
-	struct webcfg_auth_cache *auth_cache; /* with basic_auth_users */
 };
 
 /* Parses "[host]:port" into a bound, listening socket. Returns the
@@ -154,23 +161,36 @@ fail:
 	return rc;
 }
 
-/* Queues r with the configured headers, and releases it. */
-static enum MHD_Result http_queue(struct http *h, struct MHD_Connection *c,
-				  unsigned status, struct MHD_Response *r)
+/* The configuration a connection started under (http_notify): NULL
+ * without a web config file, and for a TLS connection http_notify did not
+ * set up. */
+static struct webctx *http_ctx(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Queues r with the headers of the connection's configuration w, and
+ * releases it. */
+static enum MHD_Result http_queue(const struct webcfg *w,
+				  struct MHD_Connection *c, unsigned status,
+				  struct MHD_Response *r)
 {
 	enum MHD_Result ret;
 
-	for (size_t i = 0; h->web && i < h->web->nheaders; i++)
-		MHD_add_response_header(r, h->web->headers[i].name,
-					h->web->headers[i].value);
+	for (size_t i = 0; w && i < w->nheaders; i++)
+		MHD_add_response_header(r, w->headers[i].name,
+					w->headers[i].value);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-static enum MHD_Result http_send(struct http *h, struct MHD_Connection *c,
-				 unsigned status, const char *type,
-				 const char *body)
+static enum MHD_Result http_send(const struct webcfg *w,
+				 struct MHD_Connection *c, unsigned status,
+				 const char *type, const char *body)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 		strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -183,7 +203,7 @@ static enum MHD_Result http_send(struct http *h, struct MHD_Connection *c,
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Basic realm=\"audit_exporter\"");
-	return http_queue(h, c, status, r);
+	return http_queue(w, c, status, r);
 }
 
 /* gzip of the exposition's pieces into a new buffer; NULL on failure. */
@@ -245,7 +265,8 @@ static struct MHD_Response *http_plain_response(struct scrape_buf *b)
 	return r;
 }
 
-static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
+static enum MHD_Result http_metrics(struct http *h, const struct webcfg *w,
+				    struct MHD_Connection *c)
 {
 	const char *accept = MHD_lookup_connection_value(
 		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
@@ -261,7 +282,7 @@ static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
 
 	if (h->x->cfg.max_requests && n > h->x->cfg.max_requests) {
 		atomic_fetch_sub(&h->inflight, 1);
-		return http_send(h, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		return http_send(w, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				 "text/plain; charset=utf-8",
 				 "too many concurrent scrapes "
 				 "(--web.max-requests)\n");
@@ -274,7 +295,7 @@ static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
 			scrape_buf_give(b);
 		log_error("scrape failed: exposition too large or out of "
 			  "memory");
-		return http_send(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return http_send(w, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				 "text/plain; charset=utf-8",
 				 "the exposition could not be rendered\n");
 	}
@@ -301,13 +322,13 @@ static enum MHD_Result http_metrics(struct http *h, struct MHD_Connection *c)
 	if (z)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
 					"gzip");
-	return http_queue(h, c, MHD_HTTP_OK, r);
+	return http_queue(w, c, MHD_HTTP_OK, r);
 }
 
-/* rate_limit: takes a token if there is one. */
-static bool http_rate_allow(struct http *h)
+/* rate_limit (of the connection's configuration w): takes a token if there
+ * is one. */
+static bool http_rate_allow(struct http *h, const struct webcfg *w)
 {
-	const struct webcfg *w = h->web;
 	int64_t now;
 	bool ok;
 
@@ -328,16 +349,16 @@ static bool http_rate_allow(struct http *h)
 }
 
 /* basic_auth_users: whether the request's credentials let it in. */
-static bool http_auth(struct http *h, struct MHD_Connection *c)
+static bool http_auth(const struct webctx *ctx, struct MHD_Connection *c)
 {
 	char *pass = NULL;
 	char *user;
 	bool ok;
 
-	if (!h->web || !h->web->nusers)
+	if (!ctx || !ctx->web->nusers)
 		return true;
 	user = MHD_basic_auth_get_username_password(c, &pass);
-	ok = webcfg_auth_check_cached(h->web, h->auth_cache, user, pass,
+	ok = webcfg_auth_check_cached(ctx->web, ctx->auth_cache, user, pass,
 				      webcfg_bcrypt, NULL);
 	if (pass) {
 		explicit_bzero(pass, strlen(pass));
@@ -352,16 +373,15 @@ static bool http_auth(struct http *h, struct MHD_Connection *c)
  * below TLS 1.3, over a suite in cipher_suites. GnuTLS names the suite
  * only once the handshake is over, so this is checked here rather than in
  * the handshake. */
-static bool http_tls_ok(struct http *h, struct MHD_Connection *c)
+static bool http_tls_ok(const struct webcfg *w, struct MHD_Connection *c)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const union MHD_ConnectionInfo *ci;
 	gnutls_session_t s;
 	const char *suite;
 
-	if (!ci || ci->socket_context != h)
+	if (!w)
 		return false;
-	if (!h->web->nsuites)
+	if (!w->nsuites)
 		return true;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (!ci || !ci->tls_session)
@@ -370,7 +390,7 @@ static bool http_tls_ok(struct http *h, struct MHD_Connection *c)
 	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3)
 		return true;
 	suite = gnutls_ciphersuite_get(s);
-	if (suite && webcfg_suite_allowed(h->web, suite))
+	if (suite && webcfg_suite_allowed(w, suite))
 		return true;
 	log_debug("TLS client refused", "reason",
 		  "cipher suite not in cipher_suites", "suite",
@@ -385,6 +405,8 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *c,
 				    size_t *upload_data_size, void **req_cls)
 {
 	struct http *h = cls;
+	struct webctx *ctx = http_ctx(c);
+	const struct webcfg *w = ctx ? ctx->web : NULL;
 
 	(void)version;
 	(void)upload_data;
@@ -397,26 +419,26 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *c,
 		*upload_data_size = 0; /* a body is read and ignored */
 		return MHD_YES;
 	}
-	if (h->web && h->web->tls && !http_tls_ok(h, c))
+	if (h->boot && h->boot->web->tls && !http_tls_ok(w, c))
 		return MHD_NO; /* closes the connection, nothing served */
-	if (!http_rate_allow(h))
-		return http_send(h, c, MHD_HTTP_TOO_MANY_REQUESTS,
+	if (!http_rate_allow(h, w))
+		return http_send(w, c, MHD_HTTP_TOO_MANY_REQUESTS,
 				 "text/plain; charset=utf-8",
 				 "Too Many Requests\n");
-	if (!http_auth(h, c))
-		return http_send(h, c, MHD_HTTP_UNAUTHORIZED,
+	if (!http_auth(ctx, c))
+		return http_send(w, c, MHD_HTTP_UNAUTHORIZED,
 				 "text/plain; charset=utf-8", "Unauthorized\n");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return http_send(h, c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return http_send(w, c, MHD_HTTP_METHOD_NOT_ALLOWED,
 				 "text/plain; charset=utf-8",
 				 "method not allowed: use GET\n");
 	if (!strcmp(url, h->x->cfg.telemetry_path))
-		return http_metrics(h, c);
+		return http_metrics(h, w, c);
 	if (!strcmp(url, "/"))
-		return http_send(h, c, MHD_HTTP_OK, "text/html; charset=utf-8",
+		return http_send(w, c, MHD_HTTP_OK, "text/html; charset=utf-8",
 				 h->landing);
-	return http_send(h, c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8",
+	return http_send(w, c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8",
 			 "not found\n");
 }
 
@@ -466,17 +488,14 @@ static char *http_landing(const char *path)
 	return dbuf_take(&b, NULL);
 }
 
-/* The server behind a GnuTLS session: libmicrohttpd points the session at
- * its connection, and http_notify the connection's socket context at h. */
-static struct http *http_session_owner(gnutls_session_t s)
+/* The configuration of a GnuTLS session's connection: the session points
+ * at the connection (libmicrohttpd or http_tls_session sets that). */
+static const struct webcfg *http_session_web(gnutls_session_t s)
 {
 	struct MHD_Connection *c = gnutls_session_get_ptr(s);
-	const union MHD_ConnectionInfo *ci;
+	struct webctx *ctx = c ? http_ctx(c) : NULL;
 
-	if (!c)
-		return NULL;
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	return ci ? ci->socket_context : NULL;
+	return ctx ? ctx->web : NULL;
 }
 
 /* Whether a certificate (DER) has a SAN in client_allowed_sans: DNS
@@ -534,14 +553,14 @@ static int http_tls_verify(gnutls_session_t s)
 		GNUTLS_DT_KEY_PURPOSE_OID,
 		(unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0
 	};
-	struct http *h = http_session_owner(s);
+	const struct webcfg *w = http_session_web(s);
 	const gnutls_datum_t *peers;
 	enum webcfg_client_auth a;
 	unsigned n = 0, status = 0;
 
-	if (!h)
+	if (!w)
 		return GNUTLS_E_CERTIFICATE_ERROR;
-	a = h->web->client_auth;
+	a = w->client_auth;
 	peers = gnutls_certificate_get_peers(s, &n);
 	if (!peers || !n) {
 		if (!webcfg_auth_requires_cert(a))
@@ -557,7 +576,7 @@ static int http_tls_verify(gnutls_session_t s)
 			  "client authentication");
 		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 	}
-	if (h->web->allowed_sans && !http_sans_ok(h->web, &peers[0])) {
+	if (w->allowed_sans && !http_sans_ok(w, &peers[0])) {
 		log_debug("TLS client refused", "reason",
 			  "no SAN in client_allowed_sans");
 		return GNUTLS_E_CERTIFICATE_ERROR;
@@ -565,36 +584,60 @@ static int http_tls_verify(gnutls_session_t s)
 	return 0;
 }
 
-/* A new connection, before its TLS handshake: sets up the session's
- * client certificate checks and marks the connection as ours. */
+/* Sets up a new connection's TLS session, before its handshake, with w:
+ * the certificate, key and client CA, the priorities, and the client
+ * certificate checks. 0, or -1 when the session is not this connection's
+ * or GnuTLS refuses. */
+static int http_tls_session(struct MHD_Connection *c, const struct webcfg *w)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t s;
+	void *owner;
+
+	if (!ci || !ci->tls_session)
+		return -1;
+	s = (gnutls_session_t)ci->tls_session;
+	owner = gnutls_session_get_ptr(s);
+	if (owner && owner != (void *)c)
+		return -1;
+	if (!owner)
+		gnutls_session_set_ptr(s, c);
+	if (gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, w->cred) < 0 ||
+	    gnutls_priority_set(s, w->prio) < 0)
+		return -1;
+	gnutls_certificate_server_set_request(
+		s, webcfg_auth_requires_cert(w->client_auth)
+			   ? GNUTLS_CERT_REQUIRE
+		   : w->client_auth == WEBCFG_NO_CLIENT_CERT
+			   ? GNUTLS_CERT_IGNORE
+			   : GNUTLS_CERT_REQUEST);
+	gnutls_session_set_verify_function(s, http_tls_verify);
+	return 0;
+}
+
+/* A connection starts (before its TLS handshake) under the configuration
+ * in force, holding it until it closes. A TLS connection whose session
+ * cannot be set up keeps no configuration, and http_handler serves it
+ * nothing. */
 static void http_notify(void *cls, struct MHD_Connection *c,
 			void **socket_context,
 			enum MHD_ConnectionNotificationCode toe)
 {
 	struct http *h = cls;
-	const union MHD_ConnectionInfo *ci;
-	enum webcfg_client_auth a;
-	gnutls_session_t s;
-	void *owner;
+	struct webctx *ctx;
 
-	if (toe != MHD_CONNECTION_NOTIFY_STARTED || !h->web || !h->web->tls)
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		webctx_release(*socket_context);
+		*socket_context = NULL;
 		return;
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (!ci || !ci->tls_session)
-		return; /* unmarked: http_handler will not serve it */
-	s = (gnutls_session_t)ci->tls_session;
-	owner = gnutls_session_get_ptr(s);
-	if (owner && owner != (void *)c)
+	}
+	ctx = webctx_acquire(h->webf);
+	if (ctx && ctx->web->tls && http_tls_session(c, ctx->web)) {
+		webctx_release(ctx);
 		return;
-	if (!owner)
-		gnutls_session_set_ptr(s, c);
-	a = h->web->client_auth;
-	gnutls_certificate_server_set_request(
-		s, webcfg_auth_requires_cert(a) ? GNUTLS_CERT_REQUIRE
-		   : a == WEBCFG_NO_CLIENT_CERT ? GNUTLS_CERT_IGNORE
-						: GNUTLS_CERT_REQUEST);
-	gnutls_session_set_verify_function(s, http_tls_verify);
-	*socket_context = h;
+	}
+	*socket_context = ctx;
 }
 
 /* --web.connection-timeout in whole seconds, rounded up; at most a year. */
@@ -609,33 +652,22 @@ static unsigned http_timeout_s(int64_t ms)
 static int http_web_config(struct http *h, char *err, size_t errlen)
 {
 	const char *path = h->x->cfg.web_config_file;
-	char users[16];
 
 	if (!path)
 		return 0;
-	h->web = webcfg_load(path, err, errlen);
-	if (!h->web)
+	h->webf = webctx_file_open(path, err, errlen);
+	if (!h->webf)
 		return -errno;
-	if (h->web->tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+	h->boot = webctx_acquire(h->webf);
+	if (h->boot->web->tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
 		snprintf(err, errlen,
 			 "%s: TLS is configured but libmicrohttpd "
 			 "was built without it",
 			 path);
 		return -ENOTSUP;
 	}
-	if (h->web->nusers) {
-		h->auth_cache = webcfg_auth_cache_new();
-		if (!h->auth_cache) {
-			snprintf(err, errlen, "out of memory or randomness");
-			return -ENOMEM;
-		}
-	}
-	h->tokens = (double)h->web->rate_burst;
+	h->tokens = (double)h->boot->web->rate_burst;
 	h->rate_last_ns = exporter_mono_ns();
-	snprintf(users, sizeof(users), "%zu", h->web->nusers);
-	log_info("web config loaded", "file", path, "tls",
-		 h->web->tls ? "on" : "off", "basic_auth_users", users, "http2",
-		 "ignored (HTTP/1.1 only)");
 	return 0;
 }
 
@@ -659,20 +691,22 @@ struct http *http_start(struct exporter *x, char *err, size_t errlen)
 	}
 	if (http_web_config(h, err, errlen))
 		goto fail;
-	if (h->web && h->web->tls) {
+	if (h->boot && h->boot->web->tls) {
+		const struct webcfg *w = h->boot->web;
 		unsigned k = 0;
 
+		/* what libmicrohttpd starts with; each session is then set
+		 * up with the configuration in force (http_tls_session) */
 		flags |= MHD_USE_TLS;
 		tls[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT,
-						    0, h->web->cert.text };
+						    0, w->cert.text };
 		tls[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
-						    h->web->key.text };
+						    w->key.text };
 		tls[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES,
-						    0, h->web->priorities };
-		if (h->web->client_ca.text)
+						    0, w->priorities };
+		if (w->client_ca.text)
 			tls[k++] = (struct MHD_OptionItem){
-				MHD_OPTION_HTTPS_MEM_TRUST, 0,
-				h->web->client_ca.text
+				MHD_OPTION_HTTPS_MEM_TRUST, 0, w->client_ca.text
 			};
 		tls[k] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	}
@@ -713,14 +747,20 @@ fail:
 	return NULL;
 }
 
+void http_reload(struct http *h)
+{
+	if (h)
+		webctx_reload(h->webf);
+}
+
 void http_stop(struct http *h)
 {
 	if (!h)
 		return;
 	for (unsigned i = 0; i < h->n; i++)
 		MHD_stop_daemon(h->d[i]); /* closes the listening socket too */
-	webcfg_auth_cache_free(h->auth_cache);
-	webcfg_free(h->web);
+	webctx_release(h->boot);
+	webctx_file_close(h->webf);
 	pthread_mutex_destroy(&h->rate_lock);
 	free(h->landing);
 	free(h);

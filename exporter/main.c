@@ -126,13 +126,14 @@ static int setup_signals(void)
 }
 
 /* Returns 1 to stop, 0 to go on. */
-static int handle_signal(int sfd, struct source *src)
+static int handle_signal(int sfd, struct source *src, struct http *http)
 {
 	struct signalfd_siginfo si;
 
 	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			source_reload(src);
+			http_reload(http);
 			continue;
 		}
 		log_info("stopping", "signal",
@@ -178,7 +179,8 @@ static void maybe_sweep(struct exporter *x, int64_t *last, bool at_end)
 	exporter_unlock(x);
 }
 
-static void run_loop(struct exporter *x, struct source *src, int sfd)
+static void run_loop(struct exporter *x, struct source *src, struct http *http,
+		     int sfd)
 {
 	int64_t last_tick = exporter_mono_ms(), last_sweep = INT64_MIN;
 
@@ -191,7 +193,7 @@ static void run_loop(struct exporter *x, struct source *src, int sfd)
 			log_error("poll failed", "error", strerror(errno));
 			return;
 		}
-		if ((p[0].revents & POLLIN) && handle_signal(sfd, src))
+		if ((p[0].revents & POLLIN) && handle_signal(sfd, src, http))
 			return;
 		if (fd >= 0 && p[1].revents) {
 			int rc = source_read(src);
@@ -286,7 +288,7 @@ int main(int argc, char **argv)
 	}
 	log_info("audit_exporter started", "version", AE_VERSION, "source",
 		 cfg_source_name(x.cfg.source));
-	run_loop(&x, src, sfd);
+	run_loop(&x, src, http, sfd);
 	status = 0;
 out:
 	http_stop(http);

@@ -8,8 +8,10 @@
 # client_allowed_sans), cipher_suites, basic auth (401 with
 # WWW-Authenticate for none, a wrong password and an unknown user),
 # configured headers on every response (200, 401, 404), rate_limit (429),
-# and bad files: exit code 1 with a message naming the file, the key and
-# the line.
+# bad files: exit code 1 with a message naming the file, the key and the
+# line; and reloads while running (as the unprivileged --runas.user): a
+# renewed certificate and key, changed users, a bad file, an unreadable
+# key and switching TLS off (the old configuration stays), and SIGHUP.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/http_lib.sh"
 
@@ -43,7 +45,10 @@ leaf client ca "subjectAltName=DNS:client.example
 extendedKeyUsage=clientAuth"
 leaf stranger otherca "subjectAltName=DNS:client.example
 extendedKeyUsage=clientAuth"
+leaf renewed otherca "subjectAltName=DNS:localhost,IP:127.0.0.1
+extendedKeyUsage=serverAuth"
 hash=$(htpasswd -nbB user pass | cut -d: -f2-)
+hash2=$(htpasswd -nbB other word | cut -d: -f2-)
 case $hash in '$2y$'*) ;; *) ae_fail "htpasswd gave '$hash'" ;; esac
 
 # ---- helpers ------------------------------------------------------------------
@@ -253,5 +258,81 @@ bad "key of another certificate" "tls_server_config:
   key_file: client.key" "$d/bad.yml:3: tls_server_config.key_file"
 bad_run "missing config file" "$d/none.yml" \
 	"$d/none.yml: cannot read the web config file: No such file or directory"
+# ---- reloads while running ----------------------------------------------------------
+# The exporter runs as nobody after start-up: the files must stay readable.
+chmod 755 "$d"
+cp "$d/server.crt" "$d/live.crt"
+cp "$d/server.key" "$d/live.key"
+chmod 644 "$d/live.crt" "$d/live.key"
+live() { # users-yaml: the config with the live certificate, atomically
+	printf 'tls_server_config:\n  cert_file: live.crt\n  key_file: live.key\n%s\n' \
+		"$1" >"$d/web.new"
+	chmod 644 "$d/web.new"
+	mv "$d/web.new" "$d/web.yml"
+}
+# polls (one new connection each time, which is when the files are looked
+# at) until a GET gets the status wanted
+until_status() { # want path curl-args...
+	want=$1
+	shift
+	for _ in $(seq 100); do
+		[ "$(get "$@")" = "$want" ] && return 0
+		sleep 0.1
+	done
+	ae_fail "GET $*: status $(get "$@"), never $want; log: $(cat "$d/reload.log")"
+}
+until_log() { # count pattern: the pattern logged count times, while polled
+	for _ in $(seq 100); do
+		[ "$(grep -c "$2" "$d/reload.log")" -ge "$1" ] && return 0
+		get /metrics $ca >/dev/null
+		sleep 0.1
+	done
+	ae_fail "no $1 log lines '$2' in: $(cat "$d/reload.log")"
+}
+live "basic_auth_users:
+  user: '$hash'"
+http_replay_start --web.config.file="$d/web.yml" --log.level=info \
+	2>"$d/reload.log"
+expect_status 200 /metrics $ca -u user:pass
+# a renewed certificate and key, written in place one after the other
+cp "$d/renewed.crt" "$d/live.crt"
+cp "$d/renewed.key" "$d/live.key"
+until_status 200 /metrics --cacert "$d/otherca.crt" -u user:pass
+served_metrics
+expect_status 000 /metrics $ca -u user:pass
+until_log 1 'msg="web config reloaded"'
+# other users
+live "basic_auth_users:
+  other: '$hash2'"
+until_status 200 /metrics --cacert "$d/otherca.crt" -u other:word
+expect_status 401 /metrics --cacert "$d/otherca.crt" -u user:pass
+ca="--cacert $d/otherca.crt"
+# a bad file, an unreadable key, TLS switched off: each logged, and the
+# configuration in force stays
+live "basic_auth_users:
+  other: [not a hash]"
+until_log 1 'web config not reloaded.*basic_auth_users.other'
+chmod 600 "$d/live.key"
+live "basic_auth_users:
+  other: '$hash2'"
+until_log 1 'web config not reloaded.*live.key: Permission denied'
+printf 'basic_auth_users:\n  other: %s\n' "'$hash2'" >"$d/web.yml"
+until_log 1 'web config not reloaded.*switching TLS off takes a restart'
+expect_status 200 /metrics $ca -u other:word
+served_metrics
+expect_status 401 /metrics $ca -u user:pass
+# readable again: loaded at the next look; SIGHUP loads it whatever
+chmod 644 "$d/live.key"
+live "basic_auth_users:
+  user: '$hash'"
+until_status 200 /metrics $ca -u user:pass
+reloads=$(grep -c 'msg="web config reloaded"' "$d/reload.log")
+kill -HUP "$pid"
+until_log $((reloads + 1)) 'msg="web config reloaded"'
+expect_status 200 /metrics $ca -u user:pass
+grep 'level=error' "$d/reload.log" | grep -qv 'not reloaded' &&
+	ae_fail "unexpected errors: $(cat "$d/reload.log")"
+stop
+
 echo "web config: TLS, client certificates, suites, basic auth, headers," \
-	"rate limit and bad files as expected"
+	"rate limit, bad files and reloads as expected"
