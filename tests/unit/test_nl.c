@@ -168,14 +168,20 @@ static void get_status(void)
 	assert_int_equal(st.pid, REPLY_PID);
 }
 
+/* get_status with the drain set and the reply ready at poll reply_on. */
+static void get_status_draining(unsigned reply_on)
+{
+	nl_audit_set_drain(ctl, ev, drain, ev);
+	k.reply_on = reply_on;
+	get_status();
+}
+
 /* Five polls until the reply: the records queued at the four before it are
  * received before the reply is read, and nothing is left behind. */
 static void test_drains_while_awaiting_reply(void **state)
 {
 	(void)state;
-	nl_audit_set_drain(ctl, ev, drain, ev);
-	k.reply_on = 5;
-	get_status();
+	get_status_draining(5);
 	assert_int_equal(seen.drains, 4);
 	assert_int_equal(seen.at_reply, 4);
 	assert_int_equal(nl_audit_stats(ev)->records, 4);
@@ -187,9 +193,7 @@ static void test_drains_while_awaiting_reply(void **state)
 static void test_prompt_reply_no_drain(void **state)
 {
 	(void)state;
-	nl_audit_set_drain(ctl, ev, drain, ev);
-	k.reply_on = 1;
-	get_status();
+	get_status_draining(1);
 	assert_int_equal(seen.drains, 0);
 	assert_int_equal(seen.records, 0);
 }
@@ -214,10 +218,8 @@ static void test_no_drain_unless_set(void **state)
 static void test_failed_drain_left_alone(void **state)
 {
 	(void)state;
-	nl_audit_set_drain(ctl, ev, drain, ev);
 	k.ev_fails = true;
-	k.reply_on = 5;
-	get_status();
+	get_status_draining(5);
 	assert_int_equal(seen.drains, 1);
 	assert_int_equal(k.ev_polled, 1);
 	get_status();
