@@ -9,9 +9,11 @@
  * when one of them changed (device, inode, size, mtime or ctime: an edit
  * in place and a rename or symlink swap both count) the configuration is
  * loaded again. SIGHUP loads it whatever the files say. A configuration
- * that fails to load is logged once per change of the files, and the one
- * in force stays; so does one that switches TLS on or off, which needs
- * other listening daemons (a restart).
+ * that fails to load is logged, and the one in force stays; so does one
+ * that switches TLS on or off, which needs other listening daemons (a
+ * restart). After a failure every look loads it again (a file it names
+ * may only now exist), logging an error only when it differs from the
+ * last.
  *
  * The files are looked at before they are read, so a change made while
  * they are read is seen at the next look (a certificate written while the
@@ -55,6 +57,7 @@ struct webctx_file {
 	struct webctx *cur;
 	struct webctx_stat seen[WEBCTX_FILES]; /* at the last load */
 	int64_t checked_ms;
+	char failed[1024]; /* why the last load failed; "" when it did not */
 };
 
 /* File i of a configuration w (i 0 is f->path itself); NULL when w is
@@ -186,10 +189,14 @@ static void webctx_load(struct webctx_file *f,
 			 f->path);
 	}
 	if (!c) {
-		log_error("web config not reloaded; the one in force stays",
-			  "reason", err);
+		if (strcmp(err, f->failed))
+			log_error("web config not reloaded; the one in force "
+				  "stays",
+				  "reason", err);
+		snprintf(f->failed, sizeof(f->failed), "%s", err);
 		return;
 	}
+	f->failed[0] = 0;
 	webctx_seen(f, c->web, old, before);
 	webctx_release(f->cur);
 	f->cur = c;
@@ -251,7 +258,7 @@ struct webctx *webctx_acquire(struct webctx_file *f)
 	if (ms - f->checked_ms >= WEBCTX_CHECK_MS) {
 		f->checked_ms = ms;
 		webctx_look(f, f->cur->web, now);
-		if (!webctx_same(now, f->seen))
+		if (f->failed[0] || !webctx_same(now, f->seen))
 			webctx_load(f, now);
 	}
 	c = f->cur;
@@ -267,6 +274,7 @@ void webctx_reload(struct webctx_file *f)
 	if (!f)
 		return;
 	pthread_mutex_lock(&f->lock);
+	f->failed[0] = 0; /* asked for: a failure is said again */
 	webctx_look(f, f->cur->web, now);
 	webctx_load(f, now);
 	pthread_mutex_unlock(&f->lock);

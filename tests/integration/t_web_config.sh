@@ -330,6 +330,24 @@ reloads=$(grep -c 'msg="web config reloaded"' "$d/reload.log")
 kill -HUP "$pid"
 until_log $((reloads + 1)) 'msg="web config reloaded"'
 expect_status 200 /metrics $ca -u user:pass
+# files that only exist after the configuration naming them: tried again
+# until they do, the error logged once
+printf 'tls_server_config:\n  cert_file: next.crt\n  key_file: next.key\n' \
+	>"$d/web.new"
+chmod 644 "$d/web.new"
+mv "$d/web.new" "$d/web.yml"
+until_log 1 'web config not reloaded.*next.crt: No such file or directory'
+for _ in 1 2 3; do # three more looks, each loading it again
+	get /metrics $ca >/dev/null
+	sleep 1.1
+done
+[ "$(grep -c 'next.crt' "$d/reload.log")" = 1 ] ||
+	ae_fail "the same error logged again: $(cat "$d/reload.log")"
+cp "$d/server.crt" "$d/next.crt"
+cp "$d/server.key" "$d/next.key"
+chmod 644 "$d/next.crt" "$d/next.key"
+until_status 200 /metrics --cacert "$d/ca.crt"
+served_metrics
 grep 'level=error' "$d/reload.log" | grep -qv 'not reloaded' &&
 	ae_fail "unexpected errors: $(cat "$d/reload.log")"
 stop
