@@ -27,7 +27,8 @@ void webctx_file_close(struct webctx_file *f);
 
 /* The configuration in force, with a reference for the caller (NULL for a
  * NULL f). At most once a second it first looks whether the file or one it
- * names changed, and if so loads it again. Any thread. */
+ * names changed, and if so (or if the last load failed) loads it again.
+ * Any thread. */
 struct webctx *webctx_acquire(struct webctx_file *f);
 void webctx_release(struct webctx *c);
 /* Loads the file again now, changed or not (SIGHUP). */
