@@ -362,7 +362,7 @@ void fam_rows_estimate(struct fam_rows *rows, size_t from, size_t to,
 		if (!rows->row[i].s->sk)
 			continue;
 		win_sketch_estimate(rows->row[i].s->sk, now_ms, windows_ms,
-				    nwin, rows->row[i].value);
+				    nwin, rows->row[i].value, NULL);
 		/* a distinct count is a whole number */
 		for (size_t k = 0; k < nwin; k++)
 			rows->row[i].value[k] = round(rows->row[i].value[k]);

@@ -575,36 +575,47 @@ static inline int64_t win_start(const struct win_sketch *s, int64_t now,
 	return win_before(now, w);
 }
 
+/* oldest[x]: the oldest register time counted in window x (INT64_MAX
+ * when none is). */
 static void win_sparse_estimate(const struct win_sketch *s, const int64_t *cut,
-				size_t k, double *out)
+				size_t k, double *out, int64_t *oldest)
 {
 	double mp = ldexp(1, HLL_SPARSE_P);
 	uint32_t pairs = s->n / 2;
 
-	for (size_t x = 0; x < k; x++)
+	for (size_t x = 0; x < k; x++) {
 		out[x] = 0;
+		oldest[x] = INT64_MAX;
+	}
 	for (uint32_t i = 0; i < pairs;) {
 		uint32_t idx = s->w[2 * i] >> 6;
 		int64_t tmax = win_pair_time(s, i);
 
 		for (i++; i < pairs && (s->w[2 * i] >> 6) == idx; i++)
 			tmax = win_max64(tmax, win_pair_time(s, i));
-		for (size_t x = 0; x < k; x++)
-			out[x] += tmax > cut[x];
+		for (size_t x = 0; x < k; x++) {
+			if (tmax <= cut[x])
+				continue;
+			out[x]++;
+			if (tmax < oldest[x])
+				oldest[x] = tmax;
+		}
 	}
 	for (size_t x = 0; x < k; x++)
 		out[x] = hll_linear_count(mp, mp - out[x]);
 }
 
-/* ord: room for k indices. */
+/* ord: room for k indices; oldest as for win_sparse_estimate, of the
+ * entries scanned (some of which a newer entry may outrank). */
 static void win_dense_estimate(const struct win_sketch *s, const int64_t *cut,
-			       size_t k, size_t *ord, double *out)
+			       size_t k, size_t *ord, double *out,
+			       int64_t *oldest)
 {
 	unsigned p = s->p;
 	uint32_t m = UINT32_C(1) << p, hist[64] = { 0 };
 	uint8_t *reg = calloc(m, 1);
 	size_t x = 0;
-	int64_t t = s->newest;
+	int64_t t = s->newest, last = INT64_MAX;
 
 	if (!reg) {
 		for (size_t y = 0; y < k; y++)
@@ -628,6 +639,7 @@ static void win_dense_estimate(const struct win_sketch *s, const int64_t *cut,
 
 			while (x < k && t <= cut[ord[x]]) {
 				out[ord[x]] = hll_estimate_histogram(hist, p);
+				oldest[ord[x]] = last;
 				x++;
 			}
 			if (r > reg[j]) {
@@ -635,32 +647,51 @@ static void win_dense_estimate(const struct win_sketch *s, const int64_t *cut,
 				hist[r]++;
 				reg[j] = (uint8_t)r;
 			}
+			last = t;
 		}
 		t -= (int64_t)win_word_delta(w, p);
 	}
-	for (; x < k; x++)
+	for (; x < k; x++) {
 		out[ord[x]] = hll_estimate_histogram(hist, p);
+		oldest[ord[x]] = last;
+	}
 out:
 	free(reg);
 }
 
+/* The first now at which a window of width w (clamped as win_start does)
+ * no longer holds an item of time t: now - w >= t. */
+static int64_t win_leaves_at(const struct win_sketch *s, int64_t t, int64_t w)
+{
+	if (w < 0)
+		w = 0;
+	if (w > s->horizon)
+		w = s->horizon;
+	return t > INT64_MAX - w ? INT64_MAX : t + w;
+}
+
 void win_sketch_estimate(const struct win_sketch *s, int64_t now_ms,
-			 const int64_t *windows_ms, size_t n, double *out)
+			 const int64_t *windows_ms, size_t n, double *out,
+			 int64_t *until_ms)
 {
 	int64_t stack_cut[16], *cut = stack_cut;
+	int64_t stack_oldest[16], *oldest = stack_oldest;
 	size_t stack_ord[16], *ord = stack_ord;
+	int64_t until = INT64_MAX;
 
 	if (s->newest == INT64_MIN) {
 		for (size_t x = 0; x < n; x++)
 			out[x] = 0;
-		return;
+		goto out;
 	}
 	if (n > 16) {
 		cut = malloc(n * sizeof(*cut));
+		oldest = malloc(n * sizeof(*oldest));
 		ord = malloc(n * sizeof(*ord));
-		if (!cut || !ord) {
+		if (!cut || !oldest || !ord) {
 			for (size_t x = 0; x < n; x++)
 				out[x] = NAN;
+			until = INT64_MIN;
 			goto out;
 		}
 	}
@@ -668,12 +699,26 @@ void win_sketch_estimate(const struct win_sketch *s, int64_t now_ms,
 	for (size_t x = 0; x < n; x++)
 		cut[x] = win_start(s, now_ms, windows_ms[x]);
 	if (s->dense)
-		win_dense_estimate(s, cut, n, ord, out);
+		win_dense_estimate(s, cut, n, ord, out, oldest);
 	else
-		win_sparse_estimate(s, cut, n, out);
+		win_sparse_estimate(s, cut, n, out, oldest);
+	for (size_t x = 0; x < n; x++) {
+		int64_t at =
+			isnan(out[x]) ? INT64_MIN
+			: oldest[x] == INT64_MAX
+				? INT64_MAX
+				: win_leaves_at(s, oldest[x], windows_ms[x]);
+
+		if (at < until)
+			until = at;
+	}
 out:
+	if (until_ms)
+		*until_ms = until;
 	if (cut != stack_cut)
 		free(cut);
+	if (oldest != stack_oldest)
+		free(oldest);
 	if (ord != stack_ord)
 		free(ord);
 }

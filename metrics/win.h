@@ -29,10 +29,15 @@ void win_sketch_add(struct win_sketch *s, uint64_t hash, int64_t t_ms);
  * i < n, in one pass. now earlier than the newest item is taken as the
  * newest; windows longer than the horizon as the horizon; windows <= 0
  * give 0. NaN for every window when scratch memory cannot be had.
+ * *until_ms (unless until_ms is NULL): the first now at which one of the
+ * answers may differ while s is not changed, when the oldest item a window
+ * holds leaves it; INT64_MAX when none can, INT64_MIN after a NaN. Until
+ * then, every now from max(now, newest) on gives the same answers.
  * Reads only (like newest, bytes, registers): readers may run together,
  * never beside a writer. */
 void win_sketch_estimate(const struct win_sketch *s, int64_t now_ms,
-			 const int64_t *windows_ms, size_t n, double *out);
+			 const int64_t *windows_ms, size_t n, double *out,
+			 int64_t *until_ms);
 /* Reclaims everything at or before max(now, newest) - horizon. */
 void win_sketch_expire(struct win_sketch *s, int64_t now_ms);
 /* The time of the newest retained item; INT64_MIN when there is none. */

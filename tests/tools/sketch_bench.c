@@ -70,7 +70,8 @@ static double trial(int windowed, unsigned p, uint64_t n, uint64_t seed)
 		for (uint64_t i = 0; i < n; i++)
 			win_sketch_add(s, item_hash(&k, i),
 				       T0 + (int64_t)i * step);
-		win_sketch_estimate(s, T0 + (int64_t)(n - 1) * step, &w, 1, &e);
+		win_sketch_estimate(s, T0 + (int64_t)(n - 1) * step, &w, 1, &e,
+				    NULL);
 		win_sketch_free(s);
 	}
 	return (e - (double)n) / (double)n;
@@ -281,7 +282,7 @@ static int speed(void)
 		       p, (now_s() - t) * 1e9 / N, win_sketch_bytes(s));
 		t = now_s();
 		for (int r = 0; r < 100; r++)
-			win_sketch_estimate(s, T0 + N / 100, ws, 3, e);
+			win_sketch_estimate(s, T0 + N / 100, ws, 3, e, NULL);
 		printf("    win_sketch_estimate p=%u, 3 windows     %8.1f us\n",
 		       p, (now_s() - t) * 1e6 / 100);
 		win_sketch_free(s);

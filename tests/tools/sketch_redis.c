@@ -361,7 +361,7 @@ static int compare(struct conn *c)
 			o.bytes += (double)hll_bytes(h);
 			/* As of the last item: (t0 + step - 1 day, ...]
 			 * holds all of them. */
-			win_sketch_estimate(ws, tt - step, &win, 1, &e);
+			win_sketch_estimate(ws, tt - step, &win, 1, &e, NULL);
 			w.sq += (e - n) * (e - n);
 			w.bytes += (double)win_sketch_bytes(ws);
 			hll_free(h);

@@ -8,6 +8,8 @@
  *  - accuracy within 4 standard errors at 10^2 .. 10^6 distinct spread
  *    over 24h, for 5m/1h/24h windows, also after items leave windows and
  *    the horizon; error <= 1 at 100 distinct;
+ *  - an estimate's until_ms: the answers hold up to it and, in the sparse
+ *    form, change at it;
  *  - merge: union, commutative, idempotent, refusals;
  *  - memory: 1.5 KiB at 100 distinct, 100 KiB at 10^6 over 24h (p = 12),
  *    20,000 sketches of 50 destinations, no growth over time.
@@ -66,7 +68,7 @@ static void test_new_bounds(void **state)
 
 	assert_non_null(s);
 	assert_true(win_sketch_newest(s) == INT64_MIN);
-	win_sketch_estimate(s, T0, &w, 1, &e);
+	win_sketch_estimate(s, T0, &w, 1, &e, NULL);
 	assert_true(e == 0);
 	assert_int_equal(win_sketch_registers(s, T0, w, 13, r), -EINVAL);
 	assert_int_equal(win_sketch_registers(s, T0, w, 4, r), 0);
@@ -186,7 +188,7 @@ static void check_against_model(const struct win_sketch *s,
 	model_registers(md, now, w, 4, want8);
 	assert_int_equal(win_sketch_registers(s, now, w, 4, got8), 0);
 	assert_memory_equal(got8, want8, 16);
-	win_sketch_estimate(s, now, &w, 1, &e);
+	win_sketch_estimate(s, now, &w, 1, &e, NULL);
 	if (win_sketch_is_sparse(s))
 		x = hll_linear_count(ldexp(1, 25), ldexp(1, 25) - distinct);
 	else
@@ -290,7 +292,7 @@ static void check_windows(const struct win_sketch *s, unsigned p, uint64_t n,
 {
 	double e[3];
 
-	win_sketch_estimate(s, now, windows, 3, e);
+	win_sketch_estimate(s, now, windows, 3, e, NULL);
 	for (int k = 0; k < 3; k++) {
 		double x = exact_even(n, now, windows[k]);
 		double tol = 4 * sq_se(p) * x + (x < 1000 ? 1 : 0);
@@ -358,7 +360,7 @@ static void test_small_sets_exact(void **state)
 				       T0 + (int64_t)i * 1000);
 		}
 		assert_true(win_sketch_is_sparse(s));
-		win_sketch_estimate(s, T0 + 99 * 1000, ws, 4, e);
+		win_sketch_estimate(s, T0 + 99 * 1000, ws, 4, e, NULL);
 		/* (39 s, 99 s]: items 50..99 at their own second > 39, and
 		 * items 20..49 last seen at second 2k + 1 > 39: 80. */
 		assert_true(fabs(e[0] - 80) <= 1);
@@ -380,12 +382,12 @@ static void test_out_of_order(void **state)
 	win_sketch_add(s, item(1, 1), T0 + 1000);
 	win_sketch_add(s, item(1, 2), T0 + 990);
 	assert_true(win_sketch_newest(s) == T0 + 1000);
-	win_sketch_estimate(s, T0 + 1000, &w, 1, &e);
+	win_sketch_estimate(s, T0 + 1000, &w, 1, &e, NULL);
 	assert_true(fabs(e - 2) < 0.01);
 	/* A query before the newest item is answered as of the newest. */
-	win_sketch_estimate(s, T0 + 900, &w, 1, &e);
+	win_sketch_estimate(s, T0 + 900, &w, 1, &e, NULL);
 	assert_true(fabs(e - 2) < 0.01);
-	win_sketch_estimate(s, T0 + 1005, &w, 1, &e);
+	win_sketch_estimate(s, T0 + 1005, &w, 1, &e, NULL);
 	assert_true(e == 0);
 	win_sketch_free(s);
 }
@@ -412,8 +414,8 @@ static void check_merge(unsigned p, uint64_t na, uint64_t shift, uint64_t nb)
 	assert_int_equal(win_sketch_merge(ab, b), 0);
 	assert_int_equal(win_sketch_merge(ba, b), 0);
 	assert_int_equal(win_sketch_merge(ba, a), 0);
-	win_sketch_estimate(ab, now, windows, 3, eab);
-	win_sketch_estimate(ba, now, windows, 3, eba);
+	win_sketch_estimate(ab, now, windows, 3, eab, NULL);
+	win_sketch_estimate(ba, now, windows, 3, eba, NULL);
 	for (int k = 0; k < 3; k++) {
 		double x = exact_even(uni, now, windows[k]);
 
@@ -425,12 +427,80 @@ static void check_merge(unsigned p, uint64_t na, uint64_t shift, uint64_t nb)
 	/* Idempotent. */
 	assert_int_equal(win_sketch_merge(ab, a), 0);
 	assert_int_equal(win_sketch_merge(ab, ab), 0);
-	win_sketch_estimate(ab, now, windows, 3, e2);
+	win_sketch_estimate(ab, now, windows, 3, e2, NULL);
 	assert_memory_equal(e2, eab, sizeof(e2));
 	win_sketch_free(a);
 	win_sketch_free(b);
 	win_sketch_free(ab);
 	win_sketch_free(ba);
+}
+
+/* until_ms from estimate: answers equal at every now before it (checked at
+ * random points and just before it), and, in the sparse form, where each
+ * counted register's time is one of its items, differ at it. Sketches of
+ * 100 (sparse) and 5,000 (dense) items over two hours, queried from the
+ * newest item to past the horizon. */
+static void check_until(unsigned n, int want_sparse)
+{
+	static const int64_t ws[3] = { 5 * MIN_MS, HOUR_MS, DAY_MS };
+	struct win_sketch *s = win_sketch_new(12, DAY_MS, 1);
+	int64_t t = T0, until, prev = INT64_MIN;
+	double e[3], e2[3];
+	unsigned changes = 0;
+
+	assert_non_null(s);
+	for (unsigned i = 0; i < n; i++) {
+		t += (int64_t)(mix(i) % (2 * 2 * HOUR_MS / n)) + 1;
+		win_sketch_add(s, item(7, i), t);
+	}
+	assert_int_equal(win_sketch_is_sparse(s), want_sparse);
+	for (int64_t now = t;; now = until) {
+		win_sketch_estimate(s, now, ws, 3, e, &until);
+		assert_true(until > now);
+		if (until == INT64_MAX)
+			break;
+		for (unsigned k = 0; k < 4; k++) {
+			int64_t at =
+				k ? now + (int64_t)(mix(k ^ (uint64_t)now) %
+						    (uint64_t)(until - now))
+				  : until - 1;
+
+			win_sketch_estimate(s, at, ws, 3, e2, NULL);
+			assert_memory_equal(e, e2, sizeof(e));
+		}
+		win_sketch_estimate(s, until, ws, 3, e2, NULL);
+		if (want_sparse)
+			assert_memory_not_equal(e, e2, sizeof(e));
+		changes += memcmp(e, e2, sizeof(e)) != 0;
+		assert_true(until > prev);
+		prev = until;
+	}
+	/* the newest item left the longest window last */
+	assert_true(prev == t + DAY_MS);
+	assert_true(e[0] == 0 && e[1] == 0 && e[2] == 0);
+	assert_true(changes > n / 2);
+	win_sketch_free(s);
+}
+
+static void test_estimate_until(void **state)
+{
+	struct win_sketch *s = win_sketch_new(12, HOUR_MS, 1);
+	int64_t w[2] = { 0, 2 * HOUR_MS }, until = 0;
+	double e[2];
+
+	(void)state;
+	/* an empty sketch and a window of 0 never change on their own */
+	win_sketch_estimate(s, T0, w, 1, e, &until);
+	assert_true(e[0] == 0 && until == INT64_MAX);
+	win_sketch_add(s, item(1, 1), T0);
+	win_sketch_estimate(s, T0, w, 1, e, &until);
+	assert_true(until == INT64_MAX);
+	/* a window past the horizon ends with the horizon */
+	win_sketch_estimate(s, T0, w, 2, e, &until);
+	assert_true(fabs(e[1] - 1) < 0.01 && until == T0 + HOUR_MS);
+	win_sketch_free(s);
+	check_until(100, 1);
+	check_until(5000, 0);
 }
 
 static void test_merge(void **state)
@@ -582,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_accuracy_p14),
 		cmocka_unit_test(test_small_sets_exact),
 		cmocka_unit_test(test_out_of_order),
+		cmocka_unit_test(test_estimate_until),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_merge_registers),
 		cmocka_unit_test(test_merge_refuses),
