@@ -288,11 +288,13 @@ struct agg *agg_new(const struct agg_config *cfg)
 	if (!a->pcache || !a->scache)
 		goto fail;
 	for (int i = 0; i < AGG_NFAM; i++) {
-		struct fam_sketch sk = { i == AGG_UNIQUE_HOST ? cfg->host_p
-							      : cfg->proc_p,
-					 cfg->horizon_ms,
-					 hash_key_id(&cfg->sketch_key) };
+		struct fam_sketch sk = {
+			.p = i == AGG_UNIQUE_HOST ? cfg->host_p : cfg->proc_p,
+			.key_id = hash_key_id(&cfg->sketch_key),
+			.nwin = cfg->nwindows
+		};
 
+		memcpy(sk.windows_ms, cfg->windows_ms, sizeof(sk.windows_ms));
 		a->fam[i] = fam_new(&agg_descs[i], cfg->series_cap, &sk,
 				    &cfg->table_key);
 		if (!a->fam[i])
@@ -762,10 +764,10 @@ static void agg_unique(struct agg *a, const struct agg_ev *e,
 	}
 	s = agg_cached(a, AGG_UNIQUE_HOST, &a->host, NULL, e->t);
 	if (s)
-		win_sketch_add(fam_sketch(s), h, e->t);
+		fam_add_item(s, h, e->t);
 	s = agg_cached(a, AGG_UNIQUE_PROC, pc ? &pc->proc : NULL, who, e->t);
 	if (s)
-		win_sketch_add(fam_sketch(s), h, e->t);
+		fam_add_item(s, h, e->t);
 }
 
 /* Index into agg_family_labels: netlink and anything else are other. */

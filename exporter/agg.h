@@ -54,7 +54,10 @@ typedef bool (*agg_watch_fn)(void *arg, const char *key, size_t len);
 struct agg_config {
 	unsigned series_cap; /* label sets per family before folding */
 	int64_t idle_ms; /* drop label sets idle this long (0: never) */
-	int64_t horizon_ms; /* the longest window */
+	/* the windows the unique-count gauges are read for; the longest is
+	 * how long their sketches keep an item */
+	unsigned nwindows;
+	int64_t windows_ms[FAM_MAX_WINDOWS];
 	unsigned host_p, proc_p; /* sketch precisions */
 	struct hash_key sketch_key; /* destination hashing (fleet-shareable) */
 	struct hash_key table_key; /* label-set tables (private, random) */

@@ -247,9 +247,11 @@ int main(int argc, char **argv)
 		goto out;
 	ac.series_cap = x.cfg.max_series;
 	ac.idle_ms = x.cfg.idle_ms;
-	for (unsigned i = 0; i < x.cfg.nwindows; i++)
-		if (x.cfg.windows_ms[i] > ac.horizon_ms)
-			ac.horizon_ms = x.cfg.windows_ms[i];
+	_Static_assert(sizeof(ac.windows_ms) == sizeof(x.cfg.windows_ms),
+		       "the aggregator takes every window --sketch.windows can "
+		       "name");
+	ac.nwindows = x.cfg.nwindows;
+	memcpy(ac.windows_ms, x.cfg.windows_ms, sizeof(ac.windows_ms));
 	ac.host_p = x.cfg.host_p;
 	ac.proc_p = x.cfg.proc_p;
 	ac.bind_slots = 65536;

@@ -31,6 +31,14 @@
  * text stays valid because the reader does not sweep while a scrape holds
  * rows. Windowed estimates are computed in slices, each under the lock.
  *
+ * Estimates. Each windowed series keeps its last estimates and until when
+ * they hold (win_sketch_estimate's until_ms: when the oldest item a window
+ * counts leaves it); fam_add_item marks them stale. Most label sets see
+ * no new item between two scrapes, so a scrape of 10,000 of them computes
+ * few estimates: that was a third of a scrape's own time. Expiry
+ * (fam_sweep) does not mark them stale: it reclaims only items outside
+ * every window from then on, which no answer from then on counts.
+ *
  * Sorted order. Sorting 10,000 label sets by their text was a fifth of a
  * scrape's time, and between two scrapes the set rarely changes. The family
  * counts its arrivals and departures (gen); a scrape that sorted rows hands
@@ -54,12 +62,21 @@
 
 #define FAM_KEY_MAX (FAM_MAX_LABELS * (LBL_MAX + 1))
 
+/* A windowed series' estimates as of the last scrape: they hold for now
+ * in [from_ms, until_ms) unless an item was added since (stale). */
+struct fam_est {
+	int64_t from_ms, until_ms;
+	double v[]; /* one per window */
+};
+
 struct fam_series {
 	UT_hash_handle hh;
 	uint64_t count;
 	struct win_sketch *sk;
+	struct fam_est *est;
 	int64_t last_ms;
 	bool folded;
+	bool stale; /* est: an item was added since */
 	uint16_t key_len;
 	uint32_t labels_len;
 	char data[]; /* key, then label text */
@@ -69,12 +86,13 @@ struct fam {
 	struct fam_desc d;
 	unsigned cap;
 	struct fam_sketch sk;
+	int64_t horizon_ms; /* the longest window */
 	struct hash_key hkey;
 	struct fam_series *head;
 	size_t unfolded;
 	uint64_t folded;
 	uint64_t gen; /* label sets added or removed so far */
-	const struct fam_series **order; /* sorted, as of order_gen */
+	struct fam_series **order; /* sorted, as of order_gen */
 	size_t order_cap;
 	uint64_t order_gen;
 };
@@ -84,10 +102,17 @@ struct fam *fam_new(const struct fam_desc *d, unsigned cap,
 		    const struct hash_key *hkey)
 {
 	struct fam *f;
+	int64_t horizon = 0;
 
+	if (d && d->type == FAM_WINDOWED && sketch &&
+	    sketch->nwin <= FAM_MAX_WINDOWS)
+		for (unsigned i = 0; i < sketch->nwin; i++)
+			if (sketch->windows_ms[i] > horizon)
+				horizon = sketch->windows_ms[i];
 	if (!d || !lbl_name_valid(d->name) || !d->help ||
 	    d->nlabels > FAM_MAX_LABELS ||
-	    (d->type == FAM_WINDOWED && !sketch)) {
+	    (d->type == FAM_WINDOWED &&
+	     (horizon < 1 || horizon > WIN_HORIZON_MAX))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -104,16 +129,18 @@ struct fam *fam_new(const struct fam_desc *d, unsigned cap,
 	if (!f->d.fold)
 		f->d.fold = (1u << d->nlabels) - 1;
 	f->cap = cap;
-	if (sketch)
+	if (d->type == FAM_WINDOWED) {
 		f->sk = *sketch;
+		f->horizon_ms = horizon;
+	}
 	f->hkey = *hkey;
 	return f;
 }
 
 static void fam_series_free(struct fam_series *s)
 {
-	if (s->sk)
-		win_sketch_free(s->sk);
+	win_sketch_free(s->sk);
+	free(s->est);
 	free(s);
 }
 
@@ -194,18 +221,18 @@ static struct fam_series *fam_create(struct fam *f, const char *key,
 	s->folded = folded;
 	s->last_ms = now_ms;
 	if (f->d.type == FAM_WINDOWED) {
-		s->sk = win_sketch_new(f->sk.p, f->sk.horizon_ms, f->sk.key_id);
-		if (!s->sk) {
-			free(s);
+		s->sk = win_sketch_new(f->sk.p, f->horizon_ms, f->sk.key_id);
+		s->est = malloc(sizeof(*s->est) + f->sk.nwin * sizeof(double));
+		s->stale = true;
+		if (!s->sk || !s->est) {
+			fam_series_free(s);
 			s = NULL;
 			goto out;
 		}
 	}
 	HASH_ADD_KEYPTR_BYHASHVALUE(hh, f->head, s->data, klen, hv, s);
 	if (oom) {
-		if (s->sk)
-			win_sketch_free(s->sk);
-		free(s);
+		fam_series_free(s);
 		s = NULL;
 		goto out;
 	}
@@ -267,7 +294,13 @@ void fam_inc(struct fam_series *s, uint64_t n)
 	s->count += n;
 }
 
-struct win_sketch *fam_sketch(struct fam_series *s)
+void fam_add_item(struct fam_series *s, uint64_t hash, int64_t t_ms)
+{
+	win_sketch_add(s->sk, hash, t_ms);
+	s->stale = true;
+}
+
+const struct win_sketch *fam_sketch(const struct fam_series *s)
 {
 	return s->sk;
 }
@@ -298,7 +331,7 @@ size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
 			 * a gauge of 0 says more than no gauge */
 			drop = f->d.nlabels > 0 &&
 			       win_sketch_newest(s->sk) <=
-				       now_ms - f->sk.horizon_ms;
+				       now_ms - f->horizon_ms;
 		} else {
 			drop = idle_ms > 0 && now_ms - s->last_ms > idle_ms;
 		}
@@ -314,7 +347,7 @@ size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
 	return dropped;
 }
 
-static void fam_row_set(struct fam_row *r, const struct fam_series *s)
+static void fam_row_set(struct fam_row *r, struct fam_series *s)
 {
 	r->s = s;
 	r->labels = s->data + s->key_len;
@@ -325,7 +358,7 @@ static void fam_row_set(struct fam_row *r, const struct fam_series *s)
 int fam_rows(const struct fam *f, struct fam_rows *rows)
 {
 	size_t n = HASH_COUNT(f->head);
-	const struct fam_series *s;
+	struct fam_series *s;
 
 	if (n > rows->cap) {
 		size_t cap = rows->cap ? rows->cap : 64;
@@ -353,20 +386,44 @@ int fam_rows(const struct fam *f, struct fam_rows *rows)
 	return 0;
 }
 
-void fam_rows_estimate(struct fam_rows *rows, size_t from, size_t to,
-		       int64_t now_ms, const int64_t *windows_ms, size_t nwin)
+/* The words estimating s scans: its log or pairs, and in the dense form
+ * a register array. */
+static size_t fam_estimate_words(const struct fam *f,
+				 const struct fam_series *s)
 {
-	if (nwin > FAM_MAX_WINDOWS)
-		nwin = FAM_MAX_WINDOWS;
-	for (size_t i = from; i < to && i < rows->n; i++) {
-		if (!rows->row[i].s->sk)
+	return win_sketch_bytes(s->sk) / sizeof(uint32_t) +
+	       (win_sketch_is_sparse(s->sk) ? 0 : (size_t)1 << f->sk.p);
+}
+
+size_t fam_rows_estimate(const struct fam *f, struct fam_rows *rows,
+			 size_t from, int64_t now_ms, size_t budget)
+{
+	size_t i = from, spent = 0;
+	unsigned nwin = f->sk.nwin;
+
+	for (; i < rows->n && (i == from || spent < budget); i++) {
+		struct fam_row *r = &rows->row[i];
+		struct fam_est *e = r->s->est;
+
+		if (!e) /* not a windowed family */
 			continue;
-		win_sketch_estimate(rows->row[i].s->sk, now_ms, windows_ms,
-				    nwin, rows->row[i].value, NULL);
-		/* a distinct count is a whole number */
-		for (size_t k = 0; k < nwin; k++)
-			rows->row[i].value[k] = round(rows->row[i].value[k]);
+		if (r->s->stale || now_ms < e->from_ms ||
+		    now_ms >= e->until_ms) {
+			win_sketch_estimate(r->s->sk, now_ms, f->sk.windows_ms,
+					    nwin, e->v, &e->until_ms);
+			/* a distinct count is a whole number */
+			for (unsigned k = 0; k < nwin; k++)
+				e->v[k] = round(e->v[k]);
+			e->from_ms = now_ms;
+			r->s->stale = false;
+			spent +=
+				FAM_ESTIMATE_COST + fam_estimate_words(f, r->s);
+		} else {
+			spent++;
+		}
+		memcpy(r->value, e->v, nwin * sizeof(double));
 	}
+	return i;
 }
 
 static int fam_row_cmp(const void *a, const void *b)
@@ -394,8 +451,7 @@ void fam_rows_keep_order(struct fam *f, const struct fam_rows *rows)
 	if (!rows->sorted || rows->gen != f->gen || f->order_gen == f->gen)
 		return;
 	if (rows->n > f->order_cap) {
-		const struct fam_series **o =
-			realloc(f->order, rows->n * sizeof(*o));
+		struct fam_series **o = realloc(f->order, rows->n * sizeof(*o));
 
 		if (!o)
 			return; /* the next scrape sorts again */

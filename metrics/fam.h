@@ -29,11 +29,13 @@ struct fam_desc {
 	uint32_t fold;
 };
 
-/* Sketch parameters of a FAM_WINDOWED family. */
+/* Sketch parameters of a FAM_WINDOWED family, and the windows it is read
+ * for (1 .. FAM_MAX_WINDOWS of them). */
 struct fam_sketch {
 	unsigned p; /* precision */
-	int64_t horizon_ms; /* the longest window */
 	uint64_t key_id; /* hash key fingerprint (hash_key_id) */
+	unsigned nwin;
+	int64_t windows_ms[FAM_MAX_WINDOWS]; /* the longest is the horizon */
 };
 
 /* A label value as raw bytes; sanitised by the family. */
@@ -68,8 +70,13 @@ struct fam_series *fam_find(struct fam *f, const struct fam_lv *v);
  * it is a folded series. Reader thread. */
 void fam_hit(struct fam *f, struct fam_series *s, int64_t now_ms);
 void fam_inc(struct fam_series *s, uint64_t n);
-/* The series' sketch (FAM_WINDOWED families), else NULL. */
-struct win_sketch *fam_sketch(struct fam_series *s);
+/* Adds an item (its 64-bit hash, at event time t_ms) to the sketch of a
+ * FAM_WINDOWED family's series: win_sketch_add, and the series' estimates
+ * are computed afresh at the next fam_rows_estimate. Reader thread. */
+void fam_add_item(struct fam_series *s, uint64_t hash, int64_t t_ms);
+/* The series' sketch (FAM_WINDOWED families), else NULL; changed only
+ * through fam_add_item. */
+const struct win_sketch *fam_sketch(const struct fam_series *s);
 
 size_t fam_count(const struct fam *f); /* label sets held */
 uint64_t fam_folded(const struct fam *f); /* updates folded so far */
@@ -84,9 +91,9 @@ size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms);
  * Rows are taken under the caller's lock; the label text they point to stays
  * valid until the next fam_sweep, which the caller holds off while rows are
  * in use. Estimates of windowed families are computed in slices
- * (fam_rows_estimate) so the lock is never held for long. */
+ * (fam_rows_estimate), each under the lock, so it is never held for long. */
 struct fam_row {
-	const struct fam_series *s;
+	struct fam_series *s;
 	const char *labels; /* `a="x",b="y"`, escaped, no braces */
 	size_t labels_len;
 	uint64_t count;
@@ -100,10 +107,15 @@ struct fam_rows {
 };
 /* Replaces rows' contents with the family's label sets. 0 or -ENOMEM. */
 int fam_rows(const struct fam *f, struct fam_rows *rows);
-/* Estimates rows [from, to) of a windowed family for nwin windows ending
- * at now_ms, rounded to whole numbers. */
-void fam_rows_estimate(struct fam_rows *rows, size_t from, size_t to,
-		       int64_t now_ms, const int64_t *windows_ms, size_t nwin);
+/* Fills in value[] of rows of windowed family f from row `from` on: the
+ * estimates for f's windows ending at now_ms, rounded to whole numbers,
+ * until `budget` is spent (at least one row). A row costs 1 when the
+ * series' estimates from an earlier call still hold, else FAM_ESTIMATE_COST
+ * plus the sketch words it scans. Returns the first row not filled in
+ * (rows->n when done). Under the caller's lock. */
+#define FAM_ESTIMATE_COST 32
+size_t fam_rows_estimate(const struct fam *f, struct fam_rows *rows,
+			 size_t from, int64_t now_ms, size_t budget);
 /* Sorts rows by label text, for a stable output (nothing to do when
  * fam_rows handed them out in a kept order). */
 void fam_rows_sort(struct fam_rows *rows);

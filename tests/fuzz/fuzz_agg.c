@@ -129,8 +129,8 @@ static void render(struct feed *f, enum expo_format fmt)
 
 		FUZZ_CHECK("fam_rows", fam_rows(fam, &rows) == 0);
 		if (d->type == FAM_WINDOWED)
-			fam_rows_estimate(&rows, 0, rows.n, now, windows_ms,
-					  NWIN);
+			for (size_t i = 0; i < rows.n;)
+				i = fam_rows_estimate(fam, &rows, i, now, 64);
 		fam_rows_sort(&rows);
 		for (size_t i = 0; i < rows.n; i++) {
 			const struct fam_row *r = &rows.row[i];
@@ -170,16 +170,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct agg_config c = { .series_cap = CAP,
 				.idle_ms = IDLE_MS,
-				.horizon_ms = 86400000,
+				.nwindows = NWIN,
 				.host_p = 14,
 				.proc_p = 12,
 				.sketch_key = { 1, 2 },
 				.table_key = { 3, 4 },
 				.bind_slots = 8 };
-	const int64_t later = c.horizon_ms + IDLE_MS + 1;
-	struct feed f = { .agg = agg_new(&c) };
+	const int64_t later = windows_ms[NWIN - 1] + IDLE_MS + 1;
+	struct feed f;
 	int64_t clock;
 
+	memcpy(c.windows_ms, windows_ms, sizeof(windows_ms));
+	f = (struct feed){ .agg = agg_new(&c) };
 	FUZZ_CHECK("agg_new", f.agg != NULL);
 	feed(&f, data, size);
 	render(&f, EXPO_TEXT);

@@ -18,7 +18,8 @@ static struct asm_ctx *as;
 static int setup(void **state)
 {
 	struct agg_config c = { .series_cap = 1000,
-				.horizon_ms = 86400000,
+				.nwindows = 2,
+				.windows_ms = { 300000, 86400000 },
 				.host_p = 14,
 				.proc_p = 12,
 				.sketch_key = { 1, 2 },
@@ -207,12 +208,12 @@ static void test_odd_input(void **state)
 static double estimate(enum agg_fam which, int64_t now)
 {
 	struct fam_rows rows = { 0 };
-	int64_t win = 300000;
 	double v;
 
 	fam_rows(agg_fam(a, which), &rows);
 	assert_int_equal(rows.n, 1);
-	fam_rows_estimate(&rows, 0, 1, now, &win, 1);
+	assert_int_equal(fam_rows_estimate(agg_fam(a, which), &rows, 0, now, 1),
+			 1);
 	v = rows.row[0].value[0];
 	fam_rows_free(&rows);
 	return v;

@@ -1,4 +1,5 @@
-/* Unit tests for metrics/fam: label sets, caps and folding, sweeping. */
+/* Unit tests for metrics/fam: label sets, caps and folding, sweeping,
+ * windowed estimates and when they are remembered. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "metrics/fam.h"
 #include "metrics/win.h"
@@ -152,32 +154,127 @@ static void test_sweep(void **state)
 	fam_free(f);
 }
 
+static const struct fam_desc uniq = { "audit_u", "help",     FAM_WINDOWED,
+				      1,	 { "comm" }, 0 };
+static const struct fam_sketch sk2 = {
+	.p = 12, .key_id = 7, .nwin = 2, .windows_ms = { 60000, 3600000 }
+};
+
+/* Estimates all rows in one call; returns what the call took: the number
+ * of rows it would have done on a budget of rows.n, which is rows.n only
+ * when every row's estimates were remembered (a computed one costs more
+ * than the whole budget). */
+static size_t estimate_all(struct fam *f, struct fam_rows *rows, int64_t now)
+{
+	size_t done = fam_rows_estimate(f, rows, 0, now, rows->n);
+
+	for (size_t i = done; i < rows->n;)
+		i = fam_rows_estimate(f, rows, i, now, rows->n);
+	return done;
+}
+
 static void test_windowed(void **state)
 {
-	static const struct fam_desc d = { "audit_u", "help",	  FAM_WINDOWED,
-					   1,	      { "comm" }, 0 };
-	struct fam_sketch sk = { 12, 3600000, 7 };
-	struct fam *f = fam_new(&d, 0, &sk, &key);
+	struct fam *f = fam_new(&uniq, 0, &sk2, &key);
 	struct fam_lv v[1] = { LV("nc") };
 	struct fam_rows rows = { 0 };
-	int64_t win[2] = { 60000, 3600000 };
 
 	(void)state;
 	for (uint64_t i = 0; i < 50; i++)
-		win_sketch_add(fam_sketch(fam_get(f, v, 1000)),
-			       i * 0x9e3779b97f4a7c15ull, 1000 + (int64_t)i);
+		fam_add_item(fam_get(f, v, 1000), i * 0x9e3779b97f4a7c15ull,
+			     1000 + (int64_t)i);
 	/* 10 more, two minutes later */
 	for (uint64_t i = 50; i < 60; i++)
-		win_sketch_add(fam_sketch(fam_get(f, v, 121000)),
-			       i * 0x9e3779b97f4a7c15ull, 121000);
+		fam_add_item(fam_get(f, v, 121000), i * 0x9e3779b97f4a7c15ull,
+			     121000);
 	fam_rows(f, &rows);
-	fam_rows_estimate(&rows, 0, rows.n, 121000, win, 2);
+	assert_int_equal(fam_rows_estimate(f, &rows, 0, 121000, 1), 1);
 	assert_true(rows.row[0].value[0] == 10);
 	assert_true(rows.row[0].value[1] == 60);
 	fam_rows_free(&rows);
 	/* swept only once nothing is left inside the horizon */
 	assert_int_equal(fam_sweep(f, 121000 + 3600000 - 1, 1), 0);
 	assert_int_equal(fam_sweep(f, 121000 + 3600000, 1), 1);
+	fam_free(f);
+}
+
+/* Estimates are remembered while they hold: until an item is added to the
+ * series or one it counts leaves a window. */
+static void test_estimates_remembered(void **state)
+{
+	struct fam *f = fam_new(&uniq, 0, &sk2, &key);
+	struct fam_lv a[1] = { LV("a") }, b[1] = { LV("b") };
+	struct fam_series *sa = fam_get(f, a, 0), *sb = fam_get(f, b, 0);
+	struct fam_rows rows = { 0 };
+
+	(void)state;
+	for (uint64_t i = 0; i < 10; i++) {
+		fam_add_item(sa, i * 0x9e3779b97f4a7c15ull, 1000);
+		fam_add_item(sb, ~i * 0x9e3779b97f4a7c15ull, 2000);
+	}
+	fam_rows(f, &rows);
+	fam_rows_sort(&rows);
+	assert_int_equal(estimate_all(f, &rows, 2000), 1); /* computed */
+	assert_int_equal(estimate_all(f, &rows, 2000), 2); /* remembered */
+	assert_int_equal(estimate_all(f, &rows, 60999), 2);
+	assert_true(rows.row[0].value[0] == 10 && rows.row[1].value[0] == 10);
+	/* a's items leave the minute at 61000, b's at 62000 */
+	assert_int_equal(estimate_all(f, &rows, 61000), 1);
+	assert_true(rows.row[0].value[0] == 0 && rows.row[0].value[1] == 10);
+	assert_true(rows.row[1].value[0] == 10);
+	assert_int_equal(estimate_all(f, &rows, 61500), 2);
+	/* an added item: b is computed afresh, a is not */
+	fam_add_item(sb, 12345, 61500);
+	assert_int_equal(fam_rows_estimate(f, &rows, 1, 61500, 2), 2);
+	assert_int_equal(estimate_all(f, &rows, 61500), 2);
+	assert_true(rows.row[1].value[0] == 11 && rows.row[1].value[1] == 11);
+	/* a clock that went back is answered afresh */
+	assert_int_equal(estimate_all(f, &rows, 1500), 1);
+	assert_true(rows.row[0].value[0] == 10);
+	fam_rows_free(&rows);
+	fam_free(f);
+}
+
+/* Remembered estimates are what the sketch says: 40 series fed at random
+ * times with random gaps (seconds to minutes, a jump past the horizon)
+ * and read at random times between feeds, each row checked against the
+ * sketch itself. */
+static void test_estimates_match_sketch(void **state)
+{
+	struct fam *f = fam_new(&uniq, 0, &sk2, &key);
+	struct fam_rows rows = { 0 };
+	uint64_t x = 88172645463325252ull;
+	int64_t t = 1000;
+	size_t remembered = 0;
+
+	(void)state;
+	for (int step = 0; step < 4000; step++) {
+		char name[8];
+		struct fam_lv v[1] = { { name, 0 } };
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		t += (int64_t)(x % 97) * (x % 5 ? 100 : 3000) +
+		     (step == 2000 ? 3600000 : 0);
+		v[0].len = (size_t)snprintf(name, sizeof(name), "p%u",
+					    (unsigned)(x >> 20) % 40);
+		fam_add_item(fam_get(f, v, t), x >> 8, t);
+		if (x % 7)
+			continue;
+		fam_rows(f, &rows);
+		remembered +=
+			estimate_all(f, &rows, t + (int64_t)(x >> 40) % 90000);
+		for (size_t i = 0; i < rows.n; i++) {
+			double e[2];
+
+			win_sketch_estimate(fam_sketch(rows.row[i].s),
+					    t + (int64_t)(x >> 40) % 90000,
+					    sk2.windows_ms, 2, e, NULL);
+			assert_true(rows.row[i].value[0] == round(e[0]));
+			assert_true(rows.row[i].value[1] == round(e[1]));
+		}
+	}
+	assert_true(remembered > 0);
+	fam_rows_free(&rows);
 	fam_free(f);
 }
 
@@ -271,6 +368,17 @@ static void test_bad_desc(void **state)
 	d = conn;
 	d.type = FAM_WINDOWED;
 	assert_null(fam_new(&d, 0, NULL, &key)); /* needs sketch params */
+	{
+		struct fam_sketch k = sk2;
+
+		k.nwin = 0; /* and windows */
+		assert_null(fam_new(&d, 0, &k, &key));
+		k.nwin = FAM_MAX_WINDOWS + 1;
+		assert_null(fam_new(&d, 0, &k, &key));
+		k.nwin = 1;
+		k.windows_ms[0] = 0;
+		assert_null(fam_new(&d, 0, &k, &key));
+	}
 }
 
 int main(void)
@@ -281,6 +389,8 @@ int main(void)
 		cmocka_unit_test(test_cap_folds_and_sums),
 		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_windowed),
+		cmocka_unit_test(test_estimates_remembered),
+		cmocka_unit_test(test_estimates_match_sketch),
 		cmocka_unit_test(test_kept_order),
 		cmocka_unit_test(test_bad_desc),
 	};

@@ -43,7 +43,8 @@ static struct run replay(const char *text, size_t len)
 {
 	char path[] = "/tmp/ae-test-source.XXXXXX";
 	struct agg_config ac = { .series_cap = 100,
-				 .horizon_ms = 3600000,
+				 .nwindows = 1,
+				 .windows_ms = { 3600000 },
 				 .host_p = 12,
 				 .proc_p = 12,
 				 .bind_slots = 8 };
