@@ -78,10 +78,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "exporter/accept.h"
 #include "exporter/exporter.h"
+#include "exporter/gzip.h"
 #include "exporter/log.h"
 #include "exporter/scrape.h"
 #include "exporter/webctx.h"
@@ -206,40 +206,6 @@ static enum MHD_Result http_send(const struct webcfg *w,
 	return http_queue(w, c, status, r);
 }
 
-/* gzip of the exposition's pieces into a new buffer; NULL on failure. */
-static char *http_gzip(const struct expo_pieces *ps, size_t *outlen)
-{
-	z_stream z = { 0 };
-	size_t cap = deflateBound(&z, ps->len) + 64;
-	char *out = malloc(cap);
-	int rc = Z_OK;
-
-	if (!out)
-		return NULL;
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK) {
-		free(out);
-		return NULL;
-	}
-	z.next_out = (Bytef *)out;
-	z.avail_out = (uInt)cap;
-	for (size_t i = 0; i <= ps->n && rc == Z_OK; i++) {
-		bool last = i == ps->n;
-
-		z.next_in = last ? Z_NULL : (Bytef *)ps->v[i].p;
-		z.avail_in = last ? 0 : (uInt)ps->v[i].len;
-		rc = deflate(&z, last ? Z_FINISH : Z_NO_FLUSH);
-	}
-	if (rc != Z_STREAM_END) {
-		deflateEnd(&z);
-		free(out);
-		return NULL;
-	}
-	*outlen = z.total_out;
-	deflateEnd(&z);
-	return out;
-}
-
 /* libmicrohttpd is done with a plain response: its buffers go back. */
 static void http_scrape_done(void *cls)
 {
@@ -301,7 +267,7 @@ static enum MHD_Result http_metrics(struct http *h, const struct webcfg *w,
 	}
 	/* without memory for gzip, the plain text still goes out */
 	if (accept_gzip(enc))
-		z = http_gzip(&b->pieces, &zlen);
+		z = gzip_pieces(&b->pieces, &zlen);
 	if (z) {
 		scrape_buf_give(b);
 		r = MHD_create_response_from_buffer(zlen, z,
