@@ -35,7 +35,8 @@
  * they hold (win_sketch_estimate's until_ms: when the oldest item a window
  * counts leaves it); fam_add_item marks them stale. Most label sets see
  * no new item between two scrapes, so a scrape of 10,000 of them computes
- * few estimates: that was a third of a scrape's own time. Expiry
+ * few estimates, which were a sixth of the exporter's CPU in a scrape
+ * (perf, docs/BENCHMARKS.md). Expiry
  * (fam_sweep) does not mark them stale: it reclaims only items outside
  * every window from then on, which no answer from then on counts.
  *
