@@ -146,7 +146,7 @@ trap 'exit 130' INT TERM HUP
 # ---- exporter and scrape helpers --------------------------------------------
 
 ae_free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	ae_free_ports 1
 }
 
 # Waits until http://127.0.0.1:PORT/metrics answers (up to 10 s).
@@ -218,12 +218,21 @@ ae_wait_expect() { # port expect scrape [seconds]
 }
 
 # A block of n free TCP ports on loopback (IPv4 and IPv6); prints the first.
+# Outside the kernel's ephemeral range: a port free now can otherwise be
+# taken a moment later as the local port of some connection (a scrape's),
+# and a listen on it fails (seen once in t_live_unicast).
 ae_free_ports() { # n
 	python3 - "$1" <<'PY'
 import random, socket, sys
 n = int(sys.argv[1])
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    lo, hi = map(int, f.read().split())
+spans = [(a, b) for a, b in ((10000, lo - 1), (hi + 1, 65535)) if b - a + 1 >= n]
+if not spans:
+    sys.exit("no ports outside the ephemeral range %d-%d" % (lo, hi))
+first, last = max(spans, key=lambda s: s[1] - s[0])
 for _ in range(200):
-    base = random.randrange(20000, 60000 - n)
+    base = random.randrange(first, last - n + 2)
     socks = []
     try:
         for p in range(base, base + n):
