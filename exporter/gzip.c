@@ -45,59 +45,62 @@ struct gzip_half {
 	int rc; /* Z_OK, or what failed */
 };
 
-/* Feeds the pieces' bytes [from, to) to z with Z_NO_FLUSH, updating crc
- * (when crc is not NULL). */
-static int gzip_feed(z_stream *z, const struct expo_pieces *ps, size_t from,
-		     size_t to, uLong *crc)
+/* Calls fn on each run of the pieces' bytes [from, to), in order, in runs
+ * of at most 1 GiB (zlib counts in uInt), until fn returns non-zero;
+ * returns that, or 0. */
+static int gzip_each(const struct expo_pieces *ps, size_t from, size_t to,
+		     int (*fn)(void *arg, const unsigned char *p, size_t len),
+		     void *arg)
 {
-	size_t at = 0;
-	int rc = Z_OK;
+	size_t start = 0; /* of piece i in the whole */
+	int rc = 0;
 
-	for (size_t i = 0; i < ps->n && at < to && rc == Z_OK; i++) {
-		size_t a = at, b = at + ps->v[i].len;
+	for (size_t i = 0; i < ps->n && start < to && !rc; i++) {
+		size_t len = ps->v[i].len;
+		size_t a = from > start ? from - start : 0;
+		size_t b = to - start < len ? to - start : len;
 
-		at = b;
-		if (b <= from)
-			continue;
-		a = a < from ? from : a;
-		b = b > to ? to : b;
-		for (size_t off = a; off < b && rc == Z_OK;) {
-			/* avail_in is a uInt */
-			size_t chunk = b - off < (1u << 30) ? b - off
-							    : (1u << 30);
-			const Bytef *p = (const Bytef *)ps->v[i].p +
-					 (off - (at - ps->v[i].len));
+		for (; a < b && !rc; a += (size_t)1 << 30) {
+			size_t run = b - a < (size_t)1 << 30 ? b - a
+							     : (size_t)1 << 30;
 
-			z->next_in = (Bytef *)p;
-			z->avail_in = (uInt)chunk;
-			if (crc)
-				*crc = crc32(*crc, p, (uInt)chunk);
-			rc = deflate(z, Z_NO_FLUSH);
-			if (rc == Z_OK && z->avail_in)
-				rc = Z_BUF_ERROR; /* out of room: cannot be */
-			off += chunk;
+			rc = fn(arg, (const unsigned char *)ps->v[i].p + a,
+				run);
 		}
+		start += len;
 	}
 	return rc;
 }
 
-/* Copies the pieces' bytes [from, to) into dst. */
-static void gzip_copy(const struct expo_pieces *ps, size_t from, size_t to,
-		      unsigned char *dst)
+/* gzip_each: deflates a run with Z_NO_FLUSH into a stream with room for
+ * all of it, and adds it to the half's CRC. */
+struct gzip_feed {
+	z_stream *z;
+	uLong *crc;
+};
+
+static int gzip_feed(void *arg, const unsigned char *p, size_t len)
 {
-	size_t at = 0;
+	struct gzip_feed *f = arg;
+	int rc;
 
-	for (size_t i = 0; i < ps->n && at < to; i++) {
-		size_t a = at, b = at + ps->v[i].len;
+	f->z->next_in = (Bytef *)p;
+	f->z->avail_in = (uInt)len;
+	*f->crc = crc32(*f->crc, p, (uInt)len);
+	rc = deflate(f->z, Z_NO_FLUSH);
+	if (rc == Z_OK && f->z->avail_in)
+		rc = Z_BUF_ERROR; /* out of room: cannot be */
+	return rc;
+}
 
-		at = b;
-		if (b <= from)
-			continue;
-		a = a < from ? from : a;
-		b = b > to ? to : b;
-		memcpy(dst, ps->v[i].p + (a - (at - ps->v[i].len)), b - a);
-		dst += b - a;
-	}
+/* gzip_each: copies a run to *arg, a cursor. */
+static int gzip_copy(void *arg, const unsigned char *p, size_t len)
+{
+	unsigned char **dst = arg;
+
+	memcpy(*dst, p, len);
+	*dst += len;
+	return 0;
 }
 
 static void *gzip_half_run(void *arg)
@@ -115,15 +118,18 @@ static void *gzip_half_run(void *arg)
 	}
 	if (g->from > 0) {
 		size_t d = g->from < GZIP_WINDOW ? g->from : GZIP_WINDOW;
-		unsigned char dict[GZIP_WINDOW];
+		unsigned char dict[GZIP_WINDOW], *cur = dict;
 
-		gzip_copy(g->ps, g->from - d, g->from, dict);
+		gzip_each(g->ps, g->from - d, g->from, gzip_copy, &cur);
 		rc = deflateSetDictionary(&z, dict, (uInt)d);
 	}
 	z.next_out = g->out;
 	z.avail_out = (uInt)g->cap;
-	if (rc == Z_OK)
-		rc = gzip_feed(&z, g->ps, g->from, g->to, &g->crc);
+	if (rc == Z_OK) {
+		struct gzip_feed f = { &z, &g->crc };
+
+		rc = gzip_each(g->ps, g->from, g->to, gzip_feed, &f);
+	}
 	if (rc == Z_OK) {
 		rc = deflate(&z, g->last ? Z_FINISH : Z_SYNC_FLUSH);
 		rc = rc == (g->last ? Z_STREAM_END : Z_OK) ? Z_OK : Z_BUF_ERROR;
