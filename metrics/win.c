@@ -564,15 +564,17 @@ void win_sketch_expire(struct win_sketch *s, int64_t now_ms)
 
 /* ---- queries ------------------------------------------------------------- */
 
+/* A window's width as the sketch answers it: 0 .. horizon. */
+static inline int64_t win_width(const struct win_sketch *s, int64_t w)
+{
+	return w < 0 ? 0 : w > s->horizon ? s->horizon : w;
+}
+
 /* The start (exclusive) of a window ending at now. */
 static inline int64_t win_start(const struct win_sketch *s, int64_t now,
 				int64_t w)
 {
-	if (w < 0)
-		w = 0;
-	if (w > s->horizon)
-		w = s->horizon;
-	return win_before(now, w);
+	return win_before(now, win_width(s, w));
 }
 
 /* oldest[x]: the oldest register time counted in window x (INT64_MAX
@@ -659,14 +661,11 @@ out:
 	free(reg);
 }
 
-/* The first now at which a window of width w (clamped as win_start does)
- * no longer holds an item of time t: now - w >= t. */
+/* The first now at which a window of width w no longer holds an item of
+ * time t: now - w >= t. */
 static int64_t win_leaves_at(const struct win_sketch *s, int64_t t, int64_t w)
 {
-	if (w < 0)
-		w = 0;
-	if (w > s->horizon)
-		w = s->horizon;
+	w = win_width(s, w);
 	return t > INT64_MAX - w ? INT64_MAX : t + w;
 }
 
