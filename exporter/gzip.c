@@ -34,13 +34,16 @@
 #define GZIP_HEADER 10
 #define GZIP_TRAILER 8
 
-/* One half: bytes [from, to) of the pieces, deflated raw into out. */
+/* One half: bytes [from, to) of the pieces, deflated raw into a buffer
+ * of its own (out), after `pre` bytes left for the header and with `post`
+ * more kept for the trailer. */
 struct gzip_half {
 	const struct expo_pieces *ps;
 	size_t from, to;
 	bool last; /* ends the stream */
+	size_t pre, post;
 	unsigned char *out;
-	size_t cap, len; /* out's room and bytes written */
+	size_t len; /* deflated bytes, at out + pre */
 	uLong crc;
 	int rc; /* Z_OK, or what failed */
 };
@@ -107,6 +110,7 @@ static void *gzip_half_run(void *arg)
 {
 	struct gzip_half *g = arg;
 	z_stream z = { 0 };
+	size_t cap;
 	int rc;
 
 	g->crc = crc32(0, Z_NULL, 0);
@@ -116,15 +120,21 @@ static void *gzip_half_run(void *arg)
 		g->rc = rc;
 		return NULL;
 	}
-	if (g->from > 0) {
+	/* the bound for one deflate to the end, and the sync flush's empty
+	 * stored block */
+	cap = deflateBound(&z, g->to - g->from) + 16;
+	g->out = malloc(g->pre + cap + g->post);
+	if (!g->out)
+		rc = Z_MEM_ERROR;
+	if (rc == Z_OK && g->from > 0) {
 		size_t d = g->from < GZIP_WINDOW ? g->from : GZIP_WINDOW;
 		unsigned char dict[GZIP_WINDOW], *cur = dict;
 
 		gzip_each(g->ps, g->from - d, g->from, gzip_copy, &cur);
 		rc = deflateSetDictionary(&z, dict, (uInt)d);
 	}
-	z.next_out = g->out;
-	z.avail_out = (uInt)g->cap;
+	z.next_out = g->out + g->pre;
+	z.avail_out = (uInt)cap;
 	if (rc == Z_OK) {
 		struct gzip_feed f = { &z, &g->crc };
 
@@ -134,26 +144,10 @@ static void *gzip_half_run(void *arg)
 		rc = deflate(&z, g->last ? Z_FINISH : Z_SYNC_FLUSH);
 		rc = rc == (g->last ? Z_STREAM_END : Z_OK) ? Z_OK : Z_BUF_ERROR;
 	}
-	g->len = g->cap - z.avail_out;
+	g->len = cap - z.avail_out;
 	g->rc = rc;
 	deflateEnd(&z);
 	return NULL;
-}
-
-/* Room for the raw deflate of n bytes, ended by a sync flush or a final
- * block: deflateBound's figure for the stream's own settings, and the
- * flush's empty stored block. */
-static size_t gzip_bound(size_t n)
-{
-	z_stream z = { 0 };
-	size_t b = n + n / 8 + 1024; /* if init fails: generous */
-
-	if (deflateInit2(&z, GZIP_LEVEL, Z_DEFLATED, -15, 8,
-			 Z_DEFAULT_STRATEGY) == Z_OK) {
-		b = deflateBound(&z, n) + 16;
-		deflateEnd(&z);
-	}
-	return b;
 }
 
 static void gzip_put32(unsigned char *p, uint32_t v)
@@ -169,31 +163,21 @@ char *gzip_pieces_split(const struct expo_pieces *ps, size_t split,
 		0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 3
 	};
 	size_t n = ps->len, h = split && n >= split ? n / 2 : n;
-	struct gzip_half a = { ps, 0, h, h == n, NULL, 0, 0, 0, Z_OK };
-	struct gzip_half b = { ps, h, n, true, NULL, 0, 0, 0, Z_OK };
+	struct gzip_half a = { .ps = ps,
+			       .to = h,
+			       .last = h == n,
+			       .pre = GZIP_HEADER,
+			       .post = GZIP_TRAILER };
+	struct gzip_half b = { .ps = ps, .from = h, .to = n, .last = true };
 	unsigned char *out;
 	pthread_t t;
-	bool threaded = false;
 
-	a.cap = gzip_bound(h);
-	out = malloc(GZIP_HEADER + a.cap + GZIP_TRAILER);
-	if (!out)
-		return NULL;
-	a.out = out + GZIP_HEADER;
-	if (h < n) {
-		b.cap = gzip_bound(n - h);
-		b.out = malloc(b.cap);
-		threaded = b.out &&
-			   pthread_create(&t, NULL, gzip_half_run, &b) == 0;
-		if (!threaded) { /* one stream after all */
-			free(b.out);
-			free(out);
-			return gzip_pieces_split(ps, 0, outlen);
-		}
-	}
+	if (h < n && pthread_create(&t, NULL, gzip_half_run, &b) != 0)
+		return gzip_pieces_split(ps, 0, outlen); /* one stream */
 	gzip_half_run(&a);
-	if (threaded)
+	if (h < n)
 		pthread_join(t, NULL);
+	out = a.out;
 	if (a.rc != Z_OK || b.rc != Z_OK)
 		goto fail;
 	if (h < n) {
