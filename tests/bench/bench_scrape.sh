@@ -8,6 +8,10 @@
 # and size per encoding and phase, and whether intake lost anything during
 # the storm (the storm's connects against the exporter's count, serial
 # gaps, the kernel's lost counter). Target: p99 under 20 ms.
+# Beside each scrape's latency, the time of the HTTP thread that served it
+# from /proc/<pid>/task/*/schedstat: on a core, and runnable but waiting
+# for one (the thread that deflates the second half of a large gzip body
+# is not counted).
 . "$(dirname "$0")/../integration/lib.sh"
 ae_kernel_begin
 : "${SCRAPES:=200}"
@@ -39,13 +43,36 @@ done
 sets=$(grep '^audit_exporter_series{' "$ae_tmp/m" | sed 's/audit_exporter_series{metric="\(.*\)"} /\1=/' | tr '\n' ' ')
 
 url=http://127.0.0.1:$port/metrics
+http_sched() { # suffix: each HTTP thread's ns on a core and waiting for one
+	for task in /proc/"$exporter"/task/*; do
+		read -r comm <"$task/comm" || continue
+		[ "$comm" = MHD-worker ] || continue
+		read -r r w _ <"$task/schedstat" || continue
+		eval "run$1_${task##*/}=$r wait$1_${task##*/}=$w"
+	done
+}
+scrape_one() { # file [curl flags]: one timed scrape, a line in file, with
+	# the on-core and waiting time of the HTTP thread that served it (the
+	# one that ran most; the others only woke for the connection)
+	out=$1
+	shift
+	http_sched 0
+	t=$(curl -s -o /dev/null -w '%{time_total} %{size_download}' "$@" "$url")
+	http_sched 1
+	run=0 wait=0
+	for task in /proc/"$exporter"/task/*; do
+		tid=${task##*/}
+		eval "r=\$((\${run1_$tid:-0} - \${run0_$tid:-0})) w=\$((\${wait1_$tid:-0} - \${wait0_$tid:-0}))"
+		[ "$r" -gt "$run" ] && run=$r wait=$w
+	done
+	echo "$t $((run / 1000)) $((wait / 1000))" >>"$out"
+}
 scrape_rounds() { # prefix: SCRAPES plain and SCRAPES gzip scrapes, timed
 	: >"$1.plain"
 	: >"$1.gzip"
 	for _ in $(seq "$SCRAPES"); do
-		curl -s -o /dev/null -w '%{time_total} %{size_download}\n' "$url" >>"$1.plain"
-		curl -s -o /dev/null -H 'Accept-Encoding: gzip' \
-			-w '%{time_total} %{size_download}\n' "$url" >>"$1.gzip"
+		scrape_one "$1.plain"
+		scrape_one "$1.gzip" -H 'Accept-Encoding: gzip'
 	done
 }
 scrape_rounds "$ae_tmp/idle"
@@ -70,12 +97,16 @@ counted=$(ae_value "$ae_tmp/m2" 'audit_connect_total{comm="ae_scrape_bench",uid=
 gaps1=$(ae_value "$ae_tmp/m2" audit_exporter_serial_gaps_total)
 lost1=$(auditctl -s | awk '$1 == "lost" { print $2 }')
 
-stats() { # file
-	sort -n "$1" | awk '{ t[NR] = $1 * 1000; s = $2 }
-		END { printf "%8.2f %8.2f %8.2f %10d", t[int(NR * 0.5 + 0.5)], t[int(NR * 0.99 + 0.5)], t[NR], s }'
+stats() { # file: latency p50, p99, max; bytes; HTTP threads' CPU and wait
+	sort -n "$1" | awk '{ t[NR] = $1 * 1000; s = $2; run += $3; w[NR] = $4 / 1000 }
+		END { printf "%8.2f %8.2f %8.2f %10d %7.2f %7.2f %7.2f", t[int(NR * 0.5 + 0.5)],
+			t[int(NR * 0.99 + 0.5)], t[NR], s, run / NR / 1000,
+			w[int(NR * 0.5 + 0.5)], w[int(NR * 0.99 + 0.5)] }'
 }
 echo "scrape latency with $NAMES label sets per labelled metric ($sets), $SCRAPES scrapes each, idle and during a full-rate connect storm"
-printf '%-6s %-8s %8s %8s %8s %10s\n' intake encoding p50_ms p99_ms max_ms bytes
+echo "cpu_ms: mean time on a core of the HTTP thread serving a scrape; wait50, wait99: its time waiting for a core in the p50 and p99 scrape (by latency)"
+printf '%-6s %-8s %8s %8s %8s %10s %7s %7s %7s\n' intake encoding p50_ms p99_ms max_ms bytes cpu_ms \
+	wait50 wait99
 for phase in idle busy; do
 	for enc in plain gzip; do
 		printf '%-6s %-8s %s\n' "$phase" "$enc" "$(stats "$ae_tmp/$phase.$enc")"
