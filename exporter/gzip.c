@@ -20,10 +20,20 @@
  * thread that deflates it. Below GZIP_SPLIT, or when no thread can be
  * had (TasksMax), one stream as zlib writes it: the output differs only
  * in its bytes, never in what it inflates to.
+ *
+ * The second half's thread starts on another core than the caller's. The
+ * scheduler places a new thread by load averages, and here it put it on
+ * the caller's own core in 15 of 25 idle scrapes, where one half waited 3
+ * to 4 ms for a turn while the other core idled: two halves took 9-10 ms
+ * instead of 5. Once
+ * running, the thread may run anywhere again, so that the scheduler can
+ * still move it when that core gets busy.
  */
 #include "exporter/gzip.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +56,8 @@ struct gzip_half {
 	size_t len; /* deflated bytes, at out + pre */
 	uLong crc;
 	int rc; /* Z_OK, or what failed */
+	bool unpin; /* started on other cores than the caller's: */
+	cpu_set_t cpus; /* where it may run after all */
 };
 
 /* Calls fn on each run of the pieces' bytes [from, to), in order, in runs
@@ -150,6 +162,41 @@ static void *gzip_half_run(void *arg)
 	return NULL;
 }
 
+/* The second half's thread: lets itself run where the caller may, then
+ * deflates. */
+static void *gzip_half_thread(void *arg)
+{
+	struct gzip_half *g = arg;
+
+	if (g->unpin)
+		pthread_setaffinity_np(pthread_self(), sizeof(g->cpus),
+				       &g->cpus);
+	return gzip_half_run(g);
+}
+
+/* Starts g's thread on a core other than the caller's, if the caller may
+ * run on another; 0 or an error number. */
+static int gzip_half_start(struct gzip_half *g, pthread_t *t)
+{
+	pthread_attr_t attr;
+	cpu_set_t other;
+	int cpu = sched_getcpu(), rc;
+
+	if (pthread_attr_init(&attr))
+		return EAGAIN;
+	if (cpu >= 0 && cpu < CPU_SETSIZE &&
+	    sched_getaffinity(0, sizeof(g->cpus), &g->cpus) == 0) {
+		other = g->cpus;
+		CPU_CLR(cpu, &other);
+		g->unpin = CPU_COUNT(&other) > 0 &&
+			   pthread_attr_setaffinity_np(&attr, sizeof(other),
+						       &other) == 0;
+	}
+	rc = pthread_create(t, &attr, gzip_half_thread, g);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
 static void gzip_put32(unsigned char *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
@@ -172,7 +219,7 @@ char *gzip_pieces_split(const struct expo_pieces *ps, size_t split,
 	unsigned char *out;
 	pthread_t t;
 
-	if (h < n && pthread_create(&t, NULL, gzip_half_run, &b) != 0)
+	if (h < n && gzip_half_start(&b, &t) != 0)
 		return gzip_pieces_split(ps, 0, outlen); /* one stream */
 	gzip_half_run(&a);
 	if (h < n)

@@ -4,8 +4,11 @@
  * checks the header, the CRC-32 and the length in the trailer, and must
  * give back the pieces' bytes exactly: empty, one byte, text shorter than
  * the 32 KiB window before the split, exposition-like text of 3 MB cut
- * into pieces of random sizes at odd places, and incompressible bytes.
+ * into pieces of random sizes at odd places, and incompressible bytes;
+ * and from a caller allowed on one core only, where the second half's
+ * thread has no other core to start on.
  */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,12 +153,28 @@ static void test_default_split(void **state)
 	free(t);
 }
 
+static void test_caller_on_one_core(void **state)
+{
+	cpu_set_t all, one;
+	int cpu = sched_getcpu();
+
+	(void)state;
+	assert_true(cpu >= 0);
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	check(3000000, 70000, 1, 0);
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_stream),
 		cmocka_unit_test(test_two_halves),
 		cmocka_unit_test(test_default_split),
+		cmocka_unit_test(test_caller_on_one_core),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
