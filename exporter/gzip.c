@@ -25,9 +25,8 @@
  * scheduler places a new thread by load averages, and here it put it on
  * the caller's own core in 15 of 25 idle scrapes, where one half waited 3
  * to 4 ms for a turn while the other core idled: two halves took 9-10 ms
- * instead of 5. Once
- * running, the thread may run anywhere again, so that the scheduler can
- * still move it when that core gets busy.
+ * instead of 5. Once running, the thread may run anywhere again, so that
+ * the scheduler can still move it when that core gets busy.
  */
 #include "exporter/gzip.h"
 

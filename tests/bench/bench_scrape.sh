@@ -97,7 +97,7 @@ counted=$(ae_value "$ae_tmp/m2" 'audit_connect_total{comm="ae_scrape_bench",uid=
 gaps1=$(ae_value "$ae_tmp/m2" audit_exporter_serial_gaps_total)
 lost1=$(auditctl -s | awk '$1 == "lost" { print $2 }')
 
-stats() { # file: latency p50, p99, max; bytes; HTTP threads' CPU and wait
+stats() { # file: latency p50, p99, max; bytes; serving thread's CPU and wait
 	sort -n "$1" | awk '{ t[NR] = $1 * 1000; s = $2; run += $3; w[NR] = $4 / 1000 }
 		END { printf "%8.2f %8.2f %8.2f %10d %7.2f %7.2f %7.2f", t[int(NR * 0.5 + 0.5)],
 			t[int(NR * 0.99 + 0.5)], t[NR], s, run / NR / 1000,
