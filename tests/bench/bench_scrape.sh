@@ -12,6 +12,10 @@
 # from /proc/<pid>/task/*/schedstat: on a core, and runnable but waiting
 # for one (the thread that deflates the second half of a large gzip body
 # is not counted).
+# Then, if perf is installed, every context switch on every core for 5 s
+# of further storm scrapes (not in the table: tracing costs a little):
+# behind whom the HTTP threads waited for a core, and how long the kernel's
+# kauditd held one (tests/bench/sched_waits.awk).
 . "$(dirname "$0")/../integration/lib.sh"
 ae_kernel_begin
 : "${SCRAPES:=200}"
@@ -86,9 +90,36 @@ ae_pids="$ae_pids $storm"
 sleep 1
 scrape_rounds "$ae_tmp/busy"
 ae_scrape "$port" "$ae_tmp/busy.last"
+preempt_model() { # how the kernel preempts, as far as this machine says
+	m=$(sed -n 's/.*(\([a-z]*\)).*/\1/p' /sys/kernel/debug/sched/preempt 2>/dev/null)
+	[ -n "$m" ] || m=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^preempt=//p')
+	[ -n "$m" ] || m=$(zcat /proc/config.gz 2>/dev/null |
+		sed -n 's/^CONFIG_PREEMPT_\(NONE\|VOLUNTARY\|LAZY\)=y/\1/p; s/^CONFIG_PREEMPT=y/full/p' |
+		head -n 1 | tr 'A-Z' 'a-z')
+	echo "${m:-unknown}"
+}
+traced="not traced, perf is not installed"
+if command -v perf >/dev/null 2>&1; then
+	perf record -q -e sched:sched_switch -a -o "$ae_tmp/sched.data" -- sleep 5 \
+		>/dev/null 2>&1 &
+	perf=$!
+	ae_pids="$ae_pids $perf"
+	sleep 0.5
+	traced_scrapes=0
+	while kill -0 "$perf" 2>/dev/null; do
+		curl -s -o /dev/null "$url"
+		curl -s -o /dev/null -H 'Accept-Encoding: gzip' "$url"
+		traced_scrapes=$((traced_scrapes + 2))
+	done
+	wait "$perf"
+fi
 kill -INT "$storm" 2>/dev/null
 kill -TERM "$storm"
 wait "$storm" 2>/dev/null
+[ -f "$ae_tmp/sched.data" ] &&
+	traced="$traced_scrapes scrapes, kernel preemption $(preempt_model): $(perf script \
+		-i "$ae_tmp/sched.data" -F cpu,time,event,trace 2>/dev/null | awk -v producer=ae_scrape_bench \
+		-v reader=audit_exporter -f "$AE_ROOT/tests/bench/sched_waits.awk")"
 # the storm is stopped by a signal: count what the exporter saw and check
 # it saw everything by the gap and loss counters instead
 sleep 2
@@ -117,5 +148,6 @@ collectors() { # scrape: each collector's time in it, ms
 	sed -n 's/^audit_exporter_scrape_collector_duration_seconds{collector="\(.*\)"} \(.*\)/\1 \2/p' "$1" |
 		awk '{ printf "%s=%.2f ", $1, $2 * 1000 }'
 }
+echo "storm scrapes traced for 5 s, $traced"
 echo "collector ms in one idle scrape: $(collectors "$ae_tmp/idle.last")"
 echo "collector ms in one busy scrape: $(collectors "$ae_tmp/busy.last")"
