@@ -95,7 +95,7 @@ preempt_model() { # how the kernel preempts, as far as this machine says
 	[ -n "$m" ] || m=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^preempt=//p')
 	[ -n "$m" ] || m=$(zcat /proc/config.gz 2>/dev/null |
 		sed -n 's/^CONFIG_PREEMPT_\(NONE\|VOLUNTARY\|LAZY\)=y/\1/p; s/^CONFIG_PREEMPT=y/full/p' |
-		head -n 1 | tr 'A-Z' 'a-z')
+		head -n 1 | tr '[:upper:]' '[:lower:]')
 	echo "${m:-unknown}"
 }
 traced="not traced, perf is not installed"
