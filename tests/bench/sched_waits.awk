@@ -1,8 +1,10 @@
 # sched_waits: where the HTTP threads of a scrape wait for a core, from
-# `perf script -F cpu,time,event,trace` lines of sched:sched_switch.
+# `perf script -F cpu,time,event,trace` lines of sched:sched_switch and
+# sched:sched_wakeup.
 #
-# A thread switched out while still runnable (prev_state R) waits on that
-# core until it is switched in again. Every run that ends on that core
+# A thread waits for a core from its wake-up (on the core it is woken
+# onto) or from being switched out while still runnable (prev_state R, on
+# that core) until it is switched in again. Every run that ends on that core
 # meanwhile is charged, for the part inside the wait, to the task that
 # ran (by its comm), so the totals say behind whom the HTTP threads
 # waited. Alongside, kauditd's runs: how long the kernel's audit thread
@@ -16,9 +18,18 @@ function field(name) {
 		return ""
 	return substr($0, RSTART + length(name) + 1, RLENGTH - length(name) - 1)
 }
+$3 == "sched:sched_wakeup:" && field("comm") == "MHD-worker" {
+	t = $2
+	sub(/:$/, "", t)
+	pid = field("pid")
+	wait_cpu[pid] = field("target_cpu") + 0
+	wait_from[pid] = t
+	next
+}
 $3 == "sched:sched_switch:" {
 	cpu = $1
 	gsub(/[][]/, "", cpu)
+	cpu += 0
 	t = $2
 	sub(/:$/, "", t)
 	prev = field("prev_comm")
