@@ -22,8 +22,11 @@ $3 == "sched:sched_wakeup:" && field("comm") == "MHD-worker" {
 	t = $2
 	sub(/:$/, "", t)
 	pid = field("pid")
-	wait_cpu[pid] = field("target_cpu") + 0
-	wait_from[pid] = t
+	# already waiting, or woken while still on its core: no new wait
+	if (!(pid in wait_cpu) && !(pid in running)) {
+		wait_cpu[pid] = field("target_cpu") + 0
+		wait_from[pid] = t
+	}
 	next
 }
 $3 == "sched:sched_switch:" {
@@ -53,6 +56,8 @@ $3 == "sched:sched_switch:" {
 			}
 	}
 	since[cpu] = t
+	delete running[prev_pid]
+	running[next_pid] = 1
 	if (prev == "MHD-worker" && field("prev_state") ~ /^R/) {
 		wait_cpu[prev_pid] = cpu
 		wait_from[prev_pid] = t
