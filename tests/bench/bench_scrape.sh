@@ -23,27 +23,8 @@ ae_kernel_begin
 
 port=$(ae_free_port)
 sport=$(ae_free_ports 1)
-touch "$ae_tmp/watched"
-mkdir "$ae_tmp/exe"
-chmod 755 "$ae_tmp" "$ae_tmp/exe"
-{
-	cat "$AE_ROOT/packaging/audit_exporter.rules"
-	echo "-w $ae_tmp/watched -p r -k bench_watch"
-} >"$ae_tmp/rules"
-chmod 644 "$ae_tmp/rules"
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
-	--audit.rules.file="$ae_tmp/rules" --sketch.key-file="$ae_tmp/key" \
-	--metrics.max-series=$((NAMES + 100)) --log.level=warn
+ae_mixload_exporter "$port" "$sport" "$NAMES"
 exporter=$ae_last_pid
-ae_wait_http "$port" || ae_fail "exporter did not come up"
-"$AE_TOOLS/mixload" --iterations "$NAMES" --names "$NAMES" --prefix pop \
-	--exec-every 1 --exe-dir "$ae_tmp/exe" --watch "$ae_tmp/watched" \
-	--port "$sport" >/dev/null || ae_fail "mixload failed"
-for _ in $(seq 100); do
-	ae_scrape "$port" "$ae_tmp/m"
-	[ "$(ae_value "$ae_tmp/m" 'audit_exporter_series{metric="audit_execve"}')" -ge "$NAMES" ] && break
-	sleep 0.2
-done
 sets=$(grep '^audit_exporter_series{' "$ae_tmp/m" | sed 's/audit_exporter_series{metric="\(.*\)"} /\1=/' | tr '\n' ' ')
 
 url=http://127.0.0.1:$port/metrics

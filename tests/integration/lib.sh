@@ -275,6 +275,39 @@ ae_workload_setup() {
 	chmod 644 "$ae_tmp/rules"
 }
 
+# Starts an exporter on port (the kernel source, the rules of
+# ae_workload_setup, room for names label sets, and the flags given), has
+# tests/tools/mixload give each labelled metric names label sets (per
+# iteration a new process name and executable: connect and listen on
+# mix_port, execve, a read of the watched file) and waits until they show.
+# The last scrape is left in $ae_tmp/m and the exporter's PID in
+# $ae_last_pid.
+ae_mixload_exporter() { # port mix_port names flags...
+	mix_http=$1
+	mix_port=$2
+	mix_names=$3
+	shift 3
+	ae_workload_setup
+	mkdir -p "$ae_tmp/exe"
+	chmod 755 "$ae_tmp/exe"
+	ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$mix_http" \
+		--audit.rules.file="$ae_tmp/rules" --sketch.key-file="$ae_tmp/key" \
+		--metrics.max-series=$((mix_names + 100)) --log.level=warn "$@"
+	mix_pid=$ae_last_pid
+	ae_wait_http "$mix_http" || ae_fail "exporter did not come up"
+	"$AE_TOOLS/mixload" --iterations "$mix_names" --names "$mix_names" \
+		--prefix pop --exec-every 1 --exe-dir "$ae_tmp/exe" \
+		--watch "$ae_tmp/watched" --port "$mix_port" >/dev/null ||
+		ae_fail "mixload failed"
+	for _ in $(seq 100); do
+		ae_scrape "$mix_http" "$ae_tmp/m"
+		[ "$(ae_value "$ae_tmp/m" 'audit_exporter_series{metric="audit_execve"}')" -ge "$mix_names" ] &&
+			break
+		sleep 0.2
+	done
+	ae_last_pid=$mix_pid
+}
+
 # Starts an exporter on stdin (--audit.source=stdin, listening on port,
 # with the flags given) fed by the output of the shell command feeder, and
 # waits until it has read the whole input; the last scrape is left in

@@ -23,27 +23,7 @@ loops=2
 port=$(ae_free_port)
 sport=$(ae_free_ports 8)
 d=$ae_tmp
-touch "$d/watched"
-mkdir "$d/exe"
-chmod 755 "$d" "$d/exe"
-{
-	cat "$AE_ROOT/packaging/audit_exporter.rules"
-	echo "-w $d/watched -p r -k storm_scrapes_watch"
-} >"$d/rules"
-chmod 644 "$d/rules"
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
-	--audit.rules.file="$d/rules" --sketch.key-file="$d/key" \
-	--audit.backlog-wait-time=1s --metrics.max-series=$((names + 100)) \
-	--log.level=warn
-ae_wait_http "$port" || ae_fail "exporter did not come up"
-"$AE_TOOLS/mixload" --iterations $names --names $names --prefix pop \
-	--exec-every 1 --exe-dir "$d/exe" --watch "$d/watched" \
-	--port "$sport" >/dev/null || ae_fail "mixload failed"
-for _ in $(seq 100); do
-	ae_scrape "$port" "$d/m"
-	[ "$(ae_value "$d/m" 'audit_exporter_series{metric="audit_execve"}')" -ge $names ] && break
-	sleep 0.2
-done
+ae_mixload_exporter "$port" "$sport" $names --audit.backlog-wait-time=1s
 size=$(wc -c <"$d/m")
 [ "$size" -gt 1048576 ] || ae_fail "the exposition is $size bytes, not over 1 MiB"
 lost0=$(auditctl -s | awk '$1 == "lost" { print $2 }')
