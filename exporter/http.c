@@ -5,6 +5,7 @@
  *                               by Accept, gzip by Accept-Encoding
  *   GET/HEAD /                  a landing page linking to it
  *   anything else               404; other methods 405 with Allow
+ *   HTTP/1.1 without one Host   400 (as Go: RFC 9112 wants exactly one)
  *   over --web.max-requests     503 (scrapes in progress at once)
  *
  * One daemon per --web.listen-address, each on a socket made here (so
@@ -50,7 +51,8 @@
  *             pool thread meanwhile (about 0.1 s at cost 10), so a flood
  *             of bad passwords slows scrapes down; rate_limit bounds it.
  *   headers   added to every response this file makes (200, 401, 404,
- *             405, 429, 503; not to libmicrohttpd's own 400/413/431).
+ *             405, 429, 503, and 400 for Host; not to libmicrohttpd's
+ *             own 400/413/431).
  *   rate      rate_limit: one token bucket for the server (interval per
  *             token, burst tokens, starting full); an empty bucket is 429.
  *   http2     accepted and ignored: libmicrohttpd speaks HTTP/1.1 only.
@@ -76,6 +78,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -364,6 +367,28 @@ static bool http_tls_ok(const struct webcfg *w, struct MHD_Connection *c)
 	return false;
 }
 
+static enum MHD_Result http_count_host(void *cls, enum MHD_ValueKind kind,
+				       const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	*(unsigned *)cls += !strcasecmp(key, MHD_HTTP_HEADER_HOST);
+	return MHD_YES;
+}
+
+/* What an HTTP/1.1 request must have and libmicrohttpd (not strict) lets
+ * through: exactly one Host header (RFC 9112 3.2; Go answers 400 too).
+ * HTTP/1.0 needs none. */
+static bool http_host_ok(struct MHD_Connection *c, const char *version)
+{
+	unsigned n = 0;
+
+	if (!strcmp(version, MHD_HTTP_VERSION_1_0))
+		return true;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, http_count_host, &n);
+	return n == 1;
+}
+
 static enum MHD_Result http_handler(void *cls, struct MHD_Connection *c,
 				    const char *url, const char *method,
 				    const char *version,
@@ -374,7 +399,6 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *c,
 	struct webctx *ctx = http_ctx(c);
 	const struct webcfg *w = ctx ? ctx->web : NULL;
 
-	(void)version;
 	(void)upload_data;
 	if (*req_cls == NULL) {
 		/* headers are in; wait for the body (if any) */
@@ -387,6 +411,10 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *c,
 	}
 	if (h->boot && h->boot->web->tls && !http_tls_ok(w, c))
 		return MHD_NO; /* closes the connection, nothing served */
+	if (!http_host_ok(c, version))
+		return http_send(w, c, MHD_HTTP_BAD_REQUEST,
+				 "text/plain; charset=utf-8",
+				 "Bad Request: one Host header is required\n");
 	if (!http_rate_allow(h, w))
 		return http_send(w, c, MHD_HTTP_TOO_MANY_REQUESTS,
 				 "text/plain; charset=utf-8",

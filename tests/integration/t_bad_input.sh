@@ -244,6 +244,9 @@ requests = {
         + b"Content-Length: 1048576\r\n\r\n" + big,
     "no_version": b"GET /metrics\r\n\r\n",
     "version_9_9": b"GET /metrics HTTP/9.9\r\n" + H + b"\r\n",
+    "no_host": b"GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n",
+    "two_hosts": b"GET /metrics HTTP/1.1\r\n" + H + b"Host: b\r\n\r\n",
+    "http10_no_host": b"GET /metrics HTTP/1.0\r\n\r\n",
     "header_without_colon": b"GET /metrics HTTP/1.1\r\n" + H + b"NoColon\r\n\r\n",
     "negative_length": b"GET /metrics HTTP/1.1\r\n" + H + b"Content-Length: -5\r\n\r\n",
     "bad_chunk": b"POST /metrics HTTP/1.1\r\n" + H
@@ -295,6 +298,7 @@ PY
 # name:answer, the answer being the status or "none" (no response)
 set -- header_1mib:431 uri_1mib:414 headers_100000:431 method_FOO:405 \
 	method_DELETE:405 post_1mib_body:405 no_version:400 version_9_9:505 \
+	no_host:400 two_hosts:400 http10_no_host:200 \
 	header_without_colon:400 negative_length:400 bad_chunk:400 \
 	method_only:none binary:none blank:none
 names=

@@ -206,6 +206,14 @@ done
 	ae_fail "rate_limit burst 2: statuses$codes"
 tr -d '\r' <"$d/h.raw" | grep -qix 'x-frame-options: sameorigin' ||
 	ae_fail "429 without the configured headers"
+# an HTTP/1.1 request without Host is refused before the bucket is asked
+# (as in Go, where the server checks it before any handler), with the
+# configured headers on its 400
+code=$(curl -s --max-time 20 -o /dev/null -D "$d/h.raw" -H 'Host:' \
+	-w '%{http_code}' "http://127.0.0.1:$port/metrics")
+[ "$code" = 400 ] || ae_fail "HTTP/1.1 without Host: status $code"
+tr -d '\r' <"$d/h.raw" | grep -qix 'x-frame-options: sameorigin' ||
+	ae_fail "400 for Host without the configured headers"
 stop
 
 # ---- bad files: exit code 1, the problem named ----------------------------------------
