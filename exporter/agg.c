@@ -28,6 +28,10 @@
  * Without one (a replay with no rules), a keyed event with PATH records
  * that is not a network or exec call counts as a watch hit.
  *
+ * Out of memory: an update that needs a new label set or a sketch to grow
+ * and cannot have it is lost and counted (skipped, reason no_memory);
+ * nothing else changes, and the next update tries again.
+ *
  * The hot path does not allocate except when a label set is new: fields are
  * decoded into fixed buffers on the stack, syscall names and the record
  * type series are cached by number, and the bind table is a fixed
@@ -264,10 +268,11 @@ enum agg_err agg_err_from_arec(int rc)
 const char *agg_skip_name(enum agg_skip s)
 {
 	static const char *const names[AGG_NSKIP] = {
-		"unknown_record_type",
-		"unknown_arch",
-		"not_name_value",
-		"no_syscall_record",
+		[AGG_SKIP_UNKNOWN_TYPE] = "unknown_record_type",
+		[AGG_SKIP_UNKNOWN_ARCH] = "unknown_arch",
+		[AGG_SKIP_TOKEN] = "not_name_value",
+		[AGG_SKIP_NO_SYSCALL] = "no_syscall_record",
+		[AGG_SKIP_NO_MEMORY] = "no_memory",
 	};
 
 	return s < AGG_NSKIP ? names[s] : "unknown";
@@ -406,8 +411,10 @@ void agg_record(struct agg *a, const struct arec_hdr *h)
 		}
 	}
 	s = fam_get(a->fam[AGG_RECORDS], &lv, a->clock);
-	if (!s)
+	if (!s) {
+		a->skipped[AGG_SKIP_NO_MEMORY]++;
 		return;
+	}
 	fam_inc(s, 1);
 	if (cacheable)
 		a->type_series[type] = s;
@@ -716,6 +723,16 @@ static void agg_count(struct agg *a, enum agg_fam which,
 
 	if (s)
 		fam_inc(s, 1);
+	else
+		a->skipped[AGG_SKIP_NO_MEMORY]++;
+}
+
+/* One more item in the sketch of a windowed series (NULL: not had). */
+static void agg_add_item(struct agg *a, struct fam_series *s, uint64_t h,
+			 int64_t t)
+{
+	if (!s || fam_add_item(s, h, t) < 0)
+		a->skipped[AGG_SKIP_NO_MEMORY]++;
 }
 
 /* The syscall counter's cache slot for this event, or NULL. */
@@ -763,11 +780,9 @@ static void agg_unique(struct agg *a, const struct agg_ev *e,
 		a->gen_host = a->gen;
 	}
 	s = agg_cached(a, AGG_UNIQUE_HOST, &a->host, NULL, e->t);
-	if (s)
-		fam_add_item(s, h, e->t);
+	agg_add_item(a, s, h, e->t);
 	s = agg_cached(a, AGG_UNIQUE_PROC, pc ? &pc->proc : NULL, who, e->t);
-	if (s)
-		fam_add_item(s, h, e->t);
+	agg_add_item(a, s, h, e->t);
 }
 
 /* Index into agg_family_labels: netlink and anything else are other. */

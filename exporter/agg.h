@@ -40,6 +40,9 @@ enum agg_skip {
 	AGG_SKIP_UNKNOWN_ARCH, /* a syscall arch libaudit does not know */
 	AGG_SKIP_TOKEN, /* a token that is not name=value */
 	AGG_SKIP_NO_SYSCALL, /* a syscall event without its SYSCALL record */
+	/* one metric update lost: no memory for a new label set or for a
+	 * sketch to grow */
+	AGG_SKIP_NO_MEMORY,
 	AGG_NSKIP,
 };
 const char *agg_err_name(enum agg_err e);

@@ -450,8 +450,10 @@ static char **cfg_expand(struct cfg *c, int *argc, char **argv, FILE *err)
 	if (!any)
 		return argv;
 	out = calloc(CFG_ARGS_MAX + 1, sizeof(*out));
-	if (!out)
+	if (!out) {
+		fprintf(err, "out of memory\n");
 		return NULL;
+	}
 	c->owned_argv = out;
 	for (int i = 0; i < *argc; i++) {
 		FILE *f;
@@ -483,8 +485,10 @@ static char **cfg_expand(struct cfg *c, int *argc, char **argv, FILE *err)
 		text = calloc(1, (size_t)st.st_size + 1);
 		len = text ? fread(text, 1, (size_t)st.st_size, f) : 0;
 		fclose(f);
-		if (!text)
+		if (!text) {
+			fprintf(err, "%s: out of memory\n", argv[i]);
 			return NULL;
+		}
 		c->texts[c->ntexts++] = text;
 		text[len] = 0;
 		for (line = strtok_r(text, "\n", &save); line;

@@ -132,6 +132,8 @@ static int scrape_family(struct scrape *sc, enum agg_fam which)
 					      SCRAPE_SLICE);
 			exporter_unlock(x);
 		}
+		if (sc->rows.failed)
+			return -ENOMEM; /* no NaN for a count */
 	}
 	if (!sc->rows.sorted) {
 		fam_rows_sort(&sc->rows);
@@ -211,6 +213,8 @@ static void scrape_labelled(struct scrape *sc, const char *label,
 	dbuf_addc(&b, '"');
 	if (!b.failed)
 		expo_value(&sc->w, b.p, b.len, NULL, v);
+	else
+		sc->w.body->failed = true; /* no scrape with a sample missing */
 	dbuf_free(&b);
 }
 
@@ -302,7 +306,8 @@ static void scrape_health(struct scrape *sc, const struct scrape_health *h)
 	scrape_labelled(sc, "reason", "evicted", (double)h->asm.evicted);
 	scrape_labelled(sc, "reason", "timeout", (double)h->asm.timed_out);
 	scrape_one(sc, "audit_exporter_events_truncated",
-		   "Events that lost records to the per-event bounds.",
+		   "Events that lost records to the per-event bounds or for "
+		   "lack of memory.",
 		   EXPO_COUNTER, (double)h->asm.truncated);
 	scrape_one(sc, "audit_exporter_serial_gaps",
 		   "Audit serial numbers that never arrived: events lost "
@@ -329,7 +334,9 @@ static void scrape_health(struct scrape *sc, const struct scrape_health *h)
 		scrape_labelled(sc, "reason", agg_err_name((enum agg_err)e),
 				(double)h->errors[e]);
 	expo_family(&sc->w, "audit_exporter_skipped",
-		    "Input understood but not used, by reason.", EXPO_COUNTER);
+		    "Input understood but not used, by reason (no_memory: "
+		    "metric updates lost to a failed allocation).",
+		    EXPO_COUNTER);
 	for (int s = 0; s < AGG_NSKIP; s++)
 		scrape_labelled(sc, "reason", agg_skip_name((enum agg_skip)s),
 				(double)h->skipped[s]);

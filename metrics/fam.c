@@ -295,10 +295,12 @@ void fam_inc(struct fam_series *s, uint64_t n)
 	s->count += n;
 }
 
-void fam_add_item(struct fam_series *s, uint64_t hash, int64_t t_ms)
+int fam_add_item(struct fam_series *s, uint64_t hash, int64_t t_ms)
 {
-	win_sketch_add(s->sk, hash, t_ms);
+	int rc = win_sketch_add(s->sk, hash, t_ms);
+
 	s->stale = true;
+	return rc;
 }
 
 const struct win_sketch *fam_sketch(const struct fam_series *s)
@@ -375,6 +377,7 @@ int fam_rows(const struct fam *f, struct fam_rows *rows)
 	}
 	rows->n = n;
 	rows->gen = f->gen;
+	rows->failed = false;
 	rows->sorted = f->order_gen == f->gen;
 	if (rows->sorted) {
 		for (size_t i = 0; i < n; i++)
@@ -412,6 +415,8 @@ size_t fam_rows_estimate(const struct fam *f, struct fam_rows *rows,
 		    now_ms >= e->until_ms) {
 			win_sketch_estimate(r->s->sk, now_ms, f->sk.windows_ms,
 					    nwin, e->v, &e->until_ms);
+			if (e->until_ms == INT64_MIN)
+				rows->failed = true;
 			/* a distinct count is a whole number */
 			for (unsigned k = 0; k < nwin; k++)
 				e->v[k] = round(e->v[k]);

@@ -72,8 +72,9 @@ void fam_hit(struct fam *f, struct fam_series *s, int64_t now_ms);
 void fam_inc(struct fam_series *s, uint64_t n);
 /* Adds an item (its 64-bit hash, at event time t_ms) to the sketch of a
  * FAM_WINDOWED family's series: win_sketch_add, and the series' estimates
- * are computed afresh at the next fam_rows_estimate. Reader thread. */
-void fam_add_item(struct fam_series *s, uint64_t hash, int64_t t_ms);
+ * are computed afresh at the next fam_rows_estimate. 0, or -ENOMEM when
+ * the item could not be recorded. Reader thread. */
+int fam_add_item(struct fam_series *s, uint64_t hash, int64_t t_ms);
 /* The series' sketch (FAM_WINDOWED families), else NULL; changed only
  * through fam_add_item. */
 const struct win_sketch *fam_sketch(const struct fam_series *s);
@@ -104,6 +105,7 @@ struct fam_rows {
 	size_t n, cap;
 	uint64_t gen; /* the family's gen when taken */
 	bool sorted;
+	bool failed; /* an estimate could not be had (no memory) */
 };
 /* Replaces rows' contents with the family's label sets. 0 or -ENOMEM. */
 int fam_rows(const struct fam *f, struct fam_rows *rows);
@@ -112,7 +114,9 @@ int fam_rows(const struct fam *f, struct fam_rows *rows);
  * until `budget` is spent (at least one row). A row costs 1 when the
  * series' estimates from an earlier call still hold, else FAM_ESTIMATE_COST
  * plus the sketch words it scans. Returns the first row not filled in
- * (rows->n when done). Under the caller's lock. */
+ * (rows->n when done). An estimate that cannot be had for lack of memory
+ * sets rows->failed (its values are NaN; the next call tries again).
+ * Under the caller's lock. */
 #define FAM_ESTIMATE_COST 32
 size_t fam_rows_estimate(const struct fam *f, struct fam_rows *rows,
 			 size_t from, int64_t now_ms, size_t budget);

@@ -482,7 +482,8 @@ static int win_sparse_grow(struct win_sketch *s)
 	return 0;
 }
 
-static void win_sparse_add(struct win_sketch *s, uint64_t hash, int64_t t)
+/* 0, or -ENOMEM when the item could not be recorded. */
+static int win_sparse_add(struct win_sketch *s, uint64_t hash, int64_t t)
 {
 	uint32_t key = (uint32_t)(hash & WIN_SPARSE_MASK) << 6 |
 		       hll_rank(hash, HLL_SPARSE_P);
@@ -496,7 +497,7 @@ static void win_sparse_add(struct win_sketch *s, uint64_t hash, int64_t t)
 	if (i < s->n / 2 && s->w[2 * i] == key) {
 		s->w[2 * i + 1] = (uint32_t)(t - s->base);
 		s->newest = t;
-		return;
+		return 0;
 	}
 	if (s->n + 2 > s->cap) {
 		win_sparse_reclaim(s, win_before(t, s->horizon));
@@ -508,12 +509,14 @@ static void win_sparse_add(struct win_sketch *s, uint64_t hash, int64_t t)
 		if ((s->n / 2 + 1) * 8 > 3 * m / 4 && win_promote(s) == 0 &&
 		    s->dense) {
 			uint32_t j = (uint32_t)(hash & (m - 1));
+			int rc = win_dense_add(s, j, hll_rank(hash, s->p), t);
 
-			(void)win_dense_add(s, j, hll_rank(hash, s->p), t);
-			return;
+			/* 1: the compaction emptied the log, which is
+			 * sparse again (and empty: no second promotion) */
+			return rc == 1 ? win_sparse_add(s, hash, t) : rc;
 		}
 		if (win_sparse_grow(s) < 0)
-			return;
+			return -ENOMEM;
 	}
 	memmove(s->w + 2 * i + 2, s->w + 2 * i,
 		(size_t)(s->n - 2 * i) * sizeof(*s->w));
@@ -521,19 +524,21 @@ static void win_sparse_add(struct win_sketch *s, uint64_t hash, int64_t t)
 	s->w[2 * i + 1] = (uint32_t)(t - s->base);
 	s->n += 2;
 	s->newest = t;
+	return 0;
 }
 
-void win_sketch_add(struct win_sketch *s, uint64_t hash, int64_t t_ms)
+int win_sketch_add(struct win_sketch *s, uint64_t hash, int64_t t_ms)
 {
 	if (s->newest != INT64_MIN && t_ms < s->newest)
 		t_ms = s->newest;
 	if (s->dense) {
 		uint32_t j = (uint32_t)(hash & ((UINT64_C(1) << s->p) - 1));
+		int rc = win_dense_add(s, j, hll_rank(hash, s->p), t_ms);
 
-		if (win_dense_add(s, j, hll_rank(hash, s->p), t_ms) != 1)
-			return;
+		if (rc != 1)
+			return rc;
 	}
-	win_sparse_add(s, hash, t_ms);
+	return win_sparse_add(s, hash, t_ms);
 }
 
 void win_sketch_expire(struct win_sketch *s, int64_t now_ms)

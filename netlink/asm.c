@@ -26,7 +26,9 @@
  * Memory is bounded and allocated up front or amortised: at most
  * max_inflight open events, each keeping at most max_records records and
  * max_event_bytes of text in its own arena, which grows on demand and is
- * kept for reuse. A lookup is O(1): the most recent event is checked first
+ * kept for reuse. Without memory for a record table or arena, the event
+ * stays open, keeps what it has, and is counted as truncated when it
+ * ends. A lookup is O(1): the most recent event is checked first
  * (records of one event usually arrive back to back), then a hash of
  * open events by serial. Records of a single-record type with no open
  * event go to the callback straight from the caller's buffer, uncopied.
@@ -255,21 +257,15 @@ static struct asm_slot *asm_open(struct asm_ctx *a, const struct arec_hdr *h,
 	}
 	s = a->free;
 	a->free = s->free_next;
-	if (!s->rec) {
+	if (!s->rec) /* NULL: the event is open, truncated, keeps nothing */
 		s->rec = calloc(a->cfg.max_records, sizeof(*s->rec));
-		if (!s->rec) {
-			s->free_next = a->free;
-			a->free = s;
-			return NULL;
-		}
-	}
 	s->serial = h->serial;
 	s->node = node;
 	s->time_ms = h->time_ms;
 	s->arrived_ms = now_ms;
 	s->nrec = 0;
 	s->used = 0;
-	s->truncated = false;
+	s->truncated = !s->rec;
 	b = asm_bucket(h->serial, node);
 	s->hnext = a->hash[b];
 	a->hash[b] = s;
@@ -290,7 +286,8 @@ static void asm_append(struct asm_ctx *a, struct asm_slot *s,
 {
 	size_t need = s->used + h->body_len;
 
-	if (s->nrec >= a->cfg.max_records || need > a->cfg.max_event_bytes) {
+	if (!s->rec || s->nrec >= a->cfg.max_records ||
+	    need > a->cfg.max_event_bytes) {
 		s->truncated = true;
 		return;
 	}
@@ -350,8 +347,7 @@ void asm_push(struct asm_ctx *a, const struct arec_hdr *h, int64_t now_ms)
 	}
 	if (!s)
 		s = asm_open(a, h, node, now_ms);
-	if (s)
-		asm_append(a, s, h);
+	asm_append(a, s, h);
 }
 
 void asm_tick(struct asm_ctx *a, int64_t now_ms)

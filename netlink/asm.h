@@ -20,7 +20,7 @@ struct asm_event {
 	unsigned nrec;
 	const struct asm_record *rec; /* in arrival order */
 	bool complete; /* closed by EOE or a single-record type */
-	bool truncated; /* records beyond the per-event bounds were dropped */
+	bool truncated; /* records dropped: per-event bounds, or no memory */
 };
 
 /* Called once per event; the event and its records are valid only during
@@ -44,7 +44,7 @@ struct asm_stats {
 	uint64_t events; /* events handed to the callback */
 	uint64_t timed_out; /* flushed without EOE by the timeout */
 	uint64_t evicted; /* flushed without EOE: too many in flight */
-	uint64_t truncated; /* events that lost records to the bounds */
+	uint64_t truncated; /* events that lost records (bounds, memory) */
 	uint64_t serials_missing; /* serial numbers never seen (lost events) */
 	uint64_t serials_late; /* records whose serial was already judged */
 	uint64_t serial_resets; /* serial numbering restarted (reboot) */
