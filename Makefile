@@ -115,6 +115,13 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 $(BUILD)/tests/unit/test_nl: ALL_LDFLAGS += \
 	-Wl,--wrap=mnl_socket_sendto,--wrap=poll,--wrap=recv,--wrap=recvmmsg
 
+# test_torture refuses each allocation the project's code makes, in turn
+$(BUILD)/tests/unit/test_torture: ALL_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc \
+	-Wl,--wrap=realloc,--wrap=free,--wrap=strdup,--wrap=strndup \
+	-Wl,--wrap=asprintf
+$(BUILD)/tests/unit/test_torture: ALL_CPPFLAGS += \
+	-DAE_FIXTURES='"$(CURDIR)/tests/fixtures"'
+
 $(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,TOOL,$<)
