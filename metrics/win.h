@@ -23,8 +23,8 @@ void win_sketch_free(struct win_sketch *s);
 /* Adds an item by its 64-bit hash at event time t_ms. A time older than
  * the newest item is taken as the newest (events arrive a few ms out of
  * order). Amortised O(1); allocates only when the sketch grows or
- * compacts. 0, or -ENOMEM: the item is not recorded, s is otherwise as
- * it was. */
+ * compacts. 0, or -ENOMEM: the item is not recorded (items past the
+ * horizon may have been reclaimed, as always). */
 int win_sketch_add(struct win_sketch *s, uint64_t hash, int64_t t_ms);
 /* out[i] = estimated distinct items in (now - windows_ms[i], now], for
  * i < n, in one pass. now earlier than the newest item is taken as the
