@@ -254,7 +254,7 @@ static void torture(const char *name, void (*scenario)(long k, void *ref),
 enum { PH_SETUP = 1, PH_FEED, PH_RENDER, PH_GZIP };
 
 /* An exposition, its samples sorted by series for lookup. */
-struct expo_text {
+struct scraped {
 	char *text;
 	size_t len;
 	struct sample {
@@ -272,7 +272,7 @@ static int sample_cmp(const void *a, const void *b)
 }
 
 /* Splits text (owned by e from now on) into samples: key and value. */
-static void expo_parse(struct expo_text *e, char *text, size_t len)
+static void scraped_parse(struct scraped *e, char *text, size_t len)
 {
 	size_t cap = 64;
 
@@ -309,49 +309,53 @@ static void expo_parse(struct expo_text *e, char *text, size_t len)
 	qsort(e->s, e->n, sizeof(*e->s), sample_cmp);
 }
 
-static void expo_text_free(struct expo_text *e)
+static void scraped_free(struct scraped *e)
 {
 	__real_free(e->s);
 	__real_free(e->text);
 	memset(e, 0, sizeof(*e));
 }
 
-static const struct sample *expo_find(const struct expo_text *e,
-				      const char *key)
+static const struct sample *scraped_find(const struct scraped *e,
+					 const char *key)
 {
 	struct sample k = { .key = key };
 
 	return bsearch(&k, e->s, e->n, sizeof(*e->s), sample_cmp);
 }
 
-static double expo_get(const struct expo_text *e, const char *key)
+static double scraped_get(const struct scraped *e, const char *key)
 {
-	const struct sample *s = expo_find(e, key);
+	const struct sample *s = scraped_find(e, key);
 
 	if (!s)
 		fail_msg("no sample %s", key);
 	return s->v;
 }
 
-/* Whether the family's samples are in the exposition (its TYPE line). */
-static bool family_present(const struct expo_text *e, const char *name)
+/* The sum of the family's samples (labelled ones), and how many. */
+static double family_sum(const struct scraped *e, const char *name, size_t *n)
 {
-	for (size_t i = 0; i < e->n; i++)
-		if (!strncmp(e->s[i].key, name, strlen(name)) &&
-		    e->s[i].key[strlen(name)] == '{')
-			return true;
-	return false;
-}
-
-static double family_sum(const struct expo_text *e, const char *name)
-{
+	size_t len = strlen(name), k = 0;
 	double sum = 0;
 
 	for (size_t i = 0; i < e->n; i++)
-		if (!strncmp(e->s[i].key, name, strlen(name)) &&
-		    e->s[i].key[strlen(name)] == '{')
+		if (!strncmp(e->s[i].key, name, len) &&
+		    e->s[i].key[len] == '{') {
 			sum += e->s[i].v;
+			k++;
+		}
+	if (n)
+		*n = k;
 	return sum;
+}
+
+static bool family_present(const struct scraped *e, const char *name)
+{
+	size_t n;
+
+	family_sum(e, name, &n);
+	return n > 0;
 }
 
 static const char *const event_counters[] = {
@@ -366,19 +370,19 @@ static bool is_timing(const char *key)
 }
 
 /* got, rendered with allocation k refused, against ref. */
-static void expo_agrees(const struct expo_text *got,
-			const struct expo_text *ref, long k)
+static void scraped_agrees(const struct scraped *got, const struct scraped *ref,
+			   long k)
 {
 	const char *nm = "audit_exporter_skipped_total{reason=\"no_memory\"}";
 	const char *tr = "audit_exporter_events_truncated_total";
-	double lost = expo_get(got, nm), missing = 0;
-	double truncated = expo_get(got, tr) - expo_get(ref, tr);
+	double lost = scraped_get(got, nm), missing = 0;
+	double truncated = scraped_get(got, tr) - scraped_get(ref, tr);
 
 	if (got->collector_failed && refused_phase != PH_RENDER)
 		fail_msg("refusal %ld (phase %d): a collector failed", k,
 			 refused_phase);
 	for (size_t i = 0; i < got->n; i++) {
-		const struct sample *r = expo_find(ref, got->s[i].key);
+		const struct sample *r = scraped_find(ref, got->s[i].key);
 
 		if (!r)
 			fail_msg("refusal %ld: a series not in the reference: "
@@ -391,8 +395,8 @@ static void expo_agrees(const struct expo_text *got,
 
 		if (!family_present(got, event_counters[f]))
 			continue;
-		d = family_sum(ref, event_counters[f]) -
-		    family_sum(got, event_counters[f]);
+		d = family_sum(ref, event_counters[f], NULL) -
+		    family_sum(got, event_counters[f], NULL);
 		if (d < 0)
 			fail_msg("refusal %ld: %s counts more than without "
 				 "refusals",
@@ -415,7 +419,7 @@ static void expo_agrees(const struct expo_text *got,
 			continue;
 		memcpy(name, r->key, n);
 		name[n] = 0;
-		g = expo_find(got, r->key);
+		g = scraped_find(got, r->key);
 		if (!g && !family_present(got, name))
 			continue; /* a failed collector's family */
 		if (!g || g->v != r->v)
@@ -428,7 +432,7 @@ static void expo_agrees(const struct expo_text *got,
 
 struct pipeline_ref {
 	char log[64], args[64];
-	struct expo_text text, om;
+	struct scraped text, om;
 	bool have;
 };
 
@@ -470,10 +474,10 @@ static void gunzip_equals(const char *gz, size_t gzlen, const char *want,
 /* One render in fmt, checked against the reference (k > 0) or kept as it
  * (k == 0). The gzip body of the text format is checked too. */
 static void pipeline_render(struct exporter *x, enum expo_format fmt, long k,
-			    struct expo_text *ref)
+			    struct scraped *ref)
 {
 	struct scrape_buf *b;
-	struct expo_text got;
+	struct scraped got;
 	char *text, *gz;
 	size_t len, gzlen;
 	int rc;
@@ -504,13 +508,13 @@ static void pipeline_render(struct exporter *x, enum expo_format fmt, long k,
 		assert_int_equal(refused_phase, PH_GZIP);
 	}
 	scrape_buf_give(b);
-	expo_parse(&got, text, len);
+	scraped_parse(&got, text, len);
 	if (k == 0) {
 		*ref = got;
 		return;
 	}
-	expo_agrees(&got, ref, k);
-	expo_text_free(&got);
+	scraped_agrees(&got, ref, k);
+	scraped_free(&got);
 }
 
 /* A connect by "torture" (uid 1000) to 127.0.0.1:port, refused. */
@@ -636,13 +640,13 @@ static void test_pipeline(void **state)
 	pipeline_files(&r);
 	torture("replay pipeline", pipeline, &r);
 	/* the reference saw what the log holds */
-	assert_int_equal(expo_get(&r.text, "audit_connect_total{comm="
-					   "\"torture\","
-					   "uid=\"1000\",family=\"inet\","
-					   "result=\"error\"}"),
+	assert_int_equal(scraped_get(&r.text, "audit_connect_total{comm="
+					      "\"torture\","
+					      "uid=\"1000\",family=\"inet\","
+					      "result=\"error\"}"),
 			 601);
-	expo_text_free(&r.text);
-	expo_text_free(&r.om);
+	scraped_free(&r.text);
+	scraped_free(&r.om);
 	unlink(r.log);
 	unlink(r.args);
 }
