@@ -29,8 +29,10 @@
  * aggregator, the assembler, the file source on the fixture log among
  * 601 connects to distinct destinations so that sketches turn dense, the scrape
  * in text and OpenMetrics with the exported registers, gzip in two
- * halves), the bundled rules plus rules of every kind, and a web
- * configuration file with every section.
+ * halves), the bundled rules plus rules of every kind, a web
+ * configuration with every section, and the same as files (certificate,
+ * key, client CA) opened, used and loaded again as a serving exporter
+ * does (exporter/webctx).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -51,9 +53,11 @@
 #include "exporter/cfg.h"
 #include "exporter/exporter.h"
 #include "exporter/gzip.h"
+#include "exporter/log.h"
 #include "exporter/scrape.h"
 #include "exporter/source.h"
 #include "exporter/webcfg.h"
+#include "exporter/webctx.h"
 #include "netlink/asm.h"
 #include "netlink/rules.h"
 #include "tests/fuzz/fuzz_check.h"
@@ -753,11 +757,74 @@ static void test_web_config(void **state)
 	torture("web configuration", web, NULL);
 }
 
+/* The same file with the files it names (a certificate from openssl,
+ * also its own client CA), opened, used, loaded again (SIGHUP) and closed
+ * through exporter/webctx: what a serving exporter does with it. */
+struct web_files {
+	char dir[64], path[96];
+};
+
+static void web_files(long k, void *arg)
+{
+	const struct web_files *d = arg;
+	char err[1024] = "";
+	struct webctx_file *f = webctx_file_open(d->path, err, sizeof(err));
+	struct webctx *c;
+
+	if (!f) {
+		if (!strstr(err, "memory"))
+			fail_msg("refusal %ld: webctx_file_open: '%s'", k, err);
+		return;
+	}
+	c = webctx_acquire(f);
+	assert_non_null(c);
+	assert_true(c->web->tls);
+	assert_int_equal(c->web->nusers, 1);
+	webctx_release(c);
+	webctx_reload(f); /* a failure keeps the configuration in force */
+	c = webctx_acquire(f);
+	assert_non_null(c);
+	assert_true(c->web->tls);
+	webctx_release(c);
+	webctx_file_close(f);
+}
+
+static void test_web_files(void **state)
+{
+	struct web_files d;
+	char cmd[512];
+	FILE *f;
+
+	(void)state;
+	if (system("command -v openssl >/dev/null"))
+		skip();
+	assert_non_null(mkdtemp(strcpy(d.dir, "/tmp/ae-torture-web.XXXXXX")));
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+		 "-subj /CN=torture -keyout %s/server.key -out %s/server.crt "
+		 "2>/dev/null",
+		 d.dir, d.dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(d.path, sizeof(d.path), "%s/web.yml", d.dir);
+	f = fopen(d.path, "w");
+	assert_non_null(f);
+	fputs(web_text, f);
+	assert_int_equal(fclose(f), 0);
+	/* web_text names ca.crt as the client CA */
+	snprintf(cmd, sizeof(cmd), "cp %s/server.crt %s/ca.crt", d.dir, d.dir);
+	assert_int_equal(system(cmd), 0);
+	log_setup("error", "logfmt"); /* not a line per load */
+	torture("web configuration files", web_files, &d);
+	snprintf(cmd, sizeof(cmd), "rm -r %s", d.dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_web_config),
+		cmocka_unit_test(test_web_files),
 		cmocka_unit_test(test_pipeline),
 	};
 
