@@ -234,6 +234,16 @@ static struct MHD_Response *http_plain_response(struct scrape_buf *b)
 	return r;
 }
 
+/* 500: the exposition could not be rendered or put in a response. */
+static enum MHD_Result http_render_failed(const struct webcfg *w,
+					  struct MHD_Connection *c)
+{
+	log_error("scrape failed: exposition too large or out of memory");
+	return http_send(w, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			 "text/plain; charset=utf-8",
+			 "the exposition could not be rendered\n");
+}
+
 static enum MHD_Result http_metrics(struct http *h, const struct webcfg *w,
 				    struct MHD_Connection *c)
 {
@@ -262,19 +272,16 @@ static enum MHD_Result http_metrics(struct http *h, const struct webcfg *w,
 	if (rc) {
 		if (b)
 			scrape_buf_give(b);
-		log_error("scrape failed: exposition too large or out of "
-			  "memory");
-		return http_send(w, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				 "text/plain; charset=utf-8",
-				 "the exposition could not be rendered\n");
+		return http_render_failed(w, c);
 	}
 	/* without memory for gzip, the plain text still goes out */
 	if (accept_gzip(enc))
 		z = gzip_pieces(&b->pieces, &zlen);
 	if (z) {
 		scrape_buf_give(b);
-		r = MHD_create_response_from_buffer(zlen, z,
-						    MHD_RESPMEM_MUST_FREE);
+		/* freed by the allocator that made it, through our free */
+		r = MHD_create_response_from_buffer_with_free_callback(zlen, z,
+								       free);
 		if (!r)
 			free(z);
 	} else {
@@ -283,7 +290,7 @@ static enum MHD_Result http_metrics(struct http *h, const struct webcfg *w,
 			scrape_buf_give(b);
 	}
 	if (!r)
-		return MHD_NO;
+		return http_render_failed(w, c);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				fmt == EXPO_OPENMETRICS ? EXPO_CT_OPENMETRICS
 							: EXPO_CT_TEXT);
