@@ -25,16 +25,22 @@
  * block the project did not allocate here (a library's) is passed on.
  * The gzip helper thread allocates too, hence the lock.
  *
- * Scenarios: the replay pipeline (flags with an @FILE argument, the
- * aggregator, the assembler, the file source on the fixture log among
- * 601 connects to distinct destinations so that sketches turn dense, the scrape
- * in text and OpenMetrics with the exported registers, gzip in two
- * halves), the bundled rules plus rules of every kind, a web
- * configuration with every section, and the same as files (certificate,
- * key, client CA) opened, used and loaded again as a serving exporter
- * does (exporter/webctx).
+ * Scenarios:
+ *   - the replay pipeline: flags with an @FILE argument, the aggregator,
+ *     the assembler, the file source on the fixture log among 601 connects
+ *     to distinct destinations (so that sketches turn dense), the scrape in
+ *     text and OpenMetrics with the exported registers, gzip in two halves;
+ *   - the same served by exporter/http and scraped plain and gzip over a
+ *     socket: 500 when the exposition could not be had, plain text when
+ *     gzip could not;
+ *   - the bundled rules plus rules of every kind;
+ *   - a web configuration with every section, and the same as files
+ *     (certificate, key, client CA) opened, used and loaded again as a
+ *     serving exporter does (exporter/webctx).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -53,6 +60,7 @@
 #include "exporter/cfg.h"
 #include "exporter/exporter.h"
 #include "exporter/gzip.h"
+#include "exporter/http.h"
 #include "exporter/log.h"
 #include "exporter/scrape.h"
 #include "exporter/source.h"
@@ -436,8 +444,8 @@ static void scraped_agrees(const struct scraped *got, const struct scraped *ref,
 
 struct pipeline_ref {
 	char log[64], args[64];
-	struct scraped text, om;
-	bool have;
+	struct scraped text, om; /* without refusals, rendered directly */
+	unsigned port; /* 0: render directly; else serve over HTTP on it */
 };
 
 /* The pieces as one NUL-terminated buffer of the test's own. */
@@ -521,6 +529,133 @@ static void pipeline_render(struct exporter *x, enum expo_format fmt, long k,
 	scraped_free(&got);
 }
 
+/* A loopback port nothing listens on now. */
+static unsigned free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* GET /metrics from 127.0.0.1:port (with Accept-Encoding: gzip if gzip):
+ * the status, and the body in a new buffer of the test's own (inflated if
+ * it came gzipped, which *gzipped says). */
+static int http_get(unsigned port, bool gzip, char **body, size_t *len,
+		    bool *gzipped)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), status = 0;
+	size_t n = 0, cap = 1 << 16;
+	char *r = __real_malloc(cap), *end, req[160];
+	ssize_t got;
+
+	assert_true(fd >= 0);
+	assert_non_null(r);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(req, sizeof(req),
+		 "GET /metrics HTTP/1.1\r\nHost: torture\r\n%s"
+		 "Connection: close\r\n\r\n",
+		 gzip ? "Accept-Encoding: gzip\r\n" : "");
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	while ((got = read(fd, r + n, cap - n - 1)) > 0) {
+		n += (size_t)got;
+		if (n + 1 == cap) {
+			r = __real_realloc(r, cap *= 2);
+			assert_non_null(r);
+		}
+	}
+	close(fd);
+	r[n] = 0;
+	end = strstr(r, "\r\n\r\n");
+	if (!end || sscanf(r, "HTTP/1.1 %d", &status) != 1)
+		fail_msg("refusal %ld: not an HTTP response: '%.80s'",
+			 refuse_at, r);
+	*end = 0;
+	*gzipped = strcasestr(r, "\r\ncontent-encoding: gzip") != NULL;
+	end += 4;
+	*len = n - (size_t)(end - r);
+	if (*gzipped) {
+		z_stream z = { 0 };
+		size_t out = 4 * (1 << 20);
+
+		*body = __real_malloc(out);
+		assert_non_null(*body);
+		assert_int_equal(inflateInit2(&z, 16 + MAX_WBITS), Z_OK);
+		z.next_in = (unsigned char *)end;
+		z.avail_in = (unsigned)*len;
+		z.next_out = (unsigned char *)*body;
+		z.avail_out = (unsigned)out - 1;
+		assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+		*len = z.total_out;
+		inflateEnd(&z);
+	} else {
+		*body = __real_malloc(*len + 1);
+		assert_non_null(*body);
+		memcpy(*body, end, *len);
+	}
+	(*body)[*len] = 0;
+	__real_free(r);
+	return status;
+}
+
+/* One scrape over HTTP, checked against the reference: 200 with a whole
+ * exposition, gzipped when asked for unless gzip was refused memory, or
+ * 500 when the exposition was. */
+static void served_check(unsigned port, bool gzip, long k,
+			 const struct scraped *ref)
+{
+	struct scraped got;
+	char *text;
+	size_t len;
+	bool gzipped;
+	int status = http_get(port, gzip, &text, &len, &gzipped);
+
+	if (status == 500 || gzip != gzipped) {
+		if (refused_phase != PH_RENDER)
+			fail_msg("refusal %ld (phase %d): status %d, gzip %d "
+				 "for %d",
+				 k, refused_phase, status, gzipped, gzip);
+		__real_free(text);
+		return;
+	}
+	if (status != 200)
+		fail_msg("refusal %ld: status %d", k, status);
+	if (!fuzz_expo_ok(text, len, false))
+		fail_msg("refusal %ld: a malformed exposition served", k);
+	scraped_parse(&got, text, len);
+	scraped_agrees(&got, ref, k);
+	scraped_free(&got);
+}
+
+/* The exporter served by exporter/http: started, scraped plain and gzip,
+ * stopped. */
+static void pipeline_serve(struct exporter *x, long k, struct pipeline_ref *r)
+{
+	char err[256] = "";
+	struct http *h;
+
+	set_phase(PH_SETUP);
+	h = http_start(x, err, sizeof(err));
+	if (!h) {
+		if (!strstr(err, "memory"))
+			fail_msg("refusal %ld: http_start: '%s'", k, err);
+		return;
+	}
+	set_phase(PH_RENDER);
+	served_check(r->port, false, k, &r->text);
+	served_check(r->port, true, k, &r->text);
+	http_stop(h);
+}
+
 /* A connect by "torture" (uid 1000) to 127.0.0.1:port, refused. */
 static void put_connect(FILE *out, const char *stamp, unsigned serial,
 			unsigned port)
@@ -573,10 +708,13 @@ static void pipeline_files(struct pipeline_ref *r)
 static void pipeline(long k, void *arg)
 {
 	struct pipeline_ref *r = arg;
-	char file[96], args[96], err[256], msg[512] = "";
+	char file[96], args[96], listen[64], err[256], msg[512] = "";
 	char *argv[] = { (char *)"audit_exporter",
-			 (char *)"--audit.source=file", file, args,
-			 (char *)"--web.disable-exporter-metrics" };
+			 (char *)"--audit.source=file",
+			 file,
+			 args,
+			 (char *)"--web.disable-exporter-metrics",
+			 listen };
 	struct agg_config ac = { .sketch_key = { 1, 2 },
 				 .table_key = { 3, 4 },
 				 .bind_slots = 64 };
@@ -590,10 +728,12 @@ static void pipeline(long k, void *arg)
 	assert_non_null(cerr);
 	snprintf(file, sizeof(file), "--audit.file=%s", r->log);
 	snprintf(args, sizeof(args), "@%s", r->args);
+	snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%u",
+		 r->port);
 	set_phase(PH_SETUP);
 	exporter_lock_init(x);
 	x->replay = true;
-	rc = cfg_parse(&x->cfg, 5, argv, cerr, cerr);
+	rc = cfg_parse(&x->cfg, 6, argv, cerr, cerr);
 	fclose(cerr);
 	if (rc) {
 		if (!strstr(msg, "out of memory"))
@@ -624,8 +764,12 @@ static void pipeline(long k, void *arg)
 	while ((rc = source_read(src)) > 0)
 		;
 	assert_int_equal(rc, 0);
-	pipeline_render(x, EXPO_TEXT, k, &r->text);
-	pipeline_render(x, EXPO_OPENMETRICS, k, &r->om);
+	if (r->port) {
+		pipeline_serve(x, k, r);
+	} else {
+		pipeline_render(x, EXPO_TEXT, k, &r->text);
+		pipeline_render(x, EXPO_OPENMETRICS, k, &r->om);
+	}
 out:
 	source_close(src);
 	scrape_buf_drop(x);
@@ -649,6 +793,8 @@ static void test_pipeline(void **state)
 					      "uid=\"1000\",family=\"inet\","
 					      "result=\"error\"}"),
 			 601);
+	r.port = free_port();
+	torture("replay pipeline served over HTTP", pipeline, &r);
 	scraped_free(&r.text);
 	scraped_free(&r.om);
 	unlink(r.log);
