@@ -12,12 +12,20 @@
 #     it said, and the storm's count never exceeds the connects it made;
 #   - at the end every connect is counted, with no serial gap, no socket
 #     overrun and nothing lost by the kernel.
-# Latency is not asserted (bench_scrape measures it).
+# Latency is not asserted (bench_scrape measures it). A sanitizer build,
+# several times slower, is fed 100,000 connects at 10,000 a second instead
+# (as in t_full_rate.sh: at full rate it falls behind and the kernel
+# overruns its socket).
 . "$(dirname "$0")/lib.sh"
 ae_kernel_begin
 command -v curl >/dev/null || ae_skip "curl is not installed"
 names=2500
 connects=400000
+pace=
+if ae_sanitized; then
+	connects=100000
+	pace="--rate 10000"
+fi
 loops=2
 
 port=$(ae_free_port)
@@ -51,8 +59,9 @@ for i in $(seq $loops); do
 	jobs="$jobs $!"
 done
 ae_pids="$ae_pids $jobs"
+# shellcheck disable=SC2086
 "$AE_TOOLS/storm" --count $connects --distinct 8 --comm ae_storm_scr \
-	--port "$sport" >/dev/null || ae_fail "storm failed"
+	--port "$sport" $pace >/dev/null || ae_fail "storm failed"
 touch "$d/storm.done"
 for j in $jobs; do
 	wait "$j"

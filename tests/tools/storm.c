@@ -3,11 +3,14 @@
  * full-rate tests and the bench.
  *
  *   storm [--count N | --seconds S] [--comm NAME] [--port P] [--distinct K]
+ *         [--rate R]
  *
  * It connects one UDP socket to 127.0.0.1:P, P+1, ..., P+K-1 in turn
  * (default K=1): each connect() is one audited system call and sends no
  * packet, so the kernel's audit path, not the network, sets the pace. It
- * runs until N calls were made or S seconds passed, and prints
+ * runs until N calls were made or S seconds passed (at most R calls a
+ * second with --rate: it sleeps when ahead, checked every 64 calls), and
+ * prints
  *   connects=N seconds=T rate=R
  * where every call is counted whatever its result (all succeed on UDP).
  * Exit 0, or 1 if a call failed (then the count would not be the answer).
@@ -33,7 +36,7 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
 	unsigned long long count = 0, limit = 0, n = 0;
-	double seconds = 0, start, elapsed;
+	double seconds = 0, rate = 0, start, elapsed;
 	unsigned port = 9, distinct = 1;
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	int fd;
@@ -49,11 +52,12 @@ int main(int argc, char **argv)
 			port = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--distinct") && i + 1 < argc)
 			distinct = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
+			rate = atof(argv[++i]);
 		else {
 			fprintf(stderr, "usage: storm [--count N | --seconds "
-					"S] "
-					"[--comm NAME] [--port P] "
-					"[--distinct K]\n");
+					"S] [--comm NAME] [--port P] "
+					"[--distinct K] [--rate R]\n");
 			return 2;
 		}
 	}
@@ -80,6 +84,12 @@ int main(int argc, char **argv)
 		if (limit ? count == limit
 			  : (count & 1023) == 0 && now_s() - start >= seconds)
 			break;
+		if (rate > 0 && (count & 63) == 0) {
+			double ahead = (double)count / rate - (now_s() - start);
+
+			if (ahead > 0)
+				usleep((useconds_t)(ahead * 1e6));
+		}
 	}
 	elapsed = now_s() - start;
 	printf("connects=%llu seconds=%.3f rate=%.0f\n", count, elapsed,
