@@ -17,20 +17,7 @@
 #include <cmocka.h>
 
 #include "metrics/hll.h"
-
-/* splitmix64: a fast, well-mixed stand-in for hashes of distinct items. */
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-static uint64_t item(uint64_t seed, uint64_t i)
-{
-	return mix(seed * 0x100000001b3ull ^ mix(i));
-}
+#include "tests/unit/items.h"
 
 /* Registers computed straight from the definition. */
 static void ref_registers(uint64_t seed, uint64_t n, unsigned p, uint8_t *out)

@@ -28,24 +28,12 @@
 
 #include "metrics/hll.h"
 #include "metrics/win.h"
+#include "tests/unit/items.h"
 
 #define MIN_MS (60 * INT64_C(1000))
 #define HOUR_MS (60 * MIN_MS)
 #define DAY_MS (24 * HOUR_MS)
 #define T0 INT64_C(1700000000000)
-
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-static uint64_t item(uint64_t seed, uint64_t i)
-{
-	return mix(seed * 0x100000001b3ull ^ mix(i));
-}
 
 static double sq_se(unsigned p)
 {
