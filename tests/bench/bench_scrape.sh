@@ -81,7 +81,8 @@ preempt_model() { # how the kernel preempts, as far as this machine says
 }
 traced="not traced, perf is not installed"
 if command -v perf >/dev/null 2>&1; then
-	perf record -q -e sched:sched_switch -e sched:sched_wakeup -a -o "$ae_tmp/sched.data" -- sleep 5 \
+	perf record -q -e sched:sched_switch -e sched:sched_wakeup -e sched:sched_migrate_task -a \
+		-o "$ae_tmp/sched.data" -- sleep 5 \
 		>/dev/null 2>&1 &
 	perf=$!
 	ae_pids="$ae_pids $perf"

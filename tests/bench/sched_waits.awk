@@ -1,13 +1,14 @@
 # sched_waits: where the HTTP threads of a scrape wait for a core, from
-# `perf script -F cpu,time,event,trace` lines of sched:sched_switch and
-# sched:sched_wakeup.
+# `perf script -F cpu,time,event,trace` lines of sched:sched_switch,
+# sched:sched_wakeup and sched:sched_migrate_task.
 #
 # A thread waits for a core from its wake-up (on the core it is woken
 # onto) or from being switched out while still runnable (prev_state R, on
-# that core) until it is switched in again. Every run that ends on that core
-# meanwhile is charged, for the part inside the wait, to the task that
-# ran (by its comm), so the totals say behind whom the HTTP threads
-# waited. Alongside, kauditd's runs: how long the kernel's audit thread
+# that core) until it is switched in again. Every run on the core it waits
+# on is charged, for the part inside the wait, to the task that ran (by
+# its comm), so the totals say behind whom the HTTP threads waited. When
+# the balancer moves a waiting thread, the run it leaves is charged up to
+# the move and the wait goes on, charged on the new core. Alongside, kauditd's runs: how long the kernel's audit thread
 # held a core without switching, which on a kernel without preemption
 # nothing else on that core can cut short.
 #
@@ -25,8 +26,27 @@ $3 == "sched:sched_wakeup:" && field("comm") == "MHD-worker" {
 	# already waiting, or woken while still on its core: no new wait
 	if (!(pid in wait_cpu) && !(pid in running)) {
 		wait_cpu[pid] = field("target_cpu") + 0
-		wait_from[pid] = t
+		wait_from[pid] = seg_from[pid] = t
 	}
+	next
+}
+# Charges the run on cpu, from the start of w's wait on it, up to t.
+function charge(w, cpu, t, who) {
+	from = seg_from[w] > since[cpu] ? seg_from[w] : since[cpu]
+	if (t > from)
+		pending[w, who] += t - from
+}
+$3 == "sched:sched_migrate_task:" && field("comm") == "MHD-worker" {
+	pid = field("pid")
+	if (!(pid in wait_cpu))
+		next
+	t = $2
+	sub(/:$/, "", t)
+	cpu = wait_cpu[pid]
+	if (cpu in since)
+		charge(pid, cpu, t, on[cpu])
+	wait_cpu[pid] = field("dest_cpu") + 0
+	seg_from[pid] = t
 	next
 }
 $3 == "sched:sched_switch:" {
@@ -49,18 +69,16 @@ $3 == "sched:sched_switch:" {
 				kauditd_max = ran
 		}
 		for (w in wait_cpu)
-			if (wait_cpu[w] == cpu) {
-				from = wait_from[w] > since[cpu] ? wait_from[w] : since[cpu]
-				if (t > from)
-					pending[w, prev] += t - from
-			}
+			if (wait_cpu[w] == cpu)
+				charge(w, cpu, t, prev)
 	}
 	since[cpu] = t
+	on[cpu] = next_comm
 	delete running[prev_pid]
 	running[next_pid] = 1
 	if (prev == "MHD-worker" && field("prev_state") ~ /^R/) {
 		wait_cpu[prev_pid] = cpu
-		wait_from[prev_pid] = t
+		wait_from[prev_pid] = seg_from[prev_pid] = t
 	}
 	if (next_comm == "MHD-worker" && (next_pid in wait_cpu)) {
 		waited = t - wait_from[next_pid]
@@ -78,6 +96,7 @@ $3 == "sched:sched_switch:" {
 		}
 		delete wait_cpu[next_pid]
 		delete wait_from[next_pid]
+		delete seg_from[next_pid]
 	}
 }
 function pct(x, of) {
