@@ -63,7 +63,7 @@ scrape_rounds() { # prefix: SCRAPES plain and SCRAPES gzip scrapes, timed
 scrape_rounds "$ae_tmp/idle"
 ae_scrape "$port" "$ae_tmp/idle.last"
 
-lost0=$(auditctl -s | awk '$1 == "lost" { print $2 }')
+lost0=$(ae_kstatus lost)
 gaps0=$(ae_value "$ae_tmp/m" audit_exporter_serial_gaps_total)
 "$AE_TOOLS/storm" --seconds 3600 --comm ae_scrape_bench --port "$sport" >"$ae_tmp/storm.out" &
 storm=$!
@@ -108,7 +108,7 @@ sleep 2
 ae_scrape "$port" "$ae_tmp/m2"
 counted=$(ae_value "$ae_tmp/m2" 'audit_connect_total{comm="ae_scrape_bench",uid="0",family="inet",result="success"}')
 gaps1=$(ae_value "$ae_tmp/m2" audit_exporter_serial_gaps_total)
-lost1=$(auditctl -s | awk '$1 == "lost" { print $2 }')
+lost1=$(ae_kstatus lost)
 
 stats() { # file: latency p50, p99, max; bytes; serving thread's CPU and wait
 	sort -n "$1" | awk '{ t[NR] = $1 * 1000; s = $2; run += $3; w[NR] = $4 / 1000 }

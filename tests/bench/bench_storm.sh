@@ -19,12 +19,11 @@ ae_kernel_begin
 rules=$AE_ROOT/packaging/audit_exporter.rules
 port=$(ae_free_port)
 sport=$(ae_free_ports 1)
-kstat() { auditctl -s | awk -v k="$1" '$1 == k { print $2 }'; }
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # clock ticks
 tck=$(getconf CLK_TCK)
 
 round() { # reader round -> "rate counted connects lost cpu_s"
-	lost0=$(kstat lost)
+	lost0=$(ae_kstatus lost)
 	if [ "$1" = bare ]; then
 		ae_spawn "$AE_TOOLS/bare_reader" --rules "$rules" >/dev/null
 		r=$ae_last_pid
@@ -54,7 +53,7 @@ round() { # reader round -> "rate counted connects lost cpu_s"
 	c1=$(cpu "$r")
 	ae_stop_pid "$r"
 	ae_wait_pid_released >/dev/null
-	echo "$rate $counted $n $(($(kstat lost) - lost0)) $(awk -v t=$((c1 - c0)) -v h="$tck" 'BEGIN { printf "%.2f", t / h }')"
+	echo "$rate $counted $n $(($(ae_kstatus lost) - lost0)) $(awk -v t=$((c1 - c0)) -v h="$tck" 'BEGIN { printf "%.2f", t / h }')"
 }
 
 : >"$ae_tmp/bare"

@@ -30,6 +30,11 @@ ae_status_field() { # field file
 	awk -v k="$1" '$1 == k { print $2 }' "$2"
 }
 
+# The kernel's audit status field as `auditctl -s` prints it now.
+ae_kstatus() { # field
+	auditctl -s | ae_status_field "$1" -
+}
+
 ae_kernel_begin() {
 	ae_need_root
 	command -v auditctl >/dev/null || ae_skip "auditctl is not installed"
@@ -113,7 +118,7 @@ ae_state_diff() {
 # next time it tries to send; a user message makes it try.
 ae_wait_pid_released() {
 	for _ in $(seq 50); do
-		p=$(auditctl -s | awk '$1 == "pid" { print $2 }')
+		p=$(ae_kstatus pid)
 		[ "$p" = 0 ] && return 0
 		kill -0 "$p" 2>/dev/null && return 1
 		auditctl -m "audit_exporter test: probe audit daemon" 2>/dev/null

@@ -49,7 +49,7 @@ start_auditd() {
 	ae_spawn auditd -n -c "$ae_tmp/etc"
 	auditd_pid=$ae_last_pid
 	for _ in $(seq 100); do
-		[ "$(auditctl -s | awk '$1 == "pid" { print $2 }')" = "$auditd_pid" ] && return 0
+		[ "$(ae_kstatus pid)" = "$auditd_pid" ] && return 0
 		sleep 0.1
 	done
 	ae_fail "auditd did not become the audit daemon"
@@ -121,7 +121,7 @@ ae_expect "$ae_tmp/scrape2" audit_kernel_daemon_pid "$auditd_pid"
 	ae_fail "auditd's log lacks the workload's events in multicast mode"
 kill -TERM "$exporter"
 ae_wait_exit "$exporter" 2 || ae_fail "multicast exporter did not stop"
-[ "$(auditctl -s | awk '$1 == "pid" { print $2 }')" = "$auditd_pid" ] ||
+[ "$(ae_kstatus pid)" = "$auditd_pid" ] ||
 	ae_fail "the exporter disturbed auditd's registration"
 stop_auditd
 echo "auditd: plugin and multicast modes counted the workload exactly"

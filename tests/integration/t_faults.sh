@@ -98,7 +98,7 @@ for b in 9000 "$found_b" ""; do
 	kill -HUP "$exporter"
 	n=$((n + 1))
 	until_log_count "$ae_tmp/a.log" 'SIGHUP: rules reloaded' "$n"
-	got=$(auditctl -s | awk '$1 == "backlog_limit" { print $2 }')
+	got=$(ae_kstatus backlog_limit)
 	[ "$got" = "${b:-131072}" ] ||
 		ae_fail "after a reload with '-b $b': backlog_limit $got, not ${b:-131072}"
 done

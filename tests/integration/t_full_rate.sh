@@ -25,7 +25,7 @@ ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
 	--sketch.key-file="$ae_tmp/key" --audit.backlog-wait-time=1s --log.level=warn
 exporter=$ae_last_pid
 ae_wait_http "$port" || ae_fail "exporter did not come up"
-lost0=$(auditctl -s | awk '$1 == "lost" { print $2 }')
+lost0=$(ae_kstatus lost)
 # shellcheck disable=SC2086
 storm_out=$("$AE_TOOLS/storm" --count "$count" --distinct 8 --comm ae_full \
 	--port "$sport" $pace) || ae_fail "storm failed"
@@ -37,16 +37,16 @@ for _ in $(seq 300); do
 done
 if [ "$(ae_value "$ae_tmp/m" "$series")" != "$count" ]; then
 	# say where the rest went before failing on the count
-	ae_log "after 30 s: kernel lost $(($(auditctl -s | awk '$1 == "lost" { print $2 }') - lost0))," \
+	ae_log "after 30 s: kernel lost $(($(ae_kstatus lost) - lost0))," \
 		"serial gaps $(ae_value "$ae_tmp/m" audit_exporter_serial_gaps_total)," \
 		"overruns $(ae_value "$ae_tmp/m" audit_exporter_socket_overruns_total)," \
-		"kernel backlog $(auditctl -s | awk '$1 == "backlog" { print $2 }')"
+		"kernel backlog $(ae_kstatus backlog)"
 fi
 ae_expect "$ae_tmp/m" "$series" "$count"
 ae_expect "$ae_tmp/m" 'audit_process_connect_unique_destinations{comm="ae_full",uid="0",window="5m"}' 8
 ae_expect "$ae_tmp/m" audit_exporter_serial_gaps_total 0
 ae_expect "$ae_tmp/m" audit_exporter_socket_overruns_total 0
-[ "$(auditctl -s | awk '$1 == "lost" { print $2 }')" = "$lost0" ] ||
+[ "$(ae_kstatus lost)" = "$lost0" ] ||
 	ae_fail "the kernel lost records during the storm"
 ae_promtool_check "$ae_tmp/m"
 echo "full rate: $count of $count connects counted ($storm_out)"

@@ -18,7 +18,6 @@ storm_port=$(ae_free_ports 2)
 hz=$(zcat /proc/config.gz 2>/dev/null | sed -n 's/^CONFIG_HZ=//p')
 [ -n "$hz" ] || ae_skip "kernel HZ unknown (no /proc/config.gz)"
 
-kstat() { auditctl -s | awk -v k="$1" '$1 == k { print $2 }'; }
 # seconds as the exporter writes them: the shortest text that reads back
 fmt() { python3 -c 'import sys; j, hz = int(sys.argv[1]), int(sys.argv[2]); print(j // hz if j % hz == 0 else repr(j / hz))' "$1" "$hz"; }
 
@@ -44,7 +43,7 @@ frozen_storm() { # count
 	kill -CONT "$exporter"
 	auditctl -b 32768 >/dev/null
 	for _ in $(seq 50); do
-		[ "$(kstat backlog)" = 0 ] && break
+		[ "$(ae_kstatus backlog)" = 0 ] && break
 		sleep 0.1
 	done
 	sleep 1
@@ -57,15 +56,15 @@ ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
 exporter=$ae_last_pid
 ae_wait_http "$port" || ae_fail "exporter did not come up"
 frozen_storm 20000
-l1=$(kstat lost)
+l1=$(ae_kstatus lost)
 [ "$l1" -gt 0 ] || ae_fail "the kernel lost nothing; the test cannot work"
 until_metric audit_kernel_lost_total "$l1"
 auditctl --reset-lost >/dev/null
-[ "$(kstat lost)" = 0 ] || ae_fail "the kernel's lost counter did not reset"
+[ "$(ae_kstatus lost)" = 0 ] || ae_fail "the kernel's lost counter did not reset"
 sleep 2.5 # two status polls see the reset before anything is lost again
 until_metric audit_kernel_lost_total "$l1"
 frozen_storm 20000
-l2=$(kstat lost)
+l2=$(ae_kstatus lost)
 [ "$l2" -gt 0 ] || ae_fail "nothing lost after the reset"
 until_metric audit_kernel_lost_total $((l1 + l2))
 ae_promtool_check "$ae_tmp/m"
@@ -77,19 +76,19 @@ ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
 	--audit.socket-buffer=65536 --audit.backlog-wait-time=20ms
 exporter=$ae_last_pid
 ae_wait_http "$port" || ae_fail "exporter did not come up"
-[ "$(kstat backlog_wait_time)" = $(((20 * hz + 999) / 1000)) ] ||
-	ae_fail "backlog_wait_time is $(kstat backlog_wait_time) jiffies"
+[ "$(ae_kstatus backlog_wait_time)" = $(((20 * hz + 999) / 1000)) ] ||
+	ae_fail "backlog_wait_time is $(ae_kstatus backlog_wait_time) jiffies"
 until_metric audit_kernel_backlog_wait_time_seconds \
 	"$(fmt $(((20 * hz + 999) / 1000)) "$hz")"
-w0=$(kstat backlog_wait_time_actual)
+w0=$(ae_kstatus backlog_wait_time_actual)
 frozen_storm 300
-w1=$(kstat backlog_wait_time_actual)
+w1=$(ae_kstatus backlog_wait_time_actual)
 [ "$w1" -gt "$w0" ] || ae_fail "no process waited; the test cannot work"
 until_metric audit_kernel_backlog_wait_seconds_total "$(fmt "$w1" "$hz")"
 auditctl --reset_backlog_wait_time_actual >/dev/null
 sleep 2.5
 frozen_storm 300
-w2=$(kstat backlog_wait_time_actual)
+w2=$(ae_kstatus backlog_wait_time_actual)
 until_metric audit_kernel_backlog_wait_seconds_total "$(fmt $((w1 + w2)) "$hz")"
 ae_stop_pid "$exporter"
 ae_wait_pid_released || ae_fail "audit pid not released"

@@ -21,7 +21,6 @@ ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
 exporter=$ae_last_pid
 ae_wait_http "$port" || ae_fail "exporter did not come up"
 series='audit_connect_total{comm="ae_stall",uid="0",family="inet",result="success"}'
-lost() { auditctl -s | awk '$1 == "lost" { print $2 }'; }
 ae_scrape "$port" "$ae_tmp/m"
 reported0=$(ae_value "$ae_tmp/m" audit_kernel_lost_total)
 
@@ -48,11 +47,11 @@ for _ in $(seq 60); do
 done
 # the kernel's status is polled every second
 for _ in $(seq 30); do
-	[ "$(ae_value "$ae_tmp/m" audit_kernel_lost_total)" = "$(lost)" ] && break
+	[ "$(ae_value "$ae_tmp/m" audit_kernel_lost_total)" = "$(ae_kstatus lost)" ] && break
 	sleep 0.2
 	ae_scrape "$port" "$ae_tmp/m"
 done
-ae_expect "$ae_tmp/m" audit_kernel_lost_total "$(lost)"
+ae_expect "$ae_tmp/m" audit_kernel_lost_total "$(ae_kstatus lost)"
 counted=$(ae_value "$ae_tmp/m" "$series")
 [ "$counted" = absent ] && counted=0
 gaps=$(ae_value "$ae_tmp/m" audit_exporter_serial_gaps_total)
@@ -65,9 +64,9 @@ if [ "$counted" -lt 1000000 ] && [ "$klost" = 0 ] && [ "$gaps" = 0 ] &&
 fi
 ae_promtool_check "$ae_tmp/m"
 
-[ "$(auditctl -s | awk '$1 == "pid" { print $2 }')" = "$exporter" ] ||
+[ "$(ae_kstatus pid)" = "$exporter" ] ||
 	ae_fail "the exporter is no longer the audit daemon after the stall"
-lost1=$(lost)
+lost1=$(ae_kstatus lost)
 # a sanitizer build reads several times slower: fed at a pace it keeps
 pace=
 ae_sanitized && pace="--rate 10000"
@@ -83,7 +82,7 @@ done
 ae_expect "$ae_tmp/m" "$series" "$want"
 ae_expect "$ae_tmp/m" audit_exporter_serial_gaps_total "$gaps"
 ae_expect "$ae_tmp/m" audit_exporter_socket_overruns_total "$overruns"
-[ "$(lost)" = "$lost1" ] || ae_fail "the kernel lost records after the stall"
+[ "$(ae_kstatus lost)" = "$lost1" ] || ae_fail "the kernel lost records after the stall"
 echo "stall: $counted of 1,000,000 counted, the rest shown as lost" \
 	"(kernel $klost records, $gaps serial gaps, $overruns overruns);" \
 	"then 10,000 of 10,000"

@@ -34,7 +34,7 @@ d=$ae_tmp
 ae_mixload_exporter "$port" "$sport" $names --audit.backlog-wait-time=1s
 size=$(wc -c <"$d/m")
 [ "$size" -gt 1048576 ] || ae_fail "the exposition is $size bytes, not over 1 MiB"
-lost0=$(auditctl -s | awk '$1 == "lost" { print $2 }')
+lost0=$(ae_kstatus lost)
 
 url=http://127.0.0.1:$port/metrics
 scrape_loop() { # loop: scrapes until the storm is done, numbered in order
@@ -77,7 +77,7 @@ ae_expect "$d/m" "$series" $connects
 ae_expect "$d/m" 'audit_process_connect_unique_destinations{comm="ae_storm_scr",uid="0",window="5m"}' 8
 ae_expect "$d/m" audit_exporter_serial_gaps_total 0
 ae_expect "$d/m" audit_exporter_socket_overruns_total 0
-[ "$(auditctl -s | awk '$1 == "lost" { print $2 }')" = "$lost0" ] ||
+[ "$(ae_kstatus lost)" = "$lost0" ] ||
 	ae_fail "the kernel lost records during the storm"
 
 # every scrape whole; gzip and OpenMetrics ones turned into text
