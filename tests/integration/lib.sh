@@ -313,6 +313,17 @@ ae_mixload_exporter() { # port mix_port names flags...
 	ae_last_pid=$mix_pid
 }
 
+# Starts command... (as ae_spawn) with its stdin on a new FIFO at path,
+# which this shell holds open for writing on fd 6: what is written to fd 6
+# is its input, and `exec 6>&-` ends it (the child does not keep fd 6).
+ae_spawn_on_fifo() { # path command...
+	fifo_path=$1
+	shift
+	mkfifo "$fifo_path" || ae_fail "mkfifo $fifo_path"
+	exec 6<>"$fifo_path"
+	ae_spawn sh -c 'exec "$@" <"$0" 6>&-' "$fifo_path" "$@"
+}
+
 # Starts an exporter on stdin (--audit.source=stdin, listening on port,
 # with the flags given) fed by the output of the shell command feeder, and
 # waits until it has read the whole input; the last scrape is left in

@@ -140,10 +140,7 @@ PY
 
 # ---- the exporter, reading a FIFO we hold open ------------------------------
 port=$(ae_free_port)
-mkfifo "$ae_tmp/in" || ae_fail "mkfifo"
-exec 6<>"$ae_tmp/in"
-# (without fd 6: closing it in this shell must be the end of its input)
-ae_spawn sh -c 'exec "$@" <"$0" 6>&-' "$ae_tmp/in" "$AE_BIN" --audit.source=stdin \
+ae_spawn_on_fifo "$ae_tmp/in" "$AE_BIN" --audit.source=stdin \
 	--sketch.key-file="$fx/sketch.key" --web.listen-address="127.0.0.1:$port" \
 	--log.level=error
 pid=$ae_last_pid

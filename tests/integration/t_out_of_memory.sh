@@ -46,10 +46,8 @@ PY
 # What the exporter maps when idle, having served a scrape (thread stacks
 # and malloc arenas included): the limit is 48 MiB above it.
 port=$(ae_free_port)
-mkfifo "$ae_tmp/idle" "$ae_tmp/in" || ae_fail "mkfifo"
-exec 6<>"$ae_tmp/idle"
 # shellcheck disable=SC2086
-ae_spawn sh -c 'exec "$@" <"$0" 6>&-' "$ae_tmp/idle" "$AE_BIN" $flags \
+ae_spawn_on_fifo "$ae_tmp/idle" "$AE_BIN" $flags \
 	--web.listen-address="127.0.0.1:$port"
 ae_wait_http "$port" || ae_fail "exporter did not come up"
 curl -sf -H 'Accept-Encoding: gzip' -o /dev/null "http://127.0.0.1:$port/metrics" ||
@@ -60,10 +58,9 @@ exec 6>&-
 limit=$(((vm + 48 * 1024) * 1024))
 
 port=$(ae_free_port)
-exec 6<>"$ae_tmp/in"
 # shellcheck disable=SC2086
-ae_spawn sh -c 'l=$1; shift; exec prlimit --as="$l" -- "$@" <"$0" 6>&-' \
-	"$ae_tmp/in" "$limit" "$AE_BIN" $flags --web.listen-address="127.0.0.1:$port"
+ae_spawn_on_fifo "$ae_tmp/in" prlimit --as="$limit" -- "$AE_BIN" $flags \
+	--web.listen-address="127.0.0.1:$port"
 pid=$ae_last_pid
 ae_wait_http "$port" || ae_fail "exporter did not come up under the limit"
 python3 "$ae_tmp/gen.py" 1 "$n" "$t0.000" a >&6 || ae_fail "generator"
