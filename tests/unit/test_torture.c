@@ -54,7 +54,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <zlib.h>
 
 #include "exporter/agg.h"
 #include "exporter/cfg.h"
@@ -69,6 +68,7 @@
 #include "netlink/asm.h"
 #include "netlink/rules.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/unit/gunzip.h"
 
 /* ---- the failing allocator ------------------------------------------------ */
 
@@ -462,24 +462,6 @@ static char *pieces_text(const struct expo_pieces *ps, size_t *len)
 	t[n] = 0;
 	*len = n;
 	return t;
-}
-
-/* Inflates one whole gzip member into out (at most cap bytes); its
- * length. */
-static size_t gunzip(const char *gz, size_t gzlen, char *out, size_t cap)
-{
-	z_stream z = { 0 };
-	size_t n;
-
-	assert_int_equal(inflateInit2(&z, 16 + MAX_WBITS), Z_OK);
-	z.next_in = (unsigned char *)(uintptr_t)gz;
-	z.avail_in = (unsigned)gzlen;
-	z.next_out = (unsigned char *)out;
-	z.avail_out = (unsigned)cap;
-	assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
-	n = z.total_out;
-	inflateEnd(&z);
-	return n;
 }
 
 static void gunzip_equals(const char *gz, size_t gzlen, const char *want,
