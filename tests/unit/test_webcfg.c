@@ -2,6 +2,7 @@
  * hashes below were made by htpasswd -nbB (apache2-utils), the certificate
  * and keys by openssl, so the answers are known independently. */
 #include <errno.h>
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -621,6 +622,16 @@ static void put_inline_cert(const char *dir)
 	put(dir, "web.yml", text);
 }
 
+/* cut.crt: the certificate cut short in its second line, as a copy
+ * interrupted halfway leaves it. */
+static void put_cut_cert(const char *dir)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "%.100s", cert_pem);
+	put(dir, "cut.crt", text);
+}
+
 static struct webcfg *load(const char *dir, char *err, size_t errlen)
 {
 	char path[512];
@@ -650,6 +661,13 @@ static void test_load(void **state)
 							       "and its "
 							       "private "
 							       "key" } },
+		{ "tls_server_config:\n  cert_file: cut.crt\n"
+		  "  key_file: server.key\n",
+		  EINVAL,
+		  { "web.yml:2: tls_server_config.cert_file (", "/cut.crt): "
+								"the "
+								"certificate "
+								"and key" } },
 		{ "tls_server_config:\n  cert_file: server.crt\n"
 		  "  key_file: server.key\n"
 		  "  client_auth_type: RequireAndVerifyClientCert\n"
@@ -671,6 +689,7 @@ static void test_load(void **state)
 	put(dir, "server.key", key_pem);
 	put(dir, "other.key", other_key_pem);
 	put(dir, "empty.pem", "no certificate here\n");
+	put_cut_cert(dir);
 
 	/* relative names are relative to the file's directory */
 	put(dir, "web.yml",
@@ -737,7 +756,45 @@ static void test_load(void **state)
 
 	for (const char *const *f =
 		     (const char *const[]){ "server.crt", "server.key",
-					    "other.key", "empty.pem", "web.yml",
+					    "other.key", "empty.pem", "cut.crt",
+					    "web.yml", NULL };
+	     *f; f++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *f);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/* A certificate file cut short fails to load at every look while it stays
+ * broken: each failure must give back all it took, GnuTLS's share too.
+ * Counted as the heap in use (mallinfo2) across 200 failed loads, after a
+ * first few that may set up what GnuTLS keeps for the process; GnuTLS
+ * 3.7's gnutls_certificate_set_x509_key_mem kept 9,672 bytes each time. */
+static void test_load_leak(void **state)
+{
+	char dir[] = "/tmp/test_webcfg.XXXXXX";
+	char err[1024], path[600];
+	struct mallinfo2 before, after;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	put(dir, "server.key", key_pem);
+	put_cut_cert(dir);
+	put(dir, "web.yml",
+	    "tls_server_config:\n  cert_file: cut.crt\n"
+	    "  key_file: server.key\n");
+	for (int i = 0; i < 5; i++)
+		assert_null(load(dir, err, sizeof(err)));
+	before = mallinfo2();
+	for (int i = 0; i < 200; i++)
+		assert_null(load(dir, err, sizeof(err)));
+	after = mallinfo2();
+	/* 200 x 9,672 bytes were 1.9 MB; a few KB is noise */
+	if (after.uordblks > before.uordblks + 16384)
+		fail_msg("200 failed loads kept %zu bytes",
+			 after.uordblks - before.uordblks);
+	for (const char *const *f =
+		     (const char *const[]){ "server.key", "cut.crt", "web.yml",
 					    NULL };
 	     *f; f++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, *f);
@@ -759,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_auth_cache),
 		cmocka_unit_test(test_auth_bcrypt),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_load_leak),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
