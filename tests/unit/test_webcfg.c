@@ -424,10 +424,15 @@ static void test_durations(void **state)
 	assert_int_equal(interval("99999999999999999999h"), UINT64_MAX);
 }
 
-/* The injected hash: counts calls and remembers the setting. */
+/* The injected hash: counts calls and remembers the setting and the cost
+ * of each (bcrypt's work is 2^cost rounds, whatever the password and
+ * salt). */
 struct calls {
 	int n;
 	char setting[WEBCFG_HASH_MAX];
+	int cost[16];
+	webcfg_hash_fn real; /* when set, the hash actually run */
+	int failed; /* calls real refused */
 };
 
 static int counting_hash(const char *pass, const char *setting, char *out,
@@ -435,11 +440,37 @@ static int counting_hash(const char *pass, const char *setting, char *out,
 {
 	struct calls *c = ctx;
 
+	if (c->n < 16)
+		c->cost[c->n] = atoi(setting + 4);
 	c->n++;
 	snprintf(c->setting, sizeof(c->setting), "%s", setting);
+	if (c->real) {
+		int rc = c->real(pass, setting, out, outlen, NULL);
+
+		c->failed += rc != 0;
+		return rc;
+	}
 	/* the "hash" of "pass" is the setting itself: a match */
 	snprintf(out, outlen, "%s", strcmp(pass, "pass") ? "nope" : setting);
 	return 0;
+}
+
+/* One check, which must answer want and run the hash at exactly the costs
+ * costs[0..n), in that order. */
+static void expect_work(const struct webcfg *w, const char *user,
+			const char *pass, bool want, const int *costs, int n)
+{
+	struct calls c = { 0 };
+
+	if (webcfg_auth_check(w, user, pass, counting_hash, &c) != want)
+		fail_msg("user '%s': wanted %s", user ? user : "(none)",
+			 want ? "a pass" : "a refusal");
+	assert_int_equal(c.n, n);
+	for (int i = 0; i < n; i++)
+		if (c.cost[i] != costs[i])
+			fail_msg("user '%s': call %d at cost %d, wanted %d",
+				 user ? user : "(none)", i, c.cost[i],
+				 costs[i]);
 }
 
 static void test_auth_structure(void **state)
@@ -452,36 +483,40 @@ static void test_auth_structure(void **state)
 
 	(void)state;
 	assert_non_null(w);
-	/* the dummy has the highest cost among the users (bob: 06) and is a
-	 * well-formed bcrypt hash of the same length */
-	assert_int_equal(strlen(w->dummy_hash), 60);
-	assert_memory_equal(w->dummy_hash, "$2b$06$", 7);
-
-	/* exactly one hash per attempt, whatever the user */
-	assert_true(webcfg_auth_check(w, "alice", "pass", counting_hash, &c));
-	assert_int_equal(c.n, 1);
-	assert_string_equal(c.setting, ALICE);
-	assert_false(webcfg_auth_check(w, "alice", "wrong", counting_hash, &c));
-	assert_int_equal(c.n, 2);
-	assert_string_equal(c.setting, ALICE);
-	/* an unknown user is hashed against the dummy, and refused even when
-	 * the hash matches */
-	assert_false(webcfg_auth_check(w, "carol", "pass", counting_hash, &c));
-	assert_int_equal(c.n, 3);
-	assert_string_equal(c.setting, w->dummy_hash);
-	assert_false(webcfg_auth_check(w, "", "", counting_hash, &c));
-	assert_int_equal(c.n, 4);
-	assert_false(webcfg_auth_check(w, "alicex", "pass", counting_hash, &c));
-	assert_int_equal(c.n, 5);
+	/* the same work for every attempt, whatever the user and its cost:
+	 * one run at each cost among the users (alice 04, bob 06) */
+	assert_int_equal(w->ncosts, 2);
+	expect_work(w, "alice", "pass", true, (const int[]){ 4, 6 }, 2);
+	expect_work(w, "alice", "wrong", false, (const int[]){ 4, 6 }, 2);
+	expect_work(w, "bob", "pass", true, (const int[]){ 4, 6 }, 2);
+	expect_work(w, "bob", "wrong", false, (const int[]){ 4, 6 }, 2);
+	/* an unknown user is hashed against dummies, and refused even when
+	 * a hash matches */
+	expect_work(w, "carol", "pass", false, (const int[]){ 4, 6 }, 2);
+	expect_work(w, "", "", false, (const int[]){ 4, 6 }, 2);
+	expect_work(w, "alicex", "pass", false, (const int[]){ 4, 6 }, 2);
 	/* no credentials at all: nothing to hash */
-	assert_false(webcfg_auth_check(w, NULL, NULL, counting_hash, &c));
-	assert_int_equal(c.n, 5);
+	expect_work(w, NULL, NULL, false, NULL, 0);
+	/* the user's own run is against its hash */
+	assert_true(webcfg_auth_check(w, "alice", "pass", counting_hash, &c));
+	assert_int_equal(c.n, 2);
+	assert_string_not_equal(c.setting, ALICE);
+	c.n = 0;
+	assert_true(webcfg_auth_check(w, "bob", "pass", counting_hash, &c));
+	assert_string_equal(c.setting, BOB);
+	webcfg_free(w);
+
+	/* users of one cost: one run, as without users of other costs */
+	w = parse("basic_auth_users:\n  alice: " ALICE "\n  long: " LONG "\n",
+		  err, sizeof(err));
+	assert_non_null(w);
+	expect_work(w, "alice", "pass", true, (const int[]){ 4 }, 1);
+	expect_work(w, "carol", "pass", false, (const int[]){ 4 }, 1);
 	webcfg_free(w);
 
 	/* no users: no auth, no hashing */
 	w = parse("", err, sizeof(err));
-	assert_true(webcfg_auth_check(w, NULL, NULL, counting_hash, &c));
-	assert_int_equal(c.n, 5);
+	expect_work(w, NULL, NULL, true, NULL, 0);
 	webcfg_free(w);
 }
 
@@ -491,8 +526,9 @@ static void test_auth_cache(void **state)
 	size_t k = 0;
 	struct calls c = { 0 };
 	struct webcfg_auth_cache *cache = webcfg_auth_cache_new();
+	/* users of one cost: one hash per check */
 	struct webcfg *w = parse("basic_auth_users:\n  alice: " ALICE
-				 "\n  bob: " BOB "\n",
+				 "\n  bob: " LONG "\n",
 				 err, sizeof(err));
 
 	(void)state;
@@ -558,7 +594,7 @@ static void test_auth_cache(void **state)
 
 static void test_auth_bcrypt(void **state)
 {
-	char err[256], out[WEBCFG_HASH_MAX];
+	char err[256];
 	char a72[80], a73[80];
 	struct webcfg *w = parse("basic_auth_users:\n  alice: " ALICE
 				 "\n  bob: " BOB "\n  long: " LONG "\n",
@@ -574,14 +610,18 @@ static void test_auth_bcrypt(void **state)
 	assert_false(
 		webcfg_auth_check(w, "carol", "pass", webcfg_bcrypt, NULL));
 	assert_false(webcfg_auth_check(w, "alice", "", webcfg_bcrypt, NULL));
-	/* the dummy really runs bcrypt (at bob's cost), or an unknown user
-	 * would answer sooner */
-	assert_int_equal(webcfg_bcrypt("pass", w->dummy_hash, out, sizeof(out),
-				       NULL),
-			 0);
-	assert_int_equal(strlen(out), 60);
-	assert_memory_equal(out, "$2b$06$", 7);
-	assert_string_not_equal(out, w->dummy_hash);
+	/* the dummies are bcrypt settings that really run (at 04 and 06),
+	 * or an unknown user would answer sooner */
+	{
+		struct calls c = { .real = webcfg_bcrypt };
+
+		assert_false(webcfg_auth_check(w, "carol", "pass",
+					       counting_hash, &c));
+		assert_true(webcfg_auth_check(w, "bob", "secret", counting_hash,
+					      &c));
+		assert_int_equal(c.n, 4);
+		assert_int_equal(c.failed, 0);
+	}
 	/* bcrypt reads 72 bytes; a longer password is refused, as in Go */
 	memset(a72, 'a', 72);
 	a72[72] = 0;
