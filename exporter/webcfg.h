@@ -118,6 +118,12 @@ struct webcfg *webcfg_parse(const char *text, size_t len, const char *origin,
  * with errno and err set on any problem. */
 struct webcfg *webcfg_load(const char *path, char *err, size_t errlen);
 void webcfg_free(struct webcfg *w);
+/* Whether next, replacing the running old, would take away a protection
+ * old has: TLS, basic auth (every user), the client certificate old
+ * requires, or its verification, or client_allowed_sans. If so, true and
+ * what is lost in why ("TLS", "basic auth (2 users)", ...). */
+bool webcfg_weakens(const struct webcfg *old, const struct webcfg *next,
+		    char *why, size_t whylen);
 
 /* True when basic auth lets user in with pass (always when no users are
  * configured). Runs hash once at each of w->costs, whether the user

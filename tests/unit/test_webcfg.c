@@ -1,6 +1,5 @@
-/* Unit tests for exporter/webcfg: the web configuration file. The bcrypt
- * hashes below were made by htpasswd -nbB (apache2-utils), the certificate
- * and keys by openssl, so the answers are known independently. */
+/* Unit tests for exporter/webcfg: the web configuration file, with the
+ * hashes, certificate and keys of webcfg_fixtures.h. */
 #include <errno.h>
 #include <malloc.h>
 #include <setjmp.h>
@@ -16,38 +15,7 @@
 
 #include "exporter/webcfg.h"
 
-/* htpasswd -nbB -C 4 alice pass; -C 6 bob secret; -C 4 long a*72 */
-#define ALICE "$2y$04$NvdZoM1chW2OxvUvGWvHbuAdePf1p/FcP1fs7fyzZpFG848TtoIfK"
-#define BOB "$2y$06$QoBfB85PAb9dS.XpaNdNMuda2RPGCKV0aboWlKxdw2eZJMzdZopwC"
-#define LONG "$2y$04$WMVBWb7jNi.cJOCkOFgFF.8zaeRV23AtPYdH48kw3UHu9bfqS6oPO"
-
-/* openssl req -x509 -newkey ec (P-256), its key, and an unrelated key */
-static const char cert_pem[] =
-	"-----BEGIN CERTIFICATE-----\n"
-	"MIIBhDCCASmgAwIBAgIUUZW0oiI7rolkxxSkjYk8PVtV7qwwCgYIKoZIzj0EAwIw\n"
-	"FjEUMBIGA1UEAwwLd2ViY2ZnLXRlc3QwIBcNMjYxMTIxMTEzMDAwWhgPMjEyNjEw\n"
-	"MjgxMTMwMDBaMBYxFDASBgNVBAMMC3dlYmNmZy10ZXN0MFkwEwYHKoZIzj0CAQYI\n"
-	"KoZIzj0DAQcDQgAETVechrui7B/ymREPVCqj5Pk5a/17Ydg/vsf/prQwFUQrVTlo\n"
-	"FWsVmt91QwwbpO4jleali6PW8vwur4wYQ/ERwKNTMFEwHQYDVR0OBBYEFPrOFlLa\n"
-	"4skWfXkJox8KL9rMGIuyMB8GA1UdIwQYMBaAFPrOFlLa4skWfXkJox8KL9rMGIuy\n"
-	"MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAKIQ82BSAcFUvSxi\n"
-	"/2NTiV7aCwlzUuK38Ut6y8mRDOezAiEAv48iOy2Q8Uv+hW4HOjGKpA9HrUJMk7RV\n"
-	"rt0+w7dmwiE=\n"
-	"-----END CERTIFICATE-----\n";
-static const char key_pem[] = "-----BEGIN PRIVATE KEY-----\n"
-			      "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg"
-			      "So8rGdRpA9EyuvUK\n"
-			      "eOlQ01y7XLtDDGBTgPDAxerJ4EqhRANCAARNV5yGu6LsH/"
-			      "KZEQ9UKqPk+Tlr/Xth\n"
-			      "2D++x/+mtDAVRCtVOWgVaxWa33VDDBuk7iOV5qWLo9by/"
-			      "C6vjBhD8RHA\n"
-			      "-----END PRIVATE KEY-----\n";
-static const char other_key_pem[] =
-	"-----BEGIN PRIVATE KEY-----\n"
-	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg2GRoo8rkZd3ZHmHR\n"
-	"5IKBQS8+/CTmr7FEPi72pWnkZq2hRANCAARUh+uxavKObSG1PZacOSJJWCl03l8j\n"
-	"ixtOF24SKKTwv0DcIQ8Qg2yWOWuYjWYN3V1Chy8oyuulW9ikndxk0aQ3\n"
-	"-----END PRIVATE KEY-----\n";
+#include "tests/unit/webcfg_fixtures.h"
 
 static struct webcfg *parse(const char *text, char *err, size_t errlen)
 {
@@ -632,19 +600,6 @@ static void test_auth_bcrypt(void **state)
 	webcfg_free(w);
 }
 
-/* A scratch directory with files; removed by the test. */
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 /* web.yml with the certificate inline, as a YAML block scalar. */
 static void put_inline_cert(const char *dir)
 {
@@ -805,6 +760,82 @@ static void test_load(void **state)
 	rmdir(dir);
 }
 
+/* What a reload may not take away from the configuration in force. */
+static void test_weakens(void **state)
+{
+#define TLS "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n"
+#define VERIFY                                                                 \
+	"  client_auth_type: RequireAndVerifyClientCert\n"                     \
+	"  client_ca_file: ca.crt\n"
+#define USERS "basic_auth_users:\n  alice: " ALICE "\n  bob: " BOB "\n"
+	static const struct {
+		const char *old, *next, *lost; /* lost NULL: allowed */
+	} cases[] = {
+		/* what an empty, comment-only or cut file parses to */
+		{ USERS, "", "basic auth (2 users)" },
+		{ USERS, "# all commented out\n", "basic auth (2 users)" },
+		{ USERS, "basic_auth_users:\n", "basic auth (2 users)" },
+		{ USERS, "basic_auth_users: {}\n", "basic auth (2 users)" },
+		{ USERS, "rate_limit:\n  burst: 5\n", "basic auth (2 users)" },
+		{ "basic_auth_users:\n  alice: " ALICE "\n", "",
+		  "basic auth (1 user)" },
+		{ TLS USERS, USERS, "TLS" },
+		{ TLS, "", "TLS" },
+		{ TLS VERIFY, "", "TLS" },
+		{ TLS VERIFY, TLS, "the required client certificate" },
+		{ TLS VERIFY,
+		  TLS "  client_auth_type: VerifyClientCertIfGiven\n"
+		      "  client_ca_file: ca.crt\n",
+		  "the required client certificate" },
+		{ TLS VERIFY, TLS "  client_auth_type: RequireAnyClientCert\n",
+		  "the verification of client certificates" },
+		{ TLS VERIFY "  client_allowed_sans: [a, b]\n", TLS VERIFY,
+		  "client_allowed_sans (2 names)" },
+		/* changes that keep each protection reload */
+		{ USERS, "basic_auth_users:\n  carol: " ALICE "\n", NULL },
+		{ USERS, "basic_auth_users:\n  bob: " BOB "\n", NULL },
+		{ "", USERS, NULL },
+		{ "", "", NULL },
+		{ TLS, TLS VERIFY, NULL },
+		{ TLS USERS, TLS VERIFY USERS, NULL },
+		{ TLS VERIFY,
+		  TLS "  client_auth_type: RequireAndVerifyClientCert"
+		      "\n  client_ca_file: other.crt\n",
+		  NULL },
+		{ TLS VERIFY "  client_allowed_sans: [a, b]\n",
+		  TLS VERIFY "  client_allowed_sans: [c]\n", NULL },
+		{ TLS "  client_auth_type: VerifyClientCertIfGiven\n"
+		      "  client_ca_file: ca.crt\n",
+		  TLS, NULL },
+	};
+#undef TLS
+#undef VERIFY
+#undef USERS
+	char err[256], why[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct webcfg *old = parse(cases[i].old, err, sizeof(err));
+		struct webcfg *next = parse(cases[i].next, err, sizeof(err));
+		bool weakens;
+
+		assert_non_null(old);
+		if (!next)
+			fail_msg("case %zu: %s", i, err);
+		why[0] = 0;
+		weakens = webcfg_weakens(old, next, why, sizeof(why));
+		if (weakens != (cases[i].lost != NULL) ||
+		    (weakens && strcmp(why, cases[i].lost)))
+			fail_msg("case %zu: from\n%s\nto\n%s\nwanted %s, got "
+				 "%s '%s'",
+				 i, cases[i].old, cases[i].next,
+				 cases[i].lost ? cases[i].lost : "a reload",
+				 weakens ? "a refusal" : "a reload", why);
+		webcfg_free(old);
+		webcfg_free(next);
+	}
+}
+
 /* A certificate file cut short fails to load at every look while it stays
  * broken: each failure must give back all it took, GnuTLS's share too.
  * Counted as the heap in use (mallinfo2) across 200 failed loads, after a
@@ -857,6 +888,7 @@ int main(void)
 		cmocka_unit_test(test_auth_bcrypt),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_load_leak),
+		cmocka_unit_test(test_weakens),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
