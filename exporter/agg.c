@@ -21,7 +21,10 @@
  * socketcall(2), whose first argument selects the call and whose SOCKETCALL
  * record holds the real arguments. connect() results: success, in_progress
  * (EINPROGRESS from a non-blocking socket), error. A connect without a
- * SOCKADDR record (a bad pointer) has family "other".
+ * SOCKADDR record (a bad pointer) has family "other". A SOCKADDR holds the
+ * process's raw sockaddr, whose sa_family is in the byte order of the
+ * SYSCALL record's arch (s390x and ppc64 are big-endian); the SYSCALL
+ * record is read first, wherever it stands in the event.
  *
  * Watch keys: a rule key belongs to a file watch if the watch function says
  * so (keys of -w rules, from the loaded rules or the kernel's rule list).
@@ -590,8 +593,11 @@ static void agg_aux_fields(struct agg *a, const struct asm_record *r,
 	arec_iter_init(&it, r->body, r->len);
 	while (arec_iter_next(&it, &f)) {
 		if (r->type == AUDIT_SOCKADDR && NAME_IS(&f, "saddr")) {
-			int rc = arec_sockaddr_parse(f.value, f.value_len,
-						     &e->sa);
+			/* the SYSCALL record was read first: its arch
+			 * says the byte order, wherever SOCKADDR came */
+			int rc = arec_sockaddr_parse(
+				f.value, f.value_len,
+				arec_arch_big_endian(e->arch), &e->sa);
 
 			if (rc == 0)
 				e->have_sa = true;

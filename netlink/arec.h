@@ -104,7 +104,13 @@ struct arec_sockaddr {
 	uint32_t nl_pid; /* netlink */
 	uint32_t nl_groups;
 };
-/* hex is the saddr value; 0, AREC_E_HEX or AREC_E_SOCKADDR. */
-int arec_sockaddr_parse(const char *hex, size_t len, struct arec_sockaddr *sa);
+/* Whether a SYSCALL record's arch= (an AUDIT_ARCH_* value) is a big-endian
+ * machine; false for 0 (no arch known). */
+bool arec_arch_big_endian(uint64_t arch);
+/* hex is the saddr value, big_endian the byte order of the process that
+ * passed it (arec_arch_big_endian of its SYSCALL record's arch); 0,
+ * AREC_E_HEX or AREC_E_SOCKADDR. */
+int arec_sockaddr_parse(const char *hex, size_t len, bool big_endian,
+			struct arec_sockaddr *sa);
 
 #endif

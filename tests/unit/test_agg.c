@@ -77,12 +77,17 @@ static uint64_t count(enum agg_fam which, const char *labels)
 	return v;
 }
 
-#define SYS(serial, nr, succ, exit, a0, extra)                                 \
-	"type=SYSCALL msg=audit(100.000:" serial "): arch=c000003e "           \
+static double estimate(enum agg_fam which, int64_t now);
+
+/* A SYSCALL record of an AUDIT_ARCH_* machine; SYS is x86_64. */
+#define SYSA(serial, arch, nr, succ, exit, a0, extra)                          \
+	"type=SYSCALL msg=audit(100.000:" serial "): arch=" arch " "           \
 	"syscall=" nr " success=" succ " exit=" exit " a0=" a0 " a1=0 a2=10 "  \
 	"a3=0 items=0 "                                                        \
 	"ppid=1 pid=77 auid=0 uid=5 gid=0 comm=\"srv\" "                       \
 	"exe=\"/bin/srv\" " extra "\n"
+#define SYS(serial, nr, succ, exit, a0, extra)                                 \
+	SYSA(serial, "c000003e", nr, succ, exit, a0, extra)
 #define EOE(serial) "type=EOE msg=audit(100.000:" serial "): \n"
 #define SA(serial, hex)                                                        \
 	"type=SOCKADDR msg=audit(100.000:" serial "): saddr=" hex "\n"
@@ -143,6 +148,59 @@ static void test_connect_edges(void **state)
 			 1);
 	/* unix and netlink destinations are not inet: no unique counts */
 	assert_int_equal(fam_count(agg_fam(a, AGG_UNIQUE_PROC)), 0);
+}
+
+/*
+ * A big-endian process's sockaddr (s390x, arch=80000016: connect 362,
+ * bind 361, listen 363): sa_family is host order, so AF_INET is 00 02.
+ * Its SOCKADDR record may come before the SYSCALL record that says the
+ * arch. The same destination from x86_64 (02 00) is the same item.
+ */
+static void test_byte_order(void **state)
+{
+	(void)state;
+	feed(SA("1", "00020050"
+		     "0A000001"
+		     "0000000000000000") SYSA("1", "80000016", "362", "yes",
+					      "0", "3", "key=(null)") EOE("1")
+	     /* inet6 [::1]:443 */
+	     SYSA("2", "80000016", "362", "no", "-111", "3", "key=(null)")
+		     SA("2", "000A01BB00000000"
+			     "0000000000000000"
+			     "0000000000000001"
+			     "00000000") EOE("2")
+	     /* unix path "/run/s" */
+	     SYSA("3", "80000016", "362", "yes", "0", "4", "key=(null)")
+		     SA("3", "00012F72756E2F7300") EOE("3")
+	     /* bind 8080, then listen on that fd */
+	     SYSA("4", "80000016", "361", "yes", "0", "5",
+		  "key=(null)") SA("4", "00021F90"
+					"00000000"
+					"0000000000000000") EOE("4")
+		     SYSA("5", "80000016", "363", "yes", "0", "5", "key=(null)")
+			     EOE("5")
+	     /* x86_64 to the same 10.0.0.1:80 */
+	     SYS("6", "42", "yes", "0", "3", "key=(null)")
+		     SA("6", "02000050"
+			     "0A000001"
+			     "0000000000000000") EOE("6"));
+	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
+					    "family=\"inet\",result="
+					    "\"success\""),
+			 2);
+	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
+					    "family=\"inet6\",result="
+					    "\"error\""),
+			 1);
+	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
+					    "family=\"unix\",result="
+					    "\"success\""),
+			 1);
+	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
+					   "family=\"inet\",port=\"8080\""),
+			 1);
+	/* 10.0.0.1:80 twice and [::1]:443 */
+	assert_true(estimate(AGG_UNIQUE_HOST, 100000) == 2);
 }
 
 static bool only_k2(void *arg, const char *key, size_t len)
@@ -268,6 +326,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bind_then_listen, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_connect_edges, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_byte_order, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_input, setup,

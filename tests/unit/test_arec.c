@@ -247,7 +247,7 @@ static void test_sockaddr(void **state)
 	(void)state;
 	assert_int_equal(arec_sockaddr_parse(LINE("020000097F000001000000000000"
 						  "0000"),
-					     &sa),
+					     false, &sa),
 			 0);
 	assert_int_equal(sa.family, AREC_AF_INET);
 	assert_int_equal(sa.port, 9);
@@ -255,20 +255,22 @@ static void test_sockaddr(void **state)
 	assert_int_equal(arec_sockaddr_parse(LINE("0A00000A00000000000000000000"
 						  "000000000000000000010000000"
 						  "0"),
-					     &sa),
+					     false, &sa),
 			 0);
 	assert_int_equal(sa.family, AREC_AF_INET6);
 	assert_int_equal(sa.port, 10);
 	assert_memory_equal(sa.addr, lo6, 16);
 	/* unix path socket "/tmp/sock" */
-	assert_int_equal(
-		arec_sockaddr_parse(LINE("01002F746D702F736F636B00"), &sa), 0);
+	assert_int_equal(arec_sockaddr_parse(LINE("01002F746D702F736F636B00"),
+					     false, &sa),
+			 0);
 	assert_int_equal(sa.family, AREC_AF_UNIX);
 	assert_false(sa.abstract);
 	assert_int_equal(sa.path_len, 9);
 	assert_memory_equal(sa.path, "/tmp/sock", 9);
 	/* abstract: leading NUL, length-delimited */
-	assert_int_equal(arec_sockaddr_parse(LINE("0100006162"), &sa), 0);
+	assert_int_equal(arec_sockaddr_parse(LINE("0100006162"), false, &sa),
+			 0);
 	assert_true(sa.abstract);
 	assert_int_equal(sa.path_len, 2);
 	assert_memory_equal(sa.path, "ab", 2);
@@ -276,33 +278,120 @@ static void test_sockaddr(void **state)
 	strcpy(hex, "0100");
 	for (int k = 0; k < 126; k++)
 		strcat(hex, "41");
-	assert_int_equal(arec_sockaddr_parse(hex, strlen(hex), &sa), 0);
+	assert_int_equal(arec_sockaddr_parse(hex, strlen(hex), false, &sa), 0);
 	assert_int_equal(sa.path_len, sizeof(sa.path));
 	/* netlink: pid 1000, groups 1 */
-	assert_int_equal(
-		arec_sockaddr_parse(LINE("10000000E803000001000000"), &sa), 0);
+	assert_int_equal(arec_sockaddr_parse(LINE("10000000E803000001000000"),
+					     false, &sa),
+			 0);
 	assert_int_equal(sa.family, AREC_AF_NETLINK);
 	assert_int_equal(sa.nl_pid, 1000);
 	assert_int_equal(sa.nl_groups, 1);
 	/* AF_UNSPEC and unknown families are "other" */
-	assert_int_equal(arec_sockaddr_parse(LINE("0000"), &sa), 0);
+	assert_int_equal(arec_sockaddr_parse(LINE("0000"), false, &sa), 0);
 	assert_int_equal(sa.family, AREC_AF_OTHER);
-	assert_int_equal(arec_sockaddr_parse(LINE("1D00AABB"), &sa), 0);
+	assert_int_equal(arec_sockaddr_parse(LINE("1D00AABB"), false, &sa), 0);
 	assert_int_equal(sa.family, AREC_AF_OTHER);
 	assert_int_equal(sa.raw_family, 29);
 	/* malformed */
-	assert_int_equal(arec_sockaddr_parse(LINE("0200000A7F"), &sa),
+	assert_int_equal(arec_sockaddr_parse(LINE("0200000A7F"), false, &sa),
 			 AREC_E_SOCKADDR);
-	assert_int_equal(arec_sockaddr_parse(LINE("0A00000A"), &sa),
+	assert_int_equal(arec_sockaddr_parse(LINE("0A00000A"), false, &sa),
 			 AREC_E_SOCKADDR);
-	assert_int_equal(arec_sockaddr_parse(LINE("020"), &sa), AREC_E_HEX);
-	assert_int_equal(arec_sockaddr_parse(LINE("02ZZ"), &sa), AREC_E_HEX);
-	assert_int_equal(arec_sockaddr_parse(LINE(""), &sa), AREC_E_HEX);
+	assert_int_equal(arec_sockaddr_parse(LINE("020"), false, &sa),
+			 AREC_E_HEX);
+	assert_int_equal(arec_sockaddr_parse(LINE("02ZZ"), false, &sa),
+			 AREC_E_HEX);
+	assert_int_equal(arec_sockaddr_parse(LINE(""), false, &sa), AREC_E_HEX);
 	strcpy(hex, "0200");
 	for (int k = 0; k < 127; k++)
 		strcat(hex, "00");
-	assert_int_equal(arec_sockaddr_parse(hex, strlen(hex), &sa),
+	assert_int_equal(arec_sockaddr_parse(hex, strlen(hex), false, &sa),
 			 AREC_E_HEX);
+}
+
+/*
+ * The same addresses as a big-endian process (s390x, ppc64) passes them:
+ * sa_family, sin6_scope_id and nl_pid/nl_groups are host order, so their
+ * bytes are swapped against the little-endian records above; port and
+ * address are network order on both, and the unix path is bytes.
+ */
+static void test_sockaddr_big_endian(void **state)
+{
+	struct arec_sockaddr sa;
+	static const uint8_t lo6[16] = { [15] = 1 };
+
+	(void)state;
+	/* 127.0.0.1:9 */
+	assert_int_equal(arec_sockaddr_parse(LINE("000200097F000001000000000000"
+						  "0000"),
+					     true, &sa),
+			 0);
+	assert_int_equal(sa.family, AREC_AF_INET);
+	assert_int_equal(sa.raw_family, 2);
+	assert_int_equal(sa.port, 9);
+	assert_memory_equal(sa.addr, "\x7f\0\0\x01", 4);
+	/* read as little-endian, the same bytes are family 512: other */
+	assert_int_equal(arec_sockaddr_parse(LINE("000200097F000001000000000000"
+						  "0000"),
+					     false, &sa),
+			 0);
+	assert_int_equal(sa.family, AREC_AF_OTHER);
+	assert_int_equal(sa.raw_family, 512);
+	/* [::1]:10 with scope id 3 */
+	assert_int_equal(arec_sockaddr_parse(LINE("000A000A00000000000000000000"
+						  "000000000000000000010000000"
+						  "3"),
+					     true, &sa),
+			 0);
+	assert_int_equal(sa.family, AREC_AF_INET6);
+	assert_int_equal(sa.port, 10);
+	assert_memory_equal(sa.addr, lo6, 16);
+	assert_int_equal(sa.scope_id, 3);
+	/* the little-endian scope id 3 */
+	assert_int_equal(arec_sockaddr_parse(LINE("0A00000A00000000000000000000"
+						  "000000000000000000010300000"
+						  "0"),
+					     false, &sa),
+			 0);
+	assert_int_equal(sa.scope_id, 3);
+	/* unix path socket "/tmp/sock" and an abstract one */
+	assert_int_equal(arec_sockaddr_parse(LINE("00012F746D702F736F636B00"),
+					     true, &sa),
+			 0);
+	assert_int_equal(sa.family, AREC_AF_UNIX);
+	assert_false(sa.abstract);
+	assert_int_equal(sa.path_len, 9);
+	assert_memory_equal(sa.path, "/tmp/sock", 9);
+	assert_int_equal(arec_sockaddr_parse(LINE("0001006162"), true, &sa), 0);
+	assert_int_equal(sa.family, AREC_AF_UNIX);
+	assert_true(sa.abstract);
+	assert_int_equal(sa.path_len, 2);
+	assert_memory_equal(sa.path, "ab", 2);
+	/* netlink: pid 1000, groups 1 */
+	assert_int_equal(arec_sockaddr_parse(LINE("00100000000003E800000001"),
+					     true, &sa),
+			 0);
+	assert_int_equal(sa.family, AREC_AF_NETLINK);
+	assert_int_equal(sa.nl_pid, 1000);
+	assert_int_equal(sa.nl_groups, 1);
+	/* too short for inet, in this order too */
+	assert_int_equal(arec_sockaddr_parse(LINE("0002000A7F"), true, &sa),
+			 AREC_E_SOCKADDR);
+}
+
+/* The byte order of an AUDIT_ARCH_* value (linux/audit.h). */
+static void test_arch_byte_order(void **state)
+{
+	(void)state;
+	assert_false(arec_arch_big_endian(0xc000003e)); /* x86_64 */
+	assert_false(arec_arch_big_endian(0x40000003)); /* i386 */
+	assert_false(arec_arch_big_endian(0xc00000b7)); /* aarch64 */
+	assert_false(arec_arch_big_endian(0xc0000015)); /* ppc64le */
+	assert_true(arec_arch_big_endian(0x80000015)); /* ppc64 */
+	assert_true(arec_arch_big_endian(0x80000016)); /* s390x */
+	assert_true(arec_arch_big_endian(0x16)); /* s390 */
+	assert_false(arec_arch_big_endian(0)); /* no arch= */
 }
 
 static void test_err_names(void **state)
@@ -324,6 +413,8 @@ int main(void)
 		cmocka_unit_test(test_decode_string),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_sockaddr),
+		cmocka_unit_test(test_sockaddr_big_endian),
+		cmocka_unit_test(test_arch_byte_order),
 		cmocka_unit_test(test_err_names),
 	};
 
