@@ -192,7 +192,10 @@ static inline bool arec_digits(const char **pp, const char *end, unsigned max,
  * Parses "audit(SEC.MS:SERIAL): " at p in one pass; returns the body start
  * or NULL. Seconds have at most 15 digits (far beyond year 9999, and no
  * overflow once multiplied by 1000), milliseconds exactly 3, the serial at
- * most 10 and fits in 32 bits.
+ * most 10 and fits in 32 bits. The ':' after ')' may be missing: auditd
+ * 1.7 to 2.5 wrote its own DAEMON_* records so ("audit(S.M:N) auditd
+ * start, ver=..."), and auparse reads them; ')' is then followed by a
+ * space or the end.
  */
 static const char *arec_stamp(const char *p, const char *end,
 			      struct arec_hdr *h)
@@ -210,9 +213,12 @@ static const char *arec_stamp(const char *p, const char *end,
 	    *p++ != ':')
 		return NULL;
 	if (!arec_digits(&p, end, 10, &serial) || serial > UINT32_MAX ||
-	    end - p < 2 || p[0] != ')' || p[1] != ':')
+	    p == end || *p++ != ')')
 		return NULL;
-	p += 2;
+	if (p < end && *p == ':')
+		p++;
+	else if (p < end && *p != ' ')
+		return NULL;
 	if (p < end && *p == ' ')
 		p++;
 	h->time_ms = (int64_t)sec * 1000 + (int64_t)ms;

@@ -9,7 +9,7 @@
 /* Why a record or a field could not be parsed; counted by the caller. */
 enum arec_err {
 	AREC_OK = 0,
-	AREC_E_HEADER = -1, /* no "audit(SEC.MS:SERIAL): " header */
+	AREC_E_HEADER = -1, /* no "audit(SEC.MS:SERIAL)[:] " header */
 	AREC_E_TYPE = -2, /* no usable "type=" in a text line */
 	AREC_E_NUL = -3, /* a NUL byte inside a text line */
 	AREC_E_HEX = -4, /* malformed hex value */

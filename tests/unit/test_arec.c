@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libaudit.h>
 
 #include "netlink/arec.h"
 
@@ -67,6 +68,53 @@ static void test_line_node_and_unknown(void **state)
 	assert_int_equal(h.body_len, 3);
 }
 
+/* auditd 1.7 to 2.5 wrote its own records without the ':' after the
+ * stamp; auparse reads them, and so do we. */
+static void test_line_daemon_no_colon(void **state)
+{
+	static const char body[] = "auditd start, ver=2.4.5 format=raw "
+				   "kernel=3.10.0 auid=4294967295 pid=812 "
+				   "res=success";
+	struct arec_hdr h;
+	struct arec_iter it;
+	struct arec_field f;
+	bool res = false;
+
+	(void)state;
+	assert_int_equal(arec_parse_line(LINE("type=DAEMON_START "
+					      "msg=audit(1500000000.250:4242) "
+					      "auditd start, ver=2.4.5 "
+					      "format=raw kernel=3.10.0 "
+					      "auid=4294967295 pid=812 "
+					      "res=success"),
+					 &h),
+			 0);
+	assert_int_equal(h.type, AUDIT_DAEMON_START);
+	assert_int_equal(h.time_ms, 1500000000250LL);
+	assert_int_equal(h.serial, 4242);
+	assert_int_equal(h.body_len, sizeof(body) - 1);
+	assert_memory_equal(h.body, body, h.body_len);
+	arec_iter_init(&it, h.body, h.body_len);
+	while (arec_iter_next(&it, &f))
+		if (AREC_NAME_IS(&f, "res"))
+			res = f.value_len == 7 &&
+			      !memcmp(f.value, "success", 7);
+	assert_true(res);
+	/* DAEMON_END and DAEMON_CONFIG, the stamp at the end of the line */
+	assert_int_equal(arec_parse_line(LINE("type=DAEMON_END "
+					      "msg=audit(1500000100.000:4243) "
+					      "auditd normal halt"),
+					 &h),
+			 0);
+	assert_int_equal(h.type, AUDIT_DAEMON_END);
+	assert_int_equal(arec_parse_line(LINE("type=DAEMON_CONFIG "
+					      "msg=audit(1500000100.000:4244)"),
+					 &h),
+			 0);
+	assert_int_equal(h.serial, 4244);
+	assert_int_equal(h.body_len, 0);
+}
+
 static void test_line_errors(void **state)
 {
 	struct arec_hdr h;
@@ -81,7 +129,8 @@ static void test_line_errors(void **state)
 		"type=SYSCALL msg=audit(12.345:): x", /* empty serial */
 		"type=SYSCALL msg=audit(12.345:4294967296): x", /* > 32 bits */
 		"type=SYSCALL msg=audit(99999999999999999999.345:1): x",
-		"type=SYSCALL msg=audit(1.345:1) x", /* no colon */
+		"type=SYSCALL msg=audit(1.345:1)x", /* no colon, no space */
+		"type=SYSCALL msg=audit(1.345:1);", /* not a colon */
 		"type= msg=audit(1.345:1): x",
 		"msg=audit(1.345:1): x", /* no type */
 	};
@@ -407,6 +456,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_line_header),
 		cmocka_unit_test(test_line_node_and_unknown),
+		cmocka_unit_test(test_line_daemon_no_colon),
 		cmocka_unit_test(test_line_errors),
 		cmocka_unit_test(test_payload),
 		cmocka_unit_test(test_fields),
