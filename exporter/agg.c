@@ -19,8 +19,11 @@
  * System calls are named by libaudit from (arch, number), so x86_64 and
  * i386 both work; i386 programs may reach the socket calls through
  * socketcall(2), whose first argument selects the call and whose SOCKETCALL
- * record holds the real arguments. connect() results: success, in_progress
- * (EINPROGRESS from a non-blocking socket), error. A connect without a
+ * record holds the real arguments. Older kernels (the 2006 logs of
+ * selinux's sepolgen tests) wrote no SOCKETCALL record: the call is then
+ * still counted, with the socket's fd unknown (a listen's family and port
+ * are "unknown"). connect() results: success, in_progress (EINPROGRESS
+ * from a non-blocking socket), error. A connect without a
  * SOCKADDR record (a bad pointer) has family "other". A SOCKADDR holds the
  * process's raw sockaddr, whose sa_family is in the byte order of the
  * SYSCALL record's arch (s390x and ppc64 are big-endian); the SYSCALL
@@ -823,6 +826,7 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 	struct fam_lv uid = { e->uid ? e->uid : "", e->uid ? e->uid_len : 0 };
 	char keys[AGG_KEY_MAX];
 	uint64_t fd;
+	bool have_fd;
 
 	agg_name_syscall(a, e);
 	/* rule keys arrive joined by 0x01; labels join them with commas */
@@ -841,9 +845,12 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 		agg_count(a, AGG_SYSCALL, agg_sentry(a, e, keys, klen), lv,
 			  e->t);
 	}
+	/* a socketcall without its SOCKETCALL record (older kernels): the
+	 * call is known from a0, but its arguments, a1 a pointer to them,
+	 * are not; the connect and the listen count as they do without a
+	 * SOCKADDR record or a remembered bind */
+	have_fd = !e->via_socketcall || e->sc_n > 0;
 	fd = e->via_socketcall ? e->sc[0] : e->a[0];
-	if (e->via_socketcall && e->sc_n == 0)
-		e->op = OP_NONE; /* arguments unknown */
 	switch (e->op) {
 	case OP_CONNECT: {
 		enum arec_family fam = e->have_sa ? e->sa.family
@@ -867,14 +874,16 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 		break;
 	}
 	case OP_BIND:
-		if (e->success == 1 && e->have_sa)
+		if (e->success == 1 && e->have_sa && have_fd)
 			agg_bind_put(a, (uint32_t)e->pid, (uint32_t)fd,
 				     (uint8_t)e->sa.family, e->sa.port);
 		break;
 	case OP_LISTEN:
 		if (e->success == 1) {
 			const struct agg_bind *b =
-				agg_bind_get(a, (uint32_t)e->pid, (uint32_t)fd);
+				have_fd ? agg_bind_get(a, (uint32_t)e->pid,
+						       (uint32_t)fd)
+					: NULL;
 			char port[8] = "unknown";
 			const char *family = "unknown";
 

@@ -203,6 +203,90 @@ static void test_byte_order(void **state)
 	assert_true(estimate(AGG_UNIQUE_HOST, 100000) == 2);
 }
 
+/*
+ * i386 socketcall(2) (syscall 102, a0 the call: 2 bind, 3 connect,
+ * 4 listen). With a SOCKETCALL record its a0 is the fd; older kernels
+ * wrote none, and the call still counts: the connect as family other
+ * (as an x86_64 connect without SOCKADDR), the listen with family and
+ * port unknown, never looked up under some other fd.
+ */
+static void test_socketcall(void **state)
+{
+	(void)state;
+	feed(/* bind fd 5 to port 8080, listen on fd 5: port known */
+	     SYSA("1", "40000003", "102", "yes", "0", "2",
+		  "key=(null)") "type=SOCKETCALL msg=audit(100.000:1): nargs=3 "
+				"a0=5 "
+				"a1=bf8754a0 a2=10\n" SA("1", "02001F90"
+							      "00000000"
+							      "000000000000000"
+							      "0") EOE("1")
+					SYSA("2", "40000003", "102", "yes", "0",
+					     "4", "key=(null)") "type="
+								"SOCKETCALL "
+								"msg=audit(100."
+								"000:2): "
+								"nargs=2 "
+								"a0=5 "
+								"a1=80\n" EOE(
+									"2")
+	     /* binds of fds 4 and 0 that a listen without SOCKETCALL must
+	      * not find (4 is its a0, 0 an unset argument) */
+	     SYSA("3", "40000003", "102", "yes", "0", "2",
+		  "key=(null)") "type=SOCKETCALL msg=audit(100.000:3): nargs=3 "
+				"a0=4 "
+				"a1=bf8754a0 a2=10\n" SA("3", "02002328"
+							      "00000000"
+							      "000000000000000"
+							      "0") EOE("3")
+					SYSA("4", "40000003", "102", "yes", "0",
+					     "2",
+					     "key=(null)") "type=SOCKETCALL "
+							   "msg=audit(100.000:"
+							   "4): nargs=3 "
+							   "a0=0 a1=bf8754a0 "
+							   "a2=10\n" SA("4",
+									"020023"
+									"29"
+									"000000"
+									"00"
+									"000000"
+									"000000"
+									"0000")
+								   EOE("4")
+	     /* no SOCKETCALL records: two connects, a listen, a bind */
+	     SYSA("5", "40000003", "102", "no", "-111", "3",
+		  "key=(null)") EOE("5") SYSA("6", "40000003", "102", "yes",
+					      "0", "3", "key=(null)") EOE("6")
+		     SYSA("7", "40000003", "102", "yes", "0", "4", "key=(null)")
+			     EOE("7") SYSA("8", "40000003", "102", "yes", "0",
+					   "2", "key=(null)")
+				     SA("8", "02000050"
+					     "00000000"
+					     "0000000000000000") EOE("8")
+	     /* and an x86_64 connect without SOCKADDR, for comparison */
+	     SYS("9", "42", "no", "-111", "3", "key=(null)") EOE("9"));
+	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
+					   "family=\"inet\",port=\"8080\""),
+			 1);
+	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
+					   "family=\"unknown\",port="
+					   "\"unknown\""),
+			 1);
+	assert_int_equal(fam_count(agg_fam(a, AGG_LISTEN)), 2);
+	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
+					    "family=\"other\",result="
+					    "\"error\""),
+			 2);
+	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
+					    "family=\"other\",result="
+					    "\"success\""),
+			 1);
+	assert_int_equal(count(AGG_SYSCALL, "syscall=\"socketcall\",key=\"\","
+					    "success=\"yes\""),
+			 7);
+}
+
 static bool only_k2(void *arg, const char *key, size_t len)
 {
 	(void)arg;
@@ -328,6 +412,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connect_edges, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_byte_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_socketcall, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_input, setup,
