@@ -246,8 +246,15 @@ static const struct fam_desc agg_descs[AGG_NFAM] = {
 const char *agg_err_name(enum agg_err e)
 {
 	static const char *const names[AGG_NERR] = {
-		"header",   "type",   "nul_byte",      "hex",
-		"sockaddr", "number", "line_too_long", "truncated_datagram",
+		[AGG_E_HEADER] = "header",
+		[AGG_E_TYPE] = "type",
+		[AGG_E_NUL] = "nul_byte",
+		[AGG_E_HEX] = "hex",
+		[AGG_E_SOCKADDR] = "sockaddr",
+		[AGG_E_NUMBER] = "number",
+		[AGG_E_LINE_TOO_LONG] = "line_too_long",
+		[AGG_E_DATAGRAM] = "truncated_datagram",
+		[AGG_E_SHORT_DATAGRAM] = "short_datagram",
 	};
 
 	return e < AGG_NERR ? names[e] : "unknown";
