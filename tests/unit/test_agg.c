@@ -158,32 +158,27 @@ static void test_connect_edges(void **state)
  */
 static void test_byte_order(void **state)
 {
+#define S390X(serial, nr, succ, exit, fd)                                      \
+	SYSA(serial, "80000016", nr, succ, exit, fd, "key=(null)")
 	(void)state;
-	feed(SA("1", "00020050"
-		     "0A000001"
-		     "0000000000000000") SYSA("1", "80000016", "362", "yes",
-					      "0", "3", "key=(null)") EOE("1")
-	     /* inet6 [::1]:443 */
-	     SYSA("2", "80000016", "362", "no", "-111", "3", "key=(null)")
-		     SA("2", "000A01BB00000000"
-			     "0000000000000000"
-			     "0000000000000001"
-			     "00000000") EOE("2")
-	     /* unix path "/run/s" */
-	     SYSA("3", "80000016", "362", "yes", "0", "4", "key=(null)")
-		     SA("3", "00012F72756E2F7300") EOE("3")
-	     /* bind 8080, then listen on that fd */
-	     SYSA("4", "80000016", "361", "yes", "0", "5",
-		  "key=(null)") SA("4", "00021F90"
-					"00000000"
-					"0000000000000000") EOE("4")
-		     SYSA("5", "80000016", "363", "yes", "0", "5", "key=(null)")
-			     EOE("5")
-	     /* x86_64 to the same 10.0.0.1:80 */
-	     SYS("6", "42", "yes", "0", "3", "key=(null)")
-		     SA("6", "02000050"
-			     "0A000001"
-			     "0000000000000000") EOE("6"));
+	/* 10.0.0.1:80, the SOCKADDR first */
+	feed(SA("1", "000200500A0000010000000000000000")
+		     S390X("1", "362", "yes", "0", "3") EOE("1"));
+	/* [::1]:443 */
+	feed(S390X("2", "362", "no", "-111", "3")
+		     SA("2", "000A01BB00000000000000000000000000000000"
+			     "0000000100000000") EOE("2"));
+	/* unix path "/run/s" */
+	feed(S390X("3", "362", "yes", "0", "4") SA("3", "00012F72756E2F7300")
+		     EOE("3"));
+	/* bind 8080, then listen on that fd */
+	feed(S390X("4", "361", "yes", "0", "5") SA("4", "00021F9000000000000000"
+							"0000000000") EOE("4"));
+	feed(S390X("5", "363", "yes", "0", "5") EOE("5"));
+	/* x86_64 to the same 10.0.0.1:80 */
+	feed(SYS("6", "42", "yes", "0", "3", "key=(null)")
+		     SA("6", "020000500A0000010000000000000000") EOE("6"));
+#undef S390X
 	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
 					    "family=\"inet\",result="
 					    "\"success\""),
@@ -210,62 +205,37 @@ static void test_byte_order(void **state)
  * (as an x86_64 connect without SOCKADDR), the listen with family and
  * port unknown, never looked up under some other fd.
  */
+/* An i386 socketcall event: call is a0; extra, its other records. */
+#define SOCKCALL(serial, succ, exit, call, extra)                              \
+	SYSA(serial, "40000003", "102", succ, exit, call, "key=(null)")        \
+	extra EOE(serial)
+/* The SOCKETCALL record of a call on fd */
+#define SC_ARGS(serial, fd)                                                    \
+	"type=SOCKETCALL msg=audit(100.000:" serial "): nargs=3 a0=" fd        \
+	" a1=bf8754a0 a2=10\n"
+/* A SOCKADDR of 0.0.0.0:port (4 hex digits) */
+#define SA_INET(serial, port) SA(serial, "0200" port "000000000000000000000000")
+
 static void test_socketcall(void **state)
 {
 	(void)state;
-	feed(/* bind fd 5 to port 8080, listen on fd 5: port known */
-	     SYSA("1", "40000003", "102", "yes", "0", "2",
-		  "key=(null)") "type=SOCKETCALL msg=audit(100.000:1): nargs=3 "
-				"a0=5 "
-				"a1=bf8754a0 a2=10\n" SA("1", "02001F90"
-							      "00000000"
-							      "000000000000000"
-							      "0") EOE("1")
-					SYSA("2", "40000003", "102", "yes", "0",
-					     "4", "key=(null)") "type="
-								"SOCKETCALL "
-								"msg=audit(100."
-								"000:2): "
-								"nargs=2 "
-								"a0=5 "
-								"a1=80\n" EOE(
-									"2")
-	     /* binds of fds 4 and 0 that a listen without SOCKETCALL must
-	      * not find (4 is its a0, 0 an unset argument) */
-	     SYSA("3", "40000003", "102", "yes", "0", "2",
-		  "key=(null)") "type=SOCKETCALL msg=audit(100.000:3): nargs=3 "
-				"a0=4 "
-				"a1=bf8754a0 a2=10\n" SA("3", "02002328"
-							      "00000000"
-							      "000000000000000"
-							      "0") EOE("3")
-					SYSA("4", "40000003", "102", "yes", "0",
-					     "2",
-					     "key=(null)") "type=SOCKETCALL "
-							   "msg=audit(100.000:"
-							   "4): nargs=3 "
-							   "a0=0 a1=bf8754a0 "
-							   "a2=10\n" SA("4",
-									"020023"
-									"29"
-									"000000"
-									"00"
-									"000000"
-									"000000"
-									"0000")
-								   EOE("4")
-	     /* no SOCKETCALL records: two connects, a listen, a bind */
-	     SYSA("5", "40000003", "102", "no", "-111", "3",
-		  "key=(null)") EOE("5") SYSA("6", "40000003", "102", "yes",
-					      "0", "3", "key=(null)") EOE("6")
-		     SYSA("7", "40000003", "102", "yes", "0", "4", "key=(null)")
-			     EOE("7") SYSA("8", "40000003", "102", "yes", "0",
-					   "2", "key=(null)")
-				     SA("8", "02000050"
-					     "00000000"
-					     "0000000000000000") EOE("8")
-	     /* and an x86_64 connect without SOCKADDR, for comparison */
-	     SYS("9", "42", "no", "-111", "3", "key=(null)") EOE("9"));
+	/* bind fd 5 to port 8080, listen on fd 5: port known */
+	feed(SOCKCALL("1", "yes", "0", "2",
+		      SC_ARGS("1", "5") SA_INET("1", "1F90")));
+	feed(SOCKCALL("2", "yes", "0", "4", SC_ARGS("2", "5")));
+	/* binds of fds 4 and 0 that a listen without SOCKETCALL must not
+	 * find (4 is its a0, 0 an unset argument) */
+	feed(SOCKCALL("3", "yes", "0", "2",
+		      SC_ARGS("3", "4") SA_INET("3", "2328")));
+	feed(SOCKCALL("4", "yes", "0", "2",
+		      SC_ARGS("4", "0") SA_INET("4", "2329")));
+	/* no SOCKETCALL records: two connects, a listen, a bind */
+	feed(SOCKCALL("5", "no", "-111", "3", ""));
+	feed(SOCKCALL("6", "yes", "0", "3", ""));
+	feed(SOCKCALL("7", "yes", "0", "4", ""));
+	feed(SOCKCALL("8", "yes", "0", "2", SA_INET("8", "0050")));
+	/* and an x86_64 connect without SOCKADDR, for comparison */
+	feed(SYS("9", "42", "no", "-111", "3", "key=(null)") EOE("9"));
 	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
 					   "family=\"inet\",port=\"8080\""),
 			 1);
