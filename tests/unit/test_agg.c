@@ -77,6 +77,17 @@ static uint64_t count(enum agg_fam which, const char *labels)
 	return v;
 }
 
+/* A listen (v: port) or connect (v: result) counter of the test's process
+ * (srv, uid 5). */
+static uint64_t srv(enum agg_fam which, const char *family, const char *v)
+{
+	char l[128];
+
+	snprintf(l, sizeof(l), "comm=\"srv\",uid=\"5\",family=\"%s\",%s=\"%s\"",
+		 family, which == AGG_LISTEN ? "port" : "result", v);
+	return count(which, l);
+}
+
 static double estimate(enum agg_fam which, int64_t now);
 
 /* A SYSCALL record of an AUDIT_ARCH_* machine; SYS is x86_64. */
@@ -105,13 +116,8 @@ static void test_bind_then_listen(void **state)
 	     SYS("3", "50", "yes", "0", "9", "key=\"listen\"") EOE("3")
 	     /* a failed listen is not counted */
 	     SYS("4", "50", "no", "-98", "3", "key=\"listen\"") EOE("4"));
-	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
-					   "family=\"inet\",port=\"8080\""),
-			 1);
-	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
-					   "family=\"unknown\",port="
-					   "\"unknown\""),
-			 1);
+	assert_int_equal(srv(AGG_LISTEN, "inet", "8080"), 1);
+	assert_int_equal(srv(AGG_LISTEN, "unknown", "unknown"), 1);
 	assert_int_equal(count(AGG_SYSCALL, "syscall=\"listen\",key=\"listen\","
 					    "success=\"no\""),
 			 1);
@@ -128,18 +134,9 @@ static void test_connect_edges(void **state)
 	     /* a netlink address counts as other */
 	     SYS("3", "42", "yes", "0", "3", "key=(null)")
 		     SA("3", "10000000E803000001000000") EOE("3"));
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"other\",result="
-					    "\"error\""),
-			 1);
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"unix\",result="
-					    "\"success\""),
-			 1);
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"other\",result="
-					    "\"success\""),
-			 1);
+	assert_int_equal(srv(AGG_CONNECT, "other", "error"), 1);
+	assert_int_equal(srv(AGG_CONNECT, "unix", "success"), 1);
+	assert_int_equal(srv(AGG_CONNECT, "other", "success"), 1);
 	assert_int_equal(count(AGG_SYSCALL, "syscall=\"connect\",key=\"k1,k2\","
 					    "success=\"yes\""),
 			 1);
@@ -179,21 +176,10 @@ static void test_byte_order(void **state)
 	feed(SYS("6", "42", "yes", "0", "3", "key=(null)")
 		     SA("6", "020000500A0000010000000000000000") EOE("6"));
 #undef S390X
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"inet\",result="
-					    "\"success\""),
-			 2);
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"inet6\",result="
-					    "\"error\""),
-			 1);
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"unix\",result="
-					    "\"success\""),
-			 1);
-	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
-					   "family=\"inet\",port=\"8080\""),
-			 1);
+	assert_int_equal(srv(AGG_CONNECT, "inet", "success"), 2);
+	assert_int_equal(srv(AGG_CONNECT, "inet6", "error"), 1);
+	assert_int_equal(srv(AGG_CONNECT, "unix", "success"), 1);
+	assert_int_equal(srv(AGG_LISTEN, "inet", "8080"), 1);
 	/* 10.0.0.1:80 twice and [::1]:443 */
 	assert_true(estimate(AGG_UNIQUE_HOST, 100000) == 2);
 }
@@ -236,22 +222,11 @@ static void test_socketcall(void **state)
 	feed(SOCKCALL("8", "yes", "0", "2", SA_INET("8", "0050")));
 	/* and an x86_64 connect without SOCKADDR, for comparison */
 	feed(SYS("9", "42", "no", "-111", "3", "key=(null)") EOE("9"));
-	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
-					   "family=\"inet\",port=\"8080\""),
-			 1);
-	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
-					   "family=\"unknown\",port="
-					   "\"unknown\""),
-			 1);
+	assert_int_equal(srv(AGG_LISTEN, "inet", "8080"), 1);
+	assert_int_equal(srv(AGG_LISTEN, "unknown", "unknown"), 1);
 	assert_int_equal(fam_count(agg_fam(a, AGG_LISTEN)), 2);
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"other\",result="
-					    "\"error\""),
-			 2);
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"other\",result="
-					    "\"success\""),
-			 1);
+	assert_int_equal(srv(AGG_CONNECT, "other", "error"), 2);
+	assert_int_equal(srv(AGG_CONNECT, "other", "success"), 1);
 	assert_int_equal(count(AGG_SYSCALL, "syscall=\"socketcall\",key=\"\","
 					    "success=\"yes\""),
 			 7);

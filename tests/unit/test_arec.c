@@ -360,71 +360,94 @@ static void test_sockaddr(void **state)
 }
 
 /*
- * The same addresses as a big-endian process (s390x, ppc64) passes them:
- * sa_family, sin6_scope_id and nl_pid/nl_groups are host order, so their
- * bytes are swapped against the little-endian records above; port and
- * address are network order on both, and the unix path is bytes.
+ * The same addresses as a little-endian (x86_64, aarch64) and a big-endian
+ * process (s390x, ppc64) passes them: sa_family, sin6_scope_id and
+ * nl_pid/nl_groups are host order, so their bytes are swapped between the
+ * two; port and address are network order on both, and a unix path is
+ * bytes. Each must decode the same in its own order, and read in the other
+ * order the family is not the same any more.
  */
-static void test_sockaddr_big_endian(void **state)
+static void test_sockaddr_byte_order(void **state)
 {
+	static const struct {
+		const char *le, *be;
+		enum arec_family family;
+		uint16_t port;
+		const char *addr; /* inet: 4 bytes, inet6: 16, unix: path */
+		uint32_t scope_or_pid, groups;
+		bool abstract;
+	} cases[] = {
+		{ .le = "020000097F0000010000000000000000",
+		  .be = "000200097F0000010000000000000000",
+		  .family = AREC_AF_INET,
+		  .port = 9,
+		  .addr = "\x7f\0\0\x01" },
+		{ .le = "0A00000A0000000000000000000000000000000000000001"
+			"03000000",
+		  .be = "000A000A0000000000000000000000000000000000000001"
+			"00000003",
+		  .family = AREC_AF_INET6,
+		  .port = 10,
+		  .addr = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01",
+		  .scope_or_pid = 3 },
+		{ .le = "01002F746D702F736F636B00",
+		  .be = "00012F746D702F736F636B00",
+		  .family = AREC_AF_UNIX,
+		  .addr = "/tmp/sock" },
+		{ .le = "0100006162",
+		  .be = "0001006162",
+		  .family = AREC_AF_UNIX,
+		  .addr = "ab",
+		  .abstract = true },
+		{ .le = "10000000E803000001000000",
+		  .be = "00100000000003E800000001",
+		  .family = AREC_AF_NETLINK,
+		  .addr = "",
+		  .scope_or_pid = 1000,
+		  .groups = 1 },
+	};
 	struct arec_sockaddr sa;
-	static const uint8_t lo6[16] = { [15] = 1 };
 
 	(void)state;
-	/* 127.0.0.1:9 */
-	assert_int_equal(arec_sockaddr_parse(LINE("000200097F000001000000000000"
-						  "0000"),
-					     true, &sa),
-			 0);
-	assert_int_equal(sa.family, AREC_AF_INET);
-	assert_int_equal(sa.raw_family, 2);
-	assert_int_equal(sa.port, 9);
-	assert_memory_equal(sa.addr, "\x7f\0\0\x01", 4);
-	/* read as little-endian, the same bytes are family 512: other */
-	assert_int_equal(arec_sockaddr_parse(LINE("000200097F000001000000000000"
-						  "0000"),
-					     false, &sa),
-			 0);
-	assert_int_equal(sa.family, AREC_AF_OTHER);
-	assert_int_equal(sa.raw_family, 512);
-	/* [::1]:10 with scope id 3 */
-	assert_int_equal(arec_sockaddr_parse(LINE("000A000A00000000000000000000"
-						  "000000000000000000010000000"
-						  "3"),
-					     true, &sa),
-			 0);
-	assert_int_equal(sa.family, AREC_AF_INET6);
-	assert_int_equal(sa.port, 10);
-	assert_memory_equal(sa.addr, lo6, 16);
-	assert_int_equal(sa.scope_id, 3);
-	/* the little-endian scope id 3 */
-	assert_int_equal(arec_sockaddr_parse(LINE("0A00000A00000000000000000000"
-						  "000000000000000000010300000"
-						  "0"),
-					     false, &sa),
-			 0);
-	assert_int_equal(sa.scope_id, 3);
-	/* unix path socket "/tmp/sock" and an abstract one */
-	assert_int_equal(arec_sockaddr_parse(LINE("00012F746D702F736F636B00"),
-					     true, &sa),
-			 0);
-	assert_int_equal(sa.family, AREC_AF_UNIX);
-	assert_false(sa.abstract);
-	assert_int_equal(sa.path_len, 9);
-	assert_memory_equal(sa.path, "/tmp/sock", 9);
-	assert_int_equal(arec_sockaddr_parse(LINE("0001006162"), true, &sa), 0);
-	assert_int_equal(sa.family, AREC_AF_UNIX);
-	assert_true(sa.abstract);
-	assert_int_equal(sa.path_len, 2);
-	assert_memory_equal(sa.path, "ab", 2);
-	/* netlink: pid 1000, groups 1 */
-	assert_int_equal(arec_sockaddr_parse(LINE("00100000000003E800000001"),
-					     true, &sa),
-			 0);
-	assert_int_equal(sa.family, AREC_AF_NETLINK);
-	assert_int_equal(sa.nl_pid, 1000);
-	assert_int_equal(sa.nl_groups, 1);
-	/* too short for inet, in this order too */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		for (int be = 0; be < 2; be++) {
+			const char *hex = be ? cases[i].be : cases[i].le;
+
+			assert_int_equal(arec_sockaddr_parse(hex, strlen(hex),
+							     be, &sa),
+					 0);
+			assert_int_equal(sa.family, cases[i].family);
+			switch (sa.family) {
+			case AREC_AF_INET:
+			case AREC_AF_INET6:
+				assert_int_equal(sa.port, cases[i].port);
+				assert_memory_equal(
+					sa.addr, cases[i].addr,
+					sa.family == AREC_AF_INET ? 4 : 16);
+				assert_int_equal(sa.scope_id,
+						 cases[i].scope_or_pid);
+				break;
+			case AREC_AF_UNIX:
+				assert_int_equal(sa.abstract,
+						 cases[i].abstract);
+				assert_int_equal(sa.path_len,
+						 strlen(cases[i].addr));
+				assert_memory_equal(sa.path, cases[i].addr,
+						    sa.path_len);
+				break;
+			default:
+				assert_int_equal(sa.nl_pid,
+						 cases[i].scope_or_pid);
+				assert_int_equal(sa.nl_groups, cases[i].groups);
+			}
+			/* the other order: another family */
+			assert_int_equal(arec_sockaddr_parse(hex, strlen(hex),
+							     !be, &sa),
+					 0);
+			assert_int_equal(sa.family, AREC_AF_OTHER);
+		}
+	}
+	/* AF_INET in big-endian order, too short */
 	assert_int_equal(arec_sockaddr_parse(LINE("0002000A7F"), true, &sa),
 			 AREC_E_SOCKADDR);
 }
@@ -463,7 +486,7 @@ int main(void)
 		cmocka_unit_test(test_decode_string),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_sockaddr),
-		cmocka_unit_test(test_sockaddr_big_endian),
+		cmocka_unit_test(test_sockaddr_byte_order),
 		cmocka_unit_test(test_arch_byte_order),
 		cmocka_unit_test(test_err_names),
 	};
