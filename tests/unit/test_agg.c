@@ -198,7 +198,7 @@ static void test_byte_order(void **state)
 /* The SOCKETCALL record of a call on fd */
 #define SC_ARGS(serial, fd)                                                    \
 	"type=SOCKETCALL msg=audit(100.000:" serial "): nargs=3 a0=" fd        \
-	" a1=bf8754a0 a2=10\n"
+	" a1=bf81c050 a2=10\n"
 /* A SOCKADDR of 0.0.0.0:port (4 hex digits) */
 #define SA_INET(serial, port) SA(serial, "0200" port "000000000000000000000000")
 
