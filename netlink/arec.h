@@ -94,7 +94,7 @@ enum arec_family {
 };
 struct arec_sockaddr {
 	enum arec_family family;
-	int raw_family; /* sa_family as logged */
+	int raw_family; /* sa_family, read in the byte order given */
 	uint16_t port; /* inet/inet6, host byte order */
 	uint8_t addr[16]; /* inet: first 4 bytes; inet6: all 16 */
 	uint32_t scope_id;
