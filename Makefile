@@ -111,8 +111,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
 		$(LIB_OBJS) $(ALL_LDFLAGS) $(LDLIBS) -lcmocka
 
-# test_nl scripts the kernel's side of the audit socket (see the test)
-$(BUILD)/tests/unit/test_nl: ALL_LDFLAGS += \
+# test_nl and test_kaudit script the kernel's side of the audit socket
+# (see the tests)
+$(BUILD)/tests/unit/test_nl $(BUILD)/tests/unit/test_kaudit: ALL_LDFLAGS += \
 	-Wl,--wrap=mnl_socket_sendto,--wrap=poll,--wrap=recv,--wrap=recvmmsg
 
 # test_torture refuses each allocation the project's code makes, in turn
