@@ -1,8 +1,10 @@
 # audit_exporter: Linux kernel audit events as Prometheus metrics.
 #
-#   make            build ./audit_exporter (installs missing Debian packages first)
+#   make            build ./audit_exporter (installs missing build packages first)
 #   make run        build and run as the audit daemon on the bundled default rules
-#   make test       the whole suite: unit, golden replay, fuzz smoke, kernel integration
+#   make test       the whole suite: unit, golden replay, fuzz smoke, kernel
+#                   integration (installs missing test packages first)
+#   make tools      the test tools (tests/tools/) and the 32-bit workload
 #   make bench      speed and memory side by side with peers (docs/BENCHMARKS.md)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
 #   make format / make lint
@@ -46,7 +48,11 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 BIN := $(BUILD)/audit_exporter
 
-DEPS_STAMP := build/.deps-ok
+# What is missing of packaging/deps.sh's lists is installed once: the build
+# packages before anything is compiled, the test packages before a test,
+# tool or other tool-using target.
+BUILD_DEPS := build/.deps-build-ok
+TEST_DEPS := build/.deps-all-ok
 
 # Short lines by default; V=1 shows the commands.
 ifeq ($(V),1)
@@ -57,11 +63,11 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-.PHONY: all deps run test unit golden integration fuzz fuzz-smoke bench \
-	format lint clean install deb tools check-format
+.PHONY: all deps run test unit golden integration fuzz fuzz-smoke \
+	bench format lint clean install deb tools check-format
 .DEFAULT_GOAL := all
 
-all: $(DEPS_STAMP) audit_exporter tools
+all: $(BUILD_DEPS) audit_exporter
 
 # The root binary is always the release build; sanitizer builds stay in
 # build/<variant>/ and the tests pick them through AE_BIN.
@@ -76,19 +82,23 @@ endif
 tools: $(TOOL_BINS) $(BUILD)/tools/workload32
 
 # Installs what is missing (Debian packages), once; see packaging/deps.sh.
-$(DEPS_STAMP):
+$(BUILD_DEPS): packaging/deps.sh
+	@packaging/deps.sh check build || packaging/deps.sh install build
+	@mkdir -p build && touch $@
+
+$(TEST_DEPS): packaging/deps.sh
 	@packaging/deps.sh check || packaging/deps.sh install
 	@mkdir -p build && touch $@
 
 deps:
 	packaging/deps.sh install
-	@mkdir -p build && touch $(DEPS_STAMP)
+	@mkdir -p build && touch $(BUILD_DEPS) $(TEST_DEPS)
 
 $(BIN): $(BUILD)/exporter/main.o $(LIB_OBJS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/%.o: %.c | $(BUILD_DEPS)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -105,7 +115,7 @@ build/gen/default_rules.c: packaging/audit_exporter.rules packaging/embed.sh
 	$(call say,GEN,$@)
 	$(Q)packaging/embed.sh default_rules_text $< > $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) | $(TEST_DEPS)
 	@mkdir -p $(dir $@)
 	$(call say,TEST,$<)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
@@ -123,7 +133,7 @@ $(BUILD)/tests/unit/test_torture: ALL_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc
 $(BUILD)/tests/unit/test_torture: ALL_CPPFLAGS += \
 	-DAE_FIXTURES='"$(CURDIR)/tests/fixtures"'
 
-$(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS)
+$(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS) | $(TEST_DEPS)
 	@mkdir -p $(dir $@)
 	$(call say,TOOL,$<)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) \
@@ -132,8 +142,8 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS)
 TOOL_LDLIBS_auparse_peer := -lauparse
 
 # The same workload as a 32-bit (i386) program, for the i386 syscall table
-# and socketcall(2). Needs gcc-multilib (make deps installs it).
-$(BUILD)/tools/workload32: tests/tools/workload.c | $(DEPS_STAMP)
+# and socketcall(2). Needs gcc-multilib (a test package).
+$(BUILD)/tools/workload32: tests/tools/workload.c | $(TEST_DEPS)
 	@mkdir -p $(dir $@)
 	$(call say,CC32,$<)
 	$(Q)$(CC) -m32 -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
@@ -148,26 +158,26 @@ export AE_BIN := $(abspath $(if $(SANITIZE),$(BIN),audit_exporter))
 export AE_TOOLS := $(abspath $(BUILD)/tools)
 export AE_BUILD := $(abspath $(BUILD))
 
-test: all $(BIN) $(UNIT_BINS) tools
+test: $(TEST_DEPS) all $(BIN) $(UNIT_BINS) tools
 	tests/run.sh all
 
 unit: $(UNIT_BINS)
 	tests/run.sh unit
 
-golden: all $(BIN) tools
+golden: $(TEST_DEPS) all $(BIN) tools
 	tests/run.sh golden
 
-integration: all $(BIN) tools
+integration: $(TEST_DEPS) all $(BIN) tools
 	tests/run.sh integration
 
-bench: all $(BIN) tools
+bench: $(TEST_DEPS) all $(BIN) tools
 	tests/bench/run.sh
 
 FUZZ_SECONDS ?= 60
-fuzz: all
+fuzz: $(TEST_DEPS) all
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-fuzz-smoke: all
+fuzz-smoke: $(TEST_DEPS) all
 	tests/fuzz/run.sh 10
 
 # --- style -----------------------------------------------------------------
@@ -190,7 +200,7 @@ DESTDIR ?=
 install: all
 	packaging/install.sh "$(DESTDIR)" "$(PREFIX)" "$(VERSION)"
 
-deb: all
+deb: $(TEST_DEPS) all
 	packaging/deb.sh "$(VERSION)"
 
 clean:
