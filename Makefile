@@ -4,6 +4,7 @@
 #   make run        build and run as the audit daemon on the bundled default rules
 #   make test       the whole suite: unit, golden replay, fuzz smoke, kernel
 #                   integration (installs missing test packages first)
+#   make check      the part of the suite that needs no kernel and no root
 #   make tools      the test tools (tests/tools/) and the 32-bit workload
 #   make bench      speed and memory side by side with peers (docs/BENCHMARKS.md)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
@@ -63,7 +64,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-.PHONY: all deps run test unit golden integration fuzz fuzz-smoke \
+.PHONY: all deps run test check unit golden integration fuzz fuzz-smoke \
 	bench format lint clean install deb tools check-format
 .DEFAULT_GOAL := all
 
@@ -160,6 +161,11 @@ export AE_BUILD := $(abspath $(BUILD))
 
 test: $(TEST_DEPS) all $(BIN) $(UNIT_BINS) tools
 	tests/run.sh all
+
+# No kernel, no root: unit, promtool rules, golden, and the integration
+# scripts that neither take the kernel lock nor need root (tests/run.sh).
+check: $(TEST_DEPS) all $(BIN) $(UNIT_BINS) tools
+	tests/run.sh check
 
 unit: $(UNIT_BINS)
 	tests/run.sh unit
