@@ -5,6 +5,7 @@
 #   make test       the whole suite: unit, golden replay, fuzz smoke, kernel
 #                   integration (installs missing test packages first)
 #   make check      the part of the suite that needs no kernel and no root
+#   make golden-update  regenerate tests/golden/*.prom, *.om from the fixture
 #   make tools      the test tools (tests/tools/) and the 32-bit workload
 #   make bench      speed and memory side by side with peers (docs/BENCHMARKS.md)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
@@ -64,7 +65,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-.PHONY: all deps run test check unit golden integration fuzz fuzz-smoke \
+.PHONY: all deps run test check unit golden golden-update integration fuzz fuzz-smoke \
 	bench format lint clean install deb tools check-format
 .DEFAULT_GOAL := all
 
@@ -172,6 +173,11 @@ unit: $(UNIT_BINS)
 
 golden: $(TEST_DEPS) all $(BIN) tools
 	tests/run.sh golden
+
+# The golden expositions from the fixture log, without a live capture
+# (tests/golden/update.sh); on an unchanged exporter they stay identical.
+golden-update: $(TEST_DEPS) all $(BIN)
+	tests/golden/update.sh
 
 integration: $(TEST_DEPS) all $(BIN) tools
 	tests/run.sh integration
