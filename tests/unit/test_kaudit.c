@@ -718,6 +718,66 @@ static void test_changed_since_is_left(void **state)
 	assert_as_booted();
 }
 
+/* The status poll: counters the kernel resets stay monotonic; another
+ * live daemon taking the role is said once and the source is down; when
+ * the role is free again the exporter takes it back. The stop then gives
+ * everything back, the role included. */
+static void test_poll_follows_the_role(void **state)
+{
+	struct kaudit_snap snap = { 0 };
+	char err[512] = "";
+	struct kaudit *ka;
+	unsigned n;
+
+	(void)state;
+	ka = start(RULES, err, sizeof(err));
+	assert_non_null(ka);
+	k.st.lost = 5;
+	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 1);
+	assert_true(snap.valid);
+	assert_int_equal(snap.pid, (uint32_t)getpid());
+	assert_int_equal(snap.lost_total, 5);
+	k.st.lost = 2; /* auditctl --reset-lost, then 2 more */
+	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 1);
+	assert_int_equal(snap.lost_total, 7);
+
+	k.st.pid = (uint32_t)getppid(); /* someone alive took it */
+	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 0);
+	assert_non_null(strstr(logged.last, "another process took"));
+	n = logged.n;
+	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 0);
+	assert_int_equal(logged.n, n); /* said once */
+
+	k.st.pid = 0; /* and gave it up */
+	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 1);
+	assert_int_equal(k.st.pid, (uint32_t)getpid());
+	assert_non_null(strstr(logged.last, "registered as the audit daemon"));
+	kaudit_stop(ka);
+	assert_as_booted();
+}
+
+/* Someone else holds the role when the exporter stops: it is theirs and
+ * stays; the rest is given back. */
+static void test_stop_leaves_a_role_taken_since(void **state)
+{
+	struct kaudit_snap snap = { 0 };
+	char err[512] = "";
+	struct kaudit *ka;
+	unsigned n;
+
+	(void)state;
+	ka = start(RULES, err, sizeof(err));
+	assert_non_null(ka);
+	k.st.pid = (uint32_t)getppid();
+	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 0);
+	n = logged.n;
+	kaudit_stop(ka);
+	assert_int_equal(logged.n, n); /* no release tried, none failed */
+	assert_int_equal(k.st.pid, (uint32_t)getppid());
+	k.st.pid = 0;
+	assert_as_booted();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -740,6 +800,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_since_is_left,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_follows_the_role,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_stop_leaves_a_role_taken_since, setup, teardown),
 	};
 	sigset_t set;
 
