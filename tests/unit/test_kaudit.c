@@ -445,6 +445,26 @@ static struct kaudit *start(const char *text, char *err, size_t errlen)
 	"-A always,exit -F arch=b64 -S execve -k exec\n"                       \
 	"-a always,exit -F arch=b64 -S bind -S listen -k listen\n"
 
+/* start(RULES), which must work. */
+static struct kaudit *started(void)
+{
+	char err[512] = "";
+	struct kaudit *ka = start(RULES, err, sizeof(err));
+
+	if (!ka)
+		fail_msg("start: %s", err);
+	assert_string_equal(err, "");
+	return ka;
+}
+
+/* A live process (the test's parent) takes the daemon role from ka: the
+ * next poll finds the source down. */
+static void role_taken(struct kaudit *ka, struct kaudit_snap *snap)
+{
+	k.st.pid = (uint32_t)getppid();
+	assert_int_equal(kaudit_poll(ka, snap, no_record, NULL), 0);
+}
+
 static bool sigterm_pending(void)
 {
 	struct signalfd_siginfo si;
@@ -476,13 +496,9 @@ static int teardown(void **state)
  * the stop gives every field and rule back. */
 static void test_start_then_stop_restores_all(void **state)
 {
-	char err[512] = "";
-	struct kaudit *ka;
+	struct kaudit *ka = started();
 
 	(void)state;
-	ka = start(RULES, err, sizeof(err));
-	assert_non_null(ka);
-	assert_string_equal(err, "");
 	assert_int_equal(k.st.pid, (uint32_t)getpid());
 	assert_int_equal(k.st.enabled, 1);
 	assert_int_equal(k.st.failure, 0);
@@ -617,8 +633,7 @@ static void test_sigterm_mid_start(void **state)
 	struct kaudit *ka;
 
 	(void)state;
-	ka = start(RULES, err, sizeof(err));
-	assert_non_null(ka);
+	ka = started();
 	requests = k.requests;
 	kaudit_stop(ka);
 	assert_true(requests > 10);
@@ -685,8 +700,7 @@ static void test_reload_refused_half_way(void **state)
 	struct kaudit *ka;
 
 	(void)state;
-	ka = start(RULES, err, sizeof(err));
-	assert_non_null(ka);
+	ka = started();
 	k.refuse_add = k.adds + 2; /* accept, the second new rule */
 	assert_int_not_equal(kaudit_reload(ka, rs, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "line 2: the kernel refused the rule"));
@@ -703,12 +717,9 @@ static void test_reload_refused_half_way(void **state)
  * leaves it (and says so), and gives back the others. */
 static void test_changed_since_is_left(void **state)
 {
-	char err[512] = "";
-	struct kaudit *ka;
+	struct kaudit *ka = started();
 
 	(void)state;
-	ka = start(RULES, err, sizeof(err));
-	assert_non_null(ka);
 	k.st.backlog_limit = 999;
 	kaudit_stop(ka);
 	assert_int_equal(k.st.backlog_limit, 999);
@@ -725,13 +736,10 @@ static void test_changed_since_is_left(void **state)
 static void test_poll_follows_the_role(void **state)
 {
 	struct kaudit_snap snap = { 0 };
-	char err[512] = "";
-	struct kaudit *ka;
+	struct kaudit *ka = started();
 	unsigned n;
 
 	(void)state;
-	ka = start(RULES, err, sizeof(err));
-	assert_non_null(ka);
 	k.st.lost = 5;
 	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 1);
 	assert_true(snap.valid);
@@ -741,8 +749,7 @@ static void test_poll_follows_the_role(void **state)
 	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 1);
 	assert_int_equal(snap.lost_total, 7);
 
-	k.st.pid = (uint32_t)getppid(); /* someone alive took it */
-	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 0);
+	role_taken(ka, &snap);
 	assert_non_null(strstr(logged.last, "another process took"));
 	n = logged.n;
 	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 0);
@@ -761,15 +768,11 @@ static void test_poll_follows_the_role(void **state)
 static void test_stop_leaves_a_role_taken_since(void **state)
 {
 	struct kaudit_snap snap = { 0 };
-	char err[512] = "";
-	struct kaudit *ka;
+	struct kaudit *ka = started();
 	unsigned n;
 
 	(void)state;
-	ka = start(RULES, err, sizeof(err));
-	assert_non_null(ka);
-	k.st.pid = (uint32_t)getppid();
-	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 0);
+	role_taken(ka, &snap);
 	n = logged.n;
 	kaudit_stop(ka);
 	assert_int_equal(logged.n, n); /* no release tried, none failed */
