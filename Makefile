@@ -69,10 +69,11 @@ endif
 	bench format lint clean install deb tools check-format
 .DEFAULT_GOAL := all
 
-all: $(BUILD_DEPS) audit_exporter
+all: $(BUILD_DEPS) $(BIN) audit_exporter
 
 # The root binary is always the release build; sanitizer builds stay in
-# build/<variant>/ and the tests pick them through AE_BIN.
+# build/<variant>/ (make SANITIZE=... builds build/<variant>/audit_exporter)
+# and the tests pick them through AE_BIN.
 ifeq ($(SANITIZE),)
 audit_exporter: $(BIN)
 	$(Q)cp $< $@.tmp && mv -f $@.tmp $@ # a running copy is not disturbed
