@@ -729,6 +729,25 @@ static void test_changed_since_is_left(void **state)
 	assert_as_booted();
 }
 
+/* The kernel refuses to put one field back at the stop: that one is said
+ * and stays, every other field, the rules and the daemon role are still
+ * given back. */
+static void test_refused_restore_goes_on(void **state)
+{
+	struct kaudit *ka = started();
+
+	(void)state;
+	k.refuse_set = AUDIT_STATUS_BACKLOG_LIMIT;
+	k.refuse_err = -EINVAL;
+	kaudit_stop(ka);
+	assert_non_null(strstr(logged.all, "cannot restore audit setting "
+					   "backlog_limit"));
+	assert_int_equal(k.st.backlog_limit, 4096);
+	k.refuse_set = 0;
+	k.st.backlog_limit = BOOT_BACKLOG;
+	assert_as_booted();
+}
+
 /* The status poll: counters the kernel resets stay monotonic; another
  * live daemon taking the role is said once and the source is down; when
  * the role is free again the exporter takes it back. The stop then gives
@@ -802,6 +821,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload_refused_half_way,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_since_is_left,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_restore_goes_on,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_follows_the_role,
 						setup, teardown),
