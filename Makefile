@@ -128,6 +128,8 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) | $(TEST_DEPS)
 # (see the tests)
 $(BUILD)/tests/unit/test_nl $(BUILD)/tests/unit/test_kaudit: ALL_LDFLAGS += \
 	-Wl,--wrap=mnl_socket_sendto,--wrap=poll,--wrap=recv,--wrap=recvmmsg
+# test_kaudit also sees sockets closed (a daemon's socket gone)
+$(BUILD)/tests/unit/test_kaudit: ALL_LDFLAGS += -Wl,--wrap=mnl_socket_close
 
 # test_torture refuses each allocation the project's code makes, in turn
 $(BUILD)/tests/unit/test_torture: ALL_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc \

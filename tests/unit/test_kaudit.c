@@ -65,6 +65,9 @@ static struct {
 	unsigned refuse_add; /* the Nth add is refused (1-based; 0 none) */
 	unsigned sigterm_at; /* SIGTERM arrives at this request */
 	bool eintr; /* the next poll is interrupted */
+	uint32_t daemon_portid; /* the daemon's socket; 0: not ours to know */
+	uint32_t closed[64]; /* portids of the sockets closed since boot */
+	size_t nclosed;
 } k;
 
 /* what the log callback was told */
@@ -109,8 +112,18 @@ static bool k_alive(uint32_t pid)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
+/* The kernel tests the daemon's connection (audit_replace): a process
+ * that is gone, or a socket that is closed, is no daemon. */
+static bool k_daemon_alive(void)
+{
+	for (size_t i = 0; k.daemon_portid && i < k.nclosed; i++)
+		if (k.closed[i] == k.daemon_portid)
+			return false;
+	return k_alive(k.st.pid);
+}
+
 /* AUDIT_SET as kernel/audit.c does it, one field after another. */
-static int k_set(const struct audit_status *s)
+static int k_set(const struct audit_status *s, uint32_t portid)
 {
 	if (s->mask & k.refuse_set)
 		return k.refuse_err;
@@ -131,15 +144,14 @@ static int k_set(const struct audit_status *s)
 
 		if (s->pid && s->pid != self)
 			return -EINVAL;
-		/* the kernel tests the daemon's connection: a dead one is
-		 * dropped */
-		if (k.st.pid && !k_alive(k.st.pid))
-			k.st.pid = 0;
+		if (k.st.pid && !k_daemon_alive())
+			k.st.pid = 0; /* a dead daemon is dropped */
 		if (k.st.pid && s->pid)
 			return -EEXIST; /* a healthy daemon is not replaced */
 		if (k.st.pid && k.st.pid != self)
 			return -EACCES; /* only the daemon unregisters */
 		k.st.pid = s->pid;
+		k.daemon_portid = portid;
 	}
 	if (s->mask & AUDIT_STATUS_RATE_LIMIT)
 		k.st.rate_limit = s->rate_limit;
@@ -225,7 +237,7 @@ ssize_t __wrap_mnl_socket_sendto(const struct mnl_socket *nl, const void *buf,
 	case AUDIT_SET:
 		assert_true(plen >= sizeof(struct audit_status));
 		k.changes++;
-		rc = k_set(p);
+		rc = k_set(p, mnl_socket_get_portid(nl));
 		break;
 	case AUDIT_ADD_RULE:
 	case AUDIT_DEL_RULE:
@@ -293,6 +305,16 @@ static ssize_t k_take(int fd, void *buf, size_t len)
 	}
 	errno = EAGAIN;
 	return -1;
+}
+
+int __wrap_mnl_socket_close(struct mnl_socket *nl);
+int __real_mnl_socket_close(struct mnl_socket *nl);
+
+int __wrap_mnl_socket_close(struct mnl_socket *nl)
+{
+	if (k.nclosed < sizeof(k.closed) / sizeof(k.closed[0]))
+		k.closed[k.nclosed++] = mnl_socket_get_portid(nl);
+	return __real_mnl_socket_close(nl);
 }
 
 ssize_t __wrap_recv(int fd, void *buf, size_t len, int flags)
@@ -462,6 +484,7 @@ static struct kaudit *started(void)
 static void role_taken(struct kaudit *ka, struct kaudit_snap *snap)
 {
 	k.st.pid = (uint32_t)getppid();
+	k.daemon_portid = 0;
 	assert_int_equal(kaudit_poll(ka, snap, no_record, NULL), 0);
 }
 
@@ -800,6 +823,44 @@ static void test_stop_leaves_a_role_taken_since(void **state)
 	assert_as_booted();
 }
 
+/* The event socket broke under the exporter (closed, say): kaudit_recover
+ * opens a fresh one and takes the role back through it, which the kernel
+ * allows since the old socket is gone; the poll then finds the source up,
+ * and the stop releases the role held through the new socket. */
+static void test_recover_takes_the_role_back(void **state)
+{
+	struct kaudit_snap snap = { 0 };
+	struct kaudit *ka = started();
+	uint32_t before = k.daemon_portid;
+
+	(void)state;
+	assert_int_equal(kaudit_recover(ka, no_record, NULL), 0);
+	assert_int_equal(k.st.pid, (uint32_t)getpid());
+	assert_int_not_equal(k.daemon_portid, before);
+	assert_non_null(strstr(logged.last, "registered as the audit daemon"));
+	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 1);
+	kaudit_stop(ka);
+	assert_as_booted();
+}
+
+/* Recovering while another live daemon holds the role: it is left to
+ * them, the source is down, and the stop does not touch the role. */
+static void test_recover_leaves_a_live_daemon(void **state)
+{
+	struct kaudit_snap snap = { 0 };
+	struct kaudit *ka = started();
+
+	(void)state;
+	role_taken(ka, &snap);
+	assert_int_equal(kaudit_recover(ka, no_record, NULL), 0);
+	assert_int_equal(k.st.pid, (uint32_t)getppid());
+	assert_int_equal(kaudit_poll(ka, &snap, no_record, NULL), 0);
+	kaudit_stop(ka);
+	assert_int_equal(k.st.pid, (uint32_t)getppid());
+	k.st.pid = 0;
+	assert_as_booted();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -828,6 +889,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_stop_leaves_a_role_taken_since, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_recover_takes_the_role_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_recover_leaves_a_live_daemon, setup, teardown),
 	};
 	sigset_t set;
 
