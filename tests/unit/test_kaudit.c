@@ -689,6 +689,22 @@ static void test_rule_refused_half_way(void **state)
 	assert_as_booted();
 }
 
+/* The file has a rule the kernel already holds: it is someone else's (the
+ * start says so), and it stays at the stop. */
+static void test_existing_rule_stays(void **state)
+{
+	char err[512] = "";
+	struct kaudit *ka;
+
+	(void)state;
+	ka = start(RULES FOREIGN_RULE, err, sizeof(err));
+	assert_non_null(ka);
+	assert_non_null(strstr(logged.all, "not ours and stays at exit"));
+	assert_int_equal(k.nrules, 1 + 3 + 1);
+	kaudit_stop(ka);
+	assert_as_booted();
+}
+
 /* -D: the kernel's rules are saved and deleted for the run, and put back
  * at the stop; also when the start then fails on a refused setting. */
 static void test_delete_all_put_back(void **state)
@@ -877,6 +893,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rule_refused_half_way,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_existing_rule_stays, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_delete_all_put_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reload_refused_half_way,
