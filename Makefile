@@ -65,8 +65,8 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-.PHONY: all deps run test check unit golden golden-update integration fuzz fuzz-smoke \
-	bench format lint clean install deb tools check-format
+.PHONY: all deps run test check unit golden golden-update integration \
+	fuzz fuzz-smoke bench format lint clean install deb tools check-format
 .DEFAULT_GOAL := all
 
 all: $(BUILD_DEPS) $(BIN) audit_exporter
