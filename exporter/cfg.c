@@ -23,6 +23,7 @@
 
 #include "exporter/log.h"
 #include "metrics/fam.h"
+#include "netlink/kaudit.h"
 
 enum cfg_kind { K_STR, K_UINT, K_BOOL, K_DUR, K_BYTES, K_LIST, K_SPECIAL };
 
@@ -646,4 +647,32 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 		return 2;
 	}
 	return 0;
+}
+
+static void cfg_kaudit_log(void *arg, enum kaudit_level level, const char *msg,
+			   const struct kaudit_kv kv[KAUDIT_KV_MAX])
+{
+	static const enum log_level to[] = {
+		[KAUDIT_INFO] = LOG_INFO,
+		[KAUDIT_WARN] = LOG_WARN,
+		[KAUDIT_ERROR] = LOG_ERROR,
+	};
+
+	_Static_assert(KAUDIT_KV_MAX == 2, "two pairs are passed on");
+	(void)arg;
+	/* log_kv ends at the first NULL key */
+	log_kv(to[level], msg, kv[0].key, kv[0].value, kv[1].key, kv[1].value,
+	       (char *)0);
+}
+
+void cfg_kaudit_opts(const struct cfg *c, struct kaudit_opts *o)
+{
+	*o = (struct kaudit_opts){
+		.mode = c->source == CFG_MULTICAST ? KAUDIT_MULTICAST
+						   : KAUDIT_UNICAST,
+		.rcvbuf = c->rcvbuf,
+		.backlog_limit = c->backlog_limit,
+		.backlog_wait_ms = c->backlog_wait_ms,
+		.log = cfg_kaudit_log,
+	};
 }

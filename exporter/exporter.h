@@ -11,25 +11,12 @@
 #include "exporter/cfg.h"
 #include "metrics/hash.h"
 #include "netlink/asm.h"
+#include "netlink/kaudit.h"
 #include "netlink/nl.h"
 
-struct kaudit;
 struct http;
 struct rules_set;
 struct scrape_buf;
-
-/* The kernel's audit status as last polled, with the counters that the
- * kernel may reset made monotonic. */
-struct ksnap {
-	bool valid; /* a poll has succeeded */
-	int error; /* last poll's -errno, 0 when it worked */
-	uint32_t enabled, failure, pid, rate_limit;
-	uint32_t backlog, backlog_limit;
-	uint32_t backlog_wait_time; /* jiffies, as configured */
-	uint64_t lost_total; /* across resets of the kernel counter */
-	uint64_t wait_actual_total; /* jiffies processes waited, same */
-	unsigned hz; /* kernel tick rate, for seconds */
-};
 
 /* Source-level counters the reader keeps (under the lock). */
 struct source_stats {
@@ -52,7 +39,7 @@ struct exporter {
 	atomic_uint lock_wanted; /* scrapes waiting for the lock */
 	struct agg *agg;
 	struct asm_ctx *asm;
-	struct ksnap kernel;
+	struct kaudit_snap kernel;
 	struct source_stats src;
 	unsigned scrapes_active; /* the reader does not sweep while > 0 */
 	int64_t start_wall_ms;

@@ -218,7 +218,7 @@ static void scrape_labelled(struct scrape *sc, const char *label,
 	dbuf_free(&b);
 }
 
-static int scrape_kernel(struct scrape *sc, const struct ksnap *k)
+static int scrape_kernel(struct scrape *sc, const struct kaudit_snap *k)
 {
 	double hz = k->hz ? k->hz : 250;
 
@@ -270,7 +270,7 @@ static int scrape_kernel(struct scrape *sc, const struct ksnap *k)
 struct scrape_health {
 	struct asm_stats asm;
 	struct source_stats src;
-	struct ksnap kernel;
+	struct kaudit_snap kernel;
 	uint64_t errors[AGG_NERR];
 	uint64_t skipped[AGG_NSKIP];
 	size_t series[AGG_NFAM];

@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "exporter/exporter.h"
-#include "exporter/kaudit.h"
+#include "netlink/kaudit.h"
 #include "exporter/log.h"
 #include "netlink/arec.h"
 #include "netlink/rules.h"
@@ -204,6 +204,7 @@ static int source_drain(void *arg)
 struct source *source_open(struct exporter *x, char *err, size_t errlen)
 {
 	struct source *s = calloc(1, sizeof(*s));
+	struct kaudit_opts ko;
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -217,10 +218,10 @@ struct source *source_open(struct exporter *x, char *err, size_t errlen)
 	switch (s->kind) {
 	case CFG_UNICAST:
 	case CFG_MULTICAST:
+		cfg_kaudit_opts(&x->cfg, &ko);
 		exporter_lock_reader(x);
 		x->src.arrival_ms = exporter_wall_ms();
-		s->ka = kaudit_start(&x->cfg,
-				     x->cfg.load_rules ? x->rules : NULL,
+		s->ka = kaudit_start(&ko, x->cfg.load_rules ? x->rules : NULL,
 				     source_nl_record, x, err, errlen);
 		x->src.up = s->ka != NULL;
 		exporter_unlock(x);
@@ -381,7 +382,7 @@ void source_tick(struct source *s)
 		asm_tick(x->asm, exporter_now_ms(x));
 	exporter_unlock(x);
 	if (s->ka && mono - s->last_poll_ms >= SRC_POLL_MS) {
-		struct ksnap snap;
+		struct kaudit_snap snap;
 		int up;
 
 		s->last_poll_ms = mono;
