@@ -14,7 +14,10 @@
  *     record arrived (arrival, not the record's stamp: records that waited in
  *     a backlogged kernel queue arrive late but together), or when the
  *     in-flight table is full and it is the oldest (evicted).
- * The last two are counted: they are incomplete events.
+ * The last two are counted: they are incomplete events. So is an open
+ * event when a record of its serial comes with another stamp: the kernel
+ * stamps all records of an event alike, so that is another event (a reboot
+ * restarted the numbering) and the open one has ended (as timed out).
  *
  * Serials count lost events (netlink/gaps), except on auditd's own DAEMON_*
  * records, which auditd numbers from a sequence of its own.
@@ -347,14 +350,24 @@ void asm_push(struct asm_ctx *a, const struct arec_hdr *h, int64_t now_ms)
 	uint64_t node = asm_node_hash(h->node, h->node_len);
 	size_t node_len = node ? h->node_len : 0;
 	uint16_t g = asm_node_gaps(a, node, h->node, node_len);
+	/* auditd stamps its own DAEMON_* records from a counter of its own:
+	 * they are not in the kernel's serial sequence, nor in its events */
+	bool daemon = h->type >= AUDIT_FIRST_DAEMON &&
+		      h->type <= AUDIT_LAST_DAEMON;
 	struct asm_slot *s;
 
-	/* auditd stamps its own DAEMON_* records from a counter of its own:
-	 * they are not in the kernel's serial sequence */
-	if (g != ASM_UNTRACKED &&
-	    (h->type < AUDIT_FIRST_DAEMON || h->type > AUDIT_LAST_DAEMON))
+	if (g != ASM_UNTRACKED && !daemon)
 		gaps_see(&a->gaps[g], h->serial, h->time_ms);
-	s = asm_find(a, h->serial, node, node_len);
+	s = daemon ? NULL : asm_find(a, h->serial, node, node_len);
+	if (s && s->time_ms != h->time_ms) {
+		/* the kernel stamps every record of an event alike: another
+		 * stamp on the serial is another event (the numbering
+		 * restarted: a reboot), and the open one has ended without
+		 * its EOE, as if timed out */
+		a->stats.timed_out++;
+		asm_emit(a, s, false);
+		s = NULL;
+	}
 	if (h->type == AUDIT_EOE) {
 		if (s)
 			asm_emit(a, s, true);

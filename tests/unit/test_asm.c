@@ -262,6 +262,32 @@ static void test_many_nodes(void **state)
 	asm_free(a);
 }
 
+/* The same serial with another stamp is another event (a reboot in a log
+ * without EOE): the open one ends there, the new one is its own. */
+static void test_serial_reused(void **state)
+{
+	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
+
+	(void)state;
+	push(a, "type=SYSCALL msg=audit(100.000:5): x=boot1", 0);
+	push(a, "type=SYSCALL msg=audit(43300.000:5): x=boot2", 0);
+	push(a, "type=PATH msg=audit(43300.000:5): item=0", 0);
+	push(a, "type=EOE msg=audit(43300.000:5): ", 0);
+	assert_string_equal(got, "5:I:1300;5:C:1300,1302;");
+	/* an EOE of another stamp closes the open event, not as complete */
+	push(a, "type=SYSCALL msg=audit(43301.000:6): x=boot2", 0);
+	push(a, "type=EOE msg=audit(43301.001:6): ", 0);
+	assert_string_equal(got, "5:I:1300;5:C:1300,1302;6:I:1300;");
+	assert_int_equal(asm_stats(a).timed_out, 2);
+	/* auditd's own numbering neither joins nor closes a kernel event */
+	push(a, "type=SYSCALL msg=audit(43302.000:7): x=k", 0);
+	push(a, "type=DAEMON_ROTATE msg=audit(43302.100:7): op=rotate", 0);
+	push(a, "type=EOE msg=audit(43302.000:7): ", 0);
+	assert_string_equal(got, "5:I:1300;5:C:1300,1302;6:I:1300;"
+				 "7:C:1205;7:C:1300;");
+	asm_free(a);
+}
+
 static void test_daemon_serials(void **state)
 {
 	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
@@ -305,6 +331,7 @@ int main(void)
 		cmocka_unit_test_setup(test_bounds, setup),
 		cmocka_unit_test_setup(test_nodes_and_gaps, setup),
 		cmocka_unit_test_setup(test_many_nodes, setup),
+		cmocka_unit_test_setup(test_serial_reused, setup),
 		cmocka_unit_test_setup(test_daemon_serials, setup),
 		cmocka_unit_test_setup(test_config_errors, setup),
 	};

@@ -1,0 +1,69 @@
+/*
+ * evclock: the event clock, the newest stamp the records carry, robust to
+ * one absurd stamp.
+ *
+ * In a replay the events' own stamps are the clock: event timeouts, gap
+ * judging, sliding windows and idle label sets all run on it. A plain
+ * maximum lets one record dated in the far future (a 15-digit second, a
+ * hand-edited test log: apparmor.d's audit.log has one event in 2322 among
+ * captures from 2005 and 2023) move the clock there for good: every open
+ * event times out, every window empties and every label set looks idle.
+ *
+ * The rule: a stamp at most EVCLOCK_LEAP_MS after the clock moves it at
+ * once (to the newest stamp, as before). A stamp further ahead is a leap,
+ * held as a candidate; it moves the clock only when a record of another
+ * event (another serial: the records of one event share their stamp) also
+ * leaps, and then to the lower of the two stamps, the time both agree has
+ * come; the higher stays the candidate if it still leaps from there. A
+ * record of another event within the leap of the clock drops the candidate:
+ * the stream went on at the old time, so the leap was one stray record.
+ *
+ * So a reboot, a quiet night or the seam between two concatenated captures
+ * moves the clock at the second event after it, and one absurd event never
+ * does. Two absurd events in a row do (nothing in the stamps alone tells
+ * them from a real leap). The price in a log whose events are all more than
+ * the leap apart: the clock trails by one event there. The first stamp sets
+ * the clock unchecked; there is nothing yet to check it against.
+ *
+ * Cost: O(1) per record, a few comparisons; no memory beyond the struct.
+ */
+#include "exporter/evclock.h"
+
+void evclock_init(struct evclock *c)
+{
+	c->now = INT64_MIN;
+	c->leaping = false;
+}
+
+/* A second event leapt too: the clock moves to the lower stamp. */
+static void evclock_confirm(struct evclock *c, int64_t t, uint32_t serial)
+{
+	int64_t lo = t < c->leap_ms ? t : c->leap_ms;
+	int64_t hi = t < c->leap_ms ? c->leap_ms : t;
+
+	if (hi == t)
+		c->leap_serial = serial;
+	c->now = lo;
+	c->leap_ms = hi;
+	if (hi - lo <= EVCLOCK_LEAP_MS) {
+		c->now = hi;
+		c->leaping = false;
+	}
+}
+
+int64_t evclock_see(struct evclock *c, int64_t time_ms, uint32_t serial)
+{
+	if (c->now == INT64_MIN || time_ms - c->now <= EVCLOCK_LEAP_MS) {
+		if (time_ms > c->now)
+			c->now = time_ms;
+		if (c->leaping && serial != c->leap_serial)
+			c->leaping = false;
+	} else if (!c->leaping) {
+		c->leaping = true;
+		c->leap_ms = time_ms;
+		c->leap_serial = serial;
+	} else if (serial != c->leap_serial) {
+		evclock_confirm(c, time_ms, serial);
+	}
+	return c->now;
+}
