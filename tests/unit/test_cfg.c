@@ -77,6 +77,36 @@ static void test_defaults(void **state)
 		assert_true(c.collector[i]);
 }
 
+/* Idle label sets: swept after 24h live; a replay keeps them all (a week
+ * of logs replayed with --once showed only the last day), unless the flag
+ * is given. */
+static void test_idle_default(void **state)
+{
+	const char *file[] = { "--audit.source=file", "--audit.file=/x.log" };
+	const char *once[] = { "--audit.source=stdin", "--once" };
+	const char *plugin[] = { "--audit.source=stdin" };
+	const char *given[] = { "--audit.source=file", "--audit.file=/x.log",
+				"--metrics.idle-timeout=1h" };
+	struct cfg c;
+
+	(void)state;
+	assert_int_equal(parse(&c, 0, NULL), 0);
+	assert_true(c.idle_ms == 86400000);
+	cfg_free(&c);
+	assert_int_equal(parse(&c, 1, plugin), 0);
+	assert_true(c.idle_ms == 86400000);
+	cfg_free(&c);
+	assert_int_equal(parse(&c, 2, file), 0);
+	assert_true(c.idle_ms == 0);
+	cfg_free(&c);
+	assert_int_equal(parse(&c, 2, once), 0);
+	assert_true(c.idle_ms == 0);
+	cfg_free(&c);
+	assert_int_equal(parse(&c, 3, given), 0);
+	assert_true(c.idle_ms == 3600000);
+	cfg_free(&c);
+}
+
 static void test_forms(void **state)
 {
 	struct cfg c;
@@ -182,6 +212,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_forms),
+		cmocka_unit_test(test_idle_default),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_argfile),
