@@ -154,6 +154,20 @@ static void test_last_line_and_blanks(void **state)
 	assert_int_equal(r.too_long, 0);
 }
 
+/* Replays text and compares what assembly made of it with want. */
+static void assert_events(const char *text, struct run want)
+{
+	struct run r = replay(text, strlen(text));
+
+	assert_int_equal(r.records, want.records);
+	assert_int_equal(r.syscalls, want.syscalls);
+	assert_int_equal(r.asm.events, want.asm.events);
+	assert_int_equal(r.asm.timed_out, want.asm.timed_out);
+	assert_int_equal(r.asm.serial_resets, want.asm.serial_resets);
+	assert_int_equal(r.asm.serials_late, want.asm.serials_late);
+	assert_int_equal(r.asm.serials_missing, want.asm.serials_missing);
+}
+
 /* An old kernel's log (no EOE) across a reboot: boot 2 reuses boot 1's
  * serials twelve hours later on the event clock. Boot 1's events must have
  * timed out on that clock by then, although the whole log comes in one
@@ -177,16 +191,13 @@ static void test_timeout_on_the_log_clock(void **state)
 		"success=yes exit=0\n"
 		"type=SYSCALL msg=audit(1136043201.000:53): syscall=4 "
 		"success=yes exit=0\n";
-	struct run r;
 
 	(void)state;
-	r = replay(text, sizeof(text) - 1);
-	assert_int_equal(r.records, 8);
-	assert_int_equal(r.syscalls, 6);
-	assert_int_equal(r.asm.events, 6);
-	assert_int_equal(r.asm.serial_resets, 1);
-	assert_int_equal(r.asm.serials_late, 0);
-	assert_int_equal(r.asm.serials_missing, 0);
+	assert_events(text, (struct run){ .records = 8,
+					  .syscalls = 6,
+					  .asm = { .events = 6,
+						   .timed_out = 6,
+						   .serial_resets = 1 } });
 }
 
 /* The timeout runs on the log's clock record by record, not between reads:
@@ -203,14 +214,13 @@ static void test_timeout_between_records(void **state)
 		"type=SYSCALL msg=audit(1136000003.000:52): syscall=4 "
 		"success=yes exit=0\n"
 		"type=PATH msg=audit(1136000000.000:50): item=0 name=\"/a\"\n";
-	struct run r;
 
 	(void)state;
-	r = replay(text, sizeof(text) - 1);
-	assert_int_equal(r.records, 4);
-	assert_int_equal(r.syscalls, 3);
-	assert_int_equal(r.asm.events, 4); /* 50, 51, 52, and 50's PATH */
-	assert_int_equal(r.asm.timed_out, 4);
+	/* events: 50, 51, 52, and 50's PATH on its own */
+	assert_events(text,
+		      (struct run){ .records = 4,
+				    .syscalls = 3,
+				    .asm = { .events = 4, .timed_out = 4 } });
 }
 
 int main(void)
