@@ -355,6 +355,11 @@ int64_t agg_clock(const struct agg *a)
 	return a->clock.now;
 }
 
+void agg_clock_advance(struct agg *a, int64_t now_ms)
+{
+	evclock_advance(&a->clock, now_ms);
+}
+
 void agg_error(struct agg *a, enum agg_err e)
 {
 	a->errors[e]++;

@@ -23,7 +23,10 @@
  * does. Two absurd events in a row do (nothing in the stamps alone tells
  * them from a real leap). The price in a log whose events are all more than
  * the leap apart: the clock trails by one event there. The first stamp sets
- * the clock unchecked; there is nothing yet to check it against.
+ * the clock unchecked; there is nothing yet to check it against. A live
+ * auditd plugin on stdin moves the clock on with wall time while its input
+ * is idle (evclock_advance), so a quiet spell there is no leap: the first
+ * event after it counts at its own time.
  *
  * Cost: O(1) per record, a few comparisons; no memory beyond the struct.
  */
@@ -49,6 +52,15 @@ static void evclock_confirm(struct evclock *c, int64_t t, uint32_t serial)
 		c->now = hi;
 		c->leaping = false;
 	}
+}
+
+void evclock_advance(struct evclock *c, int64_t now_ms)
+{
+	if (c->now == INT64_MIN || now_ms <= c->now)
+		return;
+	c->now = now_ms;
+	if (c->leaping && c->leap_ms - c->now <= EVCLOCK_LEAP_MS)
+		c->leaping = false;
 }
 
 int64_t evclock_see(struct evclock *c, int64_t time_ms, uint32_t serial)

@@ -19,5 +19,8 @@ void evclock_init(struct evclock *c);
 /* Notes a record's stamp and serial; returns the clock, which never moves
  * back. Reader thread. */
 int64_t evclock_see(struct evclock *c, int64_t time_ms, uint32_t serial);
+/* Moves a started clock on to now_ms, a time known good (wall time that
+ * passed while a live input was idle); never back. */
+void evclock_advance(struct evclock *c, int64_t now_ms);
 
 #endif

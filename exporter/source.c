@@ -350,6 +350,10 @@ static int source_read_text(struct source *s)
 		x->src.up = false;
 		s->eof = true;
 	} else {
+		/* a live plugin's clock went on while its input was idle: the
+		 * first record after a quiet spell is no leap (evclock.c) */
+		if (s->kind == CFG_STDIN)
+			agg_clock_advance(x->agg, exporter_now_ms(x));
 		s->len += (size_t)n;
 		source_lines(s);
 		x->src.last_input_mono = exporter_mono_ms();

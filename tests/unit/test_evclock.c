@@ -102,6 +102,20 @@ static void test_collection(void **state)
 	assert_true(evclock_see(&c, y2322, 111) == 1690029190344);
 }
 
+/* A live plugin's idle input: wall time moves the clock on, so the first
+ * event after 30 quiet minutes is no leap; the clock never goes back. */
+static void test_advance(void **state)
+{
+	(void)state;
+	evclock_advance(&c, T0); /* not started: nothing to move */
+	assert_true(c.now == INT64_MIN);
+	evclock_see(&c, T0, 1);
+	evclock_advance(&c, T0 + 30 * MIN_MS - 1000);
+	assert_true(evclock_see(&c, T0 + 30 * MIN_MS, 2) == T0 + 30 * MIN_MS);
+	evclock_advance(&c, T0);
+	assert_true(c.now == T0 + 30 * MIN_MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -110,6 +124,7 @@ int main(void)
 		cmocka_unit_test_setup(test_reboot, setup),
 		cmocka_unit_test_setup(test_sparse, setup),
 		cmocka_unit_test_setup(test_collection, setup),
+		cmocka_unit_test_setup(test_advance, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
