@@ -18,12 +18,18 @@
  * record of another event within the leap of the clock drops the candidate:
  * the stream went on at the old time, so the leap was one stray record.
  *
- * So a reboot, a quiet night or the seam between two concatenated captures
- * moves the clock at the second event after it, and one absurd event never
- * does. Two absurd events in a row do (nothing in the stamps alone tells
- * them from a real leap). The price in a log whose events are all more than
- * the leap apart: the clock trails by one event there. The first stamp sets
- * the clock unchecked; there is nothing yet to check it against. A live
+ * The leap is a day, the default --metrics.idle-timeout: a step up to that
+ * (a reboot, a quiet night, a final event an hour after the rest) moves the
+ * clock at once, as the log says; a step beyond (a weekend, the seam
+ * between two concatenated captures) at the second event after it; one
+ * absurd event never. A shorter leap kept stray records closer but made the
+ * clock trail the log at every quiet spell: the first event after it counts
+ * at the clock before it until a second one comes, and a lone last event
+ * after it (a log that ends an hour after the rest) not at all. Two absurd
+ * events in a row do move the clock (nothing in the stamps alone tells them
+ * from a real leap), and a stray record within the day moves it by up to a
+ * day. The first stamp sets the clock unchecked; there is nothing yet to
+ * check it against. A live
  * auditd plugin on stdin moves the clock on with wall time while its input
  * is idle (evclock_advance), so a quiet spell there is no leap: the first
  * event after it counts at its own time.

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define EVCLOCK_LEAP_MS (10 * 60 * 1000)
+#define EVCLOCK_LEAP_MS (24 * 3600 * 1000) /* see evclock.c */
 
 /* Plain struct so it can be embedded; initialise with evclock_init. */
 struct evclock {
