@@ -19,9 +19,15 @@
  * System calls are named by libaudit from (arch, number), so x86_64 and
  * i386 both work; i386 programs may reach the socket calls through
  * socketcall(2), whose first argument selects the call and whose SOCKETCALL
- * record holds the real arguments. connect() results: success, in_progress
- * (EINPROGRESS from a non-blocking socket), error. A connect without a
- * SOCKADDR record (a bad pointer) has family "other".
+ * record holds the real arguments. Older kernels (the 2006 logs of
+ * selinux's sepolgen tests) wrote no SOCKETCALL record: the call is then
+ * still counted, with the socket's fd unknown (a listen's family and port
+ * are "unknown"). connect() results: success, in_progress (EINPROGRESS
+ * from a non-blocking socket), error. A connect without a
+ * SOCKADDR record (a bad pointer) has family "other". A SOCKADDR holds the
+ * process's raw sockaddr, whose sa_family is in the byte order of the
+ * SYSCALL record's arch (s390x and ppc64 are big-endian); the SYSCALL
+ * record is read first, wherever it stands in the event.
  *
  * Watch keys: a rule key belongs to a file watch if the watch function says
  * so (keys of -w rules, from the loaded rules or the kernel's rule list).
@@ -241,8 +247,15 @@ static const struct fam_desc agg_descs[AGG_NFAM] = {
 const char *agg_err_name(enum agg_err e)
 {
 	static const char *const names[AGG_NERR] = {
-		"header",   "type",   "nul_byte",      "hex",
-		"sockaddr", "number", "line_too_long", "truncated_datagram",
+		[AGG_E_HEADER] = "header",
+		[AGG_E_TYPE] = "type",
+		[AGG_E_NUL] = "nul_byte",
+		[AGG_E_HEX] = "hex",
+		[AGG_E_SOCKADDR] = "sockaddr",
+		[AGG_E_NUMBER] = "number",
+		[AGG_E_LINE_TOO_LONG] = "line_too_long",
+		[AGG_E_DATAGRAM] = "truncated_datagram",
+		[AGG_E_SHORT_DATAGRAM] = "short_datagram",
 	};
 
 	return e < AGG_NERR ? names[e] : "unknown";
@@ -595,8 +608,11 @@ static void agg_aux_fields(struct agg *a, const struct asm_record *r,
 	arec_iter_init(&it, r->body, r->len);
 	while (arec_iter_next(&it, &f)) {
 		if (r->type == AUDIT_SOCKADDR && NAME_IS(&f, "saddr")) {
-			int rc = arec_sockaddr_parse(f.value, f.value_len,
-						     &e->sa);
+			/* the SYSCALL record was read first: its arch
+			 * says the byte order, wherever SOCKADDR came */
+			int rc = arec_sockaddr_parse(
+				f.value, f.value_len,
+				arec_arch_big_endian(e->arch), &e->sa);
 
 			if (rc == 0)
 				e->have_sa = true;
@@ -822,6 +838,7 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 	struct fam_lv uid = { e->uid ? e->uid : "", e->uid ? e->uid_len : 0 };
 	char keys[AGG_KEY_MAX];
 	uint64_t fd;
+	bool have_fd;
 
 	agg_name_syscall(a, e);
 	/* rule keys arrive joined by 0x01; labels join them with commas */
@@ -840,9 +857,12 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 		agg_count(a, AGG_SYSCALL, agg_sentry(a, e, keys, klen), lv,
 			  e->t);
 	}
+	/* a socketcall without its SOCKETCALL record (older kernels): the
+	 * call is known from a0, but its arguments, a1 a pointer to them,
+	 * are not; the connect and the listen count as they do without a
+	 * SOCKADDR record or a remembered bind */
+	have_fd = !e->via_socketcall || e->sc_n > 0;
 	fd = e->via_socketcall ? e->sc[0] : e->a[0];
-	if (e->via_socketcall && e->sc_n == 0)
-		e->op = OP_NONE; /* arguments unknown */
 	switch (e->op) {
 	case OP_CONNECT: {
 		enum arec_family fam = e->have_sa ? e->sa.family
@@ -866,14 +886,16 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 		break;
 	}
 	case OP_BIND:
-		if (e->success == 1 && e->have_sa)
+		if (e->success == 1 && e->have_sa && have_fd)
 			agg_bind_put(a, (uint32_t)e->pid, (uint32_t)fd,
 				     (uint8_t)e->sa.family, e->sa.port);
 		break;
 	case OP_LISTEN:
 		if (e->success == 1) {
 			const struct agg_bind *b =
-				agg_bind_get(a, (uint32_t)e->pid, (uint32_t)fd);
+				have_fd ? agg_bind_get(a, (uint32_t)e->pid,
+						       (uint32_t)fd)
+					: NULL;
 			char port[8] = "unknown";
 			const char *family = "unknown";
 

@@ -32,7 +32,8 @@ enum agg_err {
 	AGG_E_SOCKADDR,
 	AGG_E_NUMBER,
 	AGG_E_LINE_TOO_LONG,
-	AGG_E_DATAGRAM,
+	AGG_E_DATAGRAM, /* netlink: larger than a receive slot (nl_stats) */
+	AGG_E_SHORT_DATAGRAM, /* netlink: shorter than its header (nl_stats) */
 	AGG_NERR,
 };
 enum agg_skip {

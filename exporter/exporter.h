@@ -11,6 +11,7 @@
 #include "exporter/cfg.h"
 #include "metrics/hash.h"
 #include "netlink/asm.h"
+#include "netlink/nl.h"
 
 struct kaudit;
 struct http;
@@ -34,7 +35,7 @@ struct ksnap {
 struct source_stats {
 	bool up; /* the source delivers: daemon registered, socket
 			    * subscribed, input open */
-	uint64_t overruns; /* ENOBUFS on the audit socket */
+	struct nl_stats nl; /* the audit event socket's counters (netlink) */
 	int64_t last_event_ms;
 	int64_t last_input_mono; /* when text input last arrived */
 	int64_t arrival_ms; /* netlink: wall clock of the batch in hand */

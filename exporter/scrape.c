@@ -325,10 +325,12 @@ static void scrape_health(struct scrape *sc, const struct scrape_health *h)
 	scrape_one(sc, "audit_exporter_socket_overruns",
 		   "Times the audit socket's receive buffer overflowed "
 		   "(ENOBUFS); the records lost show as serial gaps.",
-		   EXPO_COUNTER, (double)h->src.overruns);
+		   EXPO_COUNTER, (double)h->src.nl.overruns);
 	expo_family(&sc->w, "audit_exporter_parse_errors",
 		    "Input that could not be parsed, by reason; the record or "
-		    "line is skipped.",
+		    "line is skipped (truncated_datagram, short_datagram: "
+		    "netlink datagrams longer than a receive slot or shorter "
+		    "than a header).",
 		    EXPO_COUNTER);
 	for (int e = 0; e < AGG_NERR; e++)
 		scrape_labelled(sc, "reason", agg_err_name((enum agg_err)e),
@@ -390,6 +392,9 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 	h.kernel = x->kernel;
 	for (int e = 0; e < AGG_NERR; e++)
 		h.errors[e] = agg_errors(x->agg, (enum agg_err)e);
+	/* datagrams the socket could not hand on never reach the parser */
+	h.errors[AGG_E_DATAGRAM] += h.src.nl.truncated;
+	h.errors[AGG_E_SHORT_DATAGRAM] += h.src.nl.malformed;
 	for (int s = 0; s < AGG_NSKIP; s++)
 		h.skipped[s] = agg_skipped(x->agg, (enum agg_skip)s);
 	for (int i = 0; i < AGG_NFAM; i++) {

@@ -206,7 +206,7 @@ static int source_drain(void *arg)
 	exporter_lock_reader(x);
 	x->src.arrival_ms = exporter_wall_ms();
 	rc = nl_audit_recv(kaudit_events(s->ka), source_nl_record, x);
-	x->src.overruns = nl_audit_stats(kaudit_events(s->ka))->overruns;
+	x->src.nl = *nl_audit_stats(kaudit_events(s->ka));
 	exporter_unlock(x);
 	if (rc < 0)
 		s->broken = true;

@@ -77,12 +77,28 @@ static uint64_t count(enum agg_fam which, const char *labels)
 	return v;
 }
 
-#define SYS(serial, nr, succ, exit, a0, extra)                                 \
-	"type=SYSCALL msg=audit(100.000:" serial "): arch=c000003e "           \
+/* A listen (v: port) or connect (v: result) counter of the test's process
+ * (srv, uid 5). */
+static uint64_t srv(enum agg_fam which, const char *family, const char *v)
+{
+	char l[128];
+
+	snprintf(l, sizeof(l), "comm=\"srv\",uid=\"5\",family=\"%s\",%s=\"%s\"",
+		 family, which == AGG_LISTEN ? "port" : "result", v);
+	return count(which, l);
+}
+
+static double estimate(enum agg_fam which, int64_t now);
+
+/* A SYSCALL record of an AUDIT_ARCH_* machine; SYS is x86_64. */
+#define SYSA(serial, arch, nr, succ, exit, a0, extra)                          \
+	"type=SYSCALL msg=audit(100.000:" serial "): arch=" arch " "           \
 	"syscall=" nr " success=" succ " exit=" exit " a0=" a0 " a1=0 a2=10 "  \
 	"a3=0 items=0 "                                                        \
 	"ppid=1 pid=77 auid=0 uid=5 gid=0 comm=\"srv\" "                       \
 	"exe=\"/bin/srv\" " extra "\n"
+#define SYS(serial, nr, succ, exit, a0, extra)                                 \
+	SYSA(serial, "c000003e", nr, succ, exit, a0, extra)
 #define EOE(serial) "type=EOE msg=audit(100.000:" serial "): \n"
 #define SA(serial, hex)                                                        \
 	"type=SOCKADDR msg=audit(100.000:" serial "): saddr=" hex "\n"
@@ -100,13 +116,8 @@ static void test_bind_then_listen(void **state)
 	     SYS("3", "50", "yes", "0", "9", "key=\"listen\"") EOE("3")
 	     /* a failed listen is not counted */
 	     SYS("4", "50", "no", "-98", "3", "key=\"listen\"") EOE("4"));
-	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
-					   "family=\"inet\",port=\"8080\""),
-			 1);
-	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
-					   "family=\"unknown\",port="
-					   "\"unknown\""),
-			 1);
+	assert_int_equal(srv(AGG_LISTEN, "inet", "8080"), 1);
+	assert_int_equal(srv(AGG_LISTEN, "unknown", "unknown"), 1);
 	assert_int_equal(count(AGG_SYSCALL, "syscall=\"listen\",key=\"listen\","
 					    "success=\"no\""),
 			 1);
@@ -123,18 +134,9 @@ static void test_connect_edges(void **state)
 	     /* a netlink address counts as other */
 	     SYS("3", "42", "yes", "0", "3", "key=(null)")
 		     SA("3", "10000000E803000001000000") EOE("3"));
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"other\",result="
-					    "\"error\""),
-			 1);
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"unix\",result="
-					    "\"success\""),
-			 1);
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"other\",result="
-					    "\"success\""),
-			 1);
+	assert_int_equal(srv(AGG_CONNECT, "other", "error"), 1);
+	assert_int_equal(srv(AGG_CONNECT, "unix", "success"), 1);
+	assert_int_equal(srv(AGG_CONNECT, "other", "success"), 1);
 	assert_int_equal(count(AGG_SYSCALL, "syscall=\"connect\",key=\"k1,k2\","
 					    "success=\"yes\""),
 			 1);
@@ -143,6 +145,91 @@ static void test_connect_edges(void **state)
 			 1);
 	/* unix and netlink destinations are not inet: no unique counts */
 	assert_int_equal(fam_count(agg_fam(a, AGG_UNIQUE_PROC)), 0);
+}
+
+/*
+ * A big-endian process's sockaddr (s390x, arch=80000016: connect 362,
+ * bind 361, listen 363): sa_family is host order, so AF_INET is 00 02.
+ * Its SOCKADDR record may come before the SYSCALL record that says the
+ * arch. The same destination from x86_64 (02 00) is the same item.
+ */
+static void test_byte_order(void **state)
+{
+#define S390X(serial, nr, succ, exit, fd)                                      \
+	SYSA(serial, "80000016", nr, succ, exit, fd, "key=(null)")
+	(void)state;
+	/* 10.0.0.1:80, the SOCKADDR first */
+	feed(SA("1", "000200500A0000010000000000000000")
+		     S390X("1", "362", "yes", "0", "3") EOE("1"));
+	/* [::1]:443 */
+	feed(S390X("2", "362", "no", "-111", "3")
+		     SA("2", "000A01BB00000000000000000000000000000000"
+			     "0000000100000000") EOE("2"));
+	/* unix path "/run/s" */
+	feed(S390X("3", "362", "yes", "0", "4") SA("3", "00012F72756E2F7300")
+		     EOE("3"));
+	/* bind 8080, then listen on that fd */
+	feed(S390X("4", "361", "yes", "0", "5") SA("4", "00021F9000000000000000"
+							"0000000000") EOE("4"));
+	feed(S390X("5", "363", "yes", "0", "5") EOE("5"));
+	/* x86_64 to the same 10.0.0.1:80 */
+	feed(SYS("6", "42", "yes", "0", "3", "key=(null)")
+		     SA("6", "020000500A0000010000000000000000") EOE("6"));
+#undef S390X
+	assert_int_equal(srv(AGG_CONNECT, "inet", "success"), 2);
+	assert_int_equal(srv(AGG_CONNECT, "inet6", "error"), 1);
+	assert_int_equal(srv(AGG_CONNECT, "unix", "success"), 1);
+	assert_int_equal(srv(AGG_LISTEN, "inet", "8080"), 1);
+	/* 10.0.0.1:80 twice and [::1]:443 */
+	assert_true(estimate(AGG_UNIQUE_HOST, 100000) == 2);
+}
+
+/*
+ * i386 socketcall(2) (syscall 102, a0 the call: 2 bind, 3 connect,
+ * 4 listen). With a SOCKETCALL record its a0 is the fd; older kernels
+ * wrote none, and the call still counts: the connect as family other
+ * (as an x86_64 connect without SOCKADDR), the listen with family and
+ * port unknown, never looked up under some other fd.
+ */
+/* An i386 socketcall event: call is a0; extra, its other records. */
+#define SOCKCALL(serial, succ, exit, call, extra)                              \
+	SYSA(serial, "40000003", "102", succ, exit, call, "key=(null)")        \
+	extra EOE(serial)
+/* The SOCKETCALL record of a call on fd */
+#define SC_ARGS(serial, fd)                                                    \
+	"type=SOCKETCALL msg=audit(100.000:" serial "): nargs=3 a0=" fd        \
+	" a1=bf81c050 a2=10\n"
+/* A SOCKADDR of 0.0.0.0:port (4 hex digits) */
+#define SA_INET(serial, port) SA(serial, "0200" port "000000000000000000000000")
+
+static void test_socketcall(void **state)
+{
+	(void)state;
+	/* bind fd 5 to port 8080, listen on fd 5: port known */
+	feed(SOCKCALL("1", "yes", "0", "2",
+		      SC_ARGS("1", "5") SA_INET("1", "1F90")));
+	feed(SOCKCALL("2", "yes", "0", "4", SC_ARGS("2", "5")));
+	/* binds of fds 4 and 0 that a listen without SOCKETCALL must not
+	 * find (4 is its a0, 0 an unset argument) */
+	feed(SOCKCALL("3", "yes", "0", "2",
+		      SC_ARGS("3", "4") SA_INET("3", "2328")));
+	feed(SOCKCALL("4", "yes", "0", "2",
+		      SC_ARGS("4", "0") SA_INET("4", "2329")));
+	/* no SOCKETCALL records: two connects, a listen, a bind */
+	feed(SOCKCALL("5", "no", "-111", "3", ""));
+	feed(SOCKCALL("6", "yes", "0", "3", ""));
+	feed(SOCKCALL("7", "yes", "0", "4", ""));
+	feed(SOCKCALL("8", "yes", "0", "2", SA_INET("8", "0050")));
+	/* and an x86_64 connect without SOCKADDR, for comparison */
+	feed(SYS("9", "42", "no", "-111", "3", "key=(null)") EOE("9"));
+	assert_int_equal(srv(AGG_LISTEN, "inet", "8080"), 1);
+	assert_int_equal(srv(AGG_LISTEN, "unknown", "unknown"), 1);
+	assert_int_equal(fam_count(agg_fam(a, AGG_LISTEN)), 2);
+	assert_int_equal(srv(AGG_CONNECT, "other", "error"), 2);
+	assert_int_equal(srv(AGG_CONNECT, "other", "success"), 1);
+	assert_int_equal(count(AGG_SYSCALL, "syscall=\"socketcall\",key=\"\","
+					    "success=\"yes\""),
+			 7);
 }
 
 static bool only_k2(void *arg, const char *key, size_t len)
@@ -268,6 +355,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bind_then_listen, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_connect_edges, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_byte_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_socketcall, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_input, setup,
