@@ -20,7 +20,8 @@
  * restarted the numbering) and the open one has ended (as timed out).
  *
  * Serials count lost events (netlink/gaps), except on auditd's own DAEMON_*
- * records, which auditd numbers from a sequence of its own.
+ * records, which auditd numbers from a sequence of its own: they neither
+ * join nor close the kernel's events.
  *
  * Events are keyed by (node, serial), the node by the 64-bit hash and the
  * length of its whole name, so a replayed log that merges any number of

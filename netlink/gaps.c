@@ -20,8 +20,8 @@
  * Invariant: hi - GAPS_WINDOW < judged <= hi + 1 (modulo 2^32). Serials
  * before the first one seen (`first`, kept within the window) are never
  * counted, neither missing nor late: a stream may start anywhere, and a
- * record stamped before the first one (aup-test3.log opens with 194435,
- * then 194433) was never a gap.
+ * serial below the first one (aup-test3.log opens with 194435, then
+ * 194433) was never a gap.
  *
  * All comparisons are modulo 2^32 through signed 32-bit differences, so the
  * counter may wrap. A restart of the numbering (a reboot inside a replayed
@@ -32,12 +32,16 @@
  *   - a serial at least GAPS_WINDOW below the highest: far below anything
  *     the bitmap tracks (reordering spans a few hundred serials at most);
  *   - a step back in serial whose record is stamped more than
- *     GAPS_REBOOT_MS after the newest stamp seen so far. The kernel takes an
- *     event's serial and its stamp together, so a record that arrives late
- *     was stamped no later than the ones that overtook it (give or take a
- *     tick of the coarse clock); a reboot takes longer than that.
- *     selinux-sepolgen-audit.log: boot 1 ends at serial 1521, boot 2
- *     starts at 51, twelve hours later.
+ *     GAPS_REBOOT_MS after the newest stamp seen so far. Serials are taken
+ *     in time order, so a record that arrives late was stamped no later
+ *     than the newest seen (give or take a tick of the coarse clock); a
+ *     reboot takes longer than that. selinux-sepolgen-audit.log: boot 1
+ *     ends at serial 1521, boot 2 starts at 51, twelve hours later. One
+ *     race defeats it: a system call is stamped at its entry and numbered
+ *     at its first record, so when a long blocking call's records overtake
+ *     those of a short call that began a second after it, on a host that
+ *     was otherwise quiet meanwhile, the short call looks like a reboot:
+ *     one reset, and the few serials in between counted lost.
  * The newest stamp is a plain maximum: one record stamped in the far future
  * disables the third rule until the next restart, and one that also steps
  * the serial back restarts the tracking once (a bounded error either way).
