@@ -66,6 +66,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "exporter/evclock.h"
 #include "metrics/lbl.h"
 #include "metrics/win.h"
 #include "netlink/arec.h"
@@ -148,7 +149,7 @@ struct agg {
 	struct agg_bind *binds;
 	unsigned bind_sets;
 	uint32_t bind_age;
-	int64_t clock;
+	struct evclock clock; /* the records' stamps, robust (evclock.c) */
 };
 
 /* What one syscall event says, decoded. Scalars first: agg_event clears
@@ -299,7 +300,7 @@ struct agg *agg_new(const struct agg_config *cfg)
 	if (!a)
 		return NULL;
 	a->cfg = *cfg;
-	a->clock = INT64_MIN;
+	evclock_init(&a->clock);
 	a->gen = 1;
 	a->pcache = calloc(AGG_PCACHE, sizeof(*a->pcache));
 	a->scache = calloc(AGG_SCACHE, sizeof(*a->scache));
@@ -364,7 +365,12 @@ uint64_t agg_skipped(const struct agg *a, enum agg_skip s)
 
 int64_t agg_clock(const struct agg *a)
 {
-	return a->clock;
+	return a->clock.now;
+}
+
+void agg_clock_advance(struct agg *a, int64_t now_ms)
+{
+	evclock_advance(&a->clock, now_ms);
 }
 
 void agg_error(struct agg *a, enum agg_err e)
@@ -402,11 +408,10 @@ void agg_record(struct agg *a, const struct arec_hdr *h)
 	struct fam_series *s;
 	int type = h->type;
 	bool cacheable = type > 0 && type < AGG_TYPE_CACHE;
+	int64_t now = evclock_see(&a->clock, h->time_ms, h->serial);
 
-	if (h->time_ms > a->clock)
-		a->clock = h->time_ms;
 	if (cacheable && a->type_series[type]) {
-		fam_hit(a->fam[AGG_RECORDS], a->type_series[type], a->clock);
+		fam_hit(a->fam[AGG_RECORDS], a->type_series[type], now);
 		fam_inc(a->type_series[type], 1);
 		return;
 	}
@@ -423,7 +428,7 @@ void agg_record(struct agg *a, const struct arec_hdr *h)
 			lv.p = buf;
 		}
 	}
-	s = fam_get(a->fam[AGG_RECORDS], &lv, a->clock);
+	s = fam_get(a->fam[AGG_RECORDS], &lv, now);
 	if (!s) {
 		a->skipped[AGG_SKIP_NO_MEMORY]++;
 		return;
@@ -941,9 +946,14 @@ void agg_event(void *arg, const struct asm_event *ev)
 	const struct asm_record *sys = NULL;
 	struct agg_ev e;
 	bool syscall_parts = false;
+	/* the records moved the clock (agg_record); an event stamped beyond
+	 * it (a leap not yet confirmed, an absurd stamp) counts at the clock,
+	 * so that it cannot empty the windows */
+	int64_t now = ev->time_ms > a->clock.now
+			      ? evclock_see(&a->clock, ev->time_ms, ev->serial)
+			      : a->clock.now;
+	int64_t at = ev->time_ms < now ? ev->time_ms : now;
 
-	if (ev->time_ms > a->clock)
-		a->clock = ev->time_ms;
 	for (unsigned i = 0; i < ev->nrec; i++) {
 		int t = ev->rec[i].type;
 
@@ -960,7 +970,7 @@ void agg_event(void *arg, const struct asm_event *ev)
 	}
 	memset(&e, 0, offsetof(struct agg_ev, sa));
 	e.success = -1;
-	e.t = ev->time_ms;
+	e.t = at;
 	agg_syscall_fields(a, sys, &e);
 	for (unsigned i = 0; i < ev->nrec; i++) {
 		int t = ev->rec[i].type;

@@ -93,7 +93,11 @@ void agg_set_watch(struct agg *a, agg_watch_fn fn, void *arg);
 struct fam *agg_fam(const struct agg *a, enum agg_fam which);
 uint64_t agg_errors(const struct agg *a, enum agg_err e);
 uint64_t agg_skipped(const struct agg *a, enum agg_skip s);
-/* The newest record time seen (ms), INT64_MIN before the first record. */
+/* The event clock (ms): the newest record time seen, robust to a lone
+ * absurd stamp (exporter/evclock.c); INT64_MIN before the first record. */
 int64_t agg_clock(const struct agg *a);
+/* Moves the event clock on to now_ms, known good (a live plugin's input
+ * was idle while wall time passed); never back. */
+void agg_clock_advance(struct agg *a, int64_t now_ms);
 
 #endif

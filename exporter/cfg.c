@@ -135,8 +135,10 @@ static const struct cfg_flag cfg_flags[] = {
 	  "cap).",
 	  OFF(max_series), 0, 1u << 24 },
 	{ "metrics.idle-timeout", K_DUR, "24h",
-	  "Drop label sets not updated for this long (0: never).", OFF(idle_ms),
-	  0, 0 },
+	  "Drop label sets not updated for this long (0: never). A replay "
+	  "(--audit.source=file, or --once) keeps every label set unless "
+	  "this flag is given: its counters are the whole log's totals.",
+	  OFF(idle_ms), 0, 0 },
 	{ "log.level", K_STR, "info", "Log level: debug, info, warn, error.",
 	  OFF(log_level), 0, 0 },
 	{ "log.format", K_STR, "logfmt", "Log format: logfmt or json.",
@@ -528,6 +530,8 @@ void cfg_free(struct cfg *c)
 
 int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 {
+	bool idle_given = false;
+
 	if (cfg_defaults(c, err))
 		return 2;
 	argv = cfg_expand(c, &argc, argv, err);
@@ -602,7 +606,12 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 		}
 		if (cfg_set(c, f, val, err))
 			return 2;
+		if (f->off == OFF(idle_ms))
+			idle_given = true;
 	}
+	/* a replay of a week of logs shows the week, not its last day */
+	if (!idle_given && (c->once || c->source == CFG_FILE))
+		c->idle_ms = 0;
 	if (!c->nlisten)
 		c->listen[c->nlisten++] = ":10043";
 	if (c->source == CFG_FILE && (!c->audit_file || !*c->audit_file)) {

@@ -56,8 +56,11 @@ struct asm_ctx *asm_new(const struct asm_config *cfg, asm_event_cb cb,
 void asm_free(struct asm_ctx *a);
 
 /* Adds one parsed record; now_ms is the source's clock at arrival (wall
- * clock live, the newest event time in a replay). The record's text is
- * copied when its event stays open, so h may point into a reused buffer. */
+ * clock live, the event clock in a replay, ticked before each push that
+ * moves it). A record of an open serial with another stamp ends that event
+ * (timed out) and starts its own; DAEMON_* records join no event. The
+ * record's text is copied when its event stays open, so h may point into a
+ * reused buffer. */
 void asm_push(struct asm_ctx *a, const struct arec_hdr *h, int64_t now_ms);
 
 /* Flushes events older than the timeout and judges serial gaps that have

@@ -213,6 +213,81 @@ static void test_nodes_and_gaps(void **state)
 	asm_free(a);
 }
 
+/* More hosts than gap trackers: every host's event stays its own. Hosts
+ * beyond the 16th shared one assembly slot, so host 17's EOE closed host
+ * 16's connect early and host 17's records joined it. */
+static void test_many_nodes(void **state)
+{
+	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
+	char line[128];
+
+	(void)state;
+	for (int n = 0; n < 20; n++) {
+		snprintf(line, sizeof(line),
+			 "node=host%02d type=SYSCALL msg=audit(1.000:5): x=%d",
+			 n, n);
+		push(a, line, 0);
+	}
+	for (int n = 19; n >= 0; n--) {
+		snprintf(line, sizeof(line),
+			 "node=host%02d type=SOCKADDR msg=audit(1.000:5): n=%d",
+			 n, n);
+		push(a, line, 0);
+		snprintf(line, sizeof(line),
+			 "node=host%02d type=EOE msg=audit(1.000:5): ", n);
+		push(a, line, 0);
+		snprintf(line, sizeof(line), "n=%d", n);
+		assert_string_equal(last_body, line);
+	}
+	assert_string_equal(got, "5:C:1300,1306;5:C:1300,1306;5:C:1300,1306;"
+				 "5:C:1300,1306;5:C:1300,1306;5:C:1300,1306;"
+				 "5:C:1300,1306;5:C:1300,1306;5:C:1300,1306;"
+				 "5:C:1300,1306;5:C:1300,1306;5:C:1300,1306;"
+				 "5:C:1300,1306;5:C:1300,1306;5:C:1300,1306;"
+				 "5:C:1300,1306;5:C:1300,1306;5:C:1300,1306;"
+				 "5:C:1300,1306;5:C:1300,1306;");
+	/* the first 15 hosts go on with serial 6; those beyond the trackers
+	 * are not gap-tracked: their numbering, interleaved in one tracker,
+	 * would count as loss */
+	for (int n = 0; n < 20; n++) {
+		snprintf(line, sizeof(line),
+			 "node=host%02d type=EOE msg=audit(1.000:%d): ", n,
+			 n < 15 ? 6 : 100 + n * 1000);
+		push(a, line, 0);
+	}
+	asm_flush(a);
+	assert_int_equal(asm_stats(a).events, 20);
+	assert_int_equal(asm_stats(a).serials_missing, 0);
+	assert_int_equal(asm_stats(a).serials_late, 0);
+	asm_free(a);
+}
+
+/* The same serial with another stamp is another event (a reboot in a log
+ * without EOE): the open one ends there, the new one is its own. */
+static void test_serial_reused(void **state)
+{
+	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
+
+	(void)state;
+	push(a, "type=SYSCALL msg=audit(100.000:5): x=boot1", 0);
+	push(a, "type=SYSCALL msg=audit(43300.000:5): x=boot2", 0);
+	push(a, "type=PATH msg=audit(43300.000:5): item=0", 0);
+	push(a, "type=EOE msg=audit(43300.000:5): ", 0);
+	assert_string_equal(got, "5:I:1300;5:C:1300,1302;");
+	/* an EOE of another stamp closes the open event, not as complete */
+	push(a, "type=SYSCALL msg=audit(43301.000:6): x=boot2", 0);
+	push(a, "type=EOE msg=audit(43301.001:6): ", 0);
+	assert_string_equal(got, "5:I:1300;5:C:1300,1302;6:I:1300;");
+	assert_int_equal(asm_stats(a).timed_out, 2);
+	/* auditd's own numbering neither joins nor closes a kernel event */
+	push(a, "type=SYSCALL msg=audit(43302.000:7): x=k", 0);
+	push(a, "type=DAEMON_ROTATE msg=audit(43302.100:7): op=rotate", 0);
+	push(a, "type=EOE msg=audit(43302.000:7): ", 0);
+	assert_string_equal(got, "5:I:1300;5:C:1300,1302;6:I:1300;"
+				 "7:C:1205;7:C:1300;");
+	asm_free(a);
+}
+
 static void test_daemon_serials(void **state)
 {
 	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
@@ -255,6 +330,8 @@ int main(void)
 		cmocka_unit_test_setup(test_eviction, setup),
 		cmocka_unit_test_setup(test_bounds, setup),
 		cmocka_unit_test_setup(test_nodes_and_gaps, setup),
+		cmocka_unit_test_setup(test_many_nodes, setup),
+		cmocka_unit_test_setup(test_serial_reused, setup),
 		cmocka_unit_test_setup(test_daemon_serials, setup),
 		cmocka_unit_test_setup(test_config_errors, setup),
 	};
