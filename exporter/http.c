@@ -53,8 +53,13 @@
  *   headers   added to every response this file makes (200, 401, 404,
  *             405, 429, 503, and 400 for Host; not to libmicrohttpd's
  *             own 400/413/431).
- *   rate      rate_limit: one token bucket for the server (interval per
- *             token, burst tokens, starting full); an empty bucket is 429.
+ *   rate      rate_limit: two token buckets (interval per token, burst
+ *             tokens, starting full), asked after the credentials are
+ *             checked: one for requests that passed (all of them without
+ *             basic_auth_users), one for those that did not, so a client
+ *             without credentials cannot empty the scraper's bucket. An
+ *             empty bucket is 429 (a refused request gets 429 rather
+ *             than 401 then).
  *   http2     accepted and ignored: libmicrohttpd speaks HTTP/1.1 only.
  * Each connection is served under the configuration in force when it
  * started (exporter/webctx, which loads the file again when it or a file
@@ -102,10 +107,13 @@ struct http {
 	unsigned n;
 	atomic_uint inflight;
 	char *landing;
-	/* rate_limit's token bucket */
+	/* rate_limit's token buckets: [1] for requests whose credentials
+	 * did not pass, [0] for the rest */
 	pthread_mutex_t rate_lock;
-	double tokens;
-	int64_t rate_last_ns;
+	struct http_bucket {
+		double tokens;
+		int64_t last_ns;
+	} rate[2];
 };
 
 /* Parses "[host]:port" into a bound, listening socket. Returns the
@@ -301,10 +309,13 @@ static enum MHD_Result http_metrics(struct http *h, const struct webcfg *w,
 	return http_queue(w, c, MHD_HTTP_OK, r);
 }
 
-/* rate_limit (of the connection's configuration w): takes a token if there
- * is one. */
-static bool http_rate_allow(struct http *h, const struct webcfg *w)
+/* rate_limit (of the connection's configuration w): takes a token from the
+ * bucket of authenticated (or anonymous) requests, or of refused ones, if
+ * it has one. */
+static bool http_rate_allow(struct http *h, const struct webcfg *w,
+			    bool authenticated)
 {
+	struct http_bucket *b = &h->rate[!authenticated];
 	int64_t now;
 	bool ok;
 
@@ -312,14 +323,13 @@ static bool http_rate_allow(struct http *h, const struct webcfg *w)
 		return true;
 	now = exporter_mono_ns();
 	pthread_mutex_lock(&h->rate_lock);
-	h->tokens +=
-		(double)(now - h->rate_last_ns) / (double)w->rate_interval_ns;
-	if (h->tokens > (double)w->rate_burst)
-		h->tokens = (double)w->rate_burst;
-	h->rate_last_ns = now;
-	ok = h->tokens >= 1.0;
+	b->tokens += (double)(now - b->last_ns) / (double)w->rate_interval_ns;
+	if (b->tokens > (double)w->rate_burst)
+		b->tokens = (double)w->rate_burst;
+	b->last_ns = now;
+	ok = b->tokens >= 1.0;
 	if (ok)
-		h->tokens -= 1.0;
+		b->tokens -= 1.0;
 	pthread_mutex_unlock(&h->rate_lock);
 	return ok;
 }
@@ -405,6 +415,7 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *c,
 	struct http *h = cls;
 	struct webctx *ctx = http_ctx(c);
 	const struct webcfg *w = ctx ? ctx->web : NULL;
+	bool authenticated;
 
 	(void)upload_data;
 	if (*req_cls == NULL) {
@@ -422,11 +433,12 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *c,
 		return http_send(w, c, MHD_HTTP_BAD_REQUEST,
 				 "text/plain; charset=utf-8",
 				 "Bad Request: one Host header is required\n");
-	if (!http_rate_allow(h, w))
+	authenticated = http_auth(ctx, c);
+	if (!http_rate_allow(h, w, authenticated))
 		return http_send(w, c, MHD_HTTP_TOO_MANY_REQUESTS,
 				 "text/plain; charset=utf-8",
 				 "Too Many Requests\n");
-	if (!http_auth(ctx, c))
+	if (!authenticated)
 		return http_send(w, c, MHD_HTTP_UNAUTHORIZED,
 				 "text/plain; charset=utf-8", "Unauthorized\n");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
@@ -667,8 +679,10 @@ static int http_web_config(struct http *h, char *err, size_t errlen)
 			 path);
 		return -ENOTSUP;
 	}
-	h->tokens = (double)h->boot->web->rate_burst;
-	h->rate_last_ns = exporter_mono_ns();
+	for (int i = 0; i < 2; i++)
+		h->rate[i] =
+			(struct http_bucket){ (double)h->boot->web->rate_burst,
+					      exporter_mono_ns() };
 	return 0;
 }
 
