@@ -22,8 +22,9 @@
  *              every other connection is being answered does the new one
  *              go instead. A scraper's request takes milliseconds, so it
  *              is the newest, not the oldest, while a flood churns.
- *   bodies     hconn_cut_body cuts the connections still sending a given
- *              response, so the server can bound the responses it holds.
+ *   bodies     hconn_cut_body cuts the connections that have been sending
+ *              a given response since a given time, so the server can
+ *              bound the responses it holds.
  *
  * Cutting is shutdown(2) of the socket: libmicrohttpd's thread sees the
  * end of the stream, closes the connection and calls back, and only then
@@ -171,13 +172,14 @@ unsigned hconn_sweep(struct hconn_table *t, int64_t now)
 	return n;
 }
 
-unsigned hconn_cut_body(struct hconn_table *t, const void *body)
+unsigned hconn_cut_body(struct hconn_table *t, const void *body, int64_t before)
 {
 	unsigned n = 0;
 
 	pthread_mutex_lock(&t->lock);
 	for (struct hconn *c = t->head; c; c = c->next)
-		if (c->state == HCONN_SENDING && c->body == body && !c->cut) {
+		if (c->state == HCONN_SENDING && c->body == body && !c->cut &&
+		    c->since_ns <= before) {
 			hconn_cut(t, c);
 			n++;
 		}

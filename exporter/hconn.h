@@ -49,8 +49,10 @@ void hconn_request(struct hconn_table *t, struct hconn *c, int64_t now);
 /* Shuts down the connections past their deadline at now; returns how
  * many. */
 unsigned hconn_sweep(struct hconn_table *t, int64_t now);
-/* Shuts down the connections sending body; returns how many. */
-unsigned hconn_cut_body(struct hconn_table *t, const void *body);
+/* Shuts down the connections sending body since before (monotonic ns)
+ * or earlier; returns how many. */
+unsigned hconn_cut_body(struct hconn_table *t, const void *body,
+			int64_t before);
 /* Connections shut down for their deadline or evicted, since the start. */
 uint64_t hconn_cuts(struct hconn_table *t);
 

@@ -5,7 +5,7 @@
  * busy), a cut connection stops counting; the read and idle deadlines cut
  * what they should and nothing else (never a busy or sending one); a kept
  * connection's next request starts a new read deadline; cut_body cuts only
- * the senders of that body. A cut shows at the peer as the end of the
+ * the senders of that body that began before a given time. A cut shows at the peer as the end of the
  * stream.
  */
 #include <errno.h>
@@ -147,16 +147,19 @@ static void test_cut_body(void **state)
 		hconn_open(t, &p[i].c, p[i].c.fd, 0);
 	hconn_set(t, &p[0].c, HCONN_SENDING, &a, 1);
 	hconn_set(t, &p[1].c, HCONN_SENDING, &b, 1);
-	hconn_set(t, &p[2].c, HCONN_SENDING, &a, 1);
-	assert_int_equal(hconn_cut_body(t, &a), 2);
+	hconn_set(t, &p[2].c, HCONN_SENDING, &a, 5);
+	/* only those sending since the time given */
+	assert_int_equal(hconn_cut_body(t, &a, 4), 1);
 	assert_true(was_cut(&p[0]));
+	assert_false(was_cut(&p[2]));
+	assert_int_equal(hconn_cut_body(t, &a, 5), 1);
 	assert_false(was_cut(&p[1]));
 	assert_true(was_cut(&p[2]));
 	/* once is enough */
-	assert_int_equal(hconn_cut_body(t, &a), 0);
+	assert_int_equal(hconn_cut_body(t, &a, 100), 0);
 	/* after its answer a connection sends no body */
 	hconn_set(t, &p[1].c, HCONN_IDLE, &b, 2);
-	assert_int_equal(hconn_cut_body(t, &b), 0);
+	assert_int_equal(hconn_cut_body(t, &b, 100), 0);
 	for (int i = 0; i < 3; i++)
 		hconn_close(t, &p[i].c);
 	pairs_close(p, 3);
