@@ -50,12 +50,14 @@ static const struct cfg_flag cfg_flags[] = {
 	  "exporter-toolkit format.",
 	  OFF(web_config_file), 0, 0 },
 	{ "web.max-requests", K_UINT, "40",
-	  "Maximum number of parallel scrape requests; more get 503 (0: no "
+	  "Maximum number of scrape requests waiting for a render (one "
+	  "render serves all that wait); more get 503 at once (0: no "
 	  "limit).",
 	  OFF(max_requests), 0, 100000 },
 	{ "web.max-connections", K_UINT, "1024",
-	  "Maximum number of open connections per listen address; more wait "
-	  "until one closes.",
+	  "Maximum number of open connections per listen address; a new one "
+	  "beyond it closes the one that has waited longest (not one being "
+	  "answered).",
 	  OFF(max_connections), 1, 1000000 },
 	{ "web.max-connections-per-ip", K_UINT, "256",
 	  "Maximum number of open connections from one client address (0: "
@@ -65,6 +67,11 @@ static const struct cfg_flag cfg_flags[] = {
 	  "Close a connection idle for this long (whole seconds, at least "
 	  "1s).",
 	  OFF(connection_timeout_ms), 0, 0 },
+	{ "web.read-timeout", K_DUR, "10s",
+	  "A request (line, headers and body; the TLS handshake of a new "
+	  "connection too) must arrive within this, or its connection is "
+	  "closed (at least 100ms).",
+	  OFF(read_timeout_ms), 0, 0 },
 	{ "web.disable-exporter-metrics", K_BOOL, "false",
 	  "Exclude metrics about the exporter process itself (process_*).",
 	  OFF(disable_exporter_metrics), 0, 0 },
@@ -628,6 +635,10 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 	}
 	if (c->connection_timeout_ms < 1000) {
 		fprintf(err, "--web.connection-timeout must be at least 1s\n");
+		return 2;
+	}
+	if (c->read_timeout_ms < 100) {
+		fprintf(err, "--web.read-timeout must be at least 100ms\n");
 		return 2;
 	}
 	if (c->rules_file && !*c->rules_file)

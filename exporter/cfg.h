@@ -40,6 +40,7 @@ struct cfg {
 	unsigned max_connections; /* per listen address */
 	unsigned max_connections_per_ip; /* 0: no limit */
 	int64_t connection_timeout_ms; /* idle connections; >= 1s */
+	int64_t read_timeout_ms; /* a request must arrive in it; >= 100ms */
 	bool disable_exporter_metrics;
 
 	enum cfg_source source;
