@@ -28,6 +28,11 @@
  * Without one (a replay with no rules), a keyed event with PATH records
  * that is not a network or exec call counts as a watch hit.
  *
+ * Label-set caps: beyond --metrics.max-series, every label a process or a
+ * text stream can choose (comm, uid, exe, port, key, syscall, type) folds
+ * to "__other__"; only the small enums (family, result, success) stay, so
+ * a family holds at most the cap plus a few folded label sets.
+ *
  * Out of memory: an update that needs a new label set or a sketch to grow
  * and cannot have it is lost and counted (skipped, reason no_memory);
  * nothing else changes, and the next update tries again.
@@ -207,7 +212,7 @@ static const struct fam_desc agg_descs[AGG_NFAM] = {
 			 FAM_COUNTER,
 			 4,
 			 { "comm", "uid", "family", "port" },
-			 0x3 },
+			 0xb }, /* all but family (inet, inet6, unix, ...) */
 	[AGG_EXECVE] = { "audit_execve",
 			 "Successful execve()/execveat() calls by executable "
 			 "and real uid.",
@@ -221,7 +226,7 @@ static const struct fam_desc agg_descs[AGG_NFAM] = {
 			FAM_COUNTER,
 			3,
 			{ "key", "comm", "uid" },
-			0x6 },
+			0x7 },
 	[AGG_SYSCALL] = { "audit_syscall_events",
 			  "Audited system call events by system call name, "
 			  "rule keys (joined by commas) and success.",

@@ -204,6 +204,102 @@ static void test_odd_input(void **state)
 	assert_true(agg_clock(a) == 100000);
 }
 
+/* A fresh aggregator with a cap of `cap` label sets per family. */
+static void setup_cap(unsigned cap)
+{
+	struct agg_config c = { .series_cap = cap,
+				.nwindows = 1,
+				.windows_ms = { 300000 },
+				.host_p = 12,
+				.proc_p = 12,
+				.sketch_key = { 1, 2 },
+				.table_key = { 3, 4 },
+				.bind_slots = 64 };
+
+	teardown(NULL);
+	a = agg_new(&c);
+	as = asm_new(NULL, agg_event, a);
+	assert_non_null(a);
+	assert_non_null(as);
+}
+
+/* The sum of a family's counters, and its number of label sets. */
+static uint64_t family_sum(enum agg_fam which, size_t *n)
+{
+	struct fam_rows rows = { 0 };
+	uint64_t sum = 0;
+
+	assert_int_equal(fam_rows(agg_fam(a, which), &rows), 0);
+	for (size_t i = 0; i < rows.n; i++)
+		sum += rows.row[i].count;
+	*n = rows.n;
+	fam_rows_free(&rows);
+	return sum;
+}
+
+/* One process that binds and listens on 1,000 ports (what any user may
+ * do on 1024-65535): past the cap the port folds too, so the family stays
+ * at cap + 1 label sets and still counts every listen. */
+static void test_listen_port_folds(void **state)
+{
+	char ev[1024];
+	size_t n;
+
+	(void)state;
+	setup_cap(10);
+	for (unsigned i = 0; i < 1000; i++) {
+		unsigned port = 1024 + i;
+
+		snprintf(ev, sizeof(ev),
+			 SYS("%u", "49", "yes", "0", "3",
+			     "key=(null)") SA("%u", "0200%"
+						    "04X7F000001000000000000000"
+						    "0") EOE("%u")
+				 SYS("%u", "50", "yes", "0", "3", "key=(null)")
+					 EOE("%u"),
+			 2 * i, 2 * i, port, 2 * i, 2 * i + 1, 2 * i + 1);
+		feed(ev);
+	}
+	assert_int_equal(family_sum(AGG_LISTEN, &n), 1000);
+	assert_int_equal(n, 11);
+	assert_int_equal(count(AGG_LISTEN, "comm=\"__other__\",uid="
+					   "\"__other__\",family=\"inet\","
+					   "port=\"__other__\""),
+			 990);
+	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
+					   "family=\"inet\",port=\"1024\""),
+			 1);
+	assert_int_equal(fam_folded(agg_fam(a, AGG_LISTEN)), 990);
+}
+
+/* A text stream that names 1,000 watch keys: past the cap the key folds
+ * too, and every hit is still counted. */
+static void test_watch_key_folds(void **state)
+{
+	char ev[1024];
+	size_t n;
+
+	(void)state;
+	setup_cap(10);
+	for (unsigned i = 0; i < 1000; i++) {
+		snprintf(ev, sizeof(ev),
+			 SYS("%u", "257", "yes", "3", "3",
+			     "key=\"w%u\"") "type=PATH msg=audit(100.000:%u): "
+					    "item=0 "
+					    "name=\"/etc/x\"\n" EOE("%u"),
+			 i + 1, i, i + 1, i + 1);
+		feed(ev);
+	}
+	assert_int_equal(family_sum(AGG_WATCH, &n), 1000);
+	assert_int_equal(n, 11);
+	assert_int_equal(count(AGG_WATCH, "key=\"__other__\",comm="
+					  "\"__other__\",uid=\"__other__\""),
+			 990);
+	assert_int_equal(count(AGG_WATCH, "key=\"w0\",comm=\"srv\",uid="
+					  "\"5\""),
+			 1);
+}
+
 /* The estimate of a windowed family's only label set, 5m window. */
 static double estimate(enum agg_fam which, int64_t now)
 {
@@ -271,6 +367,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_input, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_listen_port_folds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_watch_key_folds, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_accuracy, setup, teardown),
 	};
