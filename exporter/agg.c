@@ -33,6 +33,13 @@
  * to "__other__"; only the small enums (family, result, success) stay, so
  * a family holds at most the cap plus a few folded label sets.
  *
+ * Memory budget (metrics/budget): label sets and sketches are charged to
+ * it; a label set it refuses folds, a sketch it will not let grow hands
+ * its items to the folded sketch (fam.c). The host-wide sketch and the
+ * folded label sets are never refused: agg_new reserves their worst case,
+ * the most folded label sets each family can have (agg_folded_max) times
+ * the most one can hold (fam_series_max_bytes).
+ *
  * Out of memory: an update that needs a new label set or a sketch to grow
  * and cannot have it is lost and counted (skipped, reason no_memory);
  * nothing else changes, and the next update tries again.
@@ -65,6 +72,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "metrics/budget.h"
 #include "metrics/lbl.h"
 #include "metrics/win.h"
 #include "netlink/arec.h"
@@ -148,6 +156,7 @@ struct agg {
 	unsigned bind_sets;
 	uint32_t bind_age;
 	int64_t clock;
+	size_t reserved; /* bytes this aggregator reserved in cfg.budget */
 };
 
 /* What one syscall event says, decoded. Scalars first: agg_event clears
@@ -242,6 +251,19 @@ static const struct fam_desc agg_descs[AGG_NFAM] = {
 			  0 },
 };
 
+/* The folded label sets a family can have: the values of the labels
+ * that do not fold (family x result, family with "unknown", success). */
+static const unsigned agg_folded_max[AGG_NFAM] = {
+	[AGG_CONNECT] = AGG_NFAMILY * AGG_NRESULT,
+	[AGG_UNIQUE_HOST] = 1,
+	[AGG_UNIQUE_PROC] = 1,
+	[AGG_LISTEN] = AGG_NFAMILY + 1,
+	[AGG_EXECVE] = 1,
+	[AGG_WATCH] = 1,
+	[AGG_SYSCALL] = 3,
+	[AGG_RECORDS] = 1,
+};
+
 const char *agg_err_name(enum agg_err e)
 {
 	static const char *const names[AGG_NERR] = {
@@ -287,6 +309,8 @@ struct agg *agg_new(const struct agg_config *cfg)
 {
 	struct agg *a = calloc(1, sizeof(*a));
 	unsigned sets = 1;
+	size_t reserve = 0;
+	int err = ENOMEM;
 
 	if (!a)
 		return NULL;
@@ -306,9 +330,17 @@ struct agg *agg_new(const struct agg_config *cfg)
 
 		memcpy(sk.windows_ms, cfg->windows_ms, sizeof(sk.windows_ms));
 		a->fam[i] = fam_new(&agg_descs[i], cfg->series_cap, &sk,
-				    &cfg->table_key);
+				    &cfg->table_key, cfg->budget);
 		if (!a->fam[i])
 			goto fail;
+		reserve += agg_folded_max[i] * fam_series_max_bytes(a->fam[i]);
+	}
+	if (cfg->budget) {
+		if (budget_reserve_add(cfg->budget, reserve)) {
+			err = EINVAL;
+			goto fail;
+		}
+		a->reserved = reserve;
 	}
 	/* the host-wide gauge exists from the start: 0, not "no data", on a
 	 * host that has not connected anywhere yet */
@@ -323,7 +355,7 @@ struct agg *agg_new(const struct agg_config *cfg)
 	return a;
 fail:
 	agg_free(a);
-	errno = ENOMEM;
+	errno = err;
 	return NULL;
 }
 
@@ -333,6 +365,8 @@ void agg_free(struct agg *a)
 		return;
 	for (int i = 0; i < AGG_NFAM; i++)
 		fam_free(a->fam[i]);
+	if (a->reserved)
+		budget_reserve_sub(a->cfg.budget, a->reserved);
 	free(a->binds);
 	free(a->pcache);
 	free(a->scache);
@@ -733,10 +767,10 @@ static void agg_count(struct agg *a, enum agg_fam which,
 }
 
 /* One more item in the sketch of a windowed series (NULL: not had). */
-static void agg_add_item(struct agg *a, struct fam_series *s, uint64_t h,
-			 int64_t t)
+static void agg_add_item(struct agg *a, enum agg_fam which,
+			 struct fam_series *s, uint64_t h, int64_t t)
 {
-	if (!s || fam_add_item(s, h, t) < 0)
+	if (!s || fam_add_item(a->fam[which], s, h, t) < 0)
 		a->skipped[AGG_SKIP_NO_MEMORY]++;
 }
 
@@ -785,9 +819,9 @@ static void agg_unique(struct agg *a, const struct agg_ev *e,
 		a->gen_host = a->gen;
 	}
 	s = agg_cached(a, AGG_UNIQUE_HOST, &a->host, NULL, e->t);
-	agg_add_item(a, s, h, e->t);
+	agg_add_item(a, AGG_UNIQUE_HOST, s, h, e->t);
 	s = agg_cached(a, AGG_UNIQUE_PROC, pc ? &pc->proc : NULL, who, e->t);
-	agg_add_item(a, s, h, e->t);
+	agg_add_item(a, AGG_UNIQUE_PROC, s, h, e->t);
 }
 
 /* Index into agg_family_labels: netlink and anything else are other. */

@@ -12,6 +12,7 @@
 #include "metrics/hash.h"
 #include "netlink/asm.h"
 
+struct budget;
 struct kaudit;
 struct http;
 struct rules_set;
@@ -49,6 +50,7 @@ struct exporter {
 	pthread_mutex_t lock;
 	pthread_cond_t lock_free; /* no scrape waits for the lock any more */
 	atomic_uint lock_wanted; /* scrapes waiting for the lock */
+	struct budget *budget; /* --metrics.memory-limit, for agg and asm */
 	struct agg *agg;
 	struct asm_ctx *asm;
 	struct ksnap kernel;

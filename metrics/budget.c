@@ -12,8 +12,9 @@
  * the folded "__other__" label sets that take every update a refused label
  * set or sketch would have had (so sums and host-wide counts stay right).
  * Their owners charge the reserve, a part of the limit that the others
- * cannot take; its size is the proven worst case of what it holds
- * (agg.c), so reserved charges never need refusing:
+ * cannot take; each owner reserves the proven worst case of what it
+ * charges there (budget_reserve_add; agg.c), so that reserved charges
+ * never need refusing:
  *
  *	unreserved charge of n succeeds  iff
  *	    unreserved + n + max(reserve, reserved) <= limit
@@ -53,20 +54,27 @@ struct budget {
 	uint64_t refused[BUDGET_NPART];
 };
 
-struct budget *budget_new(size_t limit, size_t reserve)
+struct budget *budget_new(size_t limit)
 {
-	struct budget *b;
+	struct budget *b = calloc(1, sizeof(*b));
 
-	if (reserve > limit) {
-		errno = EINVAL;
-		return NULL;
-	}
-	b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
 	b->limit = limit;
-	b->reserve = reserve;
 	return b;
+}
+
+int budget_reserve_add(struct budget *b, size_t n)
+{
+	if (n > b->limit - b->reserve)
+		return -EINVAL;
+	b->reserve += n;
+	return 0;
+}
+
+void budget_reserve_sub(struct budget *b, size_t n)
+{
+	b->reserve -= n < b->reserve ? n : b->reserve;
 }
 
 void budget_free(struct budget *b)

@@ -25,10 +25,14 @@ struct budget_acct {
 	bool reserved;
 };
 
-/* A budget of limit bytes, reserve of them kept for reserved charges.
- * NULL with errno EINVAL (reserve > limit) or ENOMEM. */
-struct budget *budget_new(size_t limit, size_t reserve);
+/* A budget of limit bytes, with no reserve yet; NULL with errno ENOMEM. */
+struct budget *budget_new(size_t limit);
 void budget_free(struct budget *b);
+/* Keeps n more bytes of the limit for reserved charges: an owner reserves
+ * the most its reserved charges can reach. 0, or -EINVAL when the reserve
+ * would pass the limit (nothing changes). _sub gives n back. */
+int budget_reserve_add(struct budget *b, size_t n);
+void budget_reserve_sub(struct budget *b, size_t n);
 
 /* Takes n bytes before they are allocated. 0, or -ENOMEM when the charge
  * would take the budget past its limit (counted as refused; nothing is

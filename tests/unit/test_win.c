@@ -644,7 +644,7 @@ static uint64_t hash_of(unsigned p, uint32_t j, unsigned r)
 
 static void test_budget_account(void **state)
 {
-	struct budget *b = budget_new(16384, 0);
+	struct budget *b = budget_new(16384);
 	struct budget_acct acct = { b, BUDGET_SKETCHES, false };
 	struct win_sketch *s = win_sketch_new_in(12, DAY_MS, 1, &acct);
 	unsigned refused = 0, i;
@@ -679,7 +679,7 @@ static void test_budget_account(void **state)
 	win_sketch_free(s);
 	assert_int_equal(budget_used(b, BUDGET_SKETCHES), 0);
 	/* a struct the budget cannot have is not made */
-	b = (budget_free(b), budget_new(8, 0));
+	b = (budget_free(b), budget_new(8));
 	acct.b = b;
 	assert_null(win_sketch_new_in(12, DAY_MS, 1, &acct));
 	budget_free(b);
