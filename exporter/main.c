@@ -266,6 +266,7 @@ int main(int argc, char **argv)
 	}
 	mc.timeout_ms = x.cfg.event_timeout_ms;
 	mc.max_inflight = x.cfg.max_inflight;
+	mc.budget = x.budget;
 	x.asm = x.agg ? asm_new(&mc, agg_event, x.agg) : NULL;
 	if (!x.asm) {
 		log_error("out of memory");
