@@ -148,7 +148,7 @@ static const struct cfg_flag cfg_flags[] = {
 	  "sketches, open events); beyond it label sets fold into __other__ "
 	  "and open events are truncated, counted. Host-wide counts are "
 	  "never refused.",
-	  OFF(memory_limit), 1u << 24, 0 },
+	  OFF(memory_limit), 1u << 20, 0 },
 	{ "metrics.idle-timeout", K_DUR, "24h",
 	  "Drop label sets not updated for this long (0: never).", OFF(idle_ms),
 	  0, 0 },

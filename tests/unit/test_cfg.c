@@ -130,7 +130,7 @@ static void test_errors(void **state)
 		"--sketch.export-precision=16",
 		"positional",
 		"--audit.socket-buffer=1",
-		"--metrics.memory-limit=1MiB",
+		"--metrics.memory-limit=1KiB",
 		"--metrics.memory-limit=lots",
 	};
 	struct cfg c;
