@@ -33,11 +33,12 @@
  * and label sets idle for --metrics.idle-timeout, or sketches whose items
  * all left the horizon, give their room back at the next sweep.
  *
- * The bytes are what the owners ask malloc for (struct, buffers, keys and
- * label text, with an estimate of the hash table's share per label set);
- * malloc's own overhead and fragmentation come on top, and the scrape's
- * buffers (bounded by the series caps) are outside the budget: the
- * default leaves room for both below the unit's MemoryMax.
+ * The bytes are the heap chunks the owners' allocations take
+ * (budget_heap_bytes: struct, buffers, keys and label text, with an
+ * estimate of the hash table's share per label set); fragmentation comes
+ * on top, and the scrape's buffers (bounded by the series caps) are
+ * outside the budget: the default leaves room for both below the unit's
+ * MemoryMax. bench_memory measures the peak RSS against the limit.
  *
  * Threads: charges come from the thread that owns the memory (the
  * reader); a scrape reads used and refused under the exporter's lock.

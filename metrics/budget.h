@@ -16,6 +16,17 @@ enum budget_part {
 
 struct budget;
 
+/* The heap a malloc of n bytes takes, as glibc lays it out (a 16-byte
+ * aligned chunk with an 8-byte header, 32 bytes at least; 0 for none):
+ * what owners charge for an allocation, so that the budget follows the
+ * heap and not only what was asked for. */
+static inline size_t budget_heap_bytes(size_t n)
+{
+	size_t c = (n + 8 + 15) & ~(size_t)15;
+
+	return n == 0 ? 0 : c < 32 ? 32 : c;
+}
+
 /* What one kind of memory is charged to: a part of a budget, from the
  * room anyone may take or from the reserve (host-wide counts, which are
  * never refused). b NULL: nothing is counted and nothing refused. */

@@ -160,11 +160,13 @@ static bool fam_reserved(const struct fam *f, bool folded)
 static size_t fam_series_bytes(const struct fam *f, size_t klen,
 			       size_t text_len)
 {
-	size_t n = sizeof(struct fam_series) + klen + text_len + 1 +
+	size_t n = budget_heap_bytes(sizeof(struct fam_series) + klen +
+				     text_len + 1) +
 		   FAM_TABLE_BYTES;
 
 	if (f->d.type == FAM_WINDOWED)
-		n += sizeof(struct fam_est) + f->sk.nwin * sizeof(double);
+		n += budget_heap_bytes(sizeof(struct fam_est) +
+				       f->sk.nwin * sizeof(double));
 	return n;
 }
 

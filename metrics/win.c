@@ -95,15 +95,16 @@
  * < 2^31 ms), so n <= 2 (65 - p) m words; the buffer is then refitted
  * only if it is outside [n + slack/2, n + 2 slack], so cap <= 1.25 n +
  * m/4 + 32 words, and the log does not grow between compactions. The
- * sparse form stays under m bytes (3m/4 plus a growth step). That is win_sketch_max_bytes: 8 MiB
- * at p = 14, 2.1 MiB at p = 12, whatever the items; real streams stay
+ * sparse form stays under m bytes (3m/4 plus a growth step). That is
+ * win_sketch_max_bytes: 8 MiB at p = 14, 2.1 MiB at p = 12, whatever the
+ * items; real streams stay
  * far below (about ln(n) entries per register: the table below). The
  * scratch of a compaction or an estimate (m bytes, freed on return) is
  * not counted.
  *
- * Budget. A sketch made with win_sketch_new_in charges its struct and
- * every byte of its buffer to a budget account (metrics/budget) before
- * allocating; a refused charge fails like a failed allocation: the add
+ * Budget. A sketch made with win_sketch_new_in charges the heap chunks of
+ * its struct and its buffer (win_sketch_bytes and malloc's headers) to a
+ * budget account (metrics/budget) before allocating; a refused charge fails like a failed allocation: the add
  * returns -ENOMEM, or the compaction keeps the buffer it has.
  *
  * Invariants: sparse pairs sorted, unique by word 0, times in
@@ -225,17 +226,22 @@ static uint32_t win_slack(const struct win_sketch *s, uint32_t n)
  * always holds win_sketch_bytes(s): growth is charged before it is
  * allocated and fails as -ENOMEM when refused. */
 
+/* The heap a buffer of cap words takes. */
+static size_t win_buf_heap(uint32_t cap)
+{
+	return budget_heap_bytes((size_t)cap * sizeof(uint32_t));
+}
+
 /* A new buffer of cap words, charged; NULL when refused or not had. */
 static uint32_t *win_buf_new(struct win_sketch *s, uint32_t cap)
 {
-	size_t bytes = (size_t)cap * sizeof(uint32_t);
 	uint32_t *w;
 
-	if (budget_charge(s->acct, bytes) < 0)
+	if (budget_charge(s->acct, win_buf_heap(cap)) < 0)
 		return NULL;
-	w = malloc(bytes);
+	w = malloc((size_t)cap * sizeof(uint32_t));
 	if (!w)
-		budget_release(s->acct, bytes);
+		budget_release(s->acct, win_buf_heap(cap));
 	return w;
 }
 
@@ -243,7 +249,7 @@ static uint32_t *win_buf_new(struct win_sketch *s, uint32_t cap)
 static void win_buf_set(struct win_sketch *s, uint32_t *w, uint32_t cap)
 {
 	free(s->w);
-	budget_release(s->acct, (size_t)s->cap * sizeof(uint32_t));
+	budget_release(s->acct, win_buf_heap(s->cap));
 	s->w = w;
 	s->cap = cap;
 }
@@ -252,13 +258,12 @@ static void win_buf_set(struct win_sketch *s, uint32_t *w, uint32_t cap)
  * (the buffer is unchanged). */
 static int win_buf_resize(struct win_sketch *s, uint32_t cap)
 {
-	size_t old = (size_t)s->cap * sizeof(uint32_t);
-	size_t bytes = (size_t)cap * sizeof(uint32_t);
+	size_t old = win_buf_heap(s->cap), bytes = win_buf_heap(cap);
 	uint32_t *w;
 
 	if (bytes > old && budget_charge(s->acct, bytes - old) < 0)
 		return -ENOMEM;
-	w = realloc(s->w, bytes);
+	w = realloc(s->w, (size_t)cap * sizeof(uint32_t));
 	if (!w) {
 		if (bytes > old)
 			budget_release(s->acct, bytes - old);
@@ -297,13 +302,13 @@ struct win_sketch *win_sketch_new_in(unsigned p, int64_t horizon_ms,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (budget_charge(acct, sizeof(*s)) < 0) {
+	if (budget_charge(acct, budget_heap_bytes(sizeof(*s))) < 0) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		budget_release(acct, sizeof(*s));
+		budget_release(acct, budget_heap_bytes(sizeof(*s)));
 		return NULL;
 	}
 	s->acct = acct;
@@ -319,7 +324,7 @@ void win_sketch_free(struct win_sketch *s)
 	if (!s)
 		return;
 	win_buf_set(s, NULL, 0);
-	budget_release(s->acct, sizeof(*s));
+	budget_release(s->acct, budget_heap_bytes(sizeof(*s)));
 	free(s);
 }
 
@@ -332,9 +337,10 @@ size_t win_sketch_max_bytes(unsigned p)
 {
 	size_t m = (size_t)1 << p;
 
-	/* 2.5 (65 - p) m + m/4 + 32 words: see "Bounds" above */
+	/* 2.5 (65 - p) m + m/4 + 32 words: see "Bounds" above; and the
+	 * headers and rounding of malloc's two chunks */
 	return sizeof(struct win_sketch) +
-	       sizeof(uint32_t) * (5 * (65 - p) * m / 2 + m / 4 + 32);
+	       sizeof(uint32_t) * (5 * (65 - p) * m / 2 + m / 4 + 32) + 64;
 }
 
 size_t win_sketch_bytes(const struct win_sketch *s)

@@ -19,15 +19,15 @@ struct win_sketch;
 struct win_sketch *win_sketch_new(unsigned p, int64_t horizon_ms,
 				  uint64_t key_id);
 struct budget_acct;
-/* The same, with every byte it holds (win_sketch_bytes) charged to acct
- * (metrics/budget; NULL: none), which must outlive it: growth the budget
- * refuses fails as ENOMEM would. */
+/* The same, with the heap it holds (win_sketch_bytes in malloc's chunks)
+ * charged to acct (metrics/budget; NULL: none), which must outlive it:
+ * growth the budget refuses fails as ENOMEM would. */
 struct win_sketch *win_sketch_new_in(unsigned p, int64_t horizon_ms,
 				     uint64_t key_id,
 				     const struct budget_acct *acct);
-/* The most win_sketch_bytes a sketch of precision p can reach, whatever
- * is added to it (see win.c): what a sketch that is never refused needs
- * reserved. */
+/* The most heap a sketch of precision p can take (win_sketch_bytes in
+ * malloc's chunks), whatever is added to it (see win.c): what a sketch
+ * that is never refused needs reserved. */
 size_t win_sketch_max_bytes(unsigned p);
 /* Frees s and everything it holds; NULL is a no-op. */
 void win_sketch_free(struct win_sketch *s);

@@ -145,14 +145,14 @@ struct asm_ctx *asm_new(const struct asm_config *cfg, asm_event_cb cb,
 
 static size_t asm_table_bytes(const struct asm_ctx *a)
 {
-	return a->cfg.max_records * sizeof(struct asm_kept);
+	return budget_heap_bytes(a->cfg.max_records * sizeof(struct asm_kept));
 }
 
 /* Frees a slot's arena and gives its bytes back. */
 static void asm_arena_drop(struct asm_ctx *a, struct asm_slot *s)
 {
 	free(s->arena);
-	budget_release(&a->acct, s->cap);
+	budget_release(&a->acct, budget_heap_bytes(s->cap));
 	s->arena = NULL;
 	s->cap = 0;
 }
@@ -327,20 +327,21 @@ static void asm_append(struct asm_ctx *a, struct asm_slot *s,
 	/* the arena exists before the first record, even an empty one: the
 	 * record's body points into it (arena + off) */
 	if (need > s->cap || !s->arena) {
-		size_t cap = s->cap ? s->cap : 1024;
+		size_t cap = s->cap ? s->cap : 1024, grow;
 		char *p;
 
 		while (cap < need)
 			cap *= 2;
 		if (cap > a->cfg.max_event_bytes)
 			cap = a->cfg.max_event_bytes;
-		if (budget_charge(&a->acct, cap - s->cap)) {
+		grow = budget_heap_bytes(cap) - budget_heap_bytes(s->cap);
+		if (budget_charge(&a->acct, grow)) {
 			s->truncated = true;
 			return;
 		}
 		p = realloc(s->arena, cap);
 		if (!p) {
-			budget_release(&a->acct, cap - s->cap);
+			budget_release(&a->acct, grow);
 			s->truncated = true;
 			return;
 		}

@@ -13,7 +13,8 @@
  *  - merge: union, commutative, idempotent, refusals;
  *  - memory: 1.5 KiB at 100 distinct, 100 KiB at 10^6 over 24h (p = 12),
  *    20,000 sketches of 50 destinations, no growth over time;
- *  - budget: the account holds win_sketch_bytes at every step, a refused
+ *  - budget: the account holds win_sketch_bytes (in malloc's chunks) at
+ *    every step, a refused
  *    charge fails the add and nothing passes the limit; a stream built to
  *    keep the most entries (descending ranks, gaps that need escapes)
  *    stays within win_sketch_max_bytes.
@@ -656,9 +657,12 @@ static void test_budget_account(void **state)
 
 		assert_true(rc == 0 || rc == -ENOMEM);
 		refused += rc < 0;
-		assert_int_equal(budget_used(b, BUDGET_SKETCHES),
-				 win_sketch_bytes(s));
-		assert_true(win_sketch_bytes(s) <= 16384);
+		assert_true(budget_used(b, BUDGET_SKETCHES) >=
+			    win_sketch_bytes(s));
+		/* two chunks' headers and rounding */
+		assert_true(budget_used(b, BUDGET_SKETCHES) <=
+			    win_sketch_bytes(s) + 64);
+		assert_true(budget_used(b, BUDGET_SKETCHES) <= 16384);
 	}
 	assert_true(refused > 0);
 	/* growth refused by a compaction refit does not fail an add */
@@ -674,7 +678,8 @@ static void test_budget_account(void **state)
 	}
 	/* expiry gives the room back */
 	win_sketch_expire(s, T0 + 2 * DAY_MS + i * 100);
-	assert_int_equal(budget_used(b, BUDGET_SKETCHES), win_sketch_bytes(s));
+	assert_true(budget_used(b, BUDGET_SKETCHES) <=
+		    win_sketch_bytes(s) + 64);
 	assert_int_equal(win_sketch_add(s, 1, T0 + 3 * DAY_MS), 0);
 	win_sketch_free(s);
 	assert_int_equal(budget_used(b, BUDGET_SKETCHES), 0);
