@@ -276,9 +276,20 @@ struct scrape_health {
 	uint64_t skipped[AGG_NSKIP];
 	size_t series[AGG_NFAM];
 	uint64_t folded[AGG_NFAM];
-	size_t mem_limit, mem_used[BUDGET_NPART];
+	uint64_t mem_limit, mem_used[BUDGET_NPART];
 	uint64_t mem_refused[BUDGET_NPART];
 };
+
+/* A family with one sample per part of the memory budget. */
+static void scrape_parts(struct scrape *sc, const char *name, const char *help,
+			 enum expo_type type, const uint64_t *v)
+{
+	expo_family(&sc->w, name, help, type);
+	for (int p = 0; p < BUDGET_NPART; p++)
+		scrape_labelled(sc, "part",
+				budget_part_name((enum budget_part)p),
+				(double)v[p]);
+}
 
 static void scrape_health(struct scrape *sc, const struct scrape_health *h)
 {
@@ -365,23 +376,15 @@ static void scrape_health(struct scrape *sc, const struct scrape_health *h)
 		   "The memory limit of everything the host's activity grows "
 		   "(--metrics.memory-limit).",
 		   EXPO_GAUGE, (double)h->mem_limit);
-	expo_family(&sc->w, "audit_exporter_memory_used_bytes",
-		    "Memory charged to the limit, by part: label sets "
-		    "(series), sliding-window sketches, open events.",
-		    EXPO_GAUGE);
-	for (int p = 0; p < BUDGET_NPART; p++)
-		scrape_labelled(sc, "part",
-				budget_part_name((enum budget_part)p),
-				(double)h->mem_used[p]);
-	expo_family(&sc->w, "audit_exporter_memory_refused",
-		    "Allocations refused because they would pass the memory "
-		    "limit, by part; what gave way is counted as folded "
-		    "(series, sketches) or truncated (events).",
-		    EXPO_COUNTER);
-	for (int p = 0; p < BUDGET_NPART; p++)
-		scrape_labelled(sc, "part",
-				budget_part_name((enum budget_part)p),
-				(double)h->mem_refused[p]);
+	scrape_parts(sc, "audit_exporter_memory_used_bytes",
+		     "Memory charged to the limit, by part: label sets "
+		     "(series), sliding-window sketches, open events.",
+		     EXPO_GAUGE, h->mem_used);
+	scrape_parts(sc, "audit_exporter_memory_refused",
+		     "Allocations refused because they would pass the memory "
+		     "limit, by part; what gave way is counted as folded "
+		     "(series, sketches) or truncated (events).",
+		     EXPO_COUNTER, h->mem_refused);
 	expo_family(&sc->w, "audit_exporter_source_up",
 		    "1 while the audit source delivers: the exporter is the "
 		    "registered audit daemon (unicast), subscribed "
@@ -421,15 +424,13 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 		h.series[i] = fam_count(agg_fam(x->agg, (enum agg_fam)i));
 		h.folded[i] = fam_folded(agg_fam(x->agg, (enum agg_fam)i));
 	}
+	memset(h.mem_used, 0, sizeof(h.mem_used));
+	memset(h.mem_refused, 0, sizeof(h.mem_refused));
 	h.mem_limit = x->budget ? budget_limit(x->budget) : 0;
-	for (int p = 0; p < BUDGET_NPART; p++) {
-		h.mem_used[p] =
-			x->budget ? budget_used(x->budget, (enum budget_part)p)
-				  : 0;
+	for (int p = 0; p < BUDGET_NPART && x->budget; p++) {
+		h.mem_used[p] = budget_used(x->budget, (enum budget_part)p);
 		h.mem_refused[p] =
-			x->budget
-				? budget_refused(x->budget, (enum budget_part)p)
-				: 0;
+			budget_refused(x->budget, (enum budget_part)p);
 	}
 	exporter_unlock(x);
 

@@ -223,8 +223,11 @@ static void setup_cap(unsigned cap)
 	assert_non_null(as);
 }
 
-/* The sum of a family's counters, and its number of label sets. */
-static uint64_t family_sum(enum agg_fam which, size_t *n)
+/* After 1,000 updates of distinct label sets under a cap of 10: 10 label
+ * sets of their own (first among them `own`) and the folded one (`other`)
+ * with the 990 others, all counted as folded. */
+static void assert_folded_at_cap(enum agg_fam which, const char *own,
+				 const char *other)
 {
 	struct fam_rows rows = { 0 };
 	uint64_t sum = 0;
@@ -232,9 +235,12 @@ static uint64_t family_sum(enum agg_fam which, size_t *n)
 	assert_int_equal(fam_rows(agg_fam(a, which), &rows), 0);
 	for (size_t i = 0; i < rows.n; i++)
 		sum += rows.row[i].count;
-	*n = rows.n;
+	assert_int_equal(rows.n, 11);
 	fam_rows_free(&rows);
-	return sum;
+	assert_int_equal(sum, 1000);
+	assert_int_equal(count(which, own), 1);
+	assert_int_equal(count(which, other), 990);
+	assert_int_equal(fam_folded(agg_fam(a, which)), 990);
 }
 
 /* One process that binds and listens on 1,000 ports (what any user may
@@ -243,7 +249,6 @@ static uint64_t family_sum(enum agg_fam which, size_t *n)
 static void test_listen_port_folds(void **state)
 {
 	char ev[1024];
-	size_t n;
 
 	(void)state;
 	setup_cap(10);
@@ -260,16 +265,11 @@ static void test_listen_port_folds(void **state)
 			 2 * i, 2 * i, port, 2 * i, 2 * i + 1, 2 * i + 1);
 		feed(ev);
 	}
-	assert_int_equal(family_sum(AGG_LISTEN, &n), 1000);
-	assert_int_equal(n, 11);
-	assert_int_equal(count(AGG_LISTEN, "comm=\"__other__\",uid="
-					   "\"__other__\",family=\"inet\","
-					   "port=\"__other__\""),
-			 990);
-	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
-					   "family=\"inet\",port=\"1024\""),
-			 1);
-	assert_int_equal(fam_folded(agg_fam(a, AGG_LISTEN)), 990);
+	assert_folded_at_cap(AGG_LISTEN,
+			     "comm=\"srv\",uid=\"5\",family=\"inet\","
+			     "port=\"1024\"",
+			     "comm=\"__other__\",uid=\"__other__\","
+			     "family=\"inet\",port=\"__other__\"");
 }
 
 /* A text stream that names 1,000 watch keys: past the cap the key folds
@@ -277,7 +277,6 @@ static void test_listen_port_folds(void **state)
 static void test_watch_key_folds(void **state)
 {
 	char ev[1024];
-	size_t n;
 
 	(void)state;
 	setup_cap(10);
@@ -290,14 +289,9 @@ static void test_watch_key_folds(void **state)
 			 i + 1, i, i + 1, i + 1);
 		feed(ev);
 	}
-	assert_int_equal(family_sum(AGG_WATCH, &n), 1000);
-	assert_int_equal(n, 11);
-	assert_int_equal(count(AGG_WATCH, "key=\"__other__\",comm="
-					  "\"__other__\",uid=\"__other__\""),
-			 990);
-	assert_int_equal(count(AGG_WATCH, "key=\"w0\",comm=\"srv\",uid="
-					  "\"5\""),
-			 1);
+	assert_folded_at_cap(AGG_WATCH, "key=\"w0\",comm=\"srv\",uid=\"5\"",
+			     "key=\"__other__\",comm=\"__other__\","
+			     "uid=\"__other__\"");
 }
 
 /* The estimate of a windowed family's only label set, 5m window. */
