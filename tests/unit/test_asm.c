@@ -301,15 +301,20 @@ static void test_huge_events_released(void **state)
 	a = asm_new(&cfg, on_event_count, &truncated);
 	push_huge_events(a);
 	peak = heap_in_use() - base;
-	assert_true(peak > (size_t)200 << 20); /* they were all open */
+	/* they were all open */
 	assert_true(budget_used(b, BUDGET_EVENTS) > (size_t)200 << 20);
 	asm_flush(a);
 	print_message("open: %zu MiB of heap; after the flush: %zu KiB of "
 		      "heap, %zu KiB charged\n",
 		      peak >> 20, (heap_in_use() - base) >> 10,
 		      budget_used(b, BUDGET_EVENTS) >> 10);
-	assert_true(heap_in_use() - base < (size_t)20 << 20);
 	assert_true(budget_used(b, BUDGET_EVENTS) < (size_t)2 << 20);
+	/* the heap itself, independently of the accounts: mallinfo2 follows
+	 * glibc's malloc (a sanitizer's allocator leaves it still) */
+	if (peak > (size_t)200 << 20)
+		assert_true(heap_in_use() - base < (size_t)20 << 20);
+	else
+		print_message("(heap not measurable in this build)\n");
 	assert_int_equal(truncated, 0);
 	asm_free(a);
 	assert_int_equal(budget_used(b, BUDGET_EVENTS), 0);
