@@ -38,7 +38,11 @@
  * its items to the folded sketch (fam.c). The host-wide sketch and the
  * folded label sets are never refused: agg_new reserves their worst case,
  * the most folded label sets each family can have (agg_folded_max) times
- * the most one can hold (fam_series_max_bytes).
+ * the most one can hold (fam_series_max_bytes). When the budget refused
+ * anything since the last sweep, the sweep drops the per-process label
+ * sets (counters and sketches) idle for less than --metrics.idle-timeout:
+ * half of it, halved again at each sweep under pressure, 5 minutes at
+ * least (agg_pressed_idle); the syscall and record counters keep theirs.
  *
  * Out of memory: an update that needs a new label set or a sketch to grow
  * and cannot have it is lost and counted (skipped, reason no_memory);
@@ -87,6 +91,8 @@
 #define AGG_CCOMM 32 /* longest comm kept in the cache (kernel: 15) */
 #define AGG_CUID 12
 #define AGG_CKEY 64
+/* the shortest idle time a sweep under memory pressure uses */
+#define AGG_PRESSED_IDLE_MIN_MS (5 * 60 * 1000)
 /* The family and result labels, indexed as the per-process cache is. */
 #define AGG_NFAMILY 4
 #define AGG_NRESULT 3
@@ -157,6 +163,8 @@ struct agg {
 	uint32_t bind_age;
 	int64_t clock;
 	size_t reserved; /* bytes this aggregator reserved in cfg.budget */
+	uint64_t refusals; /* the budget's refusals at the last sweep */
+	int64_t pressed_idle_ms; /* idle time of pressure sweeps; 0: none */
 };
 
 /* What one syscall event says, decoded. Scalars first: agg_event clears
@@ -409,10 +417,44 @@ void agg_set_watch(struct agg *a, agg_watch_fn fn, void *arg)
 	a->cfg.watch_arg = arg;
 }
 
+/* The idle time of this sweep under memory pressure, 0 without: when the
+ * budget refused label sets or sketch growth since the last sweep, it
+ * halves from --metrics.idle-timeout at each sweep that finds pressure,
+ * down to AGG_PRESSED_IDLE_MIN_MS, and is back to the flag's once a sweep
+ * finds none. */
+static int64_t agg_pressed_idle(struct agg *a)
+{
+	struct budget *b = a->cfg.budget;
+	uint64_t r;
+
+	if (!b || a->cfg.idle_ms <= 0)
+		return 0;
+	r = budget_refused(b, BUDGET_SERIES) +
+	    budget_refused(b, BUDGET_SKETCHES);
+	if (r == a->refusals) {
+		a->pressed_idle_ms = 0;
+		return 0;
+	}
+	a->refusals = r;
+	a->pressed_idle_ms =
+		(a->pressed_idle_ms ? a->pressed_idle_ms : a->cfg.idle_ms) / 2;
+	if (a->pressed_idle_ms < AGG_PRESSED_IDLE_MIN_MS)
+		a->pressed_idle_ms = AGG_PRESSED_IDLE_MIN_MS;
+	return a->pressed_idle_ms;
+}
+
 void agg_sweep(struct agg *a, int64_t now_ms)
 {
-	for (int i = 0; i < AGG_NFAM; i++)
-		fam_sweep(a->fam[i], now_ms, a->cfg.idle_ms);
+	int64_t pressed = agg_pressed_idle(a);
+
+	for (int i = 0; i < AGG_NFAM; i++) {
+		/* host-wide counts never go early */
+		if (pressed && i != AGG_SYSCALL && i != AGG_RECORDS &&
+		    pressed < a->cfg.idle_ms)
+			fam_sweep_pressed(a->fam[i], now_ms, pressed);
+		else
+			fam_sweep(a->fam[i], now_ms, a->cfg.idle_ms);
+	}
 	/* cached series may be gone: a new generation empties every cache */
 	memset(a->type_series, 0, sizeof(a->type_series));
 	if (++a->gen == 0)

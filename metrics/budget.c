@@ -31,7 +31,10 @@
  *   3. an open event that cannot grow its arena is truncated
  *      (audit_exporter_events_truncated), as without memory;
  * and label sets idle for --metrics.idle-timeout, or sketches whose items
- * all left the horizon, give their room back at the next sweep.
+ * all left the horizon, give their room back at the next sweep; under
+ * pressure (refusals since the last sweep) the per-process label sets idle
+ * for less go first (agg.c: half the idle timeout, halved at each sweep
+ * that finds pressure, 5 minutes at least).
  *
  * The bytes are the heap chunks the owners' allocations take
  * (budget_heap_bytes: struct, buffers, keys and label text, with an

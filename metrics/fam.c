@@ -25,6 +25,9 @@
  * windowed ones as soon as their sketch holds nothing inside the horizon
  * (not merely idle: a sketch idle for an hour still answers for 24h); the
  * one series of an unlabelled windowed family (the host-wide gauge) stays.
+ * Under memory pressure (fam_sweep_pressed), windowed label sets of their
+ * own idle for the idle time go too, their sketch with them: the oldest
+ * idle give their room to the active.
  *
  * Threads. A family belongs to the reader thread. A scrape takes rows under
  * the exporter's lock (fam_rows), sorts and renders them outside it; label
@@ -413,13 +416,17 @@ uint64_t fam_folded(const struct fam *f)
 	return f->folded;
 }
 
-size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
+/* pressure: windowed label sets of their own idle for idle_ms go too,
+ * folded ones stay */
+static size_t fam_sweep_as(struct fam *f, int64_t now_ms, int64_t idle_ms,
+			   bool pressure)
 {
 	struct fam_series *s, *tmp;
 	size_t dropped = 0;
 
 	/* the next link is taken before s may be deleted */
 	for (s = f->head; s; s = tmp) {
+		bool idle = idle_ms > 0 && now_ms - s->last_ms > idle_ms;
 		bool drop;
 
 		tmp = s->hh.next;
@@ -428,10 +435,13 @@ size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
 			/* an unlabelled family's one series always stays:
 			 * a gauge of 0 says more than no gauge */
 			drop = f->d.nlabels > 0 &&
-			       win_sketch_newest(s->sk) <=
-				       now_ms - f->horizon_ms;
+			       (win_sketch_newest(s->sk) <=
+					now_ms - f->horizon_ms ||
+				(pressure && idle && !s->folded));
 		} else {
-			drop = idle_ms > 0 && now_ms - s->last_ms > idle_ms;
+			/* folded label sets (reserved) keep the usual idle
+			 * time: only a sweep without pressure drops them */
+			drop = idle && !(pressure && s->folded);
 		}
 		if (!drop)
 			continue;
@@ -443,6 +453,16 @@ size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
 		dropped++;
 	}
 	return dropped;
+}
+
+size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
+{
+	return fam_sweep_as(f, now_ms, idle_ms, false);
+}
+
+size_t fam_sweep_pressed(struct fam *f, int64_t now_ms, int64_t idle_ms)
+{
+	return fam_sweep_as(f, now_ms, idle_ms, true);
 }
 
 static void fam_row_set(struct fam_row *r, struct fam_series *s)

@@ -98,6 +98,10 @@ uint64_t fam_folded(const struct fam *f); /* updates folded so far */
  * Must not run while rows taken by fam_rows() are in use. Returns the
  * number of label sets dropped. */
 size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms);
+/* The same under memory pressure: windowed label sets of their own (not
+ * folded, not an unlabelled family's) idle for idle_ms (> 0) are dropped
+ * too, sketch and all; folded label sets are kept. */
+size_t fam_sweep_pressed(struct fam *f, int64_t now_ms, int64_t idle_ms);
 
 /* ---- reading for a scrape ------------------------------------------------
  * Rows are taken under the caller's lock; the label text they point to stays
