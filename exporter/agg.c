@@ -34,6 +34,22 @@
  * Without one (a replay with no rules), a keyed event with PATH records
  * that is not a network or exec call counts as a watch hit.
  *
+ * Label-set caps: beyond --metrics.max-series, every label a process or a
+ * text stream can choose (comm, uid, exe, port, key, syscall, type) folds
+ * to "__other__"; only the small enums (family, result, success) stay, so
+ * a family holds at most the cap plus a few folded label sets.
+ *
+ * Memory budget (metrics/budget): label sets and sketches are charged to
+ * it; a label set it refuses folds, a sketch it will not let grow hands
+ * its items to the folded sketch (fam.c). The host-wide sketch and the
+ * folded label sets are never refused: agg_new reserves their worst case,
+ * the most folded label sets each family can have (agg_folded_max) times
+ * the most one can hold (fam_series_max_bytes). When the budget refused
+ * anything since the last sweep, the sweep drops the per-process label
+ * sets (counters and sketches) idle for less than --metrics.idle-timeout:
+ * half of it, halved again at each sweep under pressure, 5 minutes at
+ * least (agg_pressed_idle); the syscall and record counters keep theirs.
+ *
  * Out of memory: an update that needs a new label set or a sketch to grow
  * and cannot have it is lost and counted (skipped, reason no_memory);
  * nothing else changes, and the next update tries again.
@@ -67,6 +83,7 @@
 #include <sys/socket.h>
 
 #include "exporter/evclock.h"
+#include "metrics/budget.h"
 #include "metrics/lbl.h"
 #include "metrics/win.h"
 #include "netlink/arec.h"
@@ -81,6 +98,8 @@
 #define AGG_CCOMM 32 /* longest comm kept in the cache (kernel: 15) */
 #define AGG_CUID 12
 #define AGG_CKEY 64
+/* the shortest idle time a sweep under memory pressure uses */
+#define AGG_PRESSED_IDLE_MIN_MS (5 * 60 * 1000)
 /* The family and result labels, indexed as the per-process cache is. */
 #define AGG_NFAMILY 4
 #define AGG_NRESULT 3
@@ -150,6 +169,9 @@ struct agg {
 	unsigned bind_sets;
 	uint32_t bind_age;
 	struct evclock clock; /* the records' stamps, robust (evclock.c) */
+	size_t reserved; /* bytes this aggregator reserved in cfg.budget */
+	uint64_t refusals; /* the budget's refusals at the last sweep */
+	int64_t pressed_idle_ms; /* idle time of pressure sweeps; 0: none */
 };
 
 /* What one syscall event says, decoded. Scalars first: agg_event clears
@@ -214,7 +236,7 @@ static const struct fam_desc agg_descs[AGG_NFAM] = {
 			 FAM_COUNTER,
 			 4,
 			 { "comm", "uid", "family", "port" },
-			 0x3 },
+			 0xb }, /* all but family (inet, inet6, unix, ...) */
 	[AGG_EXECVE] = { "audit_execve",
 			 "Successful execve()/execveat() calls by executable "
 			 "and real uid.",
@@ -228,7 +250,7 @@ static const struct fam_desc agg_descs[AGG_NFAM] = {
 			FAM_COUNTER,
 			3,
 			{ "key", "comm", "uid" },
-			0x6 },
+			0x7 },
 	[AGG_SYSCALL] = { "audit_syscall_events",
 			  "Audited system call events by system call name, "
 			  "rule keys (joined by commas) and success.",
@@ -242,6 +264,19 @@ static const struct fam_desc agg_descs[AGG_NFAM] = {
 			  1,
 			  { "type" },
 			  0 },
+};
+
+/* The folded label sets a family can have: the values of the labels
+ * that do not fold (family x result, family with "unknown", success). */
+static const unsigned agg_folded_max[AGG_NFAM] = {
+	[AGG_CONNECT] = AGG_NFAMILY * AGG_NRESULT,
+	[AGG_UNIQUE_HOST] = 1,
+	[AGG_UNIQUE_PROC] = 1,
+	[AGG_LISTEN] = AGG_NFAMILY + 1,
+	[AGG_EXECVE] = 1,
+	[AGG_WATCH] = 1,
+	[AGG_SYSCALL] = 3,
+	[AGG_RECORDS] = 1,
 };
 
 const char *agg_err_name(enum agg_err e)
@@ -296,6 +331,8 @@ struct agg *agg_new(const struct agg_config *cfg)
 {
 	struct agg *a = calloc(1, sizeof(*a));
 	unsigned sets = 1;
+	size_t reserve = 0;
+	int err = ENOMEM;
 
 	if (!a)
 		return NULL;
@@ -315,9 +352,17 @@ struct agg *agg_new(const struct agg_config *cfg)
 
 		memcpy(sk.windows_ms, cfg->windows_ms, sizeof(sk.windows_ms));
 		a->fam[i] = fam_new(&agg_descs[i], cfg->series_cap, &sk,
-				    &cfg->table_key);
+				    &cfg->table_key, cfg->budget);
 		if (!a->fam[i])
 			goto fail;
+		reserve += agg_folded_max[i] * fam_series_max_bytes(a->fam[i]);
+	}
+	if (cfg->budget) {
+		if (budget_reserve_add(cfg->budget, reserve)) {
+			err = EINVAL;
+			goto fail;
+		}
+		a->reserved = reserve;
 	}
 	/* the host-wide gauge exists from the start: 0, not "no data", on a
 	 * host that has not connected anywhere yet */
@@ -332,7 +377,7 @@ struct agg *agg_new(const struct agg_config *cfg)
 	return a;
 fail:
 	agg_free(a);
-	errno = ENOMEM;
+	errno = err;
 	return NULL;
 }
 
@@ -342,6 +387,8 @@ void agg_free(struct agg *a)
 		return;
 	for (int i = 0; i < AGG_NFAM; i++)
 		fam_free(a->fam[i]);
+	if (a->reserved)
+		budget_reserve_sub(a->cfg.budget, a->reserved);
 	free(a->binds);
 	free(a->pcache);
 	free(a->scache);
@@ -389,10 +436,44 @@ void agg_set_watch(struct agg *a, agg_watch_fn fn, void *arg)
 	a->cfg.watch_arg = arg;
 }
 
+/* The idle time of this sweep under memory pressure, 0 without: when the
+ * budget refused label sets or sketch growth since the last sweep, it
+ * halves from --metrics.idle-timeout at each sweep that finds pressure,
+ * down to AGG_PRESSED_IDLE_MIN_MS, and is back to the flag's once a sweep
+ * finds none. */
+static int64_t agg_pressed_idle(struct agg *a)
+{
+	struct budget *b = a->cfg.budget;
+	uint64_t r;
+
+	if (!b || a->cfg.idle_ms <= 0)
+		return 0;
+	r = budget_refused(b, BUDGET_SERIES) +
+	    budget_refused(b, BUDGET_SKETCHES);
+	if (r == a->refusals) {
+		a->pressed_idle_ms = 0;
+		return 0;
+	}
+	a->refusals = r;
+	a->pressed_idle_ms =
+		(a->pressed_idle_ms ? a->pressed_idle_ms : a->cfg.idle_ms) / 2;
+	if (a->pressed_idle_ms < AGG_PRESSED_IDLE_MIN_MS)
+		a->pressed_idle_ms = AGG_PRESSED_IDLE_MIN_MS;
+	return a->pressed_idle_ms;
+}
+
 void agg_sweep(struct agg *a, int64_t now_ms)
 {
-	for (int i = 0; i < AGG_NFAM; i++)
-		fam_sweep(a->fam[i], now_ms, a->cfg.idle_ms);
+	int64_t pressed = agg_pressed_idle(a);
+
+	for (int i = 0; i < AGG_NFAM; i++) {
+		/* host-wide counts never go early */
+		if (pressed && i != AGG_SYSCALL && i != AGG_RECORDS &&
+		    pressed < a->cfg.idle_ms)
+			fam_sweep_pressed(a->fam[i], now_ms, pressed);
+		else
+			fam_sweep(a->fam[i], now_ms, a->cfg.idle_ms);
+	}
 	/* cached series may be gone: a new generation empties every cache */
 	memset(a->type_series, 0, sizeof(a->type_series));
 	if (++a->gen == 0)
@@ -749,10 +830,10 @@ static void agg_count(struct agg *a, enum agg_fam which,
 }
 
 /* One more item in the sketch of a windowed series (NULL: not had). */
-static void agg_add_item(struct agg *a, struct fam_series *s, uint64_t h,
-			 int64_t t)
+static void agg_add_item(struct agg *a, enum agg_fam which,
+			 struct fam_series *s, uint64_t h, int64_t t)
 {
-	if (!s || fam_add_item(s, h, t) < 0)
+	if (!s || fam_add_item(a->fam[which], s, h, t) < 0)
 		a->skipped[AGG_SKIP_NO_MEMORY]++;
 }
 
@@ -801,9 +882,9 @@ static void agg_unique(struct agg *a, const struct agg_ev *e,
 		a->gen_host = a->gen;
 	}
 	s = agg_cached(a, AGG_UNIQUE_HOST, &a->host, NULL, e->t);
-	agg_add_item(a, s, h, e->t);
+	agg_add_item(a, AGG_UNIQUE_HOST, s, h, e->t);
 	s = agg_cached(a, AGG_UNIQUE_PROC, pc ? &pc->proc : NULL, who, e->t);
-	agg_add_item(a, s, h, e->t);
+	agg_add_item(a, AGG_UNIQUE_PROC, s, h, e->t);
 }
 
 /* Index into agg_family_labels: netlink and anything else are other. */

@@ -66,6 +66,9 @@ struct agg_config {
 	struct hash_key sketch_key; /* destination hashing (fleet-shareable) */
 	struct hash_key table_key; /* label-set tables (private, random) */
 	unsigned bind_slots; /* (pid, fd) -> port entries remembered */
+	/* label sets and sketches are charged to it (NULL: no budget);
+	 * agg_new reserves there what host-wide counts need */
+	struct budget *budget;
 	/* watch keys: when watch_fn is NULL, a keyed event with PATH records
 	 * that is not a network or exec call counts as a watch hit */
 	agg_watch_fn watch_fn;
@@ -74,7 +77,8 @@ struct agg_config {
 
 struct agg;
 
-/* Returns NULL with errno set. */
+/* Returns NULL with errno set: EINVAL when cfg->budget's limit cannot
+ * hold the reserve of the host-wide counts, ENOMEM. */
 struct agg *agg_new(const struct agg_config *cfg);
 void agg_free(struct agg *a);
 

@@ -25,7 +25,17 @@
 #include "metrics/fam.h"
 #include "netlink/kaudit.h"
 
-enum cfg_kind { K_STR, K_UINT, K_BOOL, K_DUR, K_BYTES, K_LIST, K_SPECIAL };
+/* K_BYTES: an int of min..max bytes; K_SIZE: a size_t of at least min */
+enum cfg_kind {
+	K_STR,
+	K_UINT,
+	K_BOOL,
+	K_DUR,
+	K_BYTES,
+	K_SIZE,
+	K_LIST,
+	K_SPECIAL
+};
 
 struct cfg_flag {
 	const char *name;
@@ -141,6 +151,12 @@ static const struct cfg_flag cfg_flags[] = {
 	  "Label sets per metric before new ones fold into __other__ (0: no "
 	  "cap).",
 	  OFF(max_series), 0, 1u << 24 },
+	{ "metrics.memory-limit", K_SIZE, "256MiB",
+	  "Memory for everything the host's activity grows (label sets, "
+	  "sketches, open events); beyond it label sets fold into __other__ "
+	  "and open events are truncated, counted. Host-wide counts are "
+	  "never refused.",
+	  OFF(memory_limit), 1u << 20, 0 },
 	{ "metrics.idle-timeout", K_DUR, "24h",
 	  "Drop label sets not updated for this long (0: never). A replay "
 	  "(--audit.source=file, or --once) keeps every label set unless "
@@ -367,6 +383,16 @@ static int cfg_set(struct cfg *c, const struct cfg_flag *f, const char *v,
 			return -EINVAL;
 		}
 		*(int *)p = (int)u;
+		return 0;
+	case K_SIZE:
+		if (cfg_bytes(v, &u) || u < f->min || u > SIZE_MAX) {
+			fprintf(err,
+				"--%s: '%s' is not a size of at least %u "
+				"bytes (e.g. 256MiB)\n",
+				f->name, v, f->min);
+			return -EINVAL;
+		}
+		*(size_t *)p = (size_t)u;
 		return 0;
 	case K_SPECIAL:
 		if (!strcmp(f->name, "window"))

@@ -64,6 +64,7 @@ struct cfg {
 	unsigned export_p;
 
 	unsigned max_series;
+	size_t memory_limit; /* bytes (metrics/budget) */
 	int64_t idle_ms;
 	bool collector[CFG_NCOL];
 

@@ -14,6 +14,7 @@
 #include "netlink/kaudit.h"
 #include "netlink/nl.h"
 
+struct budget;
 struct http;
 struct rules_set;
 struct scrape_buf;
@@ -37,6 +38,7 @@ struct exporter {
 	pthread_mutex_t lock;
 	pthread_cond_t lock_free; /* no scrape waits for the lock any more */
 	atomic_uint lock_wanted; /* scrapes waiting for the lock */
+	struct budget *budget; /* --metrics.memory-limit, for agg and asm */
 	struct agg *agg;
 	struct asm_ctx *asm;
 	struct kaudit_snap kernel;

@@ -36,6 +36,7 @@
 #include "exporter/scrape.h"
 #include "exporter/skey.h"
 #include "exporter/source.h"
+#include "metrics/budget.h"
 #include "netlink/rules.h"
 
 #define TICK_MS 250
@@ -247,9 +248,17 @@ int main(int argc, char **argv)
 	ac.host_p = x.cfg.host_p;
 	ac.proc_p = x.cfg.proc_p;
 	ac.bind_slots = 65536;
-	x.agg = agg_new(&ac);
+	x.budget = budget_new(x.cfg.memory_limit);
+	ac.budget = x.budget;
+	x.agg = x.budget ? agg_new(&ac) : NULL;
+	if (!x.agg && errno == EINVAL) {
+		log_error("--metrics.memory-limit cannot hold the reserve of "
+			  "the host-wide counts (see --sketch.host-precision)");
+		goto out;
+	}
 	mc.timeout_ms = x.cfg.event_timeout_ms;
 	mc.max_inflight = x.cfg.max_inflight;
+	mc.budget = x.budget;
 	x.asm = x.agg ? asm_new(&mc, agg_event, x.agg) : NULL;
 	if (!x.asm) {
 		log_error("out of memory");
@@ -294,6 +303,7 @@ out:
 	scrape_buf_drop(&x);
 	asm_free(x.asm);
 	agg_free(x.agg);
+	budget_free(x.budget);
 	rules_set_free(x.rules);
 	close(sfd);
 	exporter_lock_destroy(&x);

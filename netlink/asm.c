@@ -34,10 +34,15 @@
  *
  * Memory is bounded and allocated up front or amortised: at most
  * max_inflight open events, each keeping at most max_records records and
- * max_event_bytes of text in its own arena, which grows on demand and is
- * kept for reuse. Without memory for a record table or arena, the event
- * stays open, keeps what it has, and is counted as truncated when it
- * ends. A lookup is O(1): the most recent event is checked first
+ * max_event_bytes of text in its own arena, which grows on demand. An
+ * arena of up to ASM_KEEP_BYTES is kept for reuse when its event ends
+ * (most events are a few hundred bytes: no allocation per record); a
+ * larger one is freed, so what stays after a burst of huge events is at
+ * most max_inflight x ASM_KEEP_BYTES (16 MiB by default) instead of
+ * max_inflight x max_event_bytes (256 MiB). Record tables and arenas are
+ * charged to the memory budget (part events) before they are allocated.
+ * Without memory or budget for a record table or arena, the event stays
+ * open, keeps what it has, and is counted as truncated when it ends. A lookup is O(1): the most recent event is checked first
  * (records of one event usually arrive back to back), then a hash of
  * open events by serial. Records of a single-record type with no open
  * event go to the callback straight from the caller's buffer, uncopied.
@@ -49,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/budget.h"
 #include "netlink/gaps.h"
 
 #define ASM_NODES 16 /* gap trackers: no node=, and 15 named nodes */
@@ -56,6 +62,7 @@
 #define ASM_HASH 4096 /* buckets, power of two */
 /* node names are told apart by 64-bit hash, length and first 64 bytes */
 #define ASM_NODE_CMP(len) ((len) < 64 ? (len) : 64)
+#define ASM_KEEP_BYTES (16 * 1024) /* an arena kept once its event ends */
 
 /* A kept record: its text is at arena + off (the arena may move). */
 struct asm_kept {
@@ -88,6 +95,7 @@ struct asm_node {
 
 struct asm_ctx {
 	struct asm_config cfg;
+	struct budget_acct acct;
 	asm_event_cb cb;
 	void *arg;
 	struct asm_slot *slots; /* cfg.max_inflight of them */
@@ -127,6 +135,7 @@ struct asm_ctx *asm_new(const struct asm_config *cfg, asm_event_cb cb,
 	}
 	a->cb = cb;
 	a->arg = arg;
+	a->acct = (struct budget_acct){ a->cfg.budget, BUDGET_EVENTS, false };
 	a->slots = calloc(a->cfg.max_inflight, sizeof(*a->slots));
 	a->view = calloc(a->cfg.max_records, sizeof(*a->view));
 	if (!a->slots || !a->view) {
@@ -145,13 +154,31 @@ struct asm_ctx *asm_new(const struct asm_config *cfg, asm_event_cb cb,
 	return a;
 }
 
+static size_t asm_table_bytes(const struct asm_ctx *a)
+{
+	return budget_heap_bytes(a->cfg.max_records * sizeof(struct asm_kept));
+}
+
+/* Frees a slot's arena and gives its bytes back. */
+static void asm_arena_drop(struct asm_ctx *a, struct asm_slot *s)
+{
+	free(s->arena);
+	budget_release(&a->acct, budget_heap_bytes(s->cap));
+	s->arena = NULL;
+	s->cap = 0;
+}
+
 void asm_free(struct asm_ctx *a)
 {
 	if (!a)
 		return;
 	for (unsigned i = 0; i < a->cfg.max_inflight; i++) {
-		free(a->slots[i].rec);
-		free(a->slots[i].arena);
+		struct asm_slot *s = &a->slots[i];
+
+		if (s->rec)
+			budget_release(&a->acct, asm_table_bytes(a));
+		free(s->rec);
+		asm_arena_drop(a, s);
 	}
 	free(a->slots);
 	free(a->view);
@@ -271,6 +298,8 @@ static void asm_emit(struct asm_ctx *a, struct asm_slot *s, bool complete)
 		a->stats.truncated++;
 	asm_unlink(a, s);
 	a->cb(a->arg, &ev);
+	if (s->cap > ASM_KEEP_BYTES)
+		asm_arena_drop(a, s);
 }
 
 static struct asm_slot *asm_open(struct asm_ctx *a, const struct arec_hdr *h,
@@ -285,8 +314,12 @@ static struct asm_slot *asm_open(struct asm_ctx *a, const struct arec_hdr *h,
 	}
 	s = a->free;
 	a->free = s->free_next;
-	if (!s->rec) /* NULL: the event is open, truncated, keeps nothing */
+	/* NULL: the event is open, truncated, keeps nothing */
+	if (!s->rec && !budget_charge(&a->acct, asm_table_bytes(a))) {
 		s->rec = calloc(a->cfg.max_records, sizeof(*s->rec));
+		if (!s->rec)
+			budget_release(&a->acct, asm_table_bytes(a));
+	}
 	s->serial = h->serial;
 	s->node_hash = node;
 	s->node_len = node ? (uint32_t)h->node_len : 0;
@@ -323,15 +356,21 @@ static void asm_append(struct asm_ctx *a, struct asm_slot *s,
 	/* the arena exists before the first record, even an empty one: the
 	 * record's body points into it (arena + off) */
 	if (need > s->cap || !s->arena) {
-		size_t cap = s->cap ? s->cap : 1024;
+		size_t cap = s->cap ? s->cap : 1024, grow;
 		char *p;
 
 		while (cap < need)
 			cap *= 2;
 		if (cap > a->cfg.max_event_bytes)
 			cap = a->cfg.max_event_bytes;
+		grow = budget_heap_bytes(cap) - budget_heap_bytes(s->cap);
+		if (budget_charge(&a->acct, grow)) {
+			s->truncated = true;
+			return;
+		}
 		p = realloc(s->arena, cap);
 		if (!p) {
+			budget_release(&a->acct, grow);
 			s->truncated = true;
 			return;
 		}

@@ -8,6 +8,8 @@
 
 #include "netlink/arec.h"
 
+struct budget;
+
 struct asm_record {
 	int type;
 	uint32_t len;
@@ -33,6 +35,9 @@ struct asm_config {
 	size_t max_event_bytes; /* record text kept per event */
 	int64_t timeout_ms; /* flush an event this long after its first
 				 * record arrived without its EOE */
+	/* record tables and arenas are charged to it (metrics/budget, part
+	 * events; NULL: none); it must outlive the assembler */
+	struct budget *budget;
 };
 #define ASM_CONFIG_DEFAULT                                                     \
 	{                                                                      \

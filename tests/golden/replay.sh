@@ -1,7 +1,9 @@
 #!/bin/sh
 # The exporter's --once replay of an audit log, normalised for comparison:
 # collector timings and the build revision vary from run to run and commit
-# to commit, so they become 0 and X (0 keeps the exposition parseable); everything else must be
+# to commit, and the memory charged to the budget with the build's struct
+# layouts (test_fam, test_win and test_asm check it), so they become 0 and
+# X (0 keeps the exposition parseable); everything else must be
 # byte-for-byte stable (the clock is the events' own time, the sketch key
 # is the fixture's).
 #   replay.sh LOG [--audit.source=stdin | --pipe] [FLAG...]
@@ -32,5 +34,6 @@ stdin) run --audit.source=stdin "$@" <"$log" >"$out" || rc=$? ;;
 pipe) { cat "$log" | run --audit.source=stdin "$@" >"$out"; } || rc=$? ;;
 esac
 sed -e 's/^\(audit_exporter_scrape_collector_duration_seconds{[^}]*}\) .*/\1 0/' \
+    -e 's/^\(audit_exporter_memory_used_bytes{[^}]*}\) .*/\1 0/' \
     -e 's/revision="[^"]*"/revision="X"/' -e 's/compiler="[^"]*"/compiler="X"/' "$out"
 exit $rc

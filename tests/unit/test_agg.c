@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "exporter/agg.h"
+#include "metrics/budget.h"
 #include "netlink/arec.h"
 #include "netlink/asm.h"
 
@@ -291,6 +292,178 @@ static void test_odd_input(void **state)
 	assert_true(agg_clock(a) == 100000);
 }
 
+/* A fresh aggregator with a cap of `cap` label sets per family, label sets
+ * idle for idle_ms dropped, charging budget b (NULL: none). */
+static void setup_cap(unsigned cap, int64_t idle_ms, struct budget *b)
+{
+	struct agg_config c = { .series_cap = cap,
+				.idle_ms = idle_ms,
+				.budget = b,
+				.nwindows = 1,
+				.windows_ms = { 300000 },
+				.host_p = 12,
+				.proc_p = 12,
+				.sketch_key = { 1, 2 },
+				.table_key = { 3, 4 },
+				.bind_slots = 64 };
+
+	teardown(NULL);
+	a = agg_new(&c);
+	as = asm_new(NULL, agg_event, a);
+	assert_non_null(a);
+	assert_non_null(as);
+}
+
+/* The sum of a family's counters, and its number of label sets. */
+static uint64_t family_sum(enum agg_fam which, size_t *n)
+{
+	struct fam_rows rows = { 0 };
+	uint64_t sum = 0;
+
+	assert_int_equal(fam_rows(agg_fam(a, which), &rows), 0);
+	for (size_t i = 0; i < rows.n; i++)
+		sum += rows.row[i].count;
+	*n = rows.n;
+	fam_rows_free(&rows);
+	return sum;
+}
+
+/* After 1,000 updates of distinct label sets under a cap of 10: 10 label
+ * sets of their own (first among them `own`) and the folded one (`other`)
+ * with the 990 others, all counted as folded. */
+static void assert_folded_at_cap(enum agg_fam which, const char *own,
+				 const char *other)
+{
+	size_t n;
+
+	assert_int_equal(family_sum(which, &n), 1000);
+	assert_int_equal(n, 11);
+	assert_int_equal(count(which, own), 1);
+	assert_int_equal(count(which, other), 990);
+	assert_int_equal(fam_folded(agg_fam(a, which)), 990);
+}
+
+/* One process that binds and listens on 1,000 ports (what any user may
+ * do on 1024-65535): past the cap the port folds too, so the family stays
+ * at cap + 1 label sets and still counts every listen. */
+static void test_listen_port_folds(void **state)
+{
+	char ev[1024];
+
+	(void)state;
+	setup_cap(10, 0, NULL);
+	for (unsigned i = 0; i < 1000; i++) {
+		unsigned port = 1024 + i;
+
+		snprintf(ev, sizeof(ev),
+			 SYS("%u", "49", "yes", "0", "3",
+			     "key=(null)") SA("%u", "0200%"
+						    "04X7F000001000000000000000"
+						    "0") EOE("%u")
+				 SYS("%u", "50", "yes", "0", "3", "key=(null)")
+					 EOE("%u"),
+			 2 * i, 2 * i, port, 2 * i, 2 * i + 1, 2 * i + 1);
+		feed(ev);
+	}
+	assert_folded_at_cap(AGG_LISTEN,
+			     "comm=\"srv\",uid=\"5\",family=\"inet\","
+			     "port=\"1024\"",
+			     "comm=\"__other__\",uid=\"__other__\","
+			     "family=\"inet\",port=\"__other__\"");
+}
+
+/* A text stream that names 1,000 watch keys: past the cap the key folds
+ * too, and every hit is still counted. */
+static void test_watch_key_folds(void **state)
+{
+	char ev[1024];
+
+	(void)state;
+	setup_cap(10, 0, NULL);
+	for (unsigned i = 0; i < 1000; i++) {
+		snprintf(ev, sizeof(ev),
+			 SYS("%u", "257", "yes", "3", "3",
+			     "key=\"w%u\"") "type=PATH msg=audit(100.000:%u): "
+					    "item=0 "
+					    "name=\"/etc/x\"\n" EOE("%u"),
+			 i + 1, i, i + 1, i + 1);
+		feed(ev);
+	}
+	assert_folded_at_cap(AGG_WATCH, "key=\"w0\",comm=\"srv\",uid=\"5\"",
+			     "key=\"__other__\",comm=\"__other__\","
+			     "uid=\"__other__\"");
+}
+
+/* A connect of process p<proc> to 10.0.x.y:443 (x.y from dest) at t
+ * seconds. */
+static void feed_connect(unsigned proc, unsigned dest, unsigned serial, long t)
+{
+	char ev[1024];
+
+	snprintf(ev, sizeof(ev),
+		 "type=SYSCALL msg=audit(%ld.000:%u): arch=c000003e "
+		 "syscall=42 success=yes exit=0 a0=3 a1=0 a2=10 a3=0 items=0 "
+		 "ppid=1 pid=77 auid=0 uid=5 gid=0 comm=\"p%u\" "
+		 "exe=\"/bin/c\" key=(null)\n"
+		 "type=SOCKADDR msg=audit(%ld.000:%u): "
+		 "saddr=020001BB0A00%02X%02X0000000000000000\n"
+		 "type=EOE msg=audit(%ld.000:%u): \n",
+		 t, serial, proc, t, serial, dest >> 8 & 0xff, dest & 0xff, t,
+		 serial);
+	feed(ev);
+}
+
+/* Under memory pressure the sweep drops per-process label sets idle for
+ * half the idle timeout; without pressure they keep the whole of it. */
+static void test_pressure_sweep(void **state)
+{
+	size_t n;
+
+	(void)state;
+	for (int pressed = 0; pressed < 2; pressed++) {
+		/* about 0.5 MiB beyond the reserve when pressed */
+		struct budget *b = budget_new(pressed ? 5u << 20 : 64u << 20);
+
+		setup_cap(100000, 3600000, b);
+		for (unsigned i = 0; i < 2000; i++)
+			feed_connect(i, i, i + 1, 1795000000);
+		assert_int_equal(family_sum(AGG_CONNECT, &n), 2000);
+		assert_true(pressed ? n < 2000 : n == 2000);
+		assert_true(pressed ==
+			    (budget_refused(b, BUDGET_SERIES) +
+				     budget_refused(b, BUDGET_SKETCHES) >
+			     0));
+		/* 31 minutes on, one process is active */
+		feed_connect(5000, 1, 9000, 1795000000 + 31 * 60);
+		agg_sweep(a, (1795000000 + 31 * 60) * INT64_C(1000));
+		family_sum(AGG_CONNECT, &n);
+		if (pressed) {
+			/* the idle ones gave their room back: the active
+			 * one and the folded stay, a newcomer has its own */
+			assert_true(n <= 2);
+			assert_true(fam_count(agg_fam(a, AGG_UNIQUE_PROC)) <=
+				    2);
+			feed_connect(6000, 2, 9001, 1795000000 + 32 * 60);
+			assert_int_equal(count(AGG_CONNECT, "comm=\"p6000\","
+							    "uid=\"5\","
+							    "family=\"inet\","
+							    "result="
+							    "\"success\""),
+					 1);
+		} else {
+			assert_int_equal(n, 2001);
+		}
+		/* the host-wide gauge and the syscall counter keep all */
+		assert_int_equal(fam_count(agg_fam(a, AGG_UNIQUE_HOST)), 1);
+		assert_int_equal(family_sum(AGG_SYSCALL, &n), 2001 + pressed);
+		teardown(NULL);
+		a = NULL;
+		as = NULL;
+		budget_free(b);
+	}
+	setup(NULL);
+}
+
 /* The estimate of a windowed family's only label set, 5m window. */
 static double estimate(enum agg_fam which, int64_t now)
 {
@@ -362,6 +535,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_input, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_listen_port_folds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_watch_key_folds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pressure_sweep, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_accuracy, setup, teardown),
 	};

@@ -73,6 +73,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.host_p, 14);
 	assert_int_equal(c.proc_p, 12);
 	assert_int_equal(c.max_series, 10000);
+	assert_true(c.memory_limit == (size_t)256 << 20);
 	for (int i = 0; i < CFG_NCOL; i++)
 		assert_true(c.collector[i]);
 }
@@ -121,10 +122,12 @@ static void test_forms(void **state)
 			    "--no-collector.kernel",
 			    "--window=90s,1h30m",
 			    "--audit.socket-buffer=8MiB",
-			    "--no-audit.rules.load" };
+			    "--no-audit.rules.load",
+			    "--metrics.memory-limit=6GiB" };
 
 	(void)state;
-	assert_int_equal(parse(&c, 11, a), 0);
+	assert_int_equal(parse(&c, 12, a), 0);
+	assert_true(c.memory_limit == (size_t)6 << 30);
 	assert_int_equal(c.nlisten, 2);
 	assert_string_equal(c.listen[1], "[::1]:2");
 	assert_int_equal(c.source, CFG_FILE);
@@ -158,6 +161,8 @@ static void test_errors(void **state)
 		"--sketch.export-precision=16",
 		"positional",
 		"--audit.socket-buffer=1",
+		"--metrics.memory-limit=1KiB",
+		"--metrics.memory-limit=lots",
 	};
 	struct cfg c;
 
