@@ -23,13 +23,13 @@
  *                                     reused before the record was read
  *
  * A connect parked without an inode (the descriptor was already closed when
- * its record was read) matches by family, destination address and port,
- * and only a single matching socket decides it: two sockets to the same
- * place cannot be told apart, so it stays and times out.
+ * its record was read) ends unresolved_gone at the next batch: a socket to
+ * the same destination, even a single one, may be an earlier connection's
+ * (a TIME_WAIT lasts a minute), so nothing the dump shows is exact for it.
  *
  * Matching a socket against the batch: the parked inodes are sorted once
  * per batch (begin), so a dump of N sockets costs N binary searches over at
- * most SOCKDIAG_PENDING_SLOTS, plus a linear scan of the inode-less ones.
+ * most SOCKDIAG_PENDING_SLOTS.
  * A match also requires the destination the record gave, so an inode that
  * turned out to be another socket (a descriptor reused between the connect
  * and its record) is not taken for it.
@@ -47,13 +47,12 @@
 #include <netinet/in.h>
 
 /* Connect states, as asked of the kernel: everything a connect's socket
- * can be in while it exists (TIME_WAIT has no inode: it decides only a
- * connect parked without one). */
+ * can be in while its descriptor holds it (TIME_WAIT has no inode). */
 #define SOCKDIAG_CONNECT_STATES                                                \
 	(SOCKDIAG_ST(SOCKDIAG_ESTABLISHED) | SOCKDIAG_ST(SOCKDIAG_SYN_SENT) |  \
 	 SOCKDIAG_ST(SOCKDIAG_FIN_WAIT1) | SOCKDIAG_ST(SOCKDIAG_FIN_WAIT2) |   \
 	 SOCKDIAG_ST(SOCKDIAG_CLOSE_WAIT) | SOCKDIAG_ST(SOCKDIAG_LAST_ACK) |   \
-	 SOCKDIAG_ST(SOCKDIAG_CLOSING) | SOCKDIAG_ST(SOCKDIAG_TIME_WAIT))
+	 SOCKDIAG_ST(SOCKDIAG_CLOSING))
 
 void sockdiag_pending_init(struct sockdiag_pending *q, int64_t timeout_ms)
 {
@@ -103,7 +102,6 @@ void sockdiag_pending_begin(struct sockdiag_pending *q)
 		struct sockdiag_pending_slot *s = slot_at(q, i);
 
 		s->seen = 0;
-		s->seen_count = 0;
 		s->other = false;
 		if (!s->c.t.inode)
 			continue;
@@ -136,8 +134,6 @@ static void mark_slot(struct sockdiag_pending_slot *slot,
 		return;
 	}
 	slot->seen = s->state;
-	if (slot->seen_count < UINT8_MAX)
-		slot->seen_count++;
 }
 
 void sockdiag_pending_mark(struct sockdiag_pending *q,
@@ -157,14 +153,6 @@ void sockdiag_pending_mark(struct sockdiag_pending *q,
 		for (; lo < q->nindex && q->index[lo].inode == s->inode; lo++)
 			mark_slot(slot_at(q, q->index[lo].pos), s);
 	}
-	if (q->nindex == q->count)
-		return;
-	for (unsigned i = 0; i < q->count; i++) {
-		struct sockdiag_pending_slot *slot = slot_at(q, i);
-
-		if (!slot->c.t.inode)
-			mark_slot(slot, s);
-	}
 }
 
 /* The verdict on one slot: a counter to bump, or NULL to keep it. */
@@ -173,11 +161,12 @@ static uint64_t *judge(struct sockdiag_pending *q,
 		       sockdiag_fd_fn fd_now, void *arg)
 {
 	bool timed_out = now_ms - s->parked_ms >= q->timeout_ms;
-	bool unique = s->c.t.inode || s->seen_count == 1;
 
-	if (s->other) /* its inode is another connect's socket */
+	/* its inode is another connect's socket, or it has none (see the
+	 * top): nothing the batch shows is exact for it */
+	if (s->other || !s->c.t.inode)
 		return &q->stats.unresolved_gone;
-	if (s->seen && unique) {
+	if (s->seen) {
 		switch (sockdiag_outcome_of(s->seen)) {
 		case SOCKDIAG_SUCCESS:
 			return &q->stats.success;
@@ -186,8 +175,7 @@ static uint64_t *judge(struct sockdiag_pending *q,
 		case SOCKDIAG_GONE:
 			break;
 		}
-	}
-	if (!s->seen && s->c.t.inode) {
+	} else {
 		switch (fd_now(arg, &s->c)) {
 		case SOCKDIAG_FD_SAME:
 			return &q->stats.refused_or_failed;

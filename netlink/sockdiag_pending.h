@@ -29,7 +29,7 @@ struct sockdiag_pending_stats {
 				     * reset or timed out by the kernel */
 	uint64_t unresolved_timeout; /* still SYN_SENT at the timeout */
 	uint64_t unresolved_gone; /* closed before it was seen decided, or
-				   * never found (no inode: ambiguous) */
+				   * parked without an inode */
 	uint64_t evicted; /* pushed out by newer ones (slots full) */
 };
 
@@ -37,7 +37,6 @@ struct sockdiag_pending_slot {
 	struct sockdiag_conn c;
 	int64_t parked_ms;
 	uint8_t seen; /* 0, or the state of the batch's matching socket */
-	uint8_t seen_count; /* matching sockets (tuple-only items) */
 	bool other; /* its inode was seen with another destination */
 };
 
