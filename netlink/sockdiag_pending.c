@@ -1,0 +1,257 @@
+/*
+ * sockdiag_pending: resolves non-blocking connects after the fact.
+ *
+ * A connect() that returned EINPROGRESS has no outcome in the audit stream.
+ * The collector parks it here (with the socket's inode, read from /proc
+ * when the record arrives) and a timer, not the reader's hot path, runs a
+ * batch every 10-50 ms: one dump of the TCP sockets in the connect states
+ * (the kernel filters by state), each dumped socket matched against the
+ * parked ones, then every parked connect is judged:
+ *
+ *   seen SYN_SENT                  -> stays, until timeout_ms after it was
+ *                                     parked: unresolved_timeout
+ *   seen ESTABLISHED or later      -> success
+ *   not seen, descriptor still
+ *   holds the same inode           -> refused_or_failed: the kernel closed
+ *                                     and unhashed it (tcp_done) while the
+ *                                     process kept it; a refused connect's
+ *                                     socket reads exactly like this
+ *   not seen, descriptor gone      -> unresolved_gone: closed (or exited)
+ *                                     before the batch could see it
+ *   not seen, /proc unreadable     -> stays until the timeout
+ *   its inode seen going elsewhere -> unresolved_gone: the descriptor was
+ *                                     reused before the record was read
+ *
+ * A connect parked without an inode (the descriptor was already closed when
+ * its record was read) ends unresolved_gone at the next batch: a socket to
+ * the same destination, even a single one, may be an earlier connection's
+ * (a TIME_WAIT lasts a minute), so nothing the dump shows is exact for it.
+ *
+ * Matching a socket against the batch: the parked inodes are sorted once
+ * per batch (begin), so a dump of N sockets costs N binary searches over at
+ * most SOCKDIAG_PENDING_SLOTS.
+ * A match also requires the destination the record gave, so an inode that
+ * turned out to be another socket (a descriptor reused between the connect
+ * and its record) is not taken for it.
+ *
+ * Bounds: SOCKDIAG_PENDING_SLOTS slots in a ring, oldest evicted when full
+ * (counted); nothing is allocated. Time is the caller's (milliseconds), so
+ * the tests drive it with a fake clock.
+ */
+#include "netlink/sockdiag_pending.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+/* Connect states, as asked of the kernel: everything a connect's socket
+ * can be in while its descriptor holds it (TIME_WAIT has no inode). */
+#define SOCKDIAG_CONNECT_STATES                                                \
+	(SOCKDIAG_ST(SOCKDIAG_ESTABLISHED) | SOCKDIAG_ST(SOCKDIAG_SYN_SENT) |  \
+	 SOCKDIAG_ST(SOCKDIAG_FIN_WAIT1) | SOCKDIAG_ST(SOCKDIAG_FIN_WAIT2) |   \
+	 SOCKDIAG_ST(SOCKDIAG_CLOSE_WAIT) | SOCKDIAG_ST(SOCKDIAG_LAST_ACK) |   \
+	 SOCKDIAG_ST(SOCKDIAG_CLOSING))
+
+void sockdiag_pending_init(struct sockdiag_pending *q, int64_t timeout_ms)
+{
+	memset(q, 0, sizeof(*q));
+	q->timeout_ms = timeout_ms;
+}
+
+static struct sockdiag_pending_slot *slot_at(struct sockdiag_pending *q,
+					     unsigned i)
+{
+	return &q->slot[(q->head + i) % SOCKDIAG_PENDING_SLOTS];
+}
+
+void sockdiag_pending_park(struct sockdiag_pending *q,
+			   const struct sockdiag_conn *c, int64_t now_ms)
+{
+	struct sockdiag_pending_slot *s;
+
+	if (q->count == SOCKDIAG_PENDING_SLOTS) {
+		q->head = (q->head + 1) % SOCKDIAG_PENDING_SLOTS;
+		q->count--;
+		q->stats.evicted++;
+	}
+	s = slot_at(q, q->count++);
+	memset(s, 0, sizeof(*s));
+	s->c = *c;
+	s->parked_ms = now_ms;
+	q->stats.parked++;
+}
+
+unsigned sockdiag_pending_count(const struct sockdiag_pending *q)
+{
+	return q->count;
+}
+
+static int index_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+void sockdiag_pending_begin(struct sockdiag_pending *q)
+{
+	q->nindex = 0;
+	for (unsigned i = 0; i < q->count; i++) {
+		struct sockdiag_pending_slot *s = slot_at(q, i);
+
+		s->seen = 0;
+		s->other = false;
+		if (!s->c.t.inode)
+			continue;
+		q->index[q->nindex].inode = s->c.t.inode;
+		q->index[q->nindex].pos = (uint16_t)i;
+		q->nindex++;
+	}
+	/* inode is the first member: index_cmp compares it */
+	qsort(q->index, q->nindex, sizeof(q->index[0]), index_cmp);
+}
+
+static size_t addr_len(uint8_t family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+/* Whether s goes where the record said c went. */
+static bool same_destination(const struct sockdiag_conn *c,
+			     const struct sockdiag_sock *s)
+{
+	return s->family == c->t.family && s->rport == c->t.rport &&
+	       memcmp(s->raddr, c->t.raddr, addr_len(s->family)) == 0;
+}
+
+static void mark_slot(struct sockdiag_pending_slot *slot,
+		      const struct sockdiag_sock *s)
+{
+	if (!same_destination(&slot->c, s)) {
+		slot->other = slot->c.t.inode != 0;
+		return;
+	}
+	slot->seen = s->state;
+}
+
+void sockdiag_pending_mark(struct sockdiag_pending *q,
+			   const struct sockdiag_sock *s)
+{
+	unsigned lo = 0, hi = q->nindex;
+
+	if (s->inode) {
+		while (lo < hi) {
+			unsigned mid = lo + (hi - lo) / 2;
+
+			if (q->index[mid].inode < s->inode)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < q->nindex && q->index[lo].inode == s->inode; lo++)
+			mark_slot(slot_at(q, q->index[lo].pos), s);
+	}
+}
+
+/* The verdict on one slot: a counter to bump, or NULL to keep it. */
+static uint64_t *judge(struct sockdiag_pending *q,
+		       struct sockdiag_pending_slot *s, int64_t now_ms,
+		       sockdiag_fd_fn fd_now, void *arg)
+{
+	bool timed_out = now_ms - s->parked_ms >= q->timeout_ms;
+
+	/* its inode is another connect's socket, or it has none (see the
+	 * top): nothing the batch shows is exact for it */
+	if (s->other || !s->c.t.inode)
+		return &q->stats.unresolved_gone;
+	if (s->seen) {
+		switch (sockdiag_outcome_of(s->seen)) {
+		case SOCKDIAG_SUCCESS:
+			return &q->stats.success;
+		case SOCKDIAG_PENDING:
+			return timed_out ? &q->stats.unresolved_timeout : NULL;
+		case SOCKDIAG_GONE:
+			break;
+		}
+	} else {
+		switch (fd_now(arg, &s->c)) {
+		case SOCKDIAG_FD_SAME:
+			return &q->stats.refused_or_failed;
+		case SOCKDIAG_FD_GONE:
+			return &q->stats.unresolved_gone;
+		case SOCKDIAG_FD_UNKNOWN:
+			break;
+		}
+	}
+	if (!timed_out)
+		return NULL;
+	return s->seen ? &q->stats.unresolved_timeout
+		       : &q->stats.unresolved_gone;
+}
+
+unsigned sockdiag_pending_settle(struct sockdiag_pending *q, int64_t now_ms,
+				 sockdiag_fd_fn fd_now, void *arg)
+{
+	unsigned kept = 0, ended = 0, n = q->count;
+
+	/* Survivors move down in order, so the ring stays oldest first. */
+	for (unsigned i = 0; i < n; i++) {
+		struct sockdiag_pending_slot *s = slot_at(q, i);
+		uint64_t *verdict = judge(q, s, now_ms, fd_now, arg);
+
+		if (verdict) {
+			(*verdict)++;
+			ended++;
+			continue;
+		}
+		if (kept != i)
+			*slot_at(q, kept) = *s;
+		kept++;
+	}
+	q->count = kept;
+	q->nindex = 0; /* positions moved: a new batch begins again */
+	return ended;
+}
+
+enum sockdiag_fd_now sockdiag_pending_fd_proc(void *arg,
+					      const struct sockdiag_conn *c)
+{
+	uint64_t inode;
+	int err = sockdiag_inode_of(c->pid, c->fd, &inode);
+
+	(void)arg;
+	if (err == -ENOENT || err == -ENOTSOCK)
+		return SOCKDIAG_FD_GONE;
+	if (err)
+		return SOCKDIAG_FD_UNKNOWN;
+	return inode == c->t.inode ? SOCKDIAG_FD_SAME : SOCKDIAG_FD_GONE;
+}
+
+static int mark_cb(void *arg, const struct sockdiag_sock *s)
+{
+	sockdiag_pending_mark(arg, s);
+	return 0;
+}
+
+int sockdiag_pending_run(struct sockdiag_pending *q, struct sockdiag *sd,
+			 int64_t now_ms)
+{
+	unsigned families = 0;
+	int err;
+
+	if (!q->count)
+		return 0;
+	for (unsigned i = 0; i < q->count; i++)
+		families |= slot_at(q, i)->c.t.family == AF_INET6
+				    ? SOCKDIAG_INET6
+				    : SOCKDIAG_INET;
+	sockdiag_pending_begin(q);
+	err = sockdiag_dump(sd, families, IPPROTO_TCP, SOCKDIAG_CONNECT_STATES,
+			    0, 0, NULL, mark_cb, q);
+	if (err)
+		return err;
+	sockdiag_pending_settle(q, now_ms, sockdiag_pending_fd_proc, NULL);
+	return 0;
+}
