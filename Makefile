@@ -1,8 +1,12 @@
 # audit_exporter: Linux kernel audit events as Prometheus metrics.
 #
-#   make            build ./audit_exporter (installs missing Debian packages first)
+#   make            build ./audit_exporter (installs missing build packages first)
 #   make run        build and run as the audit daemon on the bundled default rules
-#   make test       the whole suite: unit, golden replay, fuzz smoke, kernel integration
+#   make test       the whole suite: unit, golden replay, fuzz smoke, kernel
+#                   integration (installs missing test packages first)
+#   make check      the part of the suite that needs no kernel and no root
+#   make golden-update  regenerate tests/golden/*.prom, *.om from the fixture
+#   make tools      the test tools (tests/tools/) and the 32-bit workload
 #   make bench      speed and memory side by side with peers (docs/BENCHMARKS.md)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
 #   make format / make lint
@@ -46,7 +50,11 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 BIN := $(BUILD)/audit_exporter
 
-DEPS_STAMP := build/.deps-ok
+# What is missing of packaging/deps.sh's lists is installed once: the build
+# packages before anything is compiled, the test packages before a test,
+# tool or other tool-using target.
+BUILD_DEPS := build/.deps-build-ok
+TEST_DEPS := build/.deps-all-ok
 
 # Short lines by default; V=1 shows the commands.
 ifeq ($(V),1)
@@ -57,14 +65,15 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-.PHONY: all deps run test unit golden integration fuzz fuzz-smoke bench \
-	format lint clean install deb tools check-format
+.PHONY: all deps run test check unit golden golden-update integration \
+	fuzz fuzz-smoke bench format lint clean install deb tools check-format
 .DEFAULT_GOAL := all
 
-all: $(DEPS_STAMP) audit_exporter tools
+all: $(BUILD_DEPS) $(BIN) audit_exporter
 
 # The root binary is always the release build; sanitizer builds stay in
-# build/<variant>/ and the tests pick them through AE_BIN.
+# build/<variant>/ (make SANITIZE=... builds build/<variant>/audit_exporter)
+# and the tests pick them through AE_BIN.
 ifeq ($(SANITIZE),)
 audit_exporter: $(BIN)
 	$(Q)cp $< $@.tmp && mv -f $@.tmp $@ # a running copy is not disturbed
@@ -76,19 +85,23 @@ endif
 tools: $(TOOL_BINS) $(BUILD)/tools/workload32
 
 # Installs what is missing (Debian packages), once; see packaging/deps.sh.
-$(DEPS_STAMP):
+$(BUILD_DEPS): packaging/deps.sh
+	@packaging/deps.sh check build || packaging/deps.sh install build
+	@mkdir -p build && touch $@
+
+$(TEST_DEPS): packaging/deps.sh
 	@packaging/deps.sh check || packaging/deps.sh install
 	@mkdir -p build && touch $@
 
 deps:
 	packaging/deps.sh install
-	@mkdir -p build && touch $(DEPS_STAMP)
+	@mkdir -p build && touch $(BUILD_DEPS) $(TEST_DEPS)
 
 $(BIN): $(BUILD)/exporter/main.o $(LIB_OBJS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/%.o: %.c | $(BUILD_DEPS)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -105,15 +118,18 @@ build/gen/default_rules.c: packaging/audit_exporter.rules packaging/embed.sh
 	$(call say,GEN,$@)
 	$(Q)packaging/embed.sh default_rules_text $< > $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) | $(TEST_DEPS)
 	@mkdir -p $(dir $@)
 	$(call say,TEST,$<)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
 		$(LIB_OBJS) $(ALL_LDFLAGS) $(LDLIBS) -lcmocka
 
-# test_nl scripts the kernel's side of the audit socket (see the test)
-$(BUILD)/tests/unit/test_nl: ALL_LDFLAGS += \
+# test_nl and test_kaudit script the kernel's side of the audit socket
+# (see the tests)
+$(BUILD)/tests/unit/test_nl $(BUILD)/tests/unit/test_kaudit: ALL_LDFLAGS += \
 	-Wl,--wrap=mnl_socket_sendto,--wrap=poll,--wrap=recv,--wrap=recvmmsg
+# test_kaudit also sees sockets closed (a daemon's socket gone)
+$(BUILD)/tests/unit/test_kaudit: ALL_LDFLAGS += -Wl,--wrap=mnl_socket_close
 
 # test_torture refuses each allocation the project's code makes, in turn
 $(BUILD)/tests/unit/test_torture: ALL_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc \
@@ -122,7 +138,7 @@ $(BUILD)/tests/unit/test_torture: ALL_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc
 $(BUILD)/tests/unit/test_torture: ALL_CPPFLAGS += \
 	-DAE_FIXTURES='"$(CURDIR)/tests/fixtures"'
 
-$(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS)
+$(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS) | $(TEST_DEPS)
 	@mkdir -p $(dir $@)
 	$(call say,TOOL,$<)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) \
@@ -131,8 +147,8 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS)
 TOOL_LDLIBS_auparse_peer := -lauparse
 
 # The same workload as a 32-bit (i386) program, for the i386 syscall table
-# and socketcall(2). Needs gcc-multilib (make deps installs it).
-$(BUILD)/tools/workload32: tests/tools/workload.c | $(DEPS_STAMP)
+# and socketcall(2). Needs gcc-multilib (a test package).
+$(BUILD)/tools/workload32: tests/tools/workload.c | $(TEST_DEPS)
 	@mkdir -p $(dir $@)
 	$(call say,CC32,$<)
 	$(Q)$(CC) -m32 -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
@@ -147,26 +163,36 @@ export AE_BIN := $(abspath $(if $(SANITIZE),$(BIN),audit_exporter))
 export AE_TOOLS := $(abspath $(BUILD)/tools)
 export AE_BUILD := $(abspath $(BUILD))
 
-test: all $(BIN) $(UNIT_BINS) tools
+test: $(TEST_DEPS) all $(BIN) $(UNIT_BINS) tools
 	tests/run.sh all
+
+# No kernel, no root: unit, promtool rules, golden, and the integration
+# scripts that neither take the kernel lock nor need root (tests/run.sh).
+check: $(TEST_DEPS) all $(BIN) $(UNIT_BINS) tools
+	tests/run.sh check
 
 unit: $(UNIT_BINS)
 	tests/run.sh unit
 
-golden: all $(BIN) tools
+golden: $(TEST_DEPS) all $(BIN) tools
 	tests/run.sh golden
 
-integration: all $(BIN) tools
+# The golden expositions from the fixture log, without a live capture
+# (tests/golden/update.sh); on an unchanged exporter they stay identical.
+golden-update: $(TEST_DEPS) all $(BIN)
+	tests/golden/update.sh
+
+integration: $(TEST_DEPS) all $(BIN) tools
 	tests/run.sh integration
 
-bench: all $(BIN) tools
+bench: $(TEST_DEPS) all $(BIN) tools
 	tests/bench/run.sh
 
 FUZZ_SECONDS ?= 60
-fuzz: all
+fuzz: $(TEST_DEPS) all
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-fuzz-smoke: all
+fuzz-smoke: $(TEST_DEPS) all
 	tests/fuzz/run.sh 10
 
 # --- style -----------------------------------------------------------------
@@ -189,7 +215,7 @@ DESTDIR ?=
 install: all
 	packaging/install.sh "$(DESTDIR)" "$(PREFIX)" "$(VERSION)"
 
-deb: all
+deb: $(TEST_DEPS) all
 	packaging/deb.sh "$(VERSION)"
 
 clean:

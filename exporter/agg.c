@@ -19,14 +19,36 @@
  * System calls are named by libaudit from (arch, number), so x86_64 and
  * i386 both work; i386 programs may reach the socket calls through
  * socketcall(2), whose first argument selects the call and whose SOCKETCALL
- * record holds the real arguments. connect() results: success, in_progress
- * (EINPROGRESS from a non-blocking socket), error. A connect without a
- * SOCKADDR record (a bad pointer) has family "other".
+ * record holds the real arguments. Older kernels (the 2006 logs of
+ * selinux's sepolgen tests) wrote no SOCKETCALL record: the call is then
+ * still counted, with the socket's fd unknown (a listen's family and port
+ * are "unknown"). connect() results: success, in_progress (EINPROGRESS
+ * from a non-blocking socket), error. A connect without a
+ * SOCKADDR record (a bad pointer) has family "other". A SOCKADDR holds the
+ * process's raw sockaddr, whose sa_family is in the byte order of the
+ * SYSCALL record's arch (s390x and ppc64 are big-endian); the SYSCALL
+ * record is read first, wherever it stands in the event.
  *
  * Watch keys: a rule key belongs to a file watch if the watch function says
  * so (keys of -w rules, from the loaded rules or the kernel's rule list).
  * Without one (a replay with no rules), a keyed event with PATH records
  * that is not a network or exec call counts as a watch hit.
+ *
+ * Label-set caps: beyond --metrics.max-series, every label a process or a
+ * text stream can choose (comm, uid, exe, port, key, syscall, type) folds
+ * to "__other__"; only the small enums (family, result, success) stay, so
+ * a family holds at most the cap plus a few folded label sets.
+ *
+ * Memory budget (metrics/budget): label sets and sketches are charged to
+ * it; a label set it refuses folds, a sketch it will not let grow hands
+ * its items to the folded sketch (fam.c). The host-wide sketch and the
+ * folded label sets are never refused: agg_new reserves their worst case,
+ * the most folded label sets each family can have (agg_folded_max) times
+ * the most one can hold (fam_series_max_bytes). When the budget refused
+ * anything since the last sweep, the sweep drops the per-process label
+ * sets (counters and sketches) idle for less than --metrics.idle-timeout:
+ * half of it, halved again at each sweep under pressure, 5 minutes at
+ * least (agg_pressed_idle); the syscall and record counters keep theirs.
  *
  * Out of memory: an update that needs a new label set or a sketch to grow
  * and cannot have it is lost and counted (skipped, reason no_memory);
@@ -60,6 +82,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "exporter/evclock.h"
+#include "metrics/budget.h"
 #include "metrics/lbl.h"
 #include "metrics/win.h"
 #include "netlink/arec.h"
@@ -74,6 +98,8 @@
 #define AGG_CCOMM 32 /* longest comm kept in the cache (kernel: 15) */
 #define AGG_CUID 12
 #define AGG_CKEY 64
+/* the shortest idle time a sweep under memory pressure uses */
+#define AGG_PRESSED_IDLE_MIN_MS (5 * 60 * 1000)
 /* The family and result labels, indexed as the per-process cache is. */
 #define AGG_NFAMILY 4
 #define AGG_NRESULT 3
@@ -142,7 +168,10 @@ struct agg {
 	struct agg_bind *binds;
 	unsigned bind_sets;
 	uint32_t bind_age;
-	int64_t clock;
+	struct evclock clock; /* the records' stamps, robust (evclock.c) */
+	size_t reserved; /* bytes this aggregator reserved in cfg.budget */
+	uint64_t refusals; /* the budget's refusals at the last sweep */
+	int64_t pressed_idle_ms; /* idle time of pressure sweeps; 0: none */
 };
 
 /* What one syscall event says, decoded. Scalars first: agg_event clears
@@ -207,7 +236,7 @@ static const struct fam_desc agg_descs[AGG_NFAM] = {
 			 FAM_COUNTER,
 			 4,
 			 { "comm", "uid", "family", "port" },
-			 0x3 },
+			 0xb }, /* all but family (inet, inet6, unix, ...) */
 	[AGG_EXECVE] = { "audit_execve",
 			 "Successful execve()/execveat() calls by executable "
 			 "and real uid.",
@@ -221,7 +250,7 @@ static const struct fam_desc agg_descs[AGG_NFAM] = {
 			FAM_COUNTER,
 			3,
 			{ "key", "comm", "uid" },
-			0x6 },
+			0x7 },
 	[AGG_SYSCALL] = { "audit_syscall_events",
 			  "Audited system call events by system call name, "
 			  "rule keys (joined by commas) and success.",
@@ -237,11 +266,31 @@ static const struct fam_desc agg_descs[AGG_NFAM] = {
 			  0 },
 };
 
+/* The folded label sets a family can have: the values of the labels
+ * that do not fold (family x result, family with "unknown", success). */
+static const unsigned agg_folded_max[AGG_NFAM] = {
+	[AGG_CONNECT] = AGG_NFAMILY * AGG_NRESULT,
+	[AGG_UNIQUE_HOST] = 1,
+	[AGG_UNIQUE_PROC] = 1,
+	[AGG_LISTEN] = AGG_NFAMILY + 1,
+	[AGG_EXECVE] = 1,
+	[AGG_WATCH] = 1,
+	[AGG_SYSCALL] = 3,
+	[AGG_RECORDS] = 1,
+};
+
 const char *agg_err_name(enum agg_err e)
 {
 	static const char *const names[AGG_NERR] = {
-		"header",   "type",   "nul_byte",      "hex",
-		"sockaddr", "number", "line_too_long", "truncated_datagram",
+		[AGG_E_HEADER] = "header",
+		[AGG_E_TYPE] = "type",
+		[AGG_E_NUL] = "nul_byte",
+		[AGG_E_HEX] = "hex",
+		[AGG_E_SOCKADDR] = "sockaddr",
+		[AGG_E_NUMBER] = "number",
+		[AGG_E_LINE_TOO_LONG] = "line_too_long",
+		[AGG_E_DATAGRAM] = "truncated_datagram",
+		[AGG_E_SHORT_DATAGRAM] = "short_datagram",
 	};
 
 	return e < AGG_NERR ? names[e] : "unknown";
@@ -282,11 +331,13 @@ struct agg *agg_new(const struct agg_config *cfg)
 {
 	struct agg *a = calloc(1, sizeof(*a));
 	unsigned sets = 1;
+	size_t reserve = 0;
+	int err = ENOMEM;
 
 	if (!a)
 		return NULL;
 	a->cfg = *cfg;
-	a->clock = INT64_MIN;
+	evclock_init(&a->clock);
 	a->gen = 1;
 	a->pcache = calloc(AGG_PCACHE, sizeof(*a->pcache));
 	a->scache = calloc(AGG_SCACHE, sizeof(*a->scache));
@@ -301,9 +352,17 @@ struct agg *agg_new(const struct agg_config *cfg)
 
 		memcpy(sk.windows_ms, cfg->windows_ms, sizeof(sk.windows_ms));
 		a->fam[i] = fam_new(&agg_descs[i], cfg->series_cap, &sk,
-				    &cfg->table_key);
+				    &cfg->table_key, cfg->budget);
 		if (!a->fam[i])
 			goto fail;
+		reserve += agg_folded_max[i] * fam_series_max_bytes(a->fam[i]);
+	}
+	if (cfg->budget) {
+		if (budget_reserve_add(cfg->budget, reserve)) {
+			err = EINVAL;
+			goto fail;
+		}
+		a->reserved = reserve;
 	}
 	/* the host-wide gauge exists from the start: 0, not "no data", on a
 	 * host that has not connected anywhere yet */
@@ -318,7 +377,7 @@ struct agg *agg_new(const struct agg_config *cfg)
 	return a;
 fail:
 	agg_free(a);
-	errno = ENOMEM;
+	errno = err;
 	return NULL;
 }
 
@@ -328,6 +387,8 @@ void agg_free(struct agg *a)
 		return;
 	for (int i = 0; i < AGG_NFAM; i++)
 		fam_free(a->fam[i]);
+	if (a->reserved)
+		budget_reserve_sub(a->cfg.budget, a->reserved);
 	free(a->binds);
 	free(a->pcache);
 	free(a->scache);
@@ -351,7 +412,12 @@ uint64_t agg_skipped(const struct agg *a, enum agg_skip s)
 
 int64_t agg_clock(const struct agg *a)
 {
-	return a->clock;
+	return a->clock.now;
+}
+
+void agg_clock_advance(struct agg *a, int64_t now_ms)
+{
+	evclock_advance(&a->clock, now_ms);
 }
 
 void agg_error(struct agg *a, enum agg_err e)
@@ -370,10 +436,44 @@ void agg_set_watch(struct agg *a, agg_watch_fn fn, void *arg)
 	a->cfg.watch_arg = arg;
 }
 
+/* The idle time of this sweep under memory pressure, 0 without: when the
+ * budget refused label sets or sketch growth since the last sweep, it
+ * halves from --metrics.idle-timeout at each sweep that finds pressure,
+ * down to AGG_PRESSED_IDLE_MIN_MS, and is back to the flag's once a sweep
+ * finds none. */
+static int64_t agg_pressed_idle(struct agg *a)
+{
+	struct budget *b = a->cfg.budget;
+	uint64_t r;
+
+	if (!b || a->cfg.idle_ms <= 0)
+		return 0;
+	r = budget_refused(b, BUDGET_SERIES) +
+	    budget_refused(b, BUDGET_SKETCHES);
+	if (r == a->refusals) {
+		a->pressed_idle_ms = 0;
+		return 0;
+	}
+	a->refusals = r;
+	a->pressed_idle_ms =
+		(a->pressed_idle_ms ? a->pressed_idle_ms : a->cfg.idle_ms) / 2;
+	if (a->pressed_idle_ms < AGG_PRESSED_IDLE_MIN_MS)
+		a->pressed_idle_ms = AGG_PRESSED_IDLE_MIN_MS;
+	return a->pressed_idle_ms;
+}
+
 void agg_sweep(struct agg *a, int64_t now_ms)
 {
-	for (int i = 0; i < AGG_NFAM; i++)
-		fam_sweep(a->fam[i], now_ms, a->cfg.idle_ms);
+	int64_t pressed = agg_pressed_idle(a);
+
+	for (int i = 0; i < AGG_NFAM; i++) {
+		/* host-wide counts never go early */
+		if (pressed && i != AGG_SYSCALL && i != AGG_RECORDS &&
+		    pressed < a->cfg.idle_ms)
+			fam_sweep_pressed(a->fam[i], now_ms, pressed);
+		else
+			fam_sweep(a->fam[i], now_ms, a->cfg.idle_ms);
+	}
 	/* cached series may be gone: a new generation empties every cache */
 	memset(a->type_series, 0, sizeof(a->type_series));
 	if (++a->gen == 0)
@@ -389,11 +489,10 @@ void agg_record(struct agg *a, const struct arec_hdr *h)
 	struct fam_series *s;
 	int type = h->type;
 	bool cacheable = type > 0 && type < AGG_TYPE_CACHE;
+	int64_t now = evclock_see(&a->clock, h->time_ms, h->serial);
 
-	if (h->time_ms > a->clock)
-		a->clock = h->time_ms;
 	if (cacheable && a->type_series[type]) {
-		fam_hit(a->fam[AGG_RECORDS], a->type_series[type], a->clock);
+		fam_hit(a->fam[AGG_RECORDS], a->type_series[type], now);
 		fam_inc(a->type_series[type], 1);
 		return;
 	}
@@ -410,7 +509,7 @@ void agg_record(struct agg *a, const struct arec_hdr *h)
 			lv.p = buf;
 		}
 	}
-	s = fam_get(a->fam[AGG_RECORDS], &lv, a->clock);
+	s = fam_get(a->fam[AGG_RECORDS], &lv, now);
 	if (!s) {
 		a->skipped[AGG_SKIP_NO_MEMORY]++;
 		return;
@@ -590,8 +689,11 @@ static void agg_aux_fields(struct agg *a, const struct asm_record *r,
 	arec_iter_init(&it, r->body, r->len);
 	while (arec_iter_next(&it, &f)) {
 		if (r->type == AUDIT_SOCKADDR && NAME_IS(&f, "saddr")) {
-			int rc = arec_sockaddr_parse(f.value, f.value_len,
-						     &e->sa);
+			/* the SYSCALL record was read first: its arch
+			 * says the byte order, wherever SOCKADDR came */
+			int rc = arec_sockaddr_parse(
+				f.value, f.value_len,
+				arec_arch_big_endian(e->arch), &e->sa);
 
 			if (rc == 0)
 				e->have_sa = true;
@@ -728,10 +830,10 @@ static void agg_count(struct agg *a, enum agg_fam which,
 }
 
 /* One more item in the sketch of a windowed series (NULL: not had). */
-static void agg_add_item(struct agg *a, struct fam_series *s, uint64_t h,
-			 int64_t t)
+static void agg_add_item(struct agg *a, enum agg_fam which,
+			 struct fam_series *s, uint64_t h, int64_t t)
 {
-	if (!s || fam_add_item(s, h, t) < 0)
+	if (!s || fam_add_item(a->fam[which], s, h, t) < 0)
 		a->skipped[AGG_SKIP_NO_MEMORY]++;
 }
 
@@ -780,9 +882,9 @@ static void agg_unique(struct agg *a, const struct agg_ev *e,
 		a->gen_host = a->gen;
 	}
 	s = agg_cached(a, AGG_UNIQUE_HOST, &a->host, NULL, e->t);
-	agg_add_item(a, s, h, e->t);
+	agg_add_item(a, AGG_UNIQUE_HOST, s, h, e->t);
 	s = agg_cached(a, AGG_UNIQUE_PROC, pc ? &pc->proc : NULL, who, e->t);
-	agg_add_item(a, s, h, e->t);
+	agg_add_item(a, AGG_UNIQUE_PROC, s, h, e->t);
 }
 
 /* Index into agg_family_labels: netlink and anything else are other. */
@@ -817,6 +919,7 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 	struct fam_lv uid = { e->uid ? e->uid : "", e->uid ? e->uid_len : 0 };
 	char keys[AGG_KEY_MAX];
 	uint64_t fd;
+	bool have_fd;
 
 	agg_name_syscall(a, e);
 	/* rule keys arrive joined by 0x01; labels join them with commas */
@@ -835,9 +938,12 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 		agg_count(a, AGG_SYSCALL, agg_sentry(a, e, keys, klen), lv,
 			  e->t);
 	}
+	/* a socketcall without its SOCKETCALL record (older kernels): the
+	 * call is known from a0, but its arguments, a1 a pointer to them,
+	 * are not; the connect and the listen count as they do without a
+	 * SOCKADDR record or a remembered bind */
+	have_fd = !e->via_socketcall || e->sc_n > 0;
 	fd = e->via_socketcall ? e->sc[0] : e->a[0];
-	if (e->via_socketcall && e->sc_n == 0)
-		e->op = OP_NONE; /* arguments unknown */
 	switch (e->op) {
 	case OP_CONNECT: {
 		enum arec_family fam = e->have_sa ? e->sa.family
@@ -861,14 +967,16 @@ static void agg_syscall_event(struct agg *a, struct agg_ev *e)
 		break;
 	}
 	case OP_BIND:
-		if (e->success == 1 && e->have_sa)
+		if (e->success == 1 && e->have_sa && have_fd)
 			agg_bind_put(a, (uint32_t)e->pid, (uint32_t)fd,
 				     (uint8_t)e->sa.family, e->sa.port);
 		break;
 	case OP_LISTEN:
 		if (e->success == 1) {
 			const struct agg_bind *b =
-				agg_bind_get(a, (uint32_t)e->pid, (uint32_t)fd);
+				have_fd ? agg_bind_get(a, (uint32_t)e->pid,
+						       (uint32_t)fd)
+					: NULL;
 			char port[8] = "unknown";
 			const char *family = "unknown";
 
@@ -919,9 +1027,14 @@ void agg_event(void *arg, const struct asm_event *ev)
 	const struct asm_record *sys = NULL;
 	struct agg_ev e;
 	bool syscall_parts = false;
+	/* the records moved the clock (agg_record); an event stamped beyond
+	 * it (a leap not yet confirmed, an absurd stamp) counts at the clock,
+	 * so that it cannot empty the windows */
+	int64_t now = ev->time_ms > a->clock.now
+			      ? evclock_see(&a->clock, ev->time_ms, ev->serial)
+			      : a->clock.now;
+	int64_t at = ev->time_ms < now ? ev->time_ms : now;
 
-	if (ev->time_ms > a->clock)
-		a->clock = ev->time_ms;
 	for (unsigned i = 0; i < ev->nrec; i++) {
 		int t = ev->rec[i].type;
 
@@ -938,7 +1051,7 @@ void agg_event(void *arg, const struct asm_event *ev)
 	}
 	memset(&e, 0, offsetof(struct agg_ev, sa));
 	e.success = -1;
-	e.t = ev->time_ms;
+	e.t = at;
 	agg_syscall_fields(a, sys, &e);
 	for (unsigned i = 0; i < ev->nrec; i++) {
 		int t = ev->rec[i].type;

@@ -32,7 +32,8 @@ enum agg_err {
 	AGG_E_SOCKADDR,
 	AGG_E_NUMBER,
 	AGG_E_LINE_TOO_LONG,
-	AGG_E_DATAGRAM,
+	AGG_E_DATAGRAM, /* netlink: larger than a receive slot (nl_stats) */
+	AGG_E_SHORT_DATAGRAM, /* netlink: shorter than its header (nl_stats) */
 	AGG_NERR,
 };
 enum agg_skip {
@@ -65,6 +66,9 @@ struct agg_config {
 	struct hash_key sketch_key; /* destination hashing (fleet-shareable) */
 	struct hash_key table_key; /* label-set tables (private, random) */
 	unsigned bind_slots; /* (pid, fd) -> port entries remembered */
+	/* label sets and sketches are charged to it (NULL: no budget);
+	 * agg_new reserves there what host-wide counts need */
+	struct budget *budget;
 	/* watch keys: when watch_fn is NULL, a keyed event with PATH records
 	 * that is not a network or exec call counts as a watch hit */
 	agg_watch_fn watch_fn;
@@ -73,7 +77,8 @@ struct agg_config {
 
 struct agg;
 
-/* Returns NULL with errno set. */
+/* Returns NULL with errno set: EINVAL when cfg->budget's limit cannot
+ * hold the reserve of the host-wide counts, ENOMEM. */
 struct agg *agg_new(const struct agg_config *cfg);
 void agg_free(struct agg *a);
 
@@ -92,7 +97,11 @@ void agg_set_watch(struct agg *a, agg_watch_fn fn, void *arg);
 struct fam *agg_fam(const struct agg *a, enum agg_fam which);
 uint64_t agg_errors(const struct agg *a, enum agg_err e);
 uint64_t agg_skipped(const struct agg *a, enum agg_skip s);
-/* The newest record time seen (ms), INT64_MIN before the first record. */
+/* The event clock (ms): the newest record time seen, robust to a lone
+ * absurd stamp (exporter/evclock.c); INT64_MIN before the first record. */
 int64_t agg_clock(const struct agg *a);
+/* Moves the event clock on to now_ms, known good (a live plugin's input
+ * was idle while wall time passed); never back. */
+void agg_clock_advance(struct agg *a, int64_t now_ms);
 
 #endif

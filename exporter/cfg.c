@@ -23,8 +23,19 @@
 
 #include "exporter/log.h"
 #include "metrics/fam.h"
+#include "netlink/kaudit.h"
 
-enum cfg_kind { K_STR, K_UINT, K_BOOL, K_DUR, K_BYTES, K_LIST, K_SPECIAL };
+/* K_BYTES: an int of min..max bytes; K_SIZE: a size_t of at least min */
+enum cfg_kind {
+	K_STR,
+	K_UINT,
+	K_BOOL,
+	K_DUR,
+	K_BYTES,
+	K_SIZE,
+	K_LIST,
+	K_SPECIAL
+};
 
 struct cfg_flag {
 	const char *name;
@@ -49,12 +60,14 @@ static const struct cfg_flag cfg_flags[] = {
 	  "exporter-toolkit format.",
 	  OFF(web_config_file), 0, 0 },
 	{ "web.max-requests", K_UINT, "40",
-	  "Maximum number of parallel scrape requests; more get 503 (0: no "
+	  "Maximum number of scrape requests waiting for a render (one "
+	  "render serves all that wait); more get 503 at once (0: no "
 	  "limit).",
 	  OFF(max_requests), 0, 100000 },
 	{ "web.max-connections", K_UINT, "1024",
-	  "Maximum number of open connections per listen address; more wait "
-	  "until one closes.",
+	  "Maximum number of open connections per listen address; a new one "
+	  "beyond it closes the one that has waited longest (not one being "
+	  "answered).",
 	  OFF(max_connections), 1, 1000000 },
 	{ "web.max-connections-per-ip", K_UINT, "256",
 	  "Maximum number of open connections from one client address (0: "
@@ -64,6 +77,11 @@ static const struct cfg_flag cfg_flags[] = {
 	  "Close a connection idle for this long (whole seconds, at least "
 	  "1s).",
 	  OFF(connection_timeout_ms), 0, 0 },
+	{ "web.read-timeout", K_DUR, "10s",
+	  "A request (line, headers and body; the TLS handshake of a new "
+	  "connection too) must arrive within this, or its connection is "
+	  "closed (at least 100ms).",
+	  OFF(read_timeout_ms), 0, 0 },
 	{ "web.disable-exporter-metrics", K_BOOL, "false",
 	  "Exclude metrics about the exporter process itself (process_*).",
 	  OFF(disable_exporter_metrics), 0, 0 },
@@ -133,9 +151,17 @@ static const struct cfg_flag cfg_flags[] = {
 	  "Label sets per metric before new ones fold into __other__ (0: no "
 	  "cap).",
 	  OFF(max_series), 0, 1u << 24 },
+	{ "metrics.memory-limit", K_SIZE, "256MiB",
+	  "Memory for everything the host's activity grows (label sets, "
+	  "sketches, open events); beyond it label sets fold into __other__ "
+	  "and open events are truncated, counted. Host-wide counts are "
+	  "never refused.",
+	  OFF(memory_limit), 1u << 20, 0 },
 	{ "metrics.idle-timeout", K_DUR, "24h",
-	  "Drop label sets not updated for this long (0: never).", OFF(idle_ms),
-	  0, 0 },
+	  "Drop label sets not updated for this long (0: never). A replay "
+	  "(--audit.source=file, or --once) keeps every label set unless "
+	  "this flag is given: its counters are the whole log's totals.",
+	  OFF(idle_ms), 0, 0 },
 	{ "log.level", K_STR, "info", "Log level: debug, info, warn, error.",
 	  OFF(log_level), 0, 0 },
 	{ "log.format", K_STR, "logfmt", "Log format: logfmt or json.",
@@ -358,6 +384,16 @@ static int cfg_set(struct cfg *c, const struct cfg_flag *f, const char *v,
 		}
 		*(int *)p = (int)u;
 		return 0;
+	case K_SIZE:
+		if (cfg_bytes(v, &u) || u < f->min || u > SIZE_MAX) {
+			fprintf(err,
+				"--%s: '%s' is not a size of at least %u "
+				"bytes (e.g. 256MiB)\n",
+				f->name, v, f->min);
+			return -EINVAL;
+		}
+		*(size_t *)p = (size_t)u;
+		return 0;
 	case K_SPECIAL:
 		if (!strcmp(f->name, "window"))
 			return cfg_windows(c, v, err);
@@ -527,6 +563,8 @@ void cfg_free(struct cfg *c)
 
 int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 {
+	bool idle_given = false;
+
 	if (cfg_defaults(c, err))
 		return 2;
 	argv = cfg_expand(c, &argc, argv, err);
@@ -601,7 +639,12 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 		}
 		if (cfg_set(c, f, val, err))
 			return 2;
+		if (f->off == OFF(idle_ms))
+			idle_given = true;
 	}
+	/* a replay of a week of logs shows the week, not its last day */
+	if (!idle_given && (c->once || c->source == CFG_FILE))
+		c->idle_ms = 0;
 	if (!c->nlisten)
 		c->listen[c->nlisten++] = ":10043";
 	if (c->source == CFG_FILE && (!c->audit_file || !*c->audit_file)) {
@@ -618,6 +661,10 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 	}
 	if (c->connection_timeout_ms < 1000) {
 		fprintf(err, "--web.connection-timeout must be at least 1s\n");
+		return 2;
+	}
+	if (c->read_timeout_ms < 100) {
+		fprintf(err, "--web.read-timeout must be at least 100ms\n");
 		return 2;
 	}
 	if (c->rules_file && !*c->rules_file)
@@ -646,4 +693,32 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 		return 2;
 	}
 	return 0;
+}
+
+static void cfg_kaudit_log(void *arg, enum kaudit_level level, const char *msg,
+			   const struct kaudit_kv kv[KAUDIT_KV_MAX])
+{
+	static const enum log_level to[] = {
+		[KAUDIT_INFO] = LOG_INFO,
+		[KAUDIT_WARN] = LOG_WARN,
+		[KAUDIT_ERROR] = LOG_ERROR,
+	};
+
+	_Static_assert(KAUDIT_KV_MAX == 2, "two pairs are passed on");
+	(void)arg;
+	/* log_kv ends at the first NULL key */
+	log_kv(to[level], msg, kv[0].key, kv[0].value, kv[1].key, kv[1].value,
+	       (char *)0);
+}
+
+void cfg_kaudit_opts(const struct cfg *c, struct kaudit_opts *o)
+{
+	*o = (struct kaudit_opts){
+		.mode = c->source == CFG_MULTICAST ? KAUDIT_MULTICAST
+						   : KAUDIT_UNICAST,
+		.rcvbuf = c->rcvbuf,
+		.backlog_limit = c->backlog_limit,
+		.backlog_wait_ms = c->backlog_wait_ms,
+		.log = cfg_kaudit_log,
+	};
 }

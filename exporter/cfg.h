@@ -40,6 +40,7 @@ struct cfg {
 	unsigned max_connections; /* per listen address */
 	unsigned max_connections_per_ip; /* 0: no limit */
 	int64_t connection_timeout_ms; /* idle connections; >= 1s */
+	int64_t read_timeout_ms; /* a request must arrive in it; >= 100ms */
 	bool disable_exporter_metrics;
 
 	enum cfg_source source;
@@ -63,6 +64,7 @@ struct cfg {
 	unsigned export_p;
 
 	unsigned max_series;
+	size_t memory_limit; /* bytes (metrics/budget) */
 	int64_t idle_ms;
 	bool collector[CFG_NCOL];
 
@@ -86,6 +88,10 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err);
 void cfg_free(struct cfg *c);
 const char *cfg_collector_name(enum cfg_collector col);
 const char *cfg_source_name(enum cfg_source s);
+struct kaudit_opts;
+/* The audit side's options for a netlink source (unicast or multicast),
+ * from c's flags, with its messages going to the exporter's log. */
+void cfg_kaudit_opts(const struct cfg *c, struct kaudit_opts *o);
 /* Parses a Prometheus-style duration ("90s", "5m", "1h30m", "1d",
  * "250ms"); 0 or -EINVAL. */
 int cfg_duration(const char *s, int64_t *ms);

@@ -11,30 +11,19 @@
 #include "exporter/cfg.h"
 #include "metrics/hash.h"
 #include "netlink/asm.h"
+#include "netlink/kaudit.h"
+#include "netlink/nl.h"
 
-struct kaudit;
+struct budget;
 struct http;
 struct rules_set;
 struct scrape_buf;
-
-/* The kernel's audit status as last polled, with the counters that the
- * kernel may reset made monotonic. */
-struct ksnap {
-	bool valid; /* a poll has succeeded */
-	int error; /* last poll's -errno, 0 when it worked */
-	uint32_t enabled, failure, pid, rate_limit;
-	uint32_t backlog, backlog_limit;
-	uint32_t backlog_wait_time; /* jiffies, as configured */
-	uint64_t lost_total; /* across resets of the kernel counter */
-	uint64_t wait_actual_total; /* jiffies processes waited, same */
-	unsigned hz; /* kernel tick rate, for seconds */
-};
 
 /* Source-level counters the reader keeps (under the lock). */
 struct source_stats {
 	bool up; /* the source delivers: daemon registered, socket
 			    * subscribed, input open */
-	uint64_t overruns; /* ENOBUFS on the audit socket */
+	struct nl_stats nl; /* the audit event socket's counters (netlink) */
 	int64_t last_event_ms;
 	int64_t last_input_mono; /* when text input last arrived */
 	int64_t arrival_ms; /* netlink: wall clock of the batch in hand */
@@ -49,9 +38,10 @@ struct exporter {
 	pthread_mutex_t lock;
 	pthread_cond_t lock_free; /* no scrape waits for the lock any more */
 	atomic_uint lock_wanted; /* scrapes waiting for the lock */
+	struct budget *budget; /* --metrics.memory-limit, for agg and asm */
 	struct agg *agg;
 	struct asm_ctx *asm;
-	struct ksnap kernel;
+	struct kaudit_snap kernel;
 	struct source_stats src;
 	unsigned scrapes_active; /* the reader does not sweep while > 0 */
 	int64_t start_wall_ms;

@@ -36,17 +36,13 @@
 #include "exporter/scrape.h"
 #include "exporter/skey.h"
 #include "exporter/source.h"
+#include "metrics/budget.h"
 #include "netlink/rules.h"
 
 #define TICK_MS 250
 #define SWEEP_MS 60000
 
 extern const char default_rules_text[];
-
-/* A fixed key for replays that cannot read or create the key file: the
- * counts are then repeatable, and nothing live depends on its secrecy. */
-static const struct hash_key replay_key = { 0x6175646974657870ull,
-					    0x6f727465722d6b31ull };
 
 static int setup_keys(struct exporter *x, struct agg_config *ac)
 {
@@ -65,17 +61,14 @@ static int setup_keys(struct exporter *x, struct agg_config *ac)
 		if (created)
 			log_info("created the sketch key file", "file",
 				 x->cfg.sketch_key_file);
-	} else if (cfg_source_is_text(x->cfg.source)) {
-		snprintf(msg, sizeof(msg), "%s", strerror(-rc));
-		log_warn("sketch key file unusable; a replay uses the built-in "
-			 "key",
-			 "file", x->cfg.sketch_key_file, "error", msg);
-		x->sketch_key = replay_key;
 	} else {
+		/* never a fixed key, not even for a replay: whoever knows
+		 * the key can pick destinations that hide in the sketches
+		 * (stdin is fed by whatever feeds the pipe) */
 		snprintf(msg, sizeof(msg), "%s", strerror(-rc));
 		log_warn("sketch key file unusable; using a random key for "
 			 "this run (counts will not merge across restarts or "
-			 "hosts)",
+			 "hosts, and replays may differ slightly)",
 			 "file", x->cfg.sketch_key_file, "error", msg);
 		rc = skey_random(&x->sketch_key);
 		if (rc)
@@ -255,9 +248,17 @@ int main(int argc, char **argv)
 	ac.host_p = x.cfg.host_p;
 	ac.proc_p = x.cfg.proc_p;
 	ac.bind_slots = 65536;
-	x.agg = agg_new(&ac);
+	x.budget = budget_new(x.cfg.memory_limit);
+	ac.budget = x.budget;
+	x.agg = x.budget ? agg_new(&ac) : NULL;
+	if (!x.agg && errno == EINVAL) {
+		log_error("--metrics.memory-limit cannot hold the reserve of "
+			  "the host-wide counts (see --sketch.host-precision)");
+		goto out;
+	}
 	mc.timeout_ms = x.cfg.event_timeout_ms;
 	mc.max_inflight = x.cfg.max_inflight;
+	mc.budget = x.budget;
 	x.asm = x.agg ? asm_new(&mc, agg_event, x.agg) : NULL;
 	if (!x.asm) {
 		log_error("out of memory");
@@ -302,6 +303,7 @@ out:
 	scrape_buf_drop(&x);
 	asm_free(x.asm);
 	agg_free(x.agg);
+	budget_free(x.budget);
 	rules_set_free(x.rules);
 	close(sfd);
 	exporter_lock_destroy(&x);

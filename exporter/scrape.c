@@ -38,6 +38,7 @@
 
 #include "exporter/exporter.h"
 #include "exporter/procstat.h"
+#include "metrics/budget.h"
 #include "metrics/lbl.h"
 #include "metrics/win.h"
 
@@ -218,7 +219,7 @@ static void scrape_labelled(struct scrape *sc, const char *label,
 	dbuf_free(&b);
 }
 
-static int scrape_kernel(struct scrape *sc, const struct ksnap *k)
+static int scrape_kernel(struct scrape *sc, const struct kaudit_snap *k)
 {
 	double hz = k->hz ? k->hz : 250;
 
@@ -270,12 +271,25 @@ static int scrape_kernel(struct scrape *sc, const struct ksnap *k)
 struct scrape_health {
 	struct asm_stats asm;
 	struct source_stats src;
-	struct ksnap kernel;
+	struct kaudit_snap kernel;
 	uint64_t errors[AGG_NERR];
 	uint64_t skipped[AGG_NSKIP];
 	size_t series[AGG_NFAM];
 	uint64_t folded[AGG_NFAM];
+	uint64_t mem_limit, mem_used[BUDGET_NPART];
+	uint64_t mem_refused[BUDGET_NPART];
 };
+
+/* A family with one sample per part of the memory budget. */
+static void scrape_parts(struct scrape *sc, const char *name, const char *help,
+			 enum expo_type type, const uint64_t *v)
+{
+	expo_family(&sc->w, name, help, type);
+	for (int p = 0; p < BUDGET_NPART; p++)
+		scrape_labelled(sc, "part",
+				budget_part_name((enum budget_part)p),
+				(double)v[p]);
+}
 
 static void scrape_health(struct scrape *sc, const struct scrape_health *h)
 {
@@ -325,10 +339,12 @@ static void scrape_health(struct scrape *sc, const struct scrape_health *h)
 	scrape_one(sc, "audit_exporter_socket_overruns",
 		   "Times the audit socket's receive buffer overflowed "
 		   "(ENOBUFS); the records lost show as serial gaps.",
-		   EXPO_COUNTER, (double)h->src.overruns);
+		   EXPO_COUNTER, (double)h->src.nl.overruns);
 	expo_family(&sc->w, "audit_exporter_parse_errors",
 		    "Input that could not be parsed, by reason; the record or "
-		    "line is skipped.",
+		    "line is skipped (truncated_datagram, short_datagram: "
+		    "netlink datagrams longer than a receive slot or shorter "
+		    "than a header).",
 		    EXPO_COUNTER);
 	for (int e = 0; e < AGG_NERR; e++)
 		scrape_labelled(sc, "reason", agg_err_name((enum agg_err)e),
@@ -350,13 +366,27 @@ static void scrape_health(struct scrape *sc, const struct scrape_health *h)
 	expo_family(&sc->w, "audit_exporter_series_folded",
 		    "Updates folded into the __other__ label set because the "
 		    "metric had reached its label-set cap "
-		    "(--metrics.max-series).",
+		    "(--metrics.max-series) or the memory limit "
+		    "(--metrics.memory-limit).",
 		    EXPO_COUNTER);
 	for (int i = 0; i < AGG_NFAM; i++)
 		scrape_labelled(
 			sc, "metric",
 			fam_desc(agg_fam(x->agg, (enum agg_fam)i))->name,
 			(double)h->folded[i]);
+	scrape_one(sc, "audit_exporter_memory_limit_bytes",
+		   "The memory limit of everything the host's activity grows "
+		   "(--metrics.memory-limit).",
+		   EXPO_GAUGE, (double)h->mem_limit);
+	scrape_parts(sc, "audit_exporter_memory_used_bytes",
+		     "Memory charged to the limit, by part: label sets "
+		     "(series), sliding-window sketches, open events.",
+		     EXPO_GAUGE, h->mem_used);
+	scrape_parts(sc, "audit_exporter_memory_refused",
+		     "Allocations refused because they would pass the memory "
+		     "limit, by part; what gave way is counted as folded "
+		     "(series, sketches) or truncated (events).",
+		     EXPO_COUNTER, h->mem_refused);
 	expo_family(&sc->w, "audit_exporter_source_up",
 		    "1 while the audit source delivers: the exporter is the "
 		    "registered audit daemon (unicast), subscribed "
@@ -390,11 +420,22 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 	h.kernel = x->kernel;
 	for (int e = 0; e < AGG_NERR; e++)
 		h.errors[e] = agg_errors(x->agg, (enum agg_err)e);
+	/* datagrams the socket could not hand on never reach the parser */
+	h.errors[AGG_E_DATAGRAM] += h.src.nl.truncated;
+	h.errors[AGG_E_SHORT_DATAGRAM] += h.src.nl.malformed;
 	for (int s = 0; s < AGG_NSKIP; s++)
 		h.skipped[s] = agg_skipped(x->agg, (enum agg_skip)s);
 	for (int i = 0; i < AGG_NFAM; i++) {
 		h.series[i] = fam_count(agg_fam(x->agg, (enum agg_fam)i));
 		h.folded[i] = fam_folded(agg_fam(x->agg, (enum agg_fam)i));
+	}
+	memset(h.mem_used, 0, sizeof(h.mem_used));
+	memset(h.mem_refused, 0, sizeof(h.mem_refused));
+	h.mem_limit = x->budget ? budget_limit(x->budget) : 0;
+	for (int p = 0; p < BUDGET_NPART && x->budget; p++) {
+		h.mem_used[p] = budget_used(x->budget, (enum budget_part)p);
+		h.mem_refused[p] =
+			budget_refused(x->budget, (enum budget_part)p);
 	}
 	exporter_unlock(x);
 

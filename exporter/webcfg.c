@@ -33,6 +33,16 @@
  * (basic_auth_users, checking a password) and webcfg_load.c (webcfg_load:
  * reading the files, the GnuTLS checks).
  *
+ * Fail closed (webcfg_weakens): a file that is empty, holds only comments
+ * or reads "basic_auth_users:" is a valid configuration with no TLS and no
+ * users, which is what a truncated or half-written file looks like too.
+ * Loaded while running, it would open /metrics to anyone without a word
+ * above info. So a reload that would take away TLS, every user, a
+ * required client certificate, its verification or client_allowed_sans
+ * is refused (webctx logs it as an error and keeps the configuration in
+ * force); removing them takes a restart, a deliberate act. Changing
+ * users, certificates or SANs, or removing some users, reloads as before.
+ *
  * webcfg_parse is pure (text in, struct out) for unit tests and fuzzing;
  * webcfg_load adds the file reads and the GnuTLS checks. Bounds: input
  * WEBCFG_MAX_BYTES, WEBCFG_MAX_USERS users, WEBCFG_MAX_SANS SANs; the tree
@@ -361,6 +371,33 @@ out:
 		return NULL;
 	}
 	return p.w;
+}
+
+bool webcfg_weakens(const struct webcfg *old, const struct webcfg *next,
+		    char *why, size_t whylen)
+{
+	bool req_old = old->tls && webcfg_auth_requires_cert(old->client_auth);
+	bool req_next = next->tls &&
+			webcfg_auth_requires_cert(next->client_auth);
+
+	if (old->tls && !next->tls)
+		snprintf(why, whylen, "TLS");
+	else if (old->nusers && !next->nusers)
+		snprintf(why, whylen, "basic auth (%zu user%s)", old->nusers,
+			 old->nusers == 1 ? "" : "s");
+	else if (req_old && !req_next)
+		snprintf(why, whylen, "the required client certificate");
+	else if (req_old && webcfg_auth_verifies(old->client_auth) &&
+		 !webcfg_auth_verifies(next->client_auth))
+		snprintf(why, whylen,
+			 "the verification of client certificates");
+	else if (req_old && old->nallowed_sans && !next->nallowed_sans)
+		snprintf(why, whylen, "client_allowed_sans (%zu name%s)",
+			 old->nallowed_sans,
+			 old->nallowed_sans == 1 ? "" : "s");
+	else
+		return false;
+	return true;
 }
 
 static void webcfg_pem_free(struct webcfg_pem *pem)

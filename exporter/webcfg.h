@@ -13,6 +13,7 @@
 #define WEBCFG_MAX_SUITES 17 /* the suites the toolkit knows */
 #define WEBCFG_MAX_HEADERS 5 /* the headers the toolkit lets one set */
 #define WEBCFG_HASH_MAX 128 /* a bcrypt hash is 60 characters */
+#define WEBCFG_MAX_COSTS 28 /* bcrypt costs run from 4 to 31 */
 
 enum webcfg_client_auth {
 	WEBCFG_NO_CLIENT_CERT,
@@ -55,6 +56,7 @@ struct webcfg_user {
 	char *name;
 	char *hash; /* bcrypt, "$2a$", "$2b$", "$2x$" or "$2y$", 60 chars */
 	unsigned line;
+	int cost; /* the hash's, 4..31 */
 };
 
 struct webcfg_header {
@@ -90,9 +92,10 @@ struct webcfg {
 
 	struct webcfg_user *users; /* basic_auth_users; none: no auth */
 	size_t nusers;
-	/* what an unknown user's password is hashed against: a bcrypt
-	 * setting of the highest cost among the users */
-	char dummy_hash[WEBCFG_HASH_MAX];
+	/* the distinct costs among the users, ascending: every password
+	 * check runs bcrypt once at each (webcfg_auth_check) */
+	unsigned char costs[WEBCFG_MAX_COSTS];
+	size_t ncosts;
 
 	uint64_t rate_interval_ns; /* rate_limit; 0: no limit */
 	unsigned rate_burst;
@@ -115,10 +118,17 @@ struct webcfg *webcfg_parse(const char *text, size_t len, const char *origin,
  * with errno and err set on any problem. */
 struct webcfg *webcfg_load(const char *path, char *err, size_t errlen);
 void webcfg_free(struct webcfg *w);
+/* Whether next, replacing the running old, would take away a protection
+ * old has: TLS, basic auth (every user), the client certificate old
+ * requires, or its verification, or client_allowed_sans. If so, true and
+ * what is lost in why ("TLS", "basic auth (2 users)", ...). */
+bool webcfg_weakens(const struct webcfg *old, const struct webcfg *next,
+		    char *why, size_t whylen);
 
 /* True when basic auth lets user in with pass (always when no users are
- * configured). Runs hash exactly once, whether the user exists or not,
- * and compares in constant time. Any thread. */
+ * configured). Runs hash once at each of w->costs, whether the user
+ * exists or not and whatever its cost, and compares in constant time.
+ * Any thread. */
 bool webcfg_auth_check(const struct webcfg *w, const char *user,
 		       const char *pass, webcfg_hash_fn hash, void *ctx);
 /* Credentials that passed lately, so that a scraper sending the same user

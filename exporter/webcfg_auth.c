@@ -2,14 +2,21 @@
  * webcfg_auth: basic_auth_users, read as bcrypt hashes, and checking a
  * user's password against them.
  *
- * Basic auth (webcfg_auth_check): the user is looked up, and the password
- * is hashed exactly once whatever the outcome: against the user's hash, or
- * for an unknown user against dummy_hash, a bcrypt setting whose cost is
- * the highest among the users (bcrypt's time depends only on its cost).
- * The result is compared with the stored hash in constant time, so
- * neither an unknown user nor a wrong password answers sooner than the
- * other. Passwords longer than 72 bytes are refused after hashing, as Go's
- * bcrypt does (bcrypt ignores what follows byte 72).
+ * Basic auth (webcfg_auth_check): the time of a check must not tell which
+ * users exist. bcrypt's time depends only on its cost (2^cost rounds), and
+ * users may have hashes of different costs, so hashing once, against the
+ * user's hash or a dummy of the highest cost for an unknown user, would
+ * tell a user of a lower cost from an unknown one (a cost 10 user answers
+ * four times sooner than an unknown one beside a cost 12 user). Instead every check runs bcrypt once at each
+ * distinct cost among the users (w->costs), in the same order: at the
+ * user's own cost against its hash, at every other cost against a dummy
+ * setting (a fixed salt; any salt takes as long). A known user, an
+ * unknown one and a wrong password thus do the same work, the same number
+ * of calls at the same costs; one cost, the usual case, is one bcrypt run
+ * as before, and several cost less than twice the costliest alone (the
+ * powers of two below it sum to less than it). Each result is compared in
+ * constant time. Passwords longer than 72 bytes are refused after
+ * hashing, as Go's bcrypt does (bcrypt ignores what follows byte 72).
  *
  * The cache (webcfg_auth_check_cached), as the exporter-toolkit has one:
  * bcrypt at cost 10 takes about 0.1 s of a core, at every scrape. A check
@@ -69,7 +76,7 @@ int webcfg_wp_users(struct wp *p, yaml_node_t *n, const char *path)
 {
 	struct webcfg *w = p->w;
 	size_t count;
-	int maxcost = 0;
+	bool seen[32] = { false };
 	int rc = webcfg_wp_mapping(p, n, path);
 
 	if (rc <= 0)
@@ -112,12 +119,15 @@ int webcfg_wp_users(struct wp *p, yaml_node_t *n, const char *path)
 		u->name = strdup(name ? name : "");
 		u->hash = strdup(hash);
 		u->line = (unsigned)k->start_mark.line + 1;
+		u->cost = cost;
 		w->nusers++;
 		if (!u->name || !u->hash)
 			return -ENOMEM;
-		if (cost > maxcost)
-			maxcost = cost;
+		seen[cost] = true;
 	}
+	for (int c = 4; c < 32; c++)
+		if (seen[c])
+			w->costs[w->ncosts++] = (unsigned char)c;
 	qsort(w->users, w->nusers, sizeof(*w->users), webcfg_user_cmp);
 	for (size_t i = 1; i < w->nusers; i++)
 		if (!strcmp(w->users[i].name, w->users[i - 1].name)) {
@@ -130,9 +140,6 @@ int webcfg_wp_users(struct wp *p, yaml_node_t *n, const char *path)
 				 w->users[i].name, a < b ? a : b);
 			return -EINVAL;
 		}
-	/* any salt does: only the cost decides how long bcrypt takes */
-	snprintf(w->dummy_hash, sizeof(w->dummy_hash), "$2b$%02d$%s", maxcost,
-		 "aeDummySaltForUnknownUsersDummyHashOfNoPasswordAtAll0");
 	return 0;
 }
 
@@ -152,9 +159,8 @@ bool webcfg_auth_check(const struct webcfg *w, const char *user,
 		       const char *pass, webcfg_hash_fn hash, void *ctx)
 {
 	const struct webcfg_user *u = NULL;
-	char out[WEBCFG_HASH_MAX];
-	const char *want;
-	bool ok;
+	char out[WEBCFG_HASH_MAX], dummy[WEBCFG_HASH_MAX];
+	bool ok = false;
 
 	if (!w->nusers)
 		return true;
@@ -163,11 +169,25 @@ bool webcfg_auth_check(const struct webcfg *w, const char *user,
 	for (size_t i = 0; i < w->nusers; i++)
 		if (!strcmp(w->users[i].name, user))
 			u = &w->users[i];
-	want = u ? u->hash : w->dummy_hash;
-	ok = hash(pass, want, out, sizeof(out), ctx) == 0 &&
-	     webcfg_equal(out, want);
+	for (size_t i = 0; i < w->ncosts; i++) {
+		bool mine = u && u->cost == w->costs[i];
+		const char *want = dummy;
+		bool match;
+
+		/* any salt does: only the cost decides how long it takes */
+		snprintf(dummy, sizeof(dummy), "$2b$%02u$%s",
+			 (unsigned)w->costs[i],
+			 "aeDummySaltForUnknownUsersDummyHashOfNoPasswordAtAll"
+			 "0");
+		if (mine)
+			want = u->hash;
+		match = hash(pass, want, out, sizeof(out), ctx) == 0 &&
+			webcfg_equal(out, want);
+		if (mine)
+			ok = match;
+	}
 	explicit_bzero(out, sizeof(out));
-	return ok && u && strlen(pass) <= WEBCFG_BCRYPT_PASS;
+	return ok && strlen(pass) <= WEBCFG_BCRYPT_PASS;
 }
 
 struct webcfg_auth_cache {

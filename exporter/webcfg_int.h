@@ -78,7 +78,7 @@ int webcfg_wp_tls(struct wp *p, yaml_node_t *v, const char *path);
 /* The checks across keys once the whole file is read, and the GnuTLS
  * priority string of the TLS settings. */
 int webcfg_wp_finish(struct wp *p);
-/* Reads basic_auth_users (value n) into p->w and sets its dummy_hash. */
+/* Reads basic_auth_users (value n) into p->w, with their costs. */
 int webcfg_wp_users(struct wp *p, yaml_node_t *n, const char *path);
 
 #endif

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,16 +110,63 @@ static void webcfg_pem_where(const struct webcfg *w,
 			 pem->line, key);
 }
 
+/* The certificate chain and key of w into cred. Parsed here rather than by
+ * gnutls_certificate_set_x509_key_mem, which leaks the certificate it was
+ * parsing when the PEM is cut short (GnuTLS 3.7: about 9.7 KB per
+ * attempt, and a broken file is tried again at every look); this way each
+ * object is ours to free, and the messages say which of the two is bad. */
+static int webcfg_load_pair(struct webcfg *w,
+			    gnutls_certificate_credentials_t cred, char *err,
+			    size_t errlen)
+{
+	gnutls_datum_t cert = { (unsigned char *)w->cert.text,
+				(unsigned)strlen(w->cert.text) };
+	gnutls_datum_t key = { (unsigned char *)w->key.text,
+			       (unsigned)strlen(w->key.text) };
+	gnutls_x509_crt_t *crts = NULL;
+	gnutls_x509_privkey_t pk = NULL;
+	unsigned ncrts = 0;
+	struct webcfg_pem *bad = &w->cert;
+	char where[600];
+	int rc;
+
+	rc = gnutls_x509_crt_list_import2(&crts, &ncrts, &cert,
+					  GNUTLS_X509_FMT_PEM, 0);
+	if (rc < 0)
+		goto fail;
+	bad = &w->key;
+	rc = gnutls_x509_privkey_init(&pk);
+	if (rc >= 0)
+		rc = gnutls_x509_privkey_import2(pk, &key, GNUTLS_X509_FMT_PEM,
+						 NULL, 0);
+	if (rc >= 0)
+		rc = gnutls_certificate_set_x509_key(cred, crts, ncrts, pk);
+	if (rc >= 0)
+		goto out;
+fail:
+	webcfg_pem_where(w, bad, bad == &w->key ? "key" : "cert", where,
+			 sizeof(where));
+	snprintf(err, errlen,
+		 "%s: the certificate and key are not a PEM "
+		 "certificate and its private key: %s",
+		 where, gnutls_strerror(rc));
+out:
+	for (unsigned i = 0; i < ncrts; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	gnutls_free(crts);
+	if (pk)
+		gnutls_x509_privkey_deinit(pk);
+	if (rc == GNUTLS_E_MEMORY_ERROR)
+		return -ENOMEM;
+	return rc < 0 ? -EINVAL : 0;
+}
+
 /* The certificate, key, CA and priorities into GnuTLS (w->cred, w->prio),
  * which must accept them. */
 static int webcfg_load_tls(struct webcfg *w, char *err, size_t errlen)
 {
 	gnutls_certificate_credentials_t cred = NULL;
 	gnutls_priority_t prio = NULL;
-	gnutls_datum_t cert = { (unsigned char *)w->cert.text,
-				(unsigned)strlen(w->cert.text) };
-	gnutls_datum_t key = { (unsigned char *)w->key.text,
-			       (unsigned)strlen(w->key.text) };
 	const char *pos = NULL;
 	char where[600];
 	int rc = gnutls_certificate_allocate_credentials(&cred);
@@ -127,17 +175,9 @@ static int webcfg_load_tls(struct webcfg *w, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", w->origin, gnutls_strerror(rc));
 		return -ENOMEM;
 	}
-	rc = gnutls_certificate_set_x509_key_mem(cred, &cert, &key,
-						 GNUTLS_X509_FMT_PEM);
-	if (rc < 0) {
-		webcfg_pem_where(w, &w->key, "key", where, sizeof(where));
-		snprintf(err, errlen,
-			 "%s: the certificate and key are not a PEM "
-			 "certificate and its private key: %s",
-			 where, gnutls_strerror(rc));
-		rc = -EINVAL;
+	rc = webcfg_load_pair(w, cred, err, errlen);
+	if (rc)
 		goto out;
-	}
 	if (w->client_ca.text) {
 		gnutls_datum_t ca = { (unsigned char *)w->client_ca.text,
 				      (unsigned)strlen(w->client_ca.text) };

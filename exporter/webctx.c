@@ -10,8 +10,10 @@
  * in place and a rename or symlink swap both count) the configuration is
  * loaded again. SIGHUP loads it whatever the files say. A configuration
  * that fails to load is logged, and the one in force stays; so does one
- * that switches TLS on or off, which needs other listening daemons (a
- * restart). After a failure every look loads it again (a file it names
+ * that switches TLS on, which needs other listening daemons (a restart),
+ * and one that would take away a protection the one in force has (TLS,
+ * basic auth, client certificates: webcfg_weakens), which fails closed:
+ * an empty or cut-short file must not open /metrics. After a failure every look loads it again (a file it names
  * may only now exist), logging an error only when it differs from the
  * last.
  *
@@ -175,14 +177,19 @@ static void webctx_load(struct webctx_file *f,
 	const struct webcfg *old = f->cur->web;
 	struct webctx *c = NULL;
 	struct webcfg *w;
-	char err[1024];
+	char err[1024], lost[64];
 
 	memcpy(f->seen, before, sizeof(f->seen));
 	w = webcfg_load(f->path, err, sizeof(err));
-	if (w && w->tls != old->tls) {
+	if (w && w->tls && !old->tls) {
 		snprintf(err, sizeof(err),
-			 "%s: switching TLS %s takes a restart", f->path,
-			 w->tls ? "on" : "off");
+			 "%s: switching TLS on takes a restart", f->path);
+		webcfg_free(w);
+	} else if (w && webcfg_weakens(old, w, lost, sizeof(lost))) {
+		snprintf(err, sizeof(err),
+			 "%s: it would remove %s from the running exporter "
+			 "(fail closed: that takes a restart)",
+			 f->path, lost);
 		webcfg_free(w);
 	} else if (w && !(c = webctx_new(w))) {
 		snprintf(err, sizeof(err), "%s: out of memory or randomness",
@@ -232,6 +239,10 @@ struct webctx_file *webctx_file_open(const char *path, char *err, size_t errlen)
 	pthread_mutex_init(&f->lock, NULL);
 	f->checked_ms = exporter_mono_ms();
 	webctx_log_loaded("web config loaded", f->cur->web);
+	if (!f->cur->web->tls && !f->cur->web->nusers)
+		log_warn("the web config sets neither TLS nor basic auth: "
+			 "anyone who reaches the port may scrape",
+			 "file", path);
 	return f;
 }
 

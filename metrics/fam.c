@@ -25,6 +25,9 @@
  * windowed ones as soon as their sketch holds nothing inside the horizon
  * (not merely idle: a sketch idle for an hour still answers for 24h); the
  * one series of an unlabelled windowed family (the host-wide gauge) stays.
+ * Under memory pressure (fam_sweep_pressed), windowed label sets of their
+ * own idle for the idle time go too, their sketch with them: the oldest
+ * idle give their room to the active.
  *
  * Threads. A family belongs to the reader thread. A scrape takes rows under
  * the exporter's lock (fam_rows), sorts and renders them outside it; label
@@ -53,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/budget.h"
 #include "metrics/dbuf.h"
 #include "metrics/lbl.h"
 #include "metrics/win.h"
@@ -62,6 +66,9 @@
 #include <uthash.h>
 
 #define FAM_KEY_MAX (FAM_MAX_LABELS * (LBL_MAX + 1))
+/* The hash table's share of a label set, charged with it: uthash keeps
+ * about one 16-byte bucket per 10 entries, and doubles them. */
+#define FAM_TABLE_BYTES 16
 
 /* A windowed series' estimates as of the last scrape: they hold for now
  * in [from_ms, until_ms) unless an item was added since (stale). */
@@ -96,11 +103,13 @@ struct fam {
 	struct fam_series **order; /* sorted, as of order_gen */
 	size_t order_cap;
 	uint64_t order_gen;
+	/* where label sets and sketches are charged, [reserved] */
+	struct budget_acct series_acct[2], sketch_acct[2];
 };
 
 struct fam *fam_new(const struct fam_desc *d, unsigned cap,
 		    const struct fam_sketch *sketch,
-		    const struct hash_key *hkey)
+		    const struct hash_key *hkey, struct budget *b)
 {
 	struct fam *f;
 	int64_t horizon = 0;
@@ -135,11 +144,62 @@ struct fam *fam_new(const struct fam_desc *d, unsigned cap,
 		f->horizon_ms = horizon;
 	}
 	f->hkey = *hkey;
+	for (int r = 0; r < 2; r++) {
+		f->series_acct[r] = (struct budget_acct){ b, BUDGET_SERIES, r };
+		f->sketch_acct[r] =
+			(struct budget_acct){ b, BUDGET_SKETCHES, r };
+	}
 	return f;
 }
 
-static void fam_series_free(struct fam_series *s)
+/* Folded label sets and the one of an unlabelled family (the host-wide
+ * counts) are charged to the reserve: never refused. */
+static bool fam_reserved(const struct fam *f, bool folded)
 {
+	return folded || f->d.nlabels == 0;
+}
+
+/* The bytes a label set is charged, its sketch apart. */
+static size_t fam_series_bytes(const struct fam *f, size_t klen,
+			       size_t text_len)
+{
+	size_t n = budget_heap_bytes(sizeof(struct fam_series) + klen +
+				     text_len + 1) +
+		   FAM_TABLE_BYTES;
+
+	if (f->d.type == FAM_WINDOWED)
+		n += budget_heap_bytes(sizeof(struct fam_est) +
+				       f->sk.nwin * sizeof(double));
+	return n;
+}
+
+size_t fam_series_max_bytes(const struct fam *f)
+{
+	/* escaping at most doubles a value; then its name, "=", quotes and
+	 * a comma */
+	size_t n = fam_series_bytes(f, FAM_KEY_MAX,
+				    (2 * LBL_MAX + 128) * f->d.nlabels);
+
+	if (f->d.type == FAM_WINDOWED)
+		n += win_sketch_max_bytes(f->sk.p);
+	return n;
+}
+
+/* Charges the budget refused so far for f's label sets and sketches:
+ * when it moves, a failure was the budget's, not malloc's. */
+static uint64_t fam_refusals(const struct fam *f)
+{
+	const struct budget *b = f->series_acct[0].b;
+
+	return b ? budget_refused(b, BUDGET_SERIES) +
+			       budget_refused(b, BUDGET_SKETCHES)
+		 : 0;
+}
+
+static void fam_series_free(struct fam *f, struct fam_series *s)
+{
+	budget_release(&f->series_acct[fam_reserved(f, s->folded)],
+		       fam_series_bytes(f, s->key_len, s->labels_len));
 	win_sketch_free(s->sk);
 	free(s->est);
 	free(s);
@@ -154,7 +214,7 @@ void fam_free(struct fam *f)
 	HASH_ITER(hh, f->head, s, tmp)
 	{
 		HASH_DEL(f->head, s);
-		fam_series_free(s);
+		fam_series_free(f, s);
 	}
 	free(f->order);
 	free(f);
@@ -198,7 +258,7 @@ static struct fam_series *fam_create(struct fam *f, const char *key,
 {
 	struct fam_series *s = NULL;
 	struct dbuf text;
-	bool oom = false;
+	bool oom = false, reserved = fam_reserved(f, folded);
 
 	dbuf_init(&text, FAM_KEY_MAX * 2 + 64 * FAM_MAX_LABELS);
 	for (unsigned i = 0; i < f->d.nlabels; i++) {
@@ -209,11 +269,15 @@ static struct fam_series *fam_create(struct fam *f, const char *key,
 		lbl_escape(&text, key + off[i], len[i]);
 		dbuf_addc(&text, '"');
 	}
-	if (text.failed)
+	if (text.failed || budget_charge(&f->series_acct[reserved],
+					 fam_series_bytes(f, klen, text.len)))
 		goto out;
 	s = calloc(1, sizeof(*s) + klen + text.len + 1);
-	if (!s)
+	if (!s) {
+		budget_release(&f->series_acct[reserved],
+			       fam_series_bytes(f, klen, text.len));
 		goto out;
+	}
 	memcpy(s->data, key, klen);
 	s->key_len = (uint16_t)klen;
 	if (text.len)
@@ -222,18 +286,19 @@ static struct fam_series *fam_create(struct fam *f, const char *key,
 	s->folded = folded;
 	s->last_ms = now_ms;
 	if (f->d.type == FAM_WINDOWED) {
-		s->sk = win_sketch_new(f->sk.p, f->horizon_ms, f->sk.key_id);
+		s->sk = win_sketch_new_in(f->sk.p, f->horizon_ms, f->sk.key_id,
+					  &f->sketch_acct[reserved]);
 		s->est = malloc(sizeof(*s->est) + f->sk.nwin * sizeof(double));
 		s->stale = true;
 		if (!s->sk || !s->est) {
-			fam_series_free(s);
+			fam_series_free(f, s);
 			s = NULL;
 			goto out;
 		}
 	}
 	HASH_ADD_KEYPTR_BYHASHVALUE(hh, f->head, s->data, klen, hv, s);
 	if (oom) {
-		fam_series_free(s);
+		fam_series_free(f, s);
 		s = NULL;
 		goto out;
 	}
@@ -270,11 +335,32 @@ struct fam_series *fam_get(struct fam *f, const struct fam_lv *v,
 			   int64_t now_ms)
 {
 	bool full = f->cap && f->unfolded >= f->cap;
+	uint64_t refusals = fam_refusals(f);
 	struct fam_series *s = fam_lookup(f, v, 0, now_ms, full ? 0 : 1);
 
-	if (s || !full)
+	/* beyond the cap, or a label set the budget refused: the folded one
+	 * (reserved); without memory, nothing */
+	if (s || !f->d.nlabels || (!full && fam_refusals(f) == refusals))
 		return s;
 	f->folded++;
+	return fam_lookup(f, v, f->d.fold, now_ms, 1);
+}
+
+/* The folded label set an update of s goes to (s's own values where the
+ * fold keeps them), created if need be. */
+static struct fam_series *
+fam_folded_of(struct fam *f, const struct fam_series *s, int64_t now_ms)
+{
+	struct fam_lv v[FAM_MAX_LABELS];
+	const char *p = s->data, *end = s->data + s->key_len;
+
+	for (unsigned i = 0; i < f->d.nlabels; i++) {
+		const char *sep = memchr(p, 0xff, (size_t)(end - p));
+
+		v[i].p = p;
+		v[i].len = (size_t)((sep ? sep : end) - p);
+		p = sep ? sep + 1 : end;
+	}
 	return fam_lookup(f, v, f->d.fold, now_ms, 1);
 }
 
@@ -295,12 +381,24 @@ void fam_inc(struct fam_series *s, uint64_t n)
 	s->count += n;
 }
 
-int fam_add_item(struct fam_series *s, uint64_t hash, int64_t t_ms)
+int fam_add_item(struct fam *f, struct fam_series *s, uint64_t hash,
+		 int64_t t_ms)
 {
+	uint64_t refusals = fam_refusals(f);
 	int rc = win_sketch_add(s->sk, hash, t_ms);
+	struct fam_series *o;
 
 	s->stale = true;
-	return rc;
+	if (!rc || fam_reserved(f, s->folded) || fam_refusals(f) == refusals)
+		return rc;
+	/* the budget will not let the sketch grow: the item goes to the
+	 * folded sketch, so that the family's __other__ still counts it */
+	o = fam_folded_of(f, s, t_ms);
+	if (!o)
+		return rc;
+	f->folded++;
+	o->stale = true;
+	return win_sketch_add(o->sk, hash, t_ms);
 }
 
 const struct win_sketch *fam_sketch(const struct fam_series *s)
@@ -318,13 +416,17 @@ uint64_t fam_folded(const struct fam *f)
 	return f->folded;
 }
 
-size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
+/* pressure: windowed label sets of their own idle for idle_ms go too,
+ * folded ones stay */
+static size_t fam_sweep_as(struct fam *f, int64_t now_ms, int64_t idle_ms,
+			   bool pressure)
 {
 	struct fam_series *s, *tmp;
 	size_t dropped = 0;
 
 	/* the next link is taken before s may be deleted */
 	for (s = f->head; s; s = tmp) {
+		bool idle = idle_ms > 0 && now_ms - s->last_ms > idle_ms;
 		bool drop;
 
 		tmp = s->hh.next;
@@ -333,21 +435,34 @@ size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
 			/* an unlabelled family's one series always stays:
 			 * a gauge of 0 says more than no gauge */
 			drop = f->d.nlabels > 0 &&
-			       win_sketch_newest(s->sk) <=
-				       now_ms - f->horizon_ms;
+			       (win_sketch_newest(s->sk) <=
+					now_ms - f->horizon_ms ||
+				(pressure && idle && !s->folded));
 		} else {
-			drop = idle_ms > 0 && now_ms - s->last_ms > idle_ms;
+			/* folded label sets (reserved) keep the usual idle
+			 * time: only a sweep without pressure drops them */
+			drop = idle && !(pressure && s->folded);
 		}
 		if (!drop)
 			continue;
 		HASH_DEL(f->head, s);
 		if (!s->folded)
 			f->unfolded--;
-		fam_series_free(s);
+		fam_series_free(f, s);
 		f->gen++;
 		dropped++;
 	}
 	return dropped;
+}
+
+size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms)
+{
+	return fam_sweep_as(f, now_ms, idle_ms, false);
+}
+
+size_t fam_sweep_pressed(struct fam *f, int64_t now_ms, int64_t idle_ms)
+{
+	return fam_sweep_as(f, now_ms, idle_ms, true);
 }
 
 static void fam_row_set(struct fam_row *r, struct fam_series *s)

@@ -46,20 +46,25 @@ struct fam_lv {
 
 struct fam;
 struct fam_series;
+struct budget;
 
 /* A family with at most cap label sets before folding (cap 0: no cap).
  * sketch is required for FAM_WINDOWED and ignored otherwise. hkey keys the
  * label-set hash table so that chosen names cannot collide on purpose.
- * Returns NULL with errno set (EINVAL for a bad description). */
+ * Label sets and sketches are charged to budget b (NULL: none), which
+ * must outlive the family; folded label sets and the one of an unlabelled
+ * family to its reserve. Returns NULL with errno set (EINVAL for a bad
+ * description). */
 struct fam *fam_new(const struct fam_desc *d, unsigned cap,
 		    const struct fam_sketch *sketch,
-		    const struct hash_key *hkey);
+		    const struct hash_key *hkey, struct budget *b);
 void fam_free(struct fam *f);
 const struct fam_desc *fam_desc(const struct fam *f);
 
 /* The series for these label values (d->nlabels of them), created if new;
- * beyond the cap, the fold labels become FAM_OTHER. now_ms stamps the use
- * (for fam_sweep). Returns NULL only when memory runs out. Reader thread. */
+ * beyond the cap, or when the budget refuses the new label set, the fold
+ * labels become FAM_OTHER (counted in fam_folded). now_ms stamps the use (for fam_sweep). Returns NULL only
+ * when memory runs out for the folded one too. Reader thread. */
 struct fam_series *fam_get(struct fam *f, const struct fam_lv *v,
 			   int64_t now_ms);
 /* The series for these values if it exists, without creating or touching
@@ -70,16 +75,22 @@ struct fam_series *fam_find(struct fam *f, const struct fam_lv *v);
  * it is a folded series. Reader thread. */
 void fam_hit(struct fam *f, struct fam_series *s, int64_t now_ms);
 void fam_inc(struct fam_series *s, uint64_t n);
-/* Adds an item (its 64-bit hash, at event time t_ms) to the sketch of a
- * FAM_WINDOWED family's series: win_sketch_add, and the series' estimates
- * are computed afresh at the next fam_rows_estimate. 0, or -ENOMEM when
- * the item could not be recorded. Reader thread. */
-int fam_add_item(struct fam_series *s, uint64_t hash, int64_t t_ms);
+/* Adds an item (its 64-bit hash, at event time t_ms) to the sketch of
+ * series s of FAM_WINDOWED family f: win_sketch_add, and the series'
+ * estimates are computed afresh at the next fam_rows_estimate. When the
+ * budget will not let s's sketch grow, the item goes to the sketch of the
+ * folded label set instead (counted in fam_folded). 0, or -ENOMEM when the
+ * item could not be recorded at all. Reader thread. */
+int fam_add_item(struct fam *f, struct fam_series *s, uint64_t hash,
+		 int64_t t_ms);
 /* The series' sketch (FAM_WINDOWED families), else NULL; changed only
  * through fam_add_item. */
 const struct win_sketch *fam_sketch(const struct fam_series *s);
 
 size_t fam_count(const struct fam *f); /* label sets held */
+/* The most bytes one label set of f is charged, its sketch included (the
+ * reserve a folded one needs). */
+size_t fam_series_max_bytes(const struct fam *f);
 uint64_t fam_folded(const struct fam *f); /* updates folded so far */
 
 /* Drops label sets not used for idle_ms (0: never), and windowed ones whose
@@ -87,6 +98,10 @@ uint64_t fam_folded(const struct fam *f); /* updates folded so far */
  * Must not run while rows taken by fam_rows() are in use. Returns the
  * number of label sets dropped. */
 size_t fam_sweep(struct fam *f, int64_t now_ms, int64_t idle_ms);
+/* The same under memory pressure: windowed label sets of their own (not
+ * folded, not an unlabelled family's) idle for idle_ms (> 0) are dropped
+ * too, sketch and all; folded label sets are kept. */
+size_t fam_sweep_pressed(struct fam *f, int64_t now_ms, int64_t idle_ms);
 
 /* ---- reading for a scrape ------------------------------------------------
  * Rows are taken under the caller's lock; the label text they point to stays

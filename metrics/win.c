@@ -89,23 +89,41 @@
  * about 4 bytes per live item against the sparse form's 8, and its live
  * items grow only as log(n) per register.
  *
+ * Bounds. A compaction leaves at most 65 - p entries per register (ranks
+ * go up to 65 - p, and a survivor outranks every newer one of its
+ * register), each with at most one escape (gaps stay under the horizon,
+ * < 2^31 ms), so n <= 2 (65 - p) m words; the buffer is then refitted
+ * only if it is outside [n + slack/2, n + 2 slack], so cap <= 1.25 n +
+ * m/4 + 32 words, and the log does not grow between compactions. The
+ * sparse form stays under m bytes (3m/4 plus a growth step). That is
+ * win_sketch_max_bytes: 8 MiB at p = 14, 2.1 MiB at p = 12, whatever the
+ * items; real streams stay
+ * far below (about ln(n) entries per register: the table below). The
+ * scratch of a compaction or an estimate (m bytes, freed on return) is
+ * not counted.
+ *
+ * Budget. A sketch made with win_sketch_new_in charges the heap chunks of
+ * its struct and its buffer (win_sketch_bytes and malloc's headers) to a
+ * budget account (metrics/budget) before allocating; a refused charge fails like a failed allocation: the add
+ * returns -ENOMEM, or the compaction keeps the buffer it has.
+ *
  * Invariants: sparse pairs sorted, unique by word 0, times in
  * [base, newest]; dense log sorted by time, first entry at base, last at
  * newest, no trailing escape; newest == INT64_MIN iff the sketch holds no
  * item; p, horizon and key_id never change.
  *
- * Measured sizes (win_sketch_bytes: 56-byte struct + buffer; n distinct
+ * Measured sizes (win_sketch_bytes: 64-byte struct + buffer; n distinct
  * items spread evenly over a 24h horizon; `sketch_bench bytes`, which also
  * gives the steady state: the peak while a second and third day of new
  * items at the same rate push the first out):
  *
  *	distinct/24h      10^2     10^3     10^4     10^5     10^6
- *	p = 12 (bytes)     952    9,068   31,748   60,232   86,468
- *	  steady           952    9,068   33,672   60,232   91,616
- *	p = 14 (bytes)     952    8,336   73,148  163,148  283,428
+ *	p = 12 (bytes)     960    9,076   31,756   60,240   86,476
+ *	  steady           960    9,076   33,680   60,240   91,624
+ *	p = 14 (bytes)     960    8,344   73,156  163,156  283,436
  *
  * (10^2 and, at p = 14, 10^3 are sparse.) 20,000 sketches of 50
- * destinations each take 520 bytes each, 9.9 MiB in all; the process
+ * destinations each take 528 bytes each, 10 MiB in all; the process
  * holding them peaks at 15.5 MiB RSS. Below ~5,000 items a day most log
  * entries need an escape (gaps over 16 s at p = 12), so the log then
  * costs about what the sparse form would. Speed: add 73 ns (p = 12) and
@@ -115,6 +133,7 @@
  */
 #include "metrics/win.h"
 
+#include "metrics/budget.h"
 #include "metrics/hll.h"
 
 #include <errno.h>
@@ -128,6 +147,7 @@ struct win_sketch {
 	int64_t newest; /* ms; INT64_MIN when empty */
 	int64_t base; /* ms; sparse: offset origin; dense: first entry */
 	uint32_t *w; /* sparse pairs or the dense log */
+	const struct budget_acct *acct; /* charged win_sketch_bytes; or NULL */
 	uint32_t n; /* words in use */
 	uint32_t cap; /* words allocated */
 	uint8_t p;
@@ -201,11 +221,65 @@ static uint32_t win_slack(const struct win_sketch *s, uint32_t n)
 	return sl < 16 ? 16 : sl;
 }
 
-static void win_clear(struct win_sketch *s)
+/* ---- the buffer, charged to the budget ----------------------------------
+ * Every change of s->w's size goes through these three, so the account
+ * always holds win_sketch_bytes(s): growth is charged before it is
+ * allocated and fails as -ENOMEM when refused. */
+
+/* The heap a buffer of cap words takes. */
+static size_t win_buf_heap(uint32_t cap)
+{
+	return budget_heap_bytes((size_t)cap * sizeof(uint32_t));
+}
+
+/* A new buffer of cap words, charged; NULL when refused or not had. */
+static uint32_t *win_buf_new(struct win_sketch *s, uint32_t cap)
+{
+	uint32_t *w;
+
+	if (budget_charge(s->acct, win_buf_heap(cap)) < 0)
+		return NULL;
+	w = malloc((size_t)cap * sizeof(uint32_t));
+	if (!w)
+		budget_release(s->acct, win_buf_heap(cap));
+	return w;
+}
+
+/* Replaces s's buffer by w (cap words, from win_buf_new, or NULL and 0). */
+static void win_buf_set(struct win_sketch *s, uint32_t *w, uint32_t cap)
 {
 	free(s->w);
-	s->w = NULL;
-	s->n = s->cap = 0;
+	budget_release(s->acct, win_buf_heap(s->cap));
+	s->w = w;
+	s->cap = cap;
+}
+
+/* Resizes s's buffer to cap words, keeping its contents. 0 or -ENOMEM
+ * (the buffer is unchanged). */
+static int win_buf_resize(struct win_sketch *s, uint32_t cap)
+{
+	size_t old = win_buf_heap(s->cap), bytes = win_buf_heap(cap);
+	uint32_t *w;
+
+	if (bytes > old && budget_charge(s->acct, bytes - old) < 0)
+		return -ENOMEM;
+	w = realloc(s->w, (size_t)cap * sizeof(uint32_t));
+	if (!w) {
+		if (bytes > old)
+			budget_release(s->acct, bytes - old);
+		return -ENOMEM;
+	}
+	if (bytes < old)
+		budget_release(s->acct, old - bytes);
+	s->w = w;
+	s->cap = cap;
+	return 0;
+}
+
+static void win_clear(struct win_sketch *s)
+{
+	win_buf_set(s, NULL, 0);
+	s->n = 0;
 	s->dense = 0;
 	s->newest = INT64_MIN;
 	s->base = 0;
@@ -214,6 +288,13 @@ static void win_clear(struct win_sketch *s)
 struct win_sketch *win_sketch_new(unsigned p, int64_t horizon_ms,
 				  uint64_t key_id)
 {
+	return win_sketch_new_in(p, horizon_ms, key_id, NULL);
+}
+
+struct win_sketch *win_sketch_new_in(unsigned p, int64_t horizon_ms,
+				     uint64_t key_id,
+				     const struct budget_acct *acct)
+{
 	struct win_sketch *s;
 
 	if (p < WIN_P_MIN || p > WIN_P_MAX || horizon_ms < 1 ||
@@ -221,9 +302,16 @@ struct win_sketch *win_sketch_new(unsigned p, int64_t horizon_ms,
 		errno = EINVAL;
 		return NULL;
 	}
-	s = calloc(1, sizeof(*s));
-	if (!s)
+	if (budget_charge(acct, budget_heap_bytes(sizeof(*s))) < 0) {
+		errno = ENOMEM;
 		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		budget_release(acct, budget_heap_bytes(sizeof(*s)));
+		return NULL;
+	}
+	s->acct = acct;
 	s->p = (uint8_t)p;
 	s->horizon = horizon_ms;
 	s->key_id = key_id;
@@ -235,13 +323,24 @@ void win_sketch_free(struct win_sketch *s)
 {
 	if (!s)
 		return;
-	free(s->w);
+	win_buf_set(s, NULL, 0);
+	budget_release(s->acct, budget_heap_bytes(sizeof(*s)));
 	free(s);
 }
 
 int64_t win_sketch_newest(const struct win_sketch *s)
 {
 	return s->newest;
+}
+
+size_t win_sketch_max_bytes(unsigned p)
+{
+	size_t m = (size_t)1 << p;
+
+	/* 2.5 (65 - p) m + m/4 + 32 words: see "Bounds" above; and the
+	 * headers and rounding of malloc's two chunks */
+	return sizeof(struct win_sketch) +
+	       sizeof(uint32_t) * (5 * (65 - p) * m / 2 + m / 4 + 32) + 64;
 }
 
 size_t win_sketch_bytes(const struct win_sketch *s)
@@ -260,16 +359,11 @@ int win_sketch_is_sparse(const struct win_sketch *s)
  * state does not realloc at every compaction. Failure keeps the buffer. */
 static void win_log_fit(struct win_sketch *s)
 {
-	uint32_t sl = win_slack(s, s->n), want = s->n + sl;
-	uint32_t *w;
+	uint32_t sl = win_slack(s, s->n);
 
 	if (s->cap >= s->n + sl / 2 && s->cap <= s->n + 2 * sl)
 		return;
-	w = realloc(s->w, (size_t)want * sizeof(*w));
-	if (w) {
-		s->w = w;
-		s->cap = want;
-	}
+	(void)win_buf_resize(s, s->n + sl);
 }
 
 /* Drops every entry at or before cutoff and every entry a newer one of
@@ -426,7 +520,7 @@ static int win_log_from_sorted(struct win_sketch *s, const uint64_t *it,
 		prev = it[i] >> 32;
 	}
 	cap = words + win_slack(s, words);
-	w = malloc((size_t)cap * sizeof(*w));
+	w = win_buf_new(s, cap);
 	if (!w)
 		return -ENOMEM;
 	prev = it[0] >> 32;
@@ -439,10 +533,8 @@ static int win_log_from_sorted(struct win_sketch *s, const uint64_t *it,
 			      p);
 		prev = it[i] >> 32;
 	}
-	free(s->w);
-	s->w = w;
+	win_buf_set(s, w, cap);
 	s->n = at;
-	s->cap = cap;
 	s->base = tbase + (int64_t)(it[0] >> 32);
 	s->dense = 1;
 	return 0;
@@ -473,13 +565,8 @@ static int win_promote(struct win_sketch *s)
 static int win_sparse_grow(struct win_sketch *s)
 {
 	uint32_t pairs = s->cap / 2, add = pairs / 4 > 4 ? pairs / 4 : 4;
-	uint32_t *w = realloc(s->w, (size_t)(pairs + add) * 2 * sizeof(*w));
 
-	if (!w)
-		return -ENOMEM;
-	s->w = w;
-	s->cap = (pairs + add) * 2;
-	return 0;
+	return win_buf_resize(s, (pairs + add) * 2);
 }
 
 /* 0, or -ENOMEM when the item could not be recorded. */
@@ -557,13 +644,7 @@ void win_sketch_expire(struct win_sketch *s, int64_t now_ms)
 	if (!s->n) {
 		win_clear(s);
 	} else if (s->cap > s->n + s->n / 4 + 8) {
-		uint32_t want = s->n + 2 * (s->n / 16) + 2;
-		uint32_t *w = realloc(s->w, (size_t)want * sizeof(*w));
-
-		if (w) {
-			s->w = w;
-			s->cap = want;
-		}
+		(void)win_buf_resize(s, s->n + 2 * (s->n / 16) + 2);
 	}
 }
 
@@ -858,7 +939,7 @@ int win_sketch_merge(struct win_sketch *dst, const struct win_sketch *src)
 		if (cnt * 8 <= 3 * m / 4) {
 			uint32_t want =
 				2 * cnt + 2 * (cnt / 4 > 4 ? cnt / 4 : 4);
-			uint32_t *w = malloc((size_t)want * sizeof(*w));
+			uint32_t *w = win_buf_new(dst, want);
 
 			if (!w) {
 				rc = -ENOMEM;
@@ -870,10 +951,8 @@ int win_sketch_merge(struct win_sketch *dst, const struct win_sketch *src)
 				w[2 * i] = (uint32_t)it[i];
 				w[2 * i + 1] = (uint32_t)(it[i] >> 32);
 			}
-			free(dst->w);
-			dst->w = w;
+			win_buf_set(dst, w, want);
 			dst->n = 2 * cnt;
-			dst->cap = want;
 			dst->base = cutoff;
 			dst->newest = newest;
 			goto out;

@@ -18,6 +18,17 @@ struct win_sketch;
  * EINVAL or ENOMEM. The caller owns it; one thread at a time. */
 struct win_sketch *win_sketch_new(unsigned p, int64_t horizon_ms,
 				  uint64_t key_id);
+struct budget_acct;
+/* The same, with the heap it holds (win_sketch_bytes in malloc's chunks)
+ * charged to acct (metrics/budget; NULL: none), which must outlive it:
+ * growth the budget refuses fails as ENOMEM would. */
+struct win_sketch *win_sketch_new_in(unsigned p, int64_t horizon_ms,
+				     uint64_t key_id,
+				     const struct budget_acct *acct);
+/* The most heap a sketch of precision p can take (win_sketch_bytes in
+ * malloc's chunks), whatever is added to it (see win.c): what a sketch
+ * that is never refused needs reserved. */
+size_t win_sketch_max_bytes(unsigned p);
 /* Frees s and everything it holds; NULL is a no-op. */
 void win_sketch_free(struct win_sketch *s);
 /* Adds an item by its 64-bit hash at event time t_ms. A time older than

@@ -192,7 +192,10 @@ static inline bool arec_digits(const char **pp, const char *end, unsigned max,
  * Parses "audit(SEC.MS:SERIAL): " at p in one pass; returns the body start
  * or NULL. Seconds have at most 15 digits (far beyond year 9999, and no
  * overflow once multiplied by 1000), milliseconds exactly 3, the serial at
- * most 10 and fits in 32 bits.
+ * most 10 and fits in 32 bits. The ':' after ')' may be missing: auditd
+ * 1.7 to 2.5 wrote its own DAEMON_* records so ("audit(S.M:N) auditd
+ * start, ver=..."), and auparse reads them; ')' is then followed by a
+ * space or the end.
  */
 static const char *arec_stamp(const char *p, const char *end,
 			      struct arec_hdr *h)
@@ -210,9 +213,12 @@ static const char *arec_stamp(const char *p, const char *end,
 	    *p++ != ':')
 		return NULL;
 	if (!arec_digits(&p, end, 10, &serial) || serial > UINT32_MAX ||
-	    end - p < 2 || p[0] != ')' || p[1] != ':')
+	    p == end || *p++ != ')')
 		return NULL;
-	p += 2;
+	if (p < end && *p == ':')
+		p++;
+	else if (p < end && *p != ' ')
+		return NULL;
 	if (p < end && *p == ' ')
 		p++;
 	h->time_ms = (int64_t)sec * 1000 + (int64_t)ms;
@@ -388,7 +394,33 @@ size_t arec_decode_string(const struct arec_field *f, char *out, size_t cap,
 
 /* ---- SOCKADDR ------------------------------------------------------------ */
 
-int arec_sockaddr_parse(const char *hex, size_t len, struct arec_sockaddr *sa)
+/*
+ * The kernel logs a sockaddr as the raw bytes the process passed, so the
+ * fields a C program stores in host order (sa_family, sin6_scope_id,
+ * nl_pid, nl_groups) are in the byte order of the process's architecture,
+ * and the record's arch= says which: AUDIT_ARCH_* values carry
+ * __AUDIT_ARCH_LE (0x40000000) for little-endian machines (x86_64 c000003e,
+ * aarch64 c00000b7, ppc64le c0000015) and not for big-endian ones (s390x
+ * 80000016, ppc64 80000015). Ports and IPv4/IPv6 addresses are network
+ * order on every machine; a unix path is bytes.
+ */
+bool arec_arch_big_endian(uint64_t arch)
+{
+	/* 0: no arch= seen; the little-endian reading is the common case */
+	return arch != 0 && !(arch & __AUDIT_ARCH_LE);
+}
+
+static uint32_t arec_host_u32(const uint8_t *b, bool be)
+{
+	if (be)
+		return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		       (uint32_t)b[2] << 8 | b[3];
+	return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 |
+	       (uint32_t)b[1] << 8 | b[0];
+}
+
+int arec_sockaddr_parse(const char *hex, size_t len, bool big_endian,
+			struct arec_sockaddr *sa)
 {
 	uint8_t b[128];
 	size_t n = len / 2;
@@ -405,8 +437,7 @@ int arec_sockaddr_parse(const char *hex, size_t len, struct arec_sockaddr *sa)
 			return AREC_E_HEX;
 		b[i] = (uint8_t)(hi << 4 | lo);
 	}
-	/* sa_family is host-endian; the kernel logs raw struct bytes. */
-	sa->raw_family = b[0] | b[1] << 8;
+	sa->raw_family = big_endian ? b[0] << 8 | b[1] : b[0] | b[1] << 8;
 	switch (sa->raw_family) {
 	case AF_INET:
 		if (n < 8)
@@ -422,7 +453,7 @@ int arec_sockaddr_parse(const char *hex, size_t len, struct arec_sockaddr *sa)
 		sa->port = (uint16_t)(b[2] << 8 | b[3]);
 		memcpy(sa->addr, b + 8, 16);
 		if (n >= 28)
-			memcpy(&sa->scope_id, b + 24, 4);
+			sa->scope_id = arec_host_u32(b + 24, big_endian);
 		break;
 	case AF_UNIX:
 		sa->family = AREC_AF_UNIX;
@@ -442,8 +473,8 @@ int arec_sockaddr_parse(const char *hex, size_t len, struct arec_sockaddr *sa)
 		if (n < 12)
 			return AREC_E_SOCKADDR;
 		sa->family = AREC_AF_NETLINK;
-		memcpy(&sa->nl_pid, b + 4, 4);
-		memcpy(&sa->nl_groups, b + 8, 4);
+		sa->nl_pid = arec_host_u32(b + 4, big_endian);
+		sa->nl_groups = arec_host_u32(b + 8, big_endian);
 		break;
 	default:
 		break;

@@ -9,7 +9,7 @@
 /* Why a record or a field could not be parsed; counted by the caller. */
 enum arec_err {
 	AREC_OK = 0,
-	AREC_E_HEADER = -1, /* no "audit(SEC.MS:SERIAL): " header */
+	AREC_E_HEADER = -1, /* no "audit(SEC.MS:SERIAL)[:] " header */
 	AREC_E_TYPE = -2, /* no usable "type=" in a text line */
 	AREC_E_NUL = -3, /* a NUL byte inside a text line */
 	AREC_E_HEX = -4, /* malformed hex value */
@@ -94,7 +94,7 @@ enum arec_family {
 };
 struct arec_sockaddr {
 	enum arec_family family;
-	int raw_family; /* sa_family as logged */
+	int raw_family; /* sa_family, read in the byte order given */
 	uint16_t port; /* inet/inet6, host byte order */
 	uint8_t addr[16]; /* inet: first 4 bytes; inet6: all 16 */
 	uint32_t scope_id;
@@ -104,7 +104,13 @@ struct arec_sockaddr {
 	uint32_t nl_pid; /* netlink */
 	uint32_t nl_groups;
 };
-/* hex is the saddr value; 0, AREC_E_HEX or AREC_E_SOCKADDR. */
-int arec_sockaddr_parse(const char *hex, size_t len, struct arec_sockaddr *sa);
+/* Whether a SYSCALL record's arch= (an AUDIT_ARCH_* value) is a big-endian
+ * machine; false for 0 (no arch known). */
+bool arec_arch_big_endian(uint64_t arch);
+/* hex is the saddr value, big_endian the byte order of the process that
+ * passed it (arec_arch_big_endian of its SYSCALL record's arch); 0,
+ * AREC_E_HEX or AREC_E_SOCKADDR. */
+int arec_sockaddr_parse(const char *hex, size_t len, bool big_endian,
+			struct arec_sockaddr *sa);
 
 #endif

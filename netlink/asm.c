@@ -14,21 +14,35 @@
  *     record arrived (arrival, not the record's stamp: records that waited in
  *     a backlogged kernel queue arrive late but together), or when the
  *     in-flight table is full and it is the oldest (evicted).
- * The last two are counted: they are incomplete events.
+ * The last two are counted: they are incomplete events. So is an open
+ * event when a record of its serial comes with another stamp: the kernel
+ * stamps all records of an event alike, so that is another event (a reboot
+ * restarted the numbering) and the open one has ended (as timed out).
  *
  * Serials count lost events (netlink/gaps), except on auditd's own DAEMON_*
- * records, which auditd numbers from a sequence of its own.
+ * records, which auditd numbers from a sequence of its own: they neither
+ * join nor close the kernel's events.
  *
- * Events are keyed by (node, serial); a replayed log that merges several
- * hosts ("node=" prefixes) keeps them apart, with up to ASM_NODES gap
- * trackers (further nodes share the last one).
+ * Events are keyed by (node, serial), the node by the 64-bit hash and the
+ * length of its whole name, so a replayed log that merges any number of
+ * hosts ("node=" prefixes) keeps their events apart: another host's EOE
+ * never closes an event. Serial gaps are tracked for the records without
+ * node= and for the first ASM_NODES - 1 named nodes (names told apart by
+ * hash, length and first 64 bytes); the serials of further nodes are not
+ * tracked at all, neither missing nor late, since one tracker fed by two
+ * hosts' interleaved numbering would count noise.
  *
  * Memory is bounded and allocated up front or amortised: at most
  * max_inflight open events, each keeping at most max_records records and
- * max_event_bytes of text in its own arena, which grows on demand and is
- * kept for reuse. Without memory for a record table or arena, the event
- * stays open, keeps what it has, and is counted as truncated when it
- * ends. A lookup is O(1): the most recent event is checked first
+ * max_event_bytes of text in its own arena, which grows on demand. An
+ * arena of up to ASM_KEEP_BYTES is kept for reuse when its event ends
+ * (most events are a few hundred bytes: no allocation per record); a
+ * larger one is freed, so what stays after a burst of huge events is at
+ * most max_inflight x ASM_KEEP_BYTES (16 MiB by default) instead of
+ * max_inflight x max_event_bytes (256 MiB). Record tables and arenas are
+ * charged to the memory budget (part events) before they are allocated.
+ * Without memory or budget for a record table or arena, the event stays
+ * open, keeps what it has, and is counted as truncated when it ends. A lookup is O(1): the most recent event is checked first
  * (records of one event usually arrive back to back), then a hash of
  * open events by serial. Records of a single-record type with no open
  * event go to the callback straight from the caller's buffer, uncopied.
@@ -40,12 +54,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/budget.h"
 #include "netlink/gaps.h"
 
-#define ASM_NODES 16
+#define ASM_NODES 16 /* gap trackers: no node=, and 15 named nodes */
+#define ASM_UNTRACKED UINT16_MAX
 #define ASM_HASH 4096 /* buckets, power of two */
 /* node names are told apart by 64-bit hash, length and first 64 bytes */
 #define ASM_NODE_CMP(len) ((len) < 64 ? (len) : 64)
+#define ASM_KEEP_BYTES (16 * 1024) /* an arena kept once its event ends */
 
 /* A kept record: its text is at arena + off (the arena may move). */
 struct asm_kept {
@@ -56,7 +73,8 @@ struct asm_kept {
 
 struct asm_slot {
 	uint32_t serial;
-	uint16_t node;
+	uint32_t node_len; /* the node: hash and length of its name */
+	uint64_t node_hash;
 	int64_t time_ms; /* the event's stamp */
 	int64_t arrived_ms; /* source clock at the first record */
 	unsigned nrec;
@@ -77,6 +95,7 @@ struct asm_node {
 
 struct asm_ctx {
 	struct asm_config cfg;
+	struct budget_acct acct;
 	asm_event_cb cb;
 	void *arg;
 	struct asm_slot *slots; /* cfg.max_inflight of them */
@@ -116,6 +135,7 @@ struct asm_ctx *asm_new(const struct asm_config *cfg, asm_event_cb cb,
 	}
 	a->cb = cb;
 	a->arg = arg;
+	a->acct = (struct budget_acct){ a->cfg.budget, BUDGET_EVENTS, false };
 	a->slots = calloc(a->cfg.max_inflight, sizeof(*a->slots));
 	a->view = calloc(a->cfg.max_records, sizeof(*a->view));
 	if (!a->slots || !a->view) {
@@ -134,13 +154,31 @@ struct asm_ctx *asm_new(const struct asm_config *cfg, asm_event_cb cb,
 	return a;
 }
 
+static size_t asm_table_bytes(const struct asm_ctx *a)
+{
+	return budget_heap_bytes(a->cfg.max_records * sizeof(struct asm_kept));
+}
+
+/* Frees a slot's arena and gives its bytes back. */
+static void asm_arena_drop(struct asm_ctx *a, struct asm_slot *s)
+{
+	free(s->arena);
+	budget_release(&a->acct, budget_heap_bytes(s->cap));
+	s->arena = NULL;
+	s->cap = 0;
+}
+
 void asm_free(struct asm_ctx *a)
 {
 	if (!a)
 		return;
 	for (unsigned i = 0; i < a->cfg.max_inflight; i++) {
-		free(a->slots[i].rec);
-		free(a->slots[i].arena);
+		struct asm_slot *s = &a->slots[i];
+
+		if (s->rec)
+			budget_release(&a->acct, asm_table_bytes(a));
+		free(s->rec);
+		asm_arena_drop(a, s);
 	}
 	free(a->slots);
 	free(a->view);
@@ -159,7 +197,8 @@ struct asm_stats asm_stats(const struct asm_ctx *a)
 	return st;
 }
 
-static uint16_t asm_node_id(struct asm_ctx *a, const char *name, size_t len)
+/* The node's key: FNV-1a of its name, 0 for records without node=. */
+static uint64_t asm_node_hash(const char *name, size_t len)
 {
 	uint64_t h = 1469598103934665603ull;
 
@@ -167,13 +206,21 @@ static uint16_t asm_node_id(struct asm_ctx *a, const char *name, size_t len)
 		return 0;
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (uint8_t)name[i]) * 1099511628211ull;
-	/* node 0 is "no node=" */
+	return h;
+}
+
+/* The node's gap tracker, ASM_UNTRACKED beyond the first ASM_NODES. */
+static uint16_t asm_node_gaps(struct asm_ctx *a, uint64_t h, const char *name,
+			      size_t len)
+{
+	if (!h)
+		return 0; /* tracker 0 is "no node=" */
 	for (unsigned i = 1; i < a->nnodes + 1 && i < ASM_NODES; i++)
 		if (a->nodes[i].hash == h && a->nodes[i].len == len &&
 		    memcmp(a->nodes[i].name, name, ASM_NODE_CMP(len)) == 0)
 			return (uint16_t)i;
 	if (a->nnodes + 1 >= ASM_NODES)
-		return ASM_NODES - 1;
+		return ASM_UNTRACKED;
 	a->nnodes++;
 	a->nodes[a->nnodes].hash = h;
 	a->nodes[a->nnodes].len = len;
@@ -181,27 +228,35 @@ static uint16_t asm_node_id(struct asm_ctx *a, const char *name, size_t len)
 	return (uint16_t)a->nnodes;
 }
 
-static inline unsigned asm_bucket(uint32_t serial, uint16_t node)
+static inline unsigned asm_bucket(uint32_t serial, uint64_t node)
 {
-	return (serial * 2654435761u ^ node) & (ASM_HASH - 1);
+	return (serial * 2654435761u ^ (uint32_t)(node ^ node >> 32)) &
+	       (ASM_HASH - 1);
+}
+
+static inline bool asm_is(const struct asm_slot *s, uint32_t serial,
+			  uint64_t node, size_t node_len)
+{
+	return s->serial == serial && s->node_hash == node &&
+	       s->node_len == node_len;
 }
 
 static struct asm_slot *asm_find(struct asm_ctx *a, uint32_t serial,
-				 uint16_t node)
+				 uint64_t node, size_t node_len)
 {
 	struct asm_slot *s = a->last;
 
-	if (s && s->serial == serial && s->node == node)
+	if (s && asm_is(s, serial, node, node_len))
 		return s;
 	for (s = a->hash[asm_bucket(serial, node)]; s; s = s->hnext)
-		if (s->serial == serial && s->node == node)
+		if (asm_is(s, serial, node, node_len))
 			return a->last = s;
 	return NULL;
 }
 
 static void asm_unlink(struct asm_ctx *a, struct asm_slot *s)
 {
-	struct asm_slot **pp = &a->hash[asm_bucket(s->serial, s->node)];
+	struct asm_slot **pp = &a->hash[asm_bucket(s->serial, s->node_hash)];
 
 	while (*pp != s)
 		pp = &(*pp)->hnext;
@@ -243,10 +298,12 @@ static void asm_emit(struct asm_ctx *a, struct asm_slot *s, bool complete)
 		a->stats.truncated++;
 	asm_unlink(a, s);
 	a->cb(a->arg, &ev);
+	if (s->cap > ASM_KEEP_BYTES)
+		asm_arena_drop(a, s);
 }
 
 static struct asm_slot *asm_open(struct asm_ctx *a, const struct arec_hdr *h,
-				 uint16_t node, int64_t now_ms)
+				 uint64_t node, int64_t now_ms)
 {
 	struct asm_slot *s;
 	unsigned b;
@@ -257,10 +314,15 @@ static struct asm_slot *asm_open(struct asm_ctx *a, const struct arec_hdr *h,
 	}
 	s = a->free;
 	a->free = s->free_next;
-	if (!s->rec) /* NULL: the event is open, truncated, keeps nothing */
+	/* NULL: the event is open, truncated, keeps nothing */
+	if (!s->rec && !budget_charge(&a->acct, asm_table_bytes(a))) {
 		s->rec = calloc(a->cfg.max_records, sizeof(*s->rec));
+		if (!s->rec)
+			budget_release(&a->acct, asm_table_bytes(a));
+	}
 	s->serial = h->serial;
-	s->node = node;
+	s->node_hash = node;
+	s->node_len = node ? (uint32_t)h->node_len : 0;
 	s->time_ms = h->time_ms;
 	s->arrived_ms = now_ms;
 	s->nrec = 0;
@@ -294,15 +356,21 @@ static void asm_append(struct asm_ctx *a, struct asm_slot *s,
 	/* the arena exists before the first record, even an empty one: the
 	 * record's body points into it (arena + off) */
 	if (need > s->cap || !s->arena) {
-		size_t cap = s->cap ? s->cap : 1024;
+		size_t cap = s->cap ? s->cap : 1024, grow;
 		char *p;
 
 		while (cap < need)
 			cap *= 2;
 		if (cap > a->cfg.max_event_bytes)
 			cap = a->cfg.max_event_bytes;
+		grow = budget_heap_bytes(cap) - budget_heap_bytes(s->cap);
+		if (budget_charge(&a->acct, grow)) {
+			s->truncated = true;
+			return;
+		}
 		p = realloc(s->arena, cap);
 		if (!p) {
+			budget_release(&a->acct, grow);
 			s->truncated = true;
 			return;
 		}
@@ -319,14 +387,27 @@ static void asm_append(struct asm_ctx *a, struct asm_slot *s,
 
 void asm_push(struct asm_ctx *a, const struct arec_hdr *h, int64_t now_ms)
 {
-	uint16_t node = asm_node_id(a, h->node, h->node_len);
+	uint64_t node = asm_node_hash(h->node, h->node_len);
+	size_t node_len = node ? h->node_len : 0;
+	uint16_t g = asm_node_gaps(a, node, h->node, node_len);
+	/* auditd stamps its own DAEMON_* records from a counter of its own:
+	 * they are not in the kernel's serial sequence, nor in its events */
+	bool daemon = h->type >= AUDIT_FIRST_DAEMON &&
+		      h->type <= AUDIT_LAST_DAEMON;
 	struct asm_slot *s;
 
-	/* auditd stamps its own DAEMON_* records from a counter of its own:
-	 * they are not in the kernel's serial sequence */
-	if (h->type < AUDIT_FIRST_DAEMON || h->type > AUDIT_LAST_DAEMON)
-		gaps_see(&a->gaps[node], h->serial);
-	s = asm_find(a, h->serial, node);
+	if (g != ASM_UNTRACKED && !daemon)
+		gaps_see(&a->gaps[g], h->serial, h->time_ms);
+	s = daemon ? NULL : asm_find(a, h->serial, node, node_len);
+	if (s && s->time_ms != h->time_ms) {
+		/* the kernel stamps every record of an event alike: another
+		 * stamp on the serial is another event (the numbering
+		 * restarted: a reboot), and the open one has ended without
+		 * its EOE, as if timed out */
+		a->stats.timed_out++;
+		asm_emit(a, s, false);
+		s = NULL;
+	}
 	if (h->type == AUDIT_EOE) {
 		if (s)
 			asm_emit(a, s, true);

@@ -8,6 +8,8 @@
 
 #include "netlink/arec.h"
 
+struct budget;
+
 struct asm_record {
 	int type;
 	uint32_t len;
@@ -33,6 +35,9 @@ struct asm_config {
 	size_t max_event_bytes; /* record text kept per event */
 	int64_t timeout_ms; /* flush an event this long after its first
 				 * record arrived without its EOE */
+	/* record tables and arenas are charged to it (metrics/budget, part
+	 * events; NULL: none); it must outlive the assembler */
+	struct budget *budget;
 };
 #define ASM_CONFIG_DEFAULT                                                     \
 	{                                                                      \
@@ -56,8 +61,11 @@ struct asm_ctx *asm_new(const struct asm_config *cfg, asm_event_cb cb,
 void asm_free(struct asm_ctx *a);
 
 /* Adds one parsed record; now_ms is the source's clock at arrival (wall
- * clock live, the newest event time in a replay). The record's text is
- * copied when its event stays open, so h may point into a reused buffer. */
+ * clock live, the event clock in a replay, ticked before each push that
+ * moves it). A record of an open serial with another stamp ends that event
+ * (timed out) and starts its own; DAEMON_* records join no event. The
+ * record's text is copied when its event stays open, so h may point into a
+ * reused buffer. */
 void asm_push(struct asm_ctx *a, const struct arec_hdr *h, int64_t now_ms);
 
 /* Flushes events older than the timeout and judges serial gaps that have

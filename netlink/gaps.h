@@ -14,6 +14,8 @@ struct gaps {
 	bool started;
 	uint32_t hi; /* highest serial seen */
 	uint32_t judged; /* serials before this one have been judged */
+	uint32_t first; /* serials before it are never counted */
+	int64_t newest_ms; /* the newest record stamp since the restart */
 	uint64_t bits[GAPS_WINDOW / 64];
 	struct {
 		int64_t t;
@@ -26,8 +28,9 @@ struct gaps {
 };
 
 void gaps_init(struct gaps *g);
-/* Notes a record's serial (any number of records may share one). */
-void gaps_see(struct gaps *g, uint32_t serial);
+/* Notes a record's serial and its own stamp (any number of records may share
+ * one). */
+void gaps_see(struct gaps *g, uint32_t serial, int64_t time_ms);
 /* Judges the serials below the highest one seen at least grace_ms before
  * now: any still missing is counted as lost. */
 void gaps_judge(struct gaps *g, int64_t now_ms, int64_t grace_ms);

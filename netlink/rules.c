@@ -19,9 +19,15 @@
  * rule, with its line; whether the file had -D; the status settings as a
  * struct audit_status with its mask; and the keys of its file-watch rules.
  *
- * Bounds: 4 MiB of text, 16 KiB per line, 8192 rules, AUDIT_MAX_FIELDS - 1
- * fields per rule (libaudit keeps one free), AUDIT_MAX_KEY_LEN bytes of keys
- * per rule including their 0x01 separators.
+ * A line whose -F arch=b32 or b64 names a system call table this machine
+ * does not have (b32 on ppc64le) is left out and listed in the set, for
+ * the loader to warn about: one rules file serves x86_64, aarch64, ppc64le
+ * and s390x hosts alike.
+ *
+ * Bounds: 4 MiB of text, 16 KiB per line, 8192 rules and 8192 lines left
+ * out, AUDIT_MAX_FIELDS - 1 fields per rule (libaudit keeps one free),
+ * AUDIT_MAX_KEY_LEN bytes of keys per rule including their 0x01
+ * separators.
  */
 #include "netlink/rules.h"
 
@@ -38,6 +44,7 @@
 
 #define RULES_TEXT_MAX (4u << 20)
 #define RULES_LINE_MAX 16384
+#define RULES_SKIP_MAX 8192 /* lines left out for their arch */
 
 /* --- errors --------------------------------------------------------------- */
 
@@ -323,10 +330,46 @@ out:
 	return rs;
 }
 
+int rules_skip_add(struct rules_set *rs, unsigned line, const char *arch,
+		   struct rules_error *err)
+{
+	if (rs->nskip >= RULES_SKIP_MAX)
+		return rules_err(err, line, "too many lines skipped (max %d)",
+				 RULES_SKIP_MAX);
+	if (rs->nskip == rs->skip_cap) {
+		size_t cap = rs->skip_cap ? rs->skip_cap * 2 : 16;
+		struct rules_skip *n = realloc(rs->skip, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		rs->skip = n;
+		rs->skip_cap = cap;
+	}
+	rs->skip[rs->nskip].line = line;
+	snprintf(rs->skip[rs->nskip].arch, sizeof(rs->skip[0].arch), "%s",
+		 arch);
+	rs->nskip++;
+	return 0;
+}
+
+size_t rules_skipped_count(const struct rules_set *rs)
+{
+	return rs->nskip;
+}
+
+const char *rules_skipped_get(const struct rules_set *rs, size_t i,
+			      unsigned *line)
+{
+	if (line)
+		*line = rs->skip[i].line;
+	return rs->skip[i].arch;
+}
+
 void rules_set_free(struct rules_set *rs)
 {
 	if (!rs)
 		return;
+	free(rs->skip);
 	rules_vec_free(&rs->rules);
 	rules_ks_clear(&rs->keys);
 	free(rs);

@@ -53,6 +53,16 @@ size_t rules_count(const struct rules_set *rs);
  * line (either may be NULL). The rule is owned by rs. */
 const struct audit_rule_data *rules_get(const struct rules_set *rs, size_t i,
 					size_t *size, unsigned *line);
+/* Lines of the text left out because their -F arch=b32 or arch=b64 names
+ * a system call table this machine does not have (b32 on ppc64le, b64 on
+ * a 32-bit machine): such a rule could match nothing here, and a rules
+ * file shared by a fleet of mixed machines should not fail on it. The
+ * loader warns about each when it loads the set. */
+size_t rules_skipped_count(const struct rules_set *rs);
+/* Line i < rules_skipped_count(): its number, and the arch it named ("b32"
+ * or "b64", owned by rs). */
+const char *rules_skipped_get(const struct rules_set *rs, size_t i,
+			      unsigned *line);
 /* True if the text had a -D line. */
 bool rules_delete_all(const struct rules_set *rs);
 /* Copies the status settings (-b -r -f -e --backlog_wait_time) into st and

@@ -40,9 +40,17 @@ struct rules_keyset {
 	size_t n, cap;
 };
 
+/* A line left out: its -F arch=b32/b64 names no table on this machine. */
+struct rules_skip {
+	unsigned line;
+	char arch[4]; /* "b32" or "b64" */
+};
+
 struct rules_set {
 	struct rules_vec rules;
 	struct rules_keyset keys;
+	struct rules_skip *skip; /* in file order */
+	size_t nskip, skip_cap;
 	struct audit_status status;
 	bool delete_all;
 	char origin[sizeof(((struct rules_error *)0)->origin)];
@@ -71,6 +79,10 @@ int rules_vec_copy(struct rules_vec *v, const struct audit_rule_data *r,
 		   size_t size, unsigned line);
 /* Frees v's rules and array and leaves it empty. */
 void rules_vec_free(struct rules_vec *v);
+/* Records that line was left out for arch ("b32"/"b64"); 0, -EINVAL (err
+ * set: too many lines) or -ENOMEM. */
+int rules_skip_add(struct rules_set *rs, unsigned line, const char *arch,
+		   struct rules_error *err);
 
 /* --- rules_line.c: one line ---------------------------------------------- */
 

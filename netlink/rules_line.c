@@ -8,9 +8,12 @@
  * / exe was given" flags (which decide whether a key is allowed). They are
  * reset before every line, exactly as auditctl does, so each line is parsed
  * on its own: an arch-less -S after a "-F arch=b32" line uses the host's
- * table. Hence the parser is not thread-safe. Two libaudit lookups touch
- * the outside world: user and group names (NSS) and, for -F exe= and
- * exclude-list fields, a one-time kernel feature probe inside libaudit.
+ * table. Hence the parser is not thread-safe. A line whose -F arch=b32 or
+ * b64 this machine has no table for (b32 on ppc64le) is left out, its
+ * other words unread, and listed in the set (see rules.c). Two libaudit
+ * lookups touch the outside world: user and group names (NSS) and, for
+ * -F exe= and exclude-list fields, a one-time kernel feature probe inside
+ * libaudit.
  */
 #include "netlink/rules.h"
 
@@ -39,6 +42,7 @@ struct rules_line {
 	int list; /* AUDIT_FILTER_*, -1 until -a, -A or -w */
 	int action;
 	bool prepend, syscalls;
+	bool skip; /* -F arch= names no table here: leave the line out */
 	char arch[32]; /* what -S names resolve against, for messages */
 	char key[AUDIT_MAX_KEY_LEN + 1];
 	size_t keylen;
@@ -382,6 +386,16 @@ static int ln_field_fail(struct rules_line *ln, int rc, int id,
 	}
 }
 
+/* True if libaudit refused -F arch=b32 or arch=b64 (rc -4 to -6) because
+ * this machine has no such table (b32 on ppc64le, b64 on i386), rather
+ * than for a name it does not know. */
+static bool ln_arch_absent(int id, int rc, const char *op, const char *value)
+{
+	return id == AUDIT_ARCH && rc <= -4 && rc >= -6 && !strcmp(op, "=") &&
+	       (!strcmp(value, "b32") || !strcmp(value, "b64")) &&
+	       audit_detect_machine() >= 0;
+}
+
 /* -F field op value, or -C field op field (compare). */
 static int ln_field(struct rules_line *ln, const char *arg, bool compare)
 {
@@ -440,6 +454,11 @@ static int ln_field(struct rules_line *ln, const char *arg, bool compare)
 	free(pair);
 	if (!ln->r)
 		return -ENOMEM;
+	if (rc && ln_arch_absent(id, rc, op, value)) {
+		snprintf(ln->arch, sizeof(ln->arch), "%s", value);
+		ln->skip = true;
+		return 1; /* stops the line */
+	}
 	if (rc)
 		return ln_field_fail(ln, rc, id, field, value, compare);
 	if (id == AUDIT_PERM)
@@ -613,7 +632,9 @@ int rules_parse_line(struct rules_set *rs, char **word, size_t n, unsigned no,
 				  : ln_option(&ln, w[1], NULL);
 		}
 	}
-	if (!rc)
+	if (ln.skip)
+		rc = rules_skip_add(rs, no, ln.arch, err);
+	else if (!rc)
 		rc = ln_finish(&ln);
 	audit_rule_free_data(ln.r);
 	rules_libaudit_reset();

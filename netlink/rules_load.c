@@ -440,6 +440,23 @@ out:
 	return rc;
 }
 
+/* Says which lines of rs were left out for their arch (rules.c). */
+static void ld_warn_skipped(struct rules_loader *ld, const struct rules_set *rs)
+{
+	int m = audit_detect_machine();
+	const char *name = m < 0 ? NULL : audit_machine_to_name(m);
+
+	for (size_t i = 0; i < rules_skipped_count(rs); i++) {
+		unsigned line;
+		const char *arch = rules_skipped_get(rs, i, &line);
+
+		ld_warn(ld, line,
+			"rule not loaded: this machine (%s) has no %s system "
+			"call table",
+			name ? name : "unknown", arch);
+	}
+}
+
 int rules_load(struct rules_loader *ld, const struct rules_set *rs,
 	       uint32_t self_pid, struct rules_error *err)
 {
@@ -464,6 +481,7 @@ int rules_load(struct rules_loader *ld, const struct rules_set *rs,
 		return rc;
 	}
 	ld->set = copy;
+	ld_warn_skipped(ld, rs);
 	return 0;
 }
 
@@ -490,6 +508,7 @@ int rules_reload(struct rules_loader *ld, const struct rules_set *rs,
 	if (!rc) {
 		rules_set_free(old);
 		ld->set = copy;
+		ld_warn_skipped(ld, rs);
 		return 0;
 	}
 	rules_set_free(copy);

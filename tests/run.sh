@@ -1,7 +1,12 @@
 #!/bin/sh
 # The test runner behind `make test` and its parts.
 #   tests/run.sh all          unit, promtool rule tests, golden, fuzz smoke, integration
+#   tests/run.sh check        unit, rules, golden and the integration scripts
+#                             that need no kernel and no root (make check)
 #   tests/run.sh unit|rules|golden|fuzz|integration
+# An integration script needs the kernel or root when it calls
+# ae_kernel_begin (the kernel lock) or ae_need_root (tests/integration/lib.sh);
+# those skip when run as a normal user, and `check` leaves them out.
 # Each integration or golden script exits 0 (pass), 77 (skip, with a reason
 # on stderr) or anything else (fail). Kernel tests serialise themselves on
 # a lock (tests/integration/lib.sh), so running two suites at once is safe.
@@ -41,9 +46,15 @@ suite_unit() {
 	done
 }
 
-suite_scripts() { # directory
+# Whether script $1 needs the kernel or root (see above).
+needs_kernel() {
+	grep -qE '^[[:space:]]*(ae_kernel_begin|ae_need_root)\b' "$1"
+}
+
+suite_scripts() { # directory [kernel-free]
 	for t in "$1"/t_*.sh; do
 		[ -f "$t" ] || continue
+		[ -n "${2:-}" ] && needs_kernel "$t" && continue
 		run_one "${t#tests/}" sh "$t"
 	done
 }
@@ -59,6 +70,12 @@ rules) suite_scripts tests/rules ;;
 golden) suite_scripts tests/golden ;;
 fuzz) suite_fuzz ;;
 integration) suite_scripts tests/integration ;;
+check)
+	suite_unit
+	suite_scripts tests/rules kernel-free
+	suite_scripts tests/golden kernel-free
+	suite_scripts tests/integration kernel-free
+	;;
 all)
 	suite_unit
 	suite_scripts tests/rules
@@ -66,7 +83,7 @@ all)
 	suite_fuzz
 	suite_scripts tests/integration
 	;;
-*) echo "usage: $0 all|unit|rules|golden|fuzz|integration" >&2; exit 2 ;;
+*) echo "usage: $0 all|check|unit|rules|golden|fuzz|integration" >&2; exit 2 ;;
 esac
 
 printf '\n%d passed, %d failed, %d skipped\n' "$pass" "$fail" "$skip"

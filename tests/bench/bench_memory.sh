@@ -6,7 +6,11 @@
 # connect label set, its unique-destination sketch label set and its share
 # of the host-wide sketch, over a run with one process name; and per label
 # set, the label sets counted by the exporter itself (audit_exporter_series,
-# all metrics).
+# all metrics). Then the worst a hostile host can force beside the memory
+# budget (--metrics.memory-limit): limits small enough to reach in a few
+# seconds, filled by label sets and sketches: what the budget charged, what
+# it refused, and the peak RSS over the one-name run against the limit,
+# the ratio that scales to the default limit.
 . "$(dirname "$0")/../integration/lib.sh"
 key=$AE_ROOT/tests/fixtures/sketch.key
 
@@ -34,3 +38,37 @@ for n in 1000 10000 100000; do
 		"$(awk -v k="$1" -v b="$base" -v n="$n" 'BEGIN { print (k - b) * 1024 / n }')" \
 		"$(awk -v k="$1" -v b="$base" -v s="$2" -v s0="$base_sets" 'BEGIN { print (k - b) * 1024 / (s - s0) }')"
 done
+
+# hostile LIMIT_MIB PROCS DESTS FLAGS...: one line of the hostile table
+hostile() {
+	lim=$1 procs=$2 dests=$3
+	shift 3
+	ae_fed_exporter "$(ae_free_port)" "'$AE_TOOLS/loggen' --procs $procs --dests $dests" \
+		--sketch.key-file="$key" --metrics.memory-limit="${lim}MiB" "$@"
+	p=$ae_last_pid
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status")
+	awk -v lim="$lim" -v hwm="$hwm" -v base="$base" -v what="$procs x $dests" '
+		/^audit_exporter_memory_used_bytes\{/ { used += $2 }
+		/^audit_exporter_memory_refused_total\{/ { refused += $2 }
+		/^audit_exporter_series\{/ { sets += $2 }
+		END {
+			printf "%-16s %6d %9.1f %9d %9d %10.1f %12.1f\n", what, lim,
+				used / 1048576, refused, sets, hwm / 1024,
+				(hwm - base) / 1024 - used / 1048576
+		}' "$ae_tmp/m"
+	ae_stop_pid "$p"
+}
+
+echo
+echo "hostile host against the memory budget: charged never passes the limit (the"
+echo "reserve of the host-wide counts, about 10.6 MiB at the default precisions, is"
+echo "kept whether used or not); 'not charged' = peak RSS - one-name RSS - charged"
+printf '%-16s %6s %9s %9s %9s %10s %12s\n' "names x dests" "limit" "charged" \
+	refused "label sets" "peak RSS" "not charged"
+# the default cap filled (10,000 names) with 100 destinations each, the
+# sketches of 1,000 names made to want 9 MiB, and label sets without a cap
+hostile 16 10000 100
+hostile 12 1000 1000
+hostile 64 200000 1 --metrics.max-series=0
+echo "(MiB; not charged: the fixed tables, the scrape's buffers for the label sets held and"
+echo "the heap's slack, so at the defaults the worst case is the limit plus the first line's share)"

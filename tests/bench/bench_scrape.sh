@@ -31,7 +31,8 @@ url=http://127.0.0.1:$port/metrics
 http_sched() { # suffix: each HTTP thread's ns on a core and waiting for one
 	for task in /proc/"$exporter"/task/*; do
 		read -r comm <"$task/comm" || continue
-		[ "$comm" = MHD-worker ] || continue
+		# libmicrohttpd's pool, and the worker that renders
+		[ "$comm" = MHD-worker ] || [ "$comm" = ae-scrape ] || continue
 		read -r r w _ <"$task/schedstat" || continue
 		eval "run$1_${task##*/}=$r wait$1_${task##*/}=$w"
 	done

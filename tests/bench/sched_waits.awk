@@ -14,12 +14,16 @@
 #
 # Variables: producer and reader, the comm of the storm and of the
 # exporter's reading thread. Prints one line, ms and percentages.
+# the HTTP threads: libmicrohttpd's pool and the scrape worker that renders
+function http(comm) {
+	return comm == "MHD-worker" || comm == "ae-scrape"
+}
 function field(name) {
 	if (!match($0, name "=[^ ]*"))
 		return ""
 	return substr($0, RSTART + length(name) + 1, RLENGTH - length(name) - 1)
 }
-$3 == "sched:sched_wakeup:" && field("comm") == "MHD-worker" {
+$3 == "sched:sched_wakeup:" && http(field("comm")) {
 	t = $2
 	sub(/:$/, "", t)
 	pid = field("pid")
@@ -36,7 +40,7 @@ function charge(w, cpu, t, who) {
 	if (t > from)
 		pending[w, who] += t - from
 }
-$3 == "sched:sched_migrate_task:" && field("comm") == "MHD-worker" {
+$3 == "sched:sched_migrate_task:" && http(field("comm")) {
 	pid = field("pid")
 	if (!(pid in wait_cpu))
 		next
@@ -76,11 +80,11 @@ $3 == "sched:sched_switch:" {
 	on[cpu] = next_comm
 	delete running[prev_pid]
 	running[next_pid] = 1
-	if (prev == "MHD-worker" && field("prev_state") ~ /^R/) {
+	if (http(prev) && field("prev_state") ~ /^R/) {
 		wait_cpu[prev_pid] = cpu
 		wait_from[prev_pid] = seg_from[prev_pid] = t
 	}
-	if (next_comm == "MHD-worker" && (next_pid in wait_cpu)) {
+	if (http(next_comm) && (next_pid in wait_cpu)) {
 		waited = t - wait_from[next_pid]
 		total += waited
 		if (waited > longest)

@@ -20,8 +20,9 @@
  *     isnull), writes min(length, cap) bytes equal to an independent
  *     decoding, and not one byte more;
  *   - numbers agree with strtoull/strtoll;
- *   - a saddr that parses has the family and port its bytes say, and a
- *     unix path no longer than sun_path.
+ *   - a saddr that parses, read in either byte order, has the family its
+ *     first two bytes say in that order, the port its next two say in
+ *     network order, and a unix path no longer than sun_path.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -139,12 +140,12 @@ static void check_numbers(const struct arec_field *f)
 	}
 }
 
-static void check_sockaddr(const struct arec_field *f)
+static void check_sockaddr(const struct arec_field *f, bool be)
 {
 	struct arec_sockaddr sa;
 	const char *v = f->value;
-	int rc = arec_sockaddr_parse(v, f->value_len, &sa);
-	int fam;
+	int rc = arec_sockaddr_parse(v, f->value_len, be, &sa);
+	int b0, b1, fam;
 
 	FUZZ_CHECK("sockaddr status",
 		   rc == 0 || rc == AREC_E_HEX || rc == AREC_E_SOCKADDR);
@@ -155,8 +156,9 @@ static void check_sockaddr(const struct arec_field *f)
 	FUZZ_CHECK("sockaddr accepted bad hex",
 		   f->value_len % 2 == 0 && f->value_len >= 4 &&
 			   all_hex(v, f->value_len));
-	fam = (hexval(v[0]) << 4 | hexval(v[1])) |
-	      (hexval(v[2]) << 4 | hexval(v[3])) << 8;
+	b0 = hexval(v[0]) << 4 | hexval(v[1]);
+	b1 = hexval(v[2]) << 4 | hexval(v[3]);
+	fam = be ? b0 << 8 | b1 : b0 | b1 << 8; /* sa_family: host order */
 	FUZZ_CHECK("raw family", sa.raw_family == fam);
 	if (fam == AF_INET || fam == AF_INET6) {
 		FUZZ_CHECK("inet family",
@@ -201,7 +203,8 @@ static void check_record(const char *line, size_t len, const struct arec_hdr *h,
 				   !memchr(f.name, 0x1d, f.name_len));
 		check_decode(&f, want, got);
 		check_numbers(&f);
-		check_sockaddr(&f);
+		check_sockaddr(&f, false);
+		check_sockaddr(&f, true);
 	}
 	FUZZ_CHECK("skipped count", it.skipped <= h->body_len);
 	FUZZ_CHECK("iteration restarted", !arec_iter_next(&it, &f));

@@ -7,10 +7,11 @@
  *   - a parsed configuration keeps its bounds (users, SANs, suites,
  *     headers); with TLS on it names both a certificate and a key, inline
  *     or by file, has min_version <= max_version and a priority string;
- *   - basic auth hashes exactly once per check, lets every configured user
- *     in with a password its hash accepts, and no one else: the hash here
- *     is a stand-in that returns the setting itself, so the answer is known
- *     without bcrypt;
+ *   - basic auth does the same work for every check, whoever the user:
+ *     one hash at each cost among the users, each cost once; it lets
+ *     every configured user in with a password its hash accepts, and no
+ *     one else: the hash here is a stand-in that returns the setting
+ *     itself, so the answer is known without bcrypt;
  *   - every allowed SAN and suite is found again.
  */
 #include <errno.h>
@@ -25,14 +26,23 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* What the hash was asked to do in one check. */
+struct work {
+	unsigned calls;
+	uint32_t costs; /* bit c: a setting of cost c was hashed */
+};
+
 /* A stand-in for bcrypt: the "hash" of any password is the setting. */
 static int fake_hash(const char *pass, const char *setting, char *out,
 		     size_t outlen, void *ctx)
 {
-	unsigned *calls = ctx;
+	struct work *wk = ctx;
+	int cost = atoi(setting + 4); /* "$2y$NN$" */
 
 	(void)pass;
-	++*calls;
+	wk->calls++;
+	if (cost >= 4 && cost < 32)
+		wk->costs |= 1u << cost;
 	if (strlen(setting) >= outlen)
 		return -EINVAL;
 	strcpy(out, setting);
@@ -41,12 +51,18 @@ static int fake_hash(const char *pass, const char *setting, char *out,
 
 static bool auth(const struct webcfg *w, const char *user, const char *pass)
 {
-	unsigned calls = 0;
-	bool ok = webcfg_auth_check(w, user, pass, fake_hash, &calls);
+	struct work wk = { 0 };
+	uint32_t want = 0;
+	bool ok = webcfg_auth_check(w, user, pass, fake_hash, &wk);
 
+	for (size_t i = 0; i < w->ncosts; i++)
+		want |= 1u << w->costs[i];
 	/* without credentials there is nothing to hash */
-	FUZZ_CHECK("hashed once per check",
-		   calls == (w->nusers && user && pass ? 1u : 0u));
+	if (!w->nusers || !user || !pass)
+		FUZZ_CHECK("hashed without credentials", wk.calls == 0);
+	else
+		FUZZ_CHECK("the work depends on the user",
+			   wk.calls == w->ncosts && wk.costs == want);
 	return ok;
 }
 
@@ -64,6 +80,10 @@ static void check_config(const struct webcfg *w)
 	FUZZ_CHECK("SANs", w->nallowed_sans <= WEBCFG_MAX_SANS);
 	FUZZ_CHECK("suites", w->nsuites <= WEBCFG_MAX_SUITES);
 	FUZZ_CHECK("headers", w->nheaders <= WEBCFG_MAX_HEADERS);
+	FUZZ_CHECK("costs", w->ncosts <= WEBCFG_MAX_COSTS &&
+				    (w->ncosts > 0) == (w->nusers > 0));
+	for (size_t i = 1; i < w->ncosts; i++)
+		FUZZ_CHECK("costs in order", w->costs[i - 1] < w->costs[i]);
 	/* without TLS, tls_server_config's versions are ignored (as in the
 	 * toolkit), so only TLS configurations must order them */
 	if (w->tls) {
@@ -89,6 +109,9 @@ static void check_config(const struct webcfg *w)
 		FUZZ_CHECK("user", u->name && u->hash);
 		FUZZ_CHECK("bcrypt hash", strlen(u->hash) < WEBCFG_HASH_MAX &&
 						  !strncmp(u->hash, "$2", 2));
+		FUZZ_CHECK("cost",
+			   u->cost == atoi(u->hash + 4) &&
+				   memchr(w->costs, u->cost, w->ncosts));
 		FUZZ_CHECK("a user left out", auth(w, u->name, "password"));
 		FUZZ_CHECK("a password over 72 bytes let in",
 			   !auth(w, u->name, toolong));

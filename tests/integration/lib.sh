@@ -148,6 +148,12 @@ ae_cleanup() {
 trap ae_cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
+# `make` builds the exporter alone: a script that uses the test tools says
+# so plainly when they have not been built.
+if grep -q 'AE_TOOLS' "$0" 2>/dev/null && [ ! -x "$AE_TOOLS/workload" ]; then
+	ae_fail "the test tools are not built in $AE_TOOLS: make tools"
+fi
+
 # ---- exporter and scrape helpers --------------------------------------------
 
 ae_free_port() {

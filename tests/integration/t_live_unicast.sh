@@ -30,18 +30,29 @@ capeff=$(awk '/^CapEff:/ { print $2 }' "/proc/$exporter/status")
 
 "$AE_TOOLS/workload" --base-port "$base" --watch "$ae_tmp/watched" \
 	--exe "$ae_tmp/ae_true" >"$ae_tmp/expect" || ae_fail "workload failed"
-"$AE_TOOLS/workload32" --quick --comm ae_wl32 --base-port $((base + 10)) \
-	>>"$ae_tmp/expect" || ae_fail "32-bit workload failed"
-"$AE_TOOLS/workload32" --quick --socketcall --comm ae_wl32s \
-	--base-port $((base + 20)) >>"$ae_tmp/expect" ||
-	ae_fail "32-bit socketcall workload failed"
-# socketcall(2) shows under its own name: 10 connects, 2 binds, 2 listens
-cat >>"$ae_tmp/expect" <<EXP
+# A kernel built with IA32 emulation can still refuse i386 programs
+# (ia32_emulation=off, or a sandbox's own policy): execve then fails with
+# ENOEXEC and the shell exits 126. The 32-bit part is then left out, said
+# on stderr; the replay tests still cover i386 and socketcall decoding.
+min=30
+"$AE_TOOLS/workload32" --help >/dev/null 2>&1
+if [ $? = 126 ]; then
+	echo "32-bit part skipped: this kernel does not execute i386 programs" >&2
+	min=15
+else
+	"$AE_TOOLS/workload32" --quick --comm ae_wl32 --base-port $((base + 10)) \
+		>>"$ae_tmp/expect" || ae_fail "32-bit workload failed"
+	"$AE_TOOLS/workload32" --quick --socketcall --comm ae_wl32s \
+		--base-port $((base + 20)) >>"$ae_tmp/expect" ||
+		ae_fail "32-bit socketcall workload failed"
+	# socketcall(2) shows under its own name: 10 connects, 2 binds, 2 listens
+	cat >>"$ae_tmp/expect" <<EXP
 audit_syscall_events_total{syscall="socketcall",key="bind",success="yes"} 2
 audit_syscall_events_total{syscall="socketcall",key="listen",success="yes"} 2
 EXP
+fi
 n=$(grep -c '' "$ae_tmp/expect")
-[ "$n" -ge 30 ] || ae_fail "workload answered only $n lines"
+[ "$n" -ge "$min" ] || ae_fail "workload answered only $n lines"
 
 ae_wait_expect "$port" "$ae_tmp/expect" "$ae_tmp/scrape" ||
 	ae_fail "exposition does not match the workload"

@@ -11,7 +11,8 @@
 # bad files: exit code 1 with a message naming the file, the key and the
 # line; and reloads while running (as the unprivileged --runas.user): a
 # renewed certificate and key, changed users, a bad file, an unreadable
-# key and switching TLS off (the old configuration stays), and SIGHUP.
+# key, and files that would remove every user or TLS (refused: the old
+# configuration stays, fail closed), and SIGHUP.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/http_lib.sh"
 
@@ -315,17 +316,29 @@ live "basic_auth_users:
 until_status 200 /metrics --cacert "$d/otherca.crt" -u other:word
 expect_status 401 /metrics --cacert "$d/otherca.crt" -u user:pass
 ca="--cacert $d/otherca.crt"
+# fail closed: a file that would leave no users (basic_auth_users: with no
+# value, as a cut or half-edited file reads) or no TLS (an empty file) is
+# refused with an error, and requests without credentials still get 401
+live "basic_auth_users:"
+until_log 1 'level=error.*web config not reloaded.*would remove basic auth (1 user)'
+expect_status 401 /metrics $ca
+expect_status 200 /metrics $ca -u other:word
+: >"$d/web.yml"
+until_log 1 'level=error.*web config not reloaded.*would remove TLS'
+expect_status 401 /metrics $ca
 # a bad file, an unreadable key, TLS switched off: each logged, and the
 # configuration in force stays
 live "basic_auth_users:
   other: [not a hash]"
 until_log 1 'web config not reloaded.*basic_auth_users.other'
-chmod 600 "$d/live.key"
+# unreadable to the exporter whoever runs the test: as root it runs as
+# nobody and the file is root's; as a normal user the file is its own
+chmod 000 "$d/live.key"
 live "basic_auth_users:
   other: '$hash2'"
 until_log 1 'web config not reloaded.*live.key: Permission denied'
 printf 'basic_auth_users:\n  other: %s\n' "'$hash2'" >"$d/web.yml"
-until_log 1 'web config not reloaded.*switching TLS off takes a restart'
+until_log 2 'web config not reloaded.*would remove TLS'
 expect_status 200 /metrics $ca -u other:word
 served_metrics
 expect_status 401 /metrics $ca -u user:pass
@@ -340,8 +353,8 @@ until_log $((reloads + 1)) 'msg="web config reloaded"'
 expect_status 200 /metrics $ca -u user:pass
 # files that only exist after the configuration naming them: tried again
 # until they do, the error logged once
-printf 'tls_server_config:\n  cert_file: next.crt\n  key_file: next.key\n' \
-	>"$d/web.new"
+printf 'tls_server_config:\n  cert_file: next.crt\n  key_file: next.key\n%s\n' \
+	"basic_auth_users: {user: '$hash'}" >"$d/web.new"
 chmod 644 "$d/web.new"
 mv "$d/web.new" "$d/web.yml"
 until_log 1 'web config not reloaded.*next.crt: No such file or directory'
@@ -354,7 +367,7 @@ done
 cp "$d/server.crt" "$d/next.crt"
 cp "$d/server.key" "$d/next.key"
 chmod 644 "$d/next.crt" "$d/next.key"
-until_status 200 /metrics --cacert "$d/ca.crt"
+until_status 200 /metrics --cacert "$d/ca.crt" -u user:pass
 served_metrics
 grep 'level=error' "$d/reload.log" | grep -qv 'not reloaded' &&
 	ae_fail "unexpected errors: $(cat "$d/reload.log")"

@@ -6,7 +6,7 @@
  *                 [--loginuid UID] -- COMMAND [ARG...]
  *
  * It becomes the audit daemon with the exporter's own kernel code
- * (exporter/kaudit: refuses if another daemon runs, loads the rules with
+ * (netlink/kaudit: refuses if another daemon runs, loads the rules with
  * the self-exclusion rule, restores everything at exit), starts COMMAND
  * once registered, and after COMMAND exits keeps reading until no record
  * has arrived for N ms (default 1000). Each record becomes one line
@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "exporter/cfg.h"
-#include "exporter/kaudit.h"
+#include "netlink/kaudit.h"
 #include "netlink/nl.h"
 #include "netlink/rules.h"
 
@@ -76,6 +76,7 @@ int main(int argc, char **argv)
 	struct rules_error rerr;
 	struct rules_set *rs;
 	struct kaudit *ka;
+	struct kaudit_opts ko;
 	struct cfg cfg;
 	char err[1024], msg[700];
 	int go[2], sfd, status = 1, child_status = 0;
@@ -158,7 +159,8 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	close(go[0]);
-	ka = kaudit_start(&cfg, rs, on_record, &cap, err, sizeof(err));
+	cfg_kaudit_opts(&cfg, &ko);
+	ka = kaudit_start(&ko, rs, on_record, &cap, err, sizeof(err));
 	if (!ka) {
 		fprintf(stderr, "audit_capture: %s\n", err);
 		close(go[1]);

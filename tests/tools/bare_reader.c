@@ -1,7 +1,7 @@
 /*
  * bare_reader: the baseline for the full-rate measurements. It does what
  * any audit daemon must do and nothing more: it becomes the audit daemon
- * with the same kernel setup as the exporter (exporter/kaudit: rules, the
+ * with the same kernel setup as the exporter (netlink/kaudit: rules, the
  * self-exclusion rule, backlog settings, socket buffer; the same priority
  * boost of the reading thread) and drains the socket with the same batched
  * receive (netlink/nl), discarding every record. The producer's rate beside it is the most the host allows; the
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "exporter/cfg.h"
-#include "exporter/kaudit.h"
+#include "netlink/kaudit.h"
 #include "netlink/nl.h"
 #include "netlink/rules.h"
 
@@ -41,6 +41,7 @@ int main(int argc, char **argv)
 	struct rules_error rerr;
 	struct rules_set *rs;
 	struct kaudit *ka;
+	struct kaudit_opts ko;
 	struct cfg cfg;
 	char err[1024];
 	sigset_t set;
@@ -63,7 +64,8 @@ int main(int argc, char **argv)
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	cfg_parse(&cfg, 1, no_args, stdout,
 		  stderr); /* the exporter's defaults */
-	ka = kaudit_start(&cfg, rs, discard, &records, err, sizeof(err));
+	cfg_kaudit_opts(&cfg, &ko);
+	ka = kaudit_start(&ko, rs, discard, &records, err, sizeof(err));
 	rules_set_free(rs);
 	if (!ka) {
 		fprintf(stderr, "bare_reader: %s\n", err);

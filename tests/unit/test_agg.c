@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "exporter/agg.h"
+#include "metrics/budget.h"
 #include "netlink/arec.h"
 #include "netlink/asm.h"
 
@@ -77,12 +78,28 @@ static uint64_t count(enum agg_fam which, const char *labels)
 	return v;
 }
 
-#define SYS(serial, nr, succ, exit, a0, extra)                                 \
-	"type=SYSCALL msg=audit(100.000:" serial "): arch=c000003e "           \
+/* A listen (v: port) or connect (v: result) counter of the test's process
+ * (srv, uid 5). */
+static uint64_t srv(enum agg_fam which, const char *family, const char *v)
+{
+	char l[128];
+
+	snprintf(l, sizeof(l), "comm=\"srv\",uid=\"5\",family=\"%s\",%s=\"%s\"",
+		 family, which == AGG_LISTEN ? "port" : "result", v);
+	return count(which, l);
+}
+
+static double estimate(enum agg_fam which, int64_t now);
+
+/* A SYSCALL record of an AUDIT_ARCH_* machine; SYS is x86_64. */
+#define SYSA(serial, arch, nr, succ, exit, a0, extra)                          \
+	"type=SYSCALL msg=audit(100.000:" serial "): arch=" arch " "           \
 	"syscall=" nr " success=" succ " exit=" exit " a0=" a0 " a1=0 a2=10 "  \
 	"a3=0 items=0 "                                                        \
 	"ppid=1 pid=77 auid=0 uid=5 gid=0 comm=\"srv\" "                       \
 	"exe=\"/bin/srv\" " extra "\n"
+#define SYS(serial, nr, succ, exit, a0, extra)                                 \
+	SYSA(serial, "c000003e", nr, succ, exit, a0, extra)
 #define EOE(serial) "type=EOE msg=audit(100.000:" serial "): \n"
 #define SA(serial, hex)                                                        \
 	"type=SOCKADDR msg=audit(100.000:" serial "): saddr=" hex "\n"
@@ -100,13 +117,8 @@ static void test_bind_then_listen(void **state)
 	     SYS("3", "50", "yes", "0", "9", "key=\"listen\"") EOE("3")
 	     /* a failed listen is not counted */
 	     SYS("4", "50", "no", "-98", "3", "key=\"listen\"") EOE("4"));
-	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
-					   "family=\"inet\",port=\"8080\""),
-			 1);
-	assert_int_equal(count(AGG_LISTEN, "comm=\"srv\",uid=\"5\","
-					   "family=\"unknown\",port="
-					   "\"unknown\""),
-			 1);
+	assert_int_equal(srv(AGG_LISTEN, "inet", "8080"), 1);
+	assert_int_equal(srv(AGG_LISTEN, "unknown", "unknown"), 1);
 	assert_int_equal(count(AGG_SYSCALL, "syscall=\"listen\",key=\"listen\","
 					    "success=\"no\""),
 			 1);
@@ -123,18 +135,9 @@ static void test_connect_edges(void **state)
 	     /* a netlink address counts as other */
 	     SYS("3", "42", "yes", "0", "3", "key=(null)")
 		     SA("3", "10000000E803000001000000") EOE("3"));
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"other\",result="
-					    "\"error\""),
-			 1);
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"unix\",result="
-					    "\"success\""),
-			 1);
-	assert_int_equal(count(AGG_CONNECT, "comm=\"srv\",uid=\"5\","
-					    "family=\"other\",result="
-					    "\"success\""),
-			 1);
+	assert_int_equal(srv(AGG_CONNECT, "other", "error"), 1);
+	assert_int_equal(srv(AGG_CONNECT, "unix", "success"), 1);
+	assert_int_equal(srv(AGG_CONNECT, "other", "success"), 1);
 	assert_int_equal(count(AGG_SYSCALL, "syscall=\"connect\",key=\"k1,k2\","
 					    "success=\"yes\""),
 			 1);
@@ -143,6 +146,91 @@ static void test_connect_edges(void **state)
 			 1);
 	/* unix and netlink destinations are not inet: no unique counts */
 	assert_int_equal(fam_count(agg_fam(a, AGG_UNIQUE_PROC)), 0);
+}
+
+/*
+ * A big-endian process's sockaddr (s390x, arch=80000016: connect 362,
+ * bind 361, listen 363): sa_family is host order, so AF_INET is 00 02.
+ * Its SOCKADDR record may come before the SYSCALL record that says the
+ * arch. The same destination from x86_64 (02 00) is the same item.
+ */
+static void test_byte_order(void **state)
+{
+#define S390X(serial, nr, succ, exit, fd)                                      \
+	SYSA(serial, "80000016", nr, succ, exit, fd, "key=(null)")
+	(void)state;
+	/* 10.0.0.1:80, the SOCKADDR first */
+	feed(SA("1", "000200500A0000010000000000000000")
+		     S390X("1", "362", "yes", "0", "3") EOE("1"));
+	/* [::1]:443 */
+	feed(S390X("2", "362", "no", "-111", "3")
+		     SA("2", "000A01BB00000000000000000000000000000000"
+			     "0000000100000000") EOE("2"));
+	/* unix path "/run/s" */
+	feed(S390X("3", "362", "yes", "0", "4") SA("3", "00012F72756E2F7300")
+		     EOE("3"));
+	/* bind 8080, then listen on that fd */
+	feed(S390X("4", "361", "yes", "0", "5") SA("4", "00021F9000000000000000"
+							"0000000000") EOE("4"));
+	feed(S390X("5", "363", "yes", "0", "5") EOE("5"));
+	/* x86_64 to the same 10.0.0.1:80 */
+	feed(SYS("6", "42", "yes", "0", "3", "key=(null)")
+		     SA("6", "020000500A0000010000000000000000") EOE("6"));
+#undef S390X
+	assert_int_equal(srv(AGG_CONNECT, "inet", "success"), 2);
+	assert_int_equal(srv(AGG_CONNECT, "inet6", "error"), 1);
+	assert_int_equal(srv(AGG_CONNECT, "unix", "success"), 1);
+	assert_int_equal(srv(AGG_LISTEN, "inet", "8080"), 1);
+	/* 10.0.0.1:80 twice and [::1]:443 */
+	assert_true(estimate(AGG_UNIQUE_HOST, 100000) == 2);
+}
+
+/*
+ * i386 socketcall(2) (syscall 102, a0 the call: 2 bind, 3 connect,
+ * 4 listen). With a SOCKETCALL record its a0 is the fd; older kernels
+ * wrote none, and the call still counts: the connect as family other
+ * (as an x86_64 connect without SOCKADDR), the listen with family and
+ * port unknown, never looked up under some other fd.
+ */
+/* An i386 socketcall event: call is a0; extra, its other records. */
+#define SOCKCALL(serial, succ, exit, call, extra)                              \
+	SYSA(serial, "40000003", "102", succ, exit, call, "key=(null)")        \
+	extra EOE(serial)
+/* The SOCKETCALL record of a call on fd */
+#define SC_ARGS(serial, fd)                                                    \
+	"type=SOCKETCALL msg=audit(100.000:" serial "): nargs=3 a0=" fd        \
+	" a1=bf81c050 a2=10\n"
+/* A SOCKADDR of 0.0.0.0:port (4 hex digits) */
+#define SA_INET(serial, port) SA(serial, "0200" port "000000000000000000000000")
+
+static void test_socketcall(void **state)
+{
+	(void)state;
+	/* bind fd 5 to port 8080, listen on fd 5: port known */
+	feed(SOCKCALL("1", "yes", "0", "2",
+		      SC_ARGS("1", "5") SA_INET("1", "1F90")));
+	feed(SOCKCALL("2", "yes", "0", "4", SC_ARGS("2", "5")));
+	/* binds of fds 4 and 0 that a listen without SOCKETCALL must not
+	 * find (4 is its a0, 0 an unset argument) */
+	feed(SOCKCALL("3", "yes", "0", "2",
+		      SC_ARGS("3", "4") SA_INET("3", "2328")));
+	feed(SOCKCALL("4", "yes", "0", "2",
+		      SC_ARGS("4", "0") SA_INET("4", "2329")));
+	/* no SOCKETCALL records: two connects, a listen, a bind */
+	feed(SOCKCALL("5", "no", "-111", "3", ""));
+	feed(SOCKCALL("6", "yes", "0", "3", ""));
+	feed(SOCKCALL("7", "yes", "0", "4", ""));
+	feed(SOCKCALL("8", "yes", "0", "2", SA_INET("8", "0050")));
+	/* and an x86_64 connect without SOCKADDR, for comparison */
+	feed(SYS("9", "42", "no", "-111", "3", "key=(null)") EOE("9"));
+	assert_int_equal(srv(AGG_LISTEN, "inet", "8080"), 1);
+	assert_int_equal(srv(AGG_LISTEN, "unknown", "unknown"), 1);
+	assert_int_equal(fam_count(agg_fam(a, AGG_LISTEN)), 2);
+	assert_int_equal(srv(AGG_CONNECT, "other", "error"), 2);
+	assert_int_equal(srv(AGG_CONNECT, "other", "success"), 1);
+	assert_int_equal(count(AGG_SYSCALL, "syscall=\"socketcall\",key=\"\","
+					    "success=\"yes\""),
+			 7);
 }
 
 static bool only_k2(void *arg, const char *key, size_t len)
@@ -202,6 +290,178 @@ static void test_odd_input(void **state)
 	assert_int_equal(count(AGG_EXECVE, "exe=\"/bin/srv\",uid=\"5\""), 1);
 	assert_int_equal(count(AGG_RECORDS, "type=\"EOE\""), 5);
 	assert_true(agg_clock(a) == 100000);
+}
+
+/* A fresh aggregator with a cap of `cap` label sets per family, label sets
+ * idle for idle_ms dropped, charging budget b (NULL: none). */
+static void setup_cap(unsigned cap, int64_t idle_ms, struct budget *b)
+{
+	struct agg_config c = { .series_cap = cap,
+				.idle_ms = idle_ms,
+				.budget = b,
+				.nwindows = 1,
+				.windows_ms = { 300000 },
+				.host_p = 12,
+				.proc_p = 12,
+				.sketch_key = { 1, 2 },
+				.table_key = { 3, 4 },
+				.bind_slots = 64 };
+
+	teardown(NULL);
+	a = agg_new(&c);
+	as = asm_new(NULL, agg_event, a);
+	assert_non_null(a);
+	assert_non_null(as);
+}
+
+/* The sum of a family's counters, and its number of label sets. */
+static uint64_t family_sum(enum agg_fam which, size_t *n)
+{
+	struct fam_rows rows = { 0 };
+	uint64_t sum = 0;
+
+	assert_int_equal(fam_rows(agg_fam(a, which), &rows), 0);
+	for (size_t i = 0; i < rows.n; i++)
+		sum += rows.row[i].count;
+	*n = rows.n;
+	fam_rows_free(&rows);
+	return sum;
+}
+
+/* After 1,000 updates of distinct label sets under a cap of 10: 10 label
+ * sets of their own (first among them `own`) and the folded one (`other`)
+ * with the 990 others, all counted as folded. */
+static void assert_folded_at_cap(enum agg_fam which, const char *own,
+				 const char *other)
+{
+	size_t n;
+
+	assert_int_equal(family_sum(which, &n), 1000);
+	assert_int_equal(n, 11);
+	assert_int_equal(count(which, own), 1);
+	assert_int_equal(count(which, other), 990);
+	assert_int_equal(fam_folded(agg_fam(a, which)), 990);
+}
+
+/* One process that binds and listens on 1,000 ports (what any user may
+ * do on 1024-65535): past the cap the port folds too, so the family stays
+ * at cap + 1 label sets and still counts every listen. */
+static void test_listen_port_folds(void **state)
+{
+	char ev[1024];
+
+	(void)state;
+	setup_cap(10, 0, NULL);
+	for (unsigned i = 0; i < 1000; i++) {
+		unsigned port = 1024 + i;
+
+		snprintf(ev, sizeof(ev),
+			 SYS("%u", "49", "yes", "0", "3",
+			     "key=(null)") SA("%u", "0200%"
+						    "04X7F000001000000000000000"
+						    "0") EOE("%u")
+				 SYS("%u", "50", "yes", "0", "3", "key=(null)")
+					 EOE("%u"),
+			 2 * i, 2 * i, port, 2 * i, 2 * i + 1, 2 * i + 1);
+		feed(ev);
+	}
+	assert_folded_at_cap(AGG_LISTEN,
+			     "comm=\"srv\",uid=\"5\",family=\"inet\","
+			     "port=\"1024\"",
+			     "comm=\"__other__\",uid=\"__other__\","
+			     "family=\"inet\",port=\"__other__\"");
+}
+
+/* A text stream that names 1,000 watch keys: past the cap the key folds
+ * too, and every hit is still counted. */
+static void test_watch_key_folds(void **state)
+{
+	char ev[1024];
+
+	(void)state;
+	setup_cap(10, 0, NULL);
+	for (unsigned i = 0; i < 1000; i++) {
+		snprintf(ev, sizeof(ev),
+			 SYS("%u", "257", "yes", "3", "3",
+			     "key=\"w%u\"") "type=PATH msg=audit(100.000:%u): "
+					    "item=0 "
+					    "name=\"/etc/x\"\n" EOE("%u"),
+			 i + 1, i, i + 1, i + 1);
+		feed(ev);
+	}
+	assert_folded_at_cap(AGG_WATCH, "key=\"w0\",comm=\"srv\",uid=\"5\"",
+			     "key=\"__other__\",comm=\"__other__\","
+			     "uid=\"__other__\"");
+}
+
+/* A connect of process p<proc> to 10.0.x.y:443 (x.y from dest) at t
+ * seconds. */
+static void feed_connect(unsigned proc, unsigned dest, unsigned serial, long t)
+{
+	char ev[1024];
+
+	snprintf(ev, sizeof(ev),
+		 "type=SYSCALL msg=audit(%ld.000:%u): arch=c000003e "
+		 "syscall=42 success=yes exit=0 a0=3 a1=0 a2=10 a3=0 items=0 "
+		 "ppid=1 pid=77 auid=0 uid=5 gid=0 comm=\"p%u\" "
+		 "exe=\"/bin/c\" key=(null)\n"
+		 "type=SOCKADDR msg=audit(%ld.000:%u): "
+		 "saddr=020001BB0A00%02X%02X0000000000000000\n"
+		 "type=EOE msg=audit(%ld.000:%u): \n",
+		 t, serial, proc, t, serial, dest >> 8 & 0xff, dest & 0xff, t,
+		 serial);
+	feed(ev);
+}
+
+/* Under memory pressure the sweep drops per-process label sets idle for
+ * half the idle timeout; without pressure they keep the whole of it. */
+static void test_pressure_sweep(void **state)
+{
+	size_t n;
+
+	(void)state;
+	for (int pressed = 0; pressed < 2; pressed++) {
+		/* about 0.5 MiB beyond the reserve when pressed */
+		struct budget *b = budget_new(pressed ? 5u << 20 : 64u << 20);
+
+		setup_cap(100000, 3600000, b);
+		for (unsigned i = 0; i < 2000; i++)
+			feed_connect(i, i, i + 1, 1795000000);
+		assert_int_equal(family_sum(AGG_CONNECT, &n), 2000);
+		assert_true(pressed ? n < 2000 : n == 2000);
+		assert_true(pressed ==
+			    (budget_refused(b, BUDGET_SERIES) +
+				     budget_refused(b, BUDGET_SKETCHES) >
+			     0));
+		/* 31 minutes on, one process is active */
+		feed_connect(5000, 1, 9000, 1795000000 + 31 * 60);
+		agg_sweep(a, (1795000000 + 31 * 60) * INT64_C(1000));
+		family_sum(AGG_CONNECT, &n);
+		if (pressed) {
+			/* the idle ones gave their room back: the active
+			 * one and the folded stay, a newcomer has its own */
+			assert_true(n <= 2);
+			assert_true(fam_count(agg_fam(a, AGG_UNIQUE_PROC)) <=
+				    2);
+			feed_connect(6000, 2, 9001, 1795000000 + 32 * 60);
+			assert_int_equal(count(AGG_CONNECT, "comm=\"p6000\","
+							    "uid=\"5\","
+							    "family=\"inet\","
+							    "result="
+							    "\"success\""),
+					 1);
+		} else {
+			assert_int_equal(n, 2001);
+		}
+		/* the host-wide gauge and the syscall counter keep all */
+		assert_int_equal(fam_count(agg_fam(a, AGG_UNIQUE_HOST)), 1);
+		assert_int_equal(family_sum(AGG_SYSCALL, &n), 2001 + pressed);
+		teardown(NULL);
+		a = NULL;
+		as = NULL;
+		budget_free(b);
+	}
+	setup(NULL);
 }
 
 /* The estimate of a windowed family's only label set, 5m window. */
@@ -269,8 +529,18 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_connect_edges, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_byte_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_socketcall, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_input, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_listen_port_folds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_watch_key_folds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pressure_sweep, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_accuracy, setup, teardown),
 	};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libaudit.h>
 
 #include "netlink/arec.h"
 
@@ -67,6 +68,53 @@ static void test_line_node_and_unknown(void **state)
 	assert_int_equal(h.body_len, 3);
 }
 
+/* auditd 1.7 to 2.5 wrote its own records without the ':' after the
+ * stamp; auparse reads them, and so do we. */
+static void test_line_daemon_no_colon(void **state)
+{
+	static const char body[] = "auditd start, ver=2.4.5 format=raw "
+				   "kernel=3.10.0 auid=4294967295 pid=812 "
+				   "res=success";
+	struct arec_hdr h;
+	struct arec_iter it;
+	struct arec_field f;
+	bool res = false;
+
+	(void)state;
+	assert_int_equal(arec_parse_line(LINE("type=DAEMON_START "
+					      "msg=audit(1500000000.250:4242) "
+					      "auditd start, ver=2.4.5 "
+					      "format=raw kernel=3.10.0 "
+					      "auid=4294967295 pid=812 "
+					      "res=success"),
+					 &h),
+			 0);
+	assert_int_equal(h.type, AUDIT_DAEMON_START);
+	assert_int_equal(h.time_ms, 1500000000250LL);
+	assert_int_equal(h.serial, 4242);
+	assert_int_equal(h.body_len, sizeof(body) - 1);
+	assert_memory_equal(h.body, body, h.body_len);
+	arec_iter_init(&it, h.body, h.body_len);
+	while (arec_iter_next(&it, &f))
+		if (AREC_NAME_IS(&f, "res"))
+			res = f.value_len == 7 &&
+			      !memcmp(f.value, "success", 7);
+	assert_true(res);
+	/* DAEMON_END and DAEMON_CONFIG, the stamp at the end of the line */
+	assert_int_equal(arec_parse_line(LINE("type=DAEMON_END "
+					      "msg=audit(1500000100.000:4243) "
+					      "auditd normal halt"),
+					 &h),
+			 0);
+	assert_int_equal(h.type, AUDIT_DAEMON_END);
+	assert_int_equal(arec_parse_line(LINE("type=DAEMON_CONFIG "
+					      "msg=audit(1500000100.000:4244)"),
+					 &h),
+			 0);
+	assert_int_equal(h.serial, 4244);
+	assert_int_equal(h.body_len, 0);
+}
+
 static void test_line_errors(void **state)
 {
 	struct arec_hdr h;
@@ -81,7 +129,8 @@ static void test_line_errors(void **state)
 		"type=SYSCALL msg=audit(12.345:): x", /* empty serial */
 		"type=SYSCALL msg=audit(12.345:4294967296): x", /* > 32 bits */
 		"type=SYSCALL msg=audit(99999999999999999999.345:1): x",
-		"type=SYSCALL msg=audit(1.345:1) x", /* no colon */
+		"type=SYSCALL msg=audit(1.345:1)x", /* no colon, no space */
+		"type=SYSCALL msg=audit(1.345:1);", /* not a colon */
 		"type= msg=audit(1.345:1): x",
 		"msg=audit(1.345:1): x", /* no type */
 	};
@@ -247,7 +296,7 @@ static void test_sockaddr(void **state)
 	(void)state;
 	assert_int_equal(arec_sockaddr_parse(LINE("020000097F000001000000000000"
 						  "0000"),
-					     &sa),
+					     false, &sa),
 			 0);
 	assert_int_equal(sa.family, AREC_AF_INET);
 	assert_int_equal(sa.port, 9);
@@ -255,20 +304,22 @@ static void test_sockaddr(void **state)
 	assert_int_equal(arec_sockaddr_parse(LINE("0A00000A00000000000000000000"
 						  "000000000000000000010000000"
 						  "0"),
-					     &sa),
+					     false, &sa),
 			 0);
 	assert_int_equal(sa.family, AREC_AF_INET6);
 	assert_int_equal(sa.port, 10);
 	assert_memory_equal(sa.addr, lo6, 16);
 	/* unix path socket "/tmp/sock" */
-	assert_int_equal(
-		arec_sockaddr_parse(LINE("01002F746D702F736F636B00"), &sa), 0);
+	assert_int_equal(arec_sockaddr_parse(LINE("01002F746D702F736F636B00"),
+					     false, &sa),
+			 0);
 	assert_int_equal(sa.family, AREC_AF_UNIX);
 	assert_false(sa.abstract);
 	assert_int_equal(sa.path_len, 9);
 	assert_memory_equal(sa.path, "/tmp/sock", 9);
 	/* abstract: leading NUL, length-delimited */
-	assert_int_equal(arec_sockaddr_parse(LINE("0100006162"), &sa), 0);
+	assert_int_equal(arec_sockaddr_parse(LINE("0100006162"), false, &sa),
+			 0);
 	assert_true(sa.abstract);
 	assert_int_equal(sa.path_len, 2);
 	assert_memory_equal(sa.path, "ab", 2);
@@ -276,33 +327,143 @@ static void test_sockaddr(void **state)
 	strcpy(hex, "0100");
 	for (int k = 0; k < 126; k++)
 		strcat(hex, "41");
-	assert_int_equal(arec_sockaddr_parse(hex, strlen(hex), &sa), 0);
+	assert_int_equal(arec_sockaddr_parse(hex, strlen(hex), false, &sa), 0);
 	assert_int_equal(sa.path_len, sizeof(sa.path));
 	/* netlink: pid 1000, groups 1 */
-	assert_int_equal(
-		arec_sockaddr_parse(LINE("10000000E803000001000000"), &sa), 0);
+	assert_int_equal(arec_sockaddr_parse(LINE("10000000E803000001000000"),
+					     false, &sa),
+			 0);
 	assert_int_equal(sa.family, AREC_AF_NETLINK);
 	assert_int_equal(sa.nl_pid, 1000);
 	assert_int_equal(sa.nl_groups, 1);
 	/* AF_UNSPEC and unknown families are "other" */
-	assert_int_equal(arec_sockaddr_parse(LINE("0000"), &sa), 0);
+	assert_int_equal(arec_sockaddr_parse(LINE("0000"), false, &sa), 0);
 	assert_int_equal(sa.family, AREC_AF_OTHER);
-	assert_int_equal(arec_sockaddr_parse(LINE("1D00AABB"), &sa), 0);
+	assert_int_equal(arec_sockaddr_parse(LINE("1D00AABB"), false, &sa), 0);
 	assert_int_equal(sa.family, AREC_AF_OTHER);
 	assert_int_equal(sa.raw_family, 29);
 	/* malformed */
-	assert_int_equal(arec_sockaddr_parse(LINE("0200000A7F"), &sa),
+	assert_int_equal(arec_sockaddr_parse(LINE("0200000A7F"), false, &sa),
 			 AREC_E_SOCKADDR);
-	assert_int_equal(arec_sockaddr_parse(LINE("0A00000A"), &sa),
+	assert_int_equal(arec_sockaddr_parse(LINE("0A00000A"), false, &sa),
 			 AREC_E_SOCKADDR);
-	assert_int_equal(arec_sockaddr_parse(LINE("020"), &sa), AREC_E_HEX);
-	assert_int_equal(arec_sockaddr_parse(LINE("02ZZ"), &sa), AREC_E_HEX);
-	assert_int_equal(arec_sockaddr_parse(LINE(""), &sa), AREC_E_HEX);
+	assert_int_equal(arec_sockaddr_parse(LINE("020"), false, &sa),
+			 AREC_E_HEX);
+	assert_int_equal(arec_sockaddr_parse(LINE("02ZZ"), false, &sa),
+			 AREC_E_HEX);
+	assert_int_equal(arec_sockaddr_parse(LINE(""), false, &sa), AREC_E_HEX);
 	strcpy(hex, "0200");
 	for (int k = 0; k < 127; k++)
 		strcat(hex, "00");
-	assert_int_equal(arec_sockaddr_parse(hex, strlen(hex), &sa),
+	assert_int_equal(arec_sockaddr_parse(hex, strlen(hex), false, &sa),
 			 AREC_E_HEX);
+}
+
+/*
+ * The same addresses as a little-endian (x86_64, aarch64) and a big-endian
+ * process (s390x, ppc64) passes them: sa_family, sin6_scope_id and
+ * nl_pid/nl_groups are host order, so their bytes are swapped between the
+ * two; port and address are network order on both, and a unix path is
+ * bytes. Each must decode the same in its own order, and read in the other
+ * order the family is not the same any more.
+ */
+static void test_sockaddr_byte_order(void **state)
+{
+	static const struct {
+		const char *le, *be;
+		enum arec_family family;
+		uint16_t port;
+		const char *addr; /* inet: 4 bytes, inet6: 16, unix: path */
+		uint32_t scope_or_pid, groups;
+		bool abstract;
+	} cases[] = {
+		{ .le = "020000097F0000010000000000000000",
+		  .be = "000200097F0000010000000000000000",
+		  .family = AREC_AF_INET,
+		  .port = 9,
+		  .addr = "\x7f\0\0\x01" },
+		{ .le = "0A00000A0000000000000000000000000000000000000001"
+			"03000000",
+		  .be = "000A000A0000000000000000000000000000000000000001"
+			"00000003",
+		  .family = AREC_AF_INET6,
+		  .port = 10,
+		  .addr = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01",
+		  .scope_or_pid = 3 },
+		{ .le = "01002F746D702F736F636B00",
+		  .be = "00012F746D702F736F636B00",
+		  .family = AREC_AF_UNIX,
+		  .addr = "/tmp/sock" },
+		{ .le = "0100006162",
+		  .be = "0001006162",
+		  .family = AREC_AF_UNIX,
+		  .addr = "ab",
+		  .abstract = true },
+		{ .le = "10000000E803000001000000",
+		  .be = "00100000000003E800000001",
+		  .family = AREC_AF_NETLINK,
+		  .addr = "",
+		  .scope_or_pid = 1000,
+		  .groups = 1 },
+	};
+	struct arec_sockaddr sa;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		for (int be = 0; be < 2; be++) {
+			const char *hex = be ? cases[i].be : cases[i].le;
+
+			assert_int_equal(arec_sockaddr_parse(hex, strlen(hex),
+							     be, &sa),
+					 0);
+			assert_int_equal(sa.family, cases[i].family);
+			switch (sa.family) {
+			case AREC_AF_INET:
+			case AREC_AF_INET6:
+				assert_int_equal(sa.port, cases[i].port);
+				assert_memory_equal(
+					sa.addr, cases[i].addr,
+					sa.family == AREC_AF_INET ? 4 : 16);
+				assert_int_equal(sa.scope_id,
+						 cases[i].scope_or_pid);
+				break;
+			case AREC_AF_UNIX:
+				assert_int_equal(sa.abstract,
+						 cases[i].abstract);
+				assert_int_equal(sa.path_len,
+						 strlen(cases[i].addr));
+				assert_memory_equal(sa.path, cases[i].addr,
+						    sa.path_len);
+				break;
+			default:
+				assert_int_equal(sa.nl_pid,
+						 cases[i].scope_or_pid);
+				assert_int_equal(sa.nl_groups, cases[i].groups);
+			}
+			/* the other order: another family */
+			assert_int_equal(arec_sockaddr_parse(hex, strlen(hex),
+							     !be, &sa),
+					 0);
+			assert_int_equal(sa.family, AREC_AF_OTHER);
+		}
+	}
+	/* AF_INET in big-endian order, too short */
+	assert_int_equal(arec_sockaddr_parse(LINE("0002000A7F"), true, &sa),
+			 AREC_E_SOCKADDR);
+}
+
+/* The byte order of an AUDIT_ARCH_* value (linux/audit.h). */
+static void test_arch_byte_order(void **state)
+{
+	(void)state;
+	assert_false(arec_arch_big_endian(0xc000003e)); /* x86_64 */
+	assert_false(arec_arch_big_endian(0x40000003)); /* i386 */
+	assert_false(arec_arch_big_endian(0xc00000b7)); /* aarch64 */
+	assert_false(arec_arch_big_endian(0xc0000015)); /* ppc64le */
+	assert_true(arec_arch_big_endian(0x80000015)); /* ppc64 */
+	assert_true(arec_arch_big_endian(0x80000016)); /* s390x */
+	assert_true(arec_arch_big_endian(0x16)); /* s390 */
+	assert_false(arec_arch_big_endian(0)); /* no arch= */
 }
 
 static void test_err_names(void **state)
@@ -318,12 +479,15 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_line_header),
 		cmocka_unit_test(test_line_node_and_unknown),
+		cmocka_unit_test(test_line_daemon_no_colon),
 		cmocka_unit_test(test_line_errors),
 		cmocka_unit_test(test_payload),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_decode_string),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_sockaddr),
+		cmocka_unit_test(test_sockaddr_byte_order),
+		cmocka_unit_test(test_arch_byte_order),
 		cmocka_unit_test(test_err_names),
 	};
 

@@ -1,4 +1,6 @@
-/* Unit tests for netlink/asm: grouping records into events. */
+/* Unit tests for netlink/asm: grouping records into events, and the
+ * memory open events hold. */
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "metrics/budget.h"
 #include "netlink/asm.h"
 
 /* Each emitted event is rendered as "serial:complete:TYPE,TYPE...;" */
@@ -213,6 +216,81 @@ static void test_nodes_and_gaps(void **state)
 	asm_free(a);
 }
 
+/* More hosts than gap trackers: every host's event stays its own. Hosts
+ * beyond the 16th shared one assembly slot, so host 17's EOE closed host
+ * 16's connect early and host 17's records joined it. */
+static void test_many_nodes(void **state)
+{
+	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
+	char line[128];
+
+	(void)state;
+	for (int n = 0; n < 20; n++) {
+		snprintf(line, sizeof(line),
+			 "node=host%02d type=SYSCALL msg=audit(1.000:5): x=%d",
+			 n, n);
+		push(a, line, 0);
+	}
+	for (int n = 19; n >= 0; n--) {
+		snprintf(line, sizeof(line),
+			 "node=host%02d type=SOCKADDR msg=audit(1.000:5): n=%d",
+			 n, n);
+		push(a, line, 0);
+		snprintf(line, sizeof(line),
+			 "node=host%02d type=EOE msg=audit(1.000:5): ", n);
+		push(a, line, 0);
+		snprintf(line, sizeof(line), "n=%d", n);
+		assert_string_equal(last_body, line);
+	}
+	assert_string_equal(got, "5:C:1300,1306;5:C:1300,1306;5:C:1300,1306;"
+				 "5:C:1300,1306;5:C:1300,1306;5:C:1300,1306;"
+				 "5:C:1300,1306;5:C:1300,1306;5:C:1300,1306;"
+				 "5:C:1300,1306;5:C:1300,1306;5:C:1300,1306;"
+				 "5:C:1300,1306;5:C:1300,1306;5:C:1300,1306;"
+				 "5:C:1300,1306;5:C:1300,1306;5:C:1300,1306;"
+				 "5:C:1300,1306;5:C:1300,1306;");
+	/* the first 15 hosts go on with serial 6; those beyond the trackers
+	 * are not gap-tracked: their numbering, interleaved in one tracker,
+	 * would count as loss */
+	for (int n = 0; n < 20; n++) {
+		snprintf(line, sizeof(line),
+			 "node=host%02d type=EOE msg=audit(1.000:%d): ", n,
+			 n < 15 ? 6 : 100 + n * 1000);
+		push(a, line, 0);
+	}
+	asm_flush(a);
+	assert_int_equal(asm_stats(a).events, 20);
+	assert_int_equal(asm_stats(a).serials_missing, 0);
+	assert_int_equal(asm_stats(a).serials_late, 0);
+	asm_free(a);
+}
+
+/* The same serial with another stamp is another event (a reboot in a log
+ * without EOE): the open one ends there, the new one is its own. */
+static void test_serial_reused(void **state)
+{
+	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
+
+	(void)state;
+	push(a, "type=SYSCALL msg=audit(100.000:5): x=boot1", 0);
+	push(a, "type=SYSCALL msg=audit(43300.000:5): x=boot2", 0);
+	push(a, "type=PATH msg=audit(43300.000:5): item=0", 0);
+	push(a, "type=EOE msg=audit(43300.000:5): ", 0);
+	assert_string_equal(got, "5:I:1300;5:C:1300,1302;");
+	/* an EOE of another stamp closes the open event, not as complete */
+	push(a, "type=SYSCALL msg=audit(43301.000:6): x=boot2", 0);
+	push(a, "type=EOE msg=audit(43301.001:6): ", 0);
+	assert_string_equal(got, "5:I:1300;5:C:1300,1302;6:I:1300;");
+	assert_int_equal(asm_stats(a).timed_out, 2);
+	/* auditd's own numbering neither joins nor closes a kernel event */
+	push(a, "type=SYSCALL msg=audit(43302.000:7): x=k", 0);
+	push(a, "type=DAEMON_ROTATE msg=audit(43302.100:7): op=rotate", 0);
+	push(a, "type=EOE msg=audit(43302.000:7): ", 0);
+	assert_string_equal(got, "5:I:1300;5:C:1300,1302;6:I:1300;"
+				 "7:C:1205;7:C:1300;");
+	asm_free(a);
+}
+
 static void test_daemon_serials(void **state)
 {
 	struct asm_ctx *a = asm_new(NULL, on_event, NULL);
@@ -244,6 +322,103 @@ static void test_config_errors(void **state)
 	assert_false(asm_type_is_single(1400)); /* AVC */
 }
 
+static void on_event_count(void *arg, const struct asm_event *ev)
+{
+	unsigned *n = arg;
+
+	*n += ev->truncated;
+}
+
+/* Heap bytes in use: the main arena's and the mmapped blocks'. */
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+/* Opens 1,024 events (the default in flight) that never end, each with
+ * 64 records of 4,000 bytes: 256 KiB of text apiece. */
+static void push_huge_events(struct asm_ctx *a)
+{
+	static char line[4200];
+	struct arec_hdr h;
+	int n0 = snprintf(line, sizeof(line), "type=PATH msg=audit(1.000:1): ");
+
+	for (unsigned e = 0; e < 1024; e++)
+		for (unsigned r = 0; r < 64; r++) {
+			int n = snprintf(
+				line, sizeof(line),
+				"type=PATH msg=audit(1.000:%u): ", e + 1);
+
+			assert_true(n >= n0);
+			memset(line + n, 'a', 4000);
+			assert_int_equal(
+				arec_parse_line(line, (size_t)n + 4000, &h), 0);
+			asm_push(a, &h, 1000);
+		}
+}
+
+/* Issue 19: 1,024 events that never end x 256 KiB held 266 MB, and kept
+ * it after they were flushed. Their arenas are now freed when the events
+ * end; what stays is the small arenas kept for reuse. */
+static void test_huge_events_released(void **state)
+{
+	struct budget *b = budget_new((size_t)1 << 30);
+	struct asm_config cfg = ASM_CONFIG_DEFAULT;
+	struct asm_ctx *a;
+	unsigned truncated = 0;
+	size_t base, peak;
+
+	(void)state;
+	cfg.budget = b;
+	base = heap_in_use();
+	a = asm_new(&cfg, on_event_count, &truncated);
+	push_huge_events(a);
+	peak = heap_in_use() - base;
+	/* they were all open */
+	assert_true(budget_used(b, BUDGET_EVENTS) > (size_t)200 << 20);
+	asm_flush(a);
+	print_message("open: %zu MiB of heap; after the flush: %zu KiB of "
+		      "heap, %zu KiB charged\n",
+		      peak >> 20, (heap_in_use() - base) >> 10,
+		      budget_used(b, BUDGET_EVENTS) >> 10);
+	assert_true(budget_used(b, BUDGET_EVENTS) < (size_t)2 << 20);
+	/* the heap itself, independently of the accounts: mallinfo2 follows
+	 * glibc's malloc (a sanitizer's allocator leaves it still) */
+	if (peak > (size_t)200 << 20)
+		assert_true(heap_in_use() - base < (size_t)20 << 20);
+	else
+		print_message("(heap not measurable in this build)\n");
+	assert_int_equal(truncated, 0);
+	asm_free(a);
+	assert_int_equal(budget_used(b, BUDGET_EVENTS), 0);
+	budget_free(b);
+}
+
+/* The same under a budget of 8 MiB: never passed; the events that could
+ * not grow are truncated (and counted), and freeing gives it all back. */
+static void test_events_within_budget(void **state)
+{
+	struct budget *b = budget_new((size_t)8 << 20);
+	struct asm_config cfg = ASM_CONFIG_DEFAULT;
+	struct asm_ctx *a;
+	unsigned truncated = 0;
+
+	(void)state;
+	cfg.budget = b;
+	a = asm_new(&cfg, on_event_count, &truncated);
+	push_huge_events(a);
+	assert_true(budget_used(b, BUDGET_EVENTS) <= (size_t)8 << 20);
+	assert_true(budget_refused(b, BUDGET_EVENTS) > 0);
+	asm_flush(a);
+	assert_true(truncated > 0);
+	assert_int_equal(asm_stats(a).truncated, truncated);
+	asm_free(a);
+	assert_int_equal(budget_used(b, BUDGET_EVENTS), 0);
+	budget_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,8 +430,12 @@ int main(void)
 		cmocka_unit_test_setup(test_eviction, setup),
 		cmocka_unit_test_setup(test_bounds, setup),
 		cmocka_unit_test_setup(test_nodes_and_gaps, setup),
+		cmocka_unit_test_setup(test_many_nodes, setup),
+		cmocka_unit_test_setup(test_serial_reused, setup),
 		cmocka_unit_test_setup(test_daemon_serials, setup),
 		cmocka_unit_test_setup(test_config_errors, setup),
+		cmocka_unit_test(test_huge_events_released),
+		cmocka_unit_test(test_events_within_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,8 +73,40 @@ static void test_defaults(void **state)
 	assert_int_equal(c.host_p, 14);
 	assert_int_equal(c.proc_p, 12);
 	assert_int_equal(c.max_series, 10000);
+	assert_true(c.memory_limit == (size_t)256 << 20);
 	for (int i = 0; i < CFG_NCOL; i++)
 		assert_true(c.collector[i]);
+}
+
+/* The idle timeout the flags give, in ms. */
+static int64_t idle_of(int n, const char **args)
+{
+	struct cfg c;
+	int64_t ms;
+
+	assert_int_equal(parse(&c, n, args), 0);
+	ms = c.idle_ms;
+	cfg_free(&c);
+	return ms;
+}
+
+/* Idle label sets: swept after 24h live; a replay keeps them all (a week
+ * of logs replayed with --once showed only the last day), unless the flag
+ * is given. */
+static void test_idle_default(void **state)
+{
+	const char *file[] = { "--audit.source=file", "--audit.file=/x.log" };
+	const char *once[] = { "--audit.source=stdin", "--once" };
+	const char *plugin[] = { "--audit.source=stdin" };
+	const char *given[] = { "--audit.source=file", "--audit.file=/x.log",
+				"--metrics.idle-timeout=1h" };
+
+	(void)state;
+	assert_true(idle_of(0, NULL) == 86400000);
+	assert_true(idle_of(1, plugin) == 86400000);
+	assert_true(idle_of(2, file) == 0);
+	assert_true(idle_of(2, once) == 0);
+	assert_true(idle_of(3, given) == 3600000);
 }
 
 static void test_forms(void **state)
@@ -90,10 +122,12 @@ static void test_forms(void **state)
 			    "--no-collector.kernel",
 			    "--window=90s,1h30m",
 			    "--audit.socket-buffer=8MiB",
-			    "--no-audit.rules.load" };
+			    "--no-audit.rules.load",
+			    "--metrics.memory-limit=6GiB" };
 
 	(void)state;
-	assert_int_equal(parse(&c, 11, a), 0);
+	assert_int_equal(parse(&c, 12, a), 0);
+	assert_true(c.memory_limit == (size_t)6 << 30);
 	assert_int_equal(c.nlisten, 2);
 	assert_string_equal(c.listen[1], "[::1]:2");
 	assert_int_equal(c.source, CFG_FILE);
@@ -127,6 +161,8 @@ static void test_errors(void **state)
 		"--sketch.export-precision=16",
 		"positional",
 		"--audit.socket-buffer=1",
+		"--metrics.memory-limit=1KiB",
+		"--metrics.memory-limit=lots",
 	};
 	struct cfg c;
 
@@ -182,6 +218,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_forms),
+		cmocka_unit_test(test_idle_default),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_argfile),

@@ -10,8 +10,10 @@
 #include <cmocka.h>
 #include <math.h>
 
+#include "metrics/budget.h"
 #include "metrics/fam.h"
 #include "metrics/win.h"
+#include "tests/unit/items.h"
 
 static const struct hash_key key = { 1, 2 };
 static const struct fam_desc conn = { "audit_connect",
@@ -37,7 +39,7 @@ static uint64_t total(struct fam *f)
 
 static void test_basic(void **state)
 {
-	struct fam *f = fam_new(&conn, 0, NULL, &key);
+	struct fam *f = fam_new(&conn, 0, NULL, &key, NULL);
 	struct fam_lv v[3] = { LV("nc"), LV("0"), LV("success") };
 	struct fam_rows rows = { 0 };
 	struct fam_series *a, *b;
@@ -68,7 +70,7 @@ static void test_basic(void **state)
 
 static void test_sanitised_keys_merge(void **state)
 {
-	struct fam *f = fam_new(&conn, 0, NULL, &key);
+	struct fam *f = fam_new(&conn, 0, NULL, &key, NULL);
 	/* two different invalid bytes sanitise to the same U+FFFD */
 	struct fam_lv a[3] = { LV("\xff"
 				  "x"),
@@ -101,7 +103,7 @@ static void test_sanitised_keys_merge(void **state)
 
 static void test_cap_folds_and_sums(void **state)
 {
-	struct fam *f = fam_new(&conn, 100, NULL, &key);
+	struct fam *f = fam_new(&conn, 100, NULL, &key, NULL);
 	char comm[32], uid[16];
 	struct fam_rows rows = { 0 };
 	uint64_t other = 0;
@@ -141,7 +143,7 @@ static void test_cap_folds_and_sums(void **state)
 
 static void test_sweep(void **state)
 {
-	struct fam *f = fam_new(&conn, 0, NULL, &key);
+	struct fam *f = fam_new(&conn, 0, NULL, &key, NULL);
 	struct fam_lv v[3] = { LV("old"), LV("0"), LV("success") };
 
 	(void)state;
@@ -175,18 +177,18 @@ static size_t estimate_all(struct fam *f, struct fam_rows *rows, int64_t now)
 
 static void test_windowed(void **state)
 {
-	struct fam *f = fam_new(&uniq, 0, &sk2, &key);
+	struct fam *f = fam_new(&uniq, 0, &sk2, &key, NULL);
 	struct fam_lv v[1] = { LV("nc") };
 	struct fam_rows rows = { 0 };
 
 	(void)state;
 	for (uint64_t i = 0; i < 50; i++)
-		fam_add_item(fam_get(f, v, 1000), i * 0x9e3779b97f4a7c15ull,
+		fam_add_item(f, fam_get(f, v, 1000), i * 0x9e3779b97f4a7c15ull,
 			     1000 + (int64_t)i);
 	/* 10 more, two minutes later */
 	for (uint64_t i = 50; i < 60; i++)
-		fam_add_item(fam_get(f, v, 121000), i * 0x9e3779b97f4a7c15ull,
-			     121000);
+		fam_add_item(f, fam_get(f, v, 121000),
+			     i * 0x9e3779b97f4a7c15ull, 121000);
 	fam_rows(f, &rows);
 	assert_int_equal(fam_rows_estimate(f, &rows, 0, 121000, 1), 1);
 	assert_true(rows.row[0].value[0] == 10);
@@ -202,15 +204,15 @@ static void test_windowed(void **state)
  * series or one it counts leaves a window. */
 static void test_estimates_remembered(void **state)
 {
-	struct fam *f = fam_new(&uniq, 0, &sk2, &key);
+	struct fam *f = fam_new(&uniq, 0, &sk2, &key, NULL);
 	struct fam_lv a[1] = { LV("a") }, b[1] = { LV("b") };
 	struct fam_series *sa = fam_get(f, a, 0), *sb = fam_get(f, b, 0);
 	struct fam_rows rows = { 0 };
 
 	(void)state;
 	for (uint64_t i = 0; i < 10; i++) {
-		fam_add_item(sa, i * 0x9e3779b97f4a7c15ull, 1000);
-		fam_add_item(sb, ~i * 0x9e3779b97f4a7c15ull, 2000);
+		fam_add_item(f, sa, i * 0x9e3779b97f4a7c15ull, 1000);
+		fam_add_item(f, sb, ~i * 0x9e3779b97f4a7c15ull, 2000);
 	}
 	fam_rows(f, &rows);
 	fam_rows_sort(&rows);
@@ -224,7 +226,7 @@ static void test_estimates_remembered(void **state)
 	assert_true(rows.row[1].value[0] == 10);
 	assert_int_equal(estimate_all(f, &rows, 61500), 2);
 	/* an added item: b is computed afresh, a is not */
-	fam_add_item(sb, 12345, 61500);
+	fam_add_item(f, sb, 12345, 61500);
 	assert_int_equal(fam_rows_estimate(f, &rows, 1, 61500, 2), 2);
 	assert_int_equal(estimate_all(f, &rows, 61500), 2);
 	assert_true(rows.row[1].value[0] == 11 && rows.row[1].value[1] == 11);
@@ -241,7 +243,7 @@ static void test_estimates_remembered(void **state)
  * sketch itself. */
 static void test_estimates_match_sketch(void **state)
 {
-	struct fam *f = fam_new(&uniq, 0, &sk2, &key);
+	struct fam *f = fam_new(&uniq, 0, &sk2, &key, NULL);
 	struct fam_rows rows = { 0 };
 	uint64_t x = 88172645463325252ull;
 	int64_t t = 1000;
@@ -257,7 +259,7 @@ static void test_estimates_match_sketch(void **state)
 		     (step == 2000 ? 3600000 : 0);
 		v[0].len = (size_t)snprintf(name, sizeof(name), "p%u",
 					    (unsigned)(x >> 20) % 40);
-		fam_add_item(fam_get(f, v, t), x >> 8, t);
+		fam_add_item(f, fam_get(f, v, t), x >> 8, t);
 		if (x % 7)
 			continue;
 		fam_rows(f, &rows);
@@ -315,7 +317,7 @@ static void add_proc(struct fam *f, unsigned i, int64_t now_ms)
 
 static void test_kept_order(void **state)
 {
-	struct fam *f = fam_new(&conn, 0, NULL, &key);
+	struct fam *f = fam_new(&conn, 0, NULL, &key, NULL);
 	struct fam_rows rows = { 0 }, stale = { 0 };
 
 	(void)state;
@@ -361,24 +363,147 @@ static void test_bad_desc(void **state)
 
 	(void)state;
 	d.name = "bad-name";
-	assert_null(fam_new(&d, 0, NULL, &key));
+	assert_null(fam_new(&d, 0, NULL, &key, NULL));
 	d = conn;
 	d.labels[1] = "9uid";
-	assert_null(fam_new(&d, 0, NULL, &key));
+	assert_null(fam_new(&d, 0, NULL, &key, NULL));
 	d = conn;
 	d.type = FAM_WINDOWED;
-	assert_null(fam_new(&d, 0, NULL, &key)); /* needs sketch params */
+	assert_null(fam_new(&d, 0, NULL, &key, NULL)); /* needs sketch params */
 	{
 		struct fam_sketch k = sk2;
 
 		k.nwin = 0; /* and windows */
-		assert_null(fam_new(&d, 0, &k, &key));
+		assert_null(fam_new(&d, 0, &k, &key, NULL));
 		k.nwin = FAM_MAX_WINDOWS + 1;
-		assert_null(fam_new(&d, 0, &k, &key));
+		assert_null(fam_new(&d, 0, &k, &key, NULL));
 		k.nwin = 1;
 		k.windows_ms[0] = 0;
-		assert_null(fam_new(&d, 0, &k, &key));
+		assert_null(fam_new(&d, 0, &k, &key, NULL));
 	}
+}
+
+/* The estimate of the label set of v, first window, at now. */
+static double estimate_of(struct fam *f, const struct fam_lv *v, int64_t now)
+{
+	struct fam_rows rows = { 0 };
+	struct fam_series *s = fam_find(f, v);
+	double x = -1;
+
+	assert_non_null(s);
+	assert_int_equal(fam_rows(f, &rows), 0);
+	estimate_all(f, &rows, now);
+	for (size_t i = 0; i < rows.n; i++)
+		if (rows.row[i].s == s)
+			x = rows.row[i].value[0];
+	fam_rows_free(&rows);
+	return x;
+}
+
+/* A budget that holds some label sets: the next ones fold (counted),
+ * every update is still counted, the budget is never passed, and freeing
+ * the family gives every byte back. */
+static void test_budget_folds_label_sets(void **state)
+{
+	struct budget *b = budget_new(20000);
+	struct fam *f = fam_new(&conn, 0, NULL, &key, b);
+	char name[16];
+	size_t before;
+
+	(void)state;
+	assert_int_equal(budget_reserve_add(b, fam_series_max_bytes(f)), 0);
+	for (int i = 0; i < 1000; i++) {
+		struct fam_lv v[3] = { { name,
+					 (size_t)snprintf(name, sizeof(name),
+							  "p%d", i) },
+				       LV("0"),
+				       LV("success") };
+
+		fam_inc(fam_get(f, v, i), 1);
+		assert_true(budget_used(b, BUDGET_SERIES) <= 20000);
+	}
+	assert_int_equal(total(f), 1000);
+	assert_true(fam_count(f) > 10 && fam_count(f) < 1000);
+	assert_int_equal(fam_folded(f), 1000 - (fam_count(f) - 1));
+	assert_true(budget_refused(b, BUDGET_SERIES) > 0);
+	{
+		struct fam_lv o[3] = { LV("__other__"), LV("__other__"),
+				       LV("success") };
+
+		assert_non_null(fam_find(f, o));
+	}
+	/* a sweep gives room back, and new label sets have their own again */
+	before = fam_count(f);
+	assert_int_equal(fam_sweep(f, 1000 + 600, 100), before);
+	{
+		struct fam_lv v[3] = { LV("new"), LV("0"), LV("success") };
+
+		fam_inc(fam_get(f, v, 2000), 1);
+		assert_non_null(fam_find(f, v));
+	}
+	fam_free(f);
+	assert_int_equal(budget_used(b, BUDGET_SERIES), 0);
+	budget_free(b);
+}
+
+/* Sketches that the budget will not let grow hand their items to the
+ * folded sketch: a process's gauge stops growing, the family's __other__
+ * holds the rest, and the unlabelled (host-wide) family, reserved, counts
+ * every item whatever the budget. */
+static void test_budget_sketches(void **state)
+{
+	static const struct fam_desc host = { "audit_connect_unique_"
+					      "destinations",
+					      "help",
+					      FAM_WINDOWED,
+					      0,
+					      { NULL },
+					      0 };
+	struct fam *f = fam_new(&uniq, 0, &sk2, &key, NULL);
+	/* the reserve of the host-wide and the folded sketch, the worst
+	 * they can be; 8 KiB for the rest */
+	size_t reserve = 2 * fam_series_max_bytes(f), limit = reserve + 8192;
+	struct budget *b = budget_new(limit);
+	struct fam *h = fam_new(&host, 0, &sk2, &key, b);
+	struct fam_lv v[1] = { LV("nc") };
+	struct fam_lv o[1] = { LV("__other__") };
+	struct fam_series *hs;
+	double mine, other, all;
+
+	(void)state;
+	fam_free(f);
+	f = fam_new(&uniq, 0, &sk2, &key, b);
+	assert_int_equal(budget_reserve_add(b, reserve), 0);
+	hs = fam_get(h, NULL, 0);
+	assert_non_null(hs);
+	for (uint64_t i = 0; i < 20000; i++) {
+		uint64_t x = item(5, i);
+		int64_t t = 1000 + (int64_t)i;
+
+		assert_int_equal(fam_add_item(f, fam_get(f, v, t), x, t), 0);
+		assert_int_equal(fam_add_item(h, hs, x, t), 0);
+		assert_true(budget_used(b, BUDGET_SERIES) +
+				    budget_used(b, BUDGET_SKETCHES) <=
+			    limit);
+	}
+	assert_true(budget_refused(b, BUDGET_SKETCHES) > 0);
+	assert_true(fam_folded(f) > 0);
+	mine = estimate_of(f, v, 30000);
+	other = estimate_of(f, o, 30000);
+	all = estimate_of(h, NULL, 30000);
+	print_message("own %.0f, folded %.0f, host-wide %.0f of 20000\n", mine,
+		      other, all);
+	/* what the process's own sketch had room for, and the rest in the
+	 * folded one (distinct items: the sum is the whole, within the
+	 * sketches' error) */
+	assert_true(mine < 19000);
+	assert_true(mine + other > 20000 * 0.95 && mine + other < 20000 * 1.05);
+	assert_true(all > 20000 * 0.95 && all < 20000 * 1.05);
+	fam_free(f);
+	fam_free(h);
+	assert_int_equal(budget_used(b, BUDGET_SERIES), 0);
+	assert_int_equal(budget_used(b, BUDGET_SKETCHES), 0);
+	budget_free(b);
 }
 
 int main(void)
@@ -393,6 +518,8 @@ int main(void)
 		cmocka_unit_test(test_estimates_match_sketch),
 		cmocka_unit_test(test_kept_order),
 		cmocka_unit_test(test_bad_desc),
+		cmocka_unit_test(test_budget_folds_label_sets),
+		cmocka_unit_test(test_budget_sketches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

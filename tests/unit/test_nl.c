@@ -20,6 +20,7 @@
 #include <libmnl/libmnl.h>
 
 #include "netlink/nl.h"
+#include "tests/unit/nl_wrap.h"
 
 #define REPLY_PID 4242
 
@@ -40,13 +41,6 @@ static struct {
 } seen;
 
 static struct nl_audit *ctl, *ev;
-
-ssize_t __wrap_mnl_socket_sendto(const struct mnl_socket *nl, const void *buf,
-				 size_t len);
-int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout);
-ssize_t __wrap_recv(int fd, void *buf, size_t len, int flags);
-int __wrap_recvmmsg(int fd, struct mmsghdr *msgs, unsigned int n, int flags,
-		    struct timespec *timeout);
 
 ssize_t __wrap_mnl_socket_sendto(const struct mnl_socket *nl, const void *buf,
 				 size_t len)

@@ -22,6 +22,8 @@
 struct run {
 	uint64_t records; /* audit_records_total, all types */
 	uint64_t too_long; /* parse_errors_total{reason="line_too_long"} */
+	uint64_t syscalls; /* audit_syscall_events_total, all series */
+	struct asm_stats asm;
 };
 
 /* Appends a CONFIG_CHANGE record line of exactly len bytes and a newline. */
@@ -77,6 +79,11 @@ static struct run replay(const char *text, size_t len)
 		r.records += rows.row[i].count;
 	r.too_long = agg_errors(x->agg, AGG_E_LINE_TOO_LONG);
 	fam_rows_free(&rows);
+	assert_int_equal(fam_rows(agg_fam(x->agg, AGG_SYSCALL), &rows), 0);
+	for (size_t i = 0; i < rows.n; i++)
+		r.syscalls += rows.row[i].count;
+	fam_rows_free(&rows);
+	r.asm = asm_stats(x->asm);
 	asm_free(x->asm);
 	agg_free(x->agg);
 	exporter_lock_destroy(x);
@@ -147,12 +154,83 @@ static void test_last_line_and_blanks(void **state)
 	assert_int_equal(r.too_long, 0);
 }
 
+/* Replays text and compares what assembly made of it with want. */
+static void assert_events(const char *text, struct run want)
+{
+	struct run r = replay(text, strlen(text));
+
+	assert_int_equal(r.records, want.records);
+	assert_int_equal(r.syscalls, want.syscalls);
+	assert_int_equal(r.asm.events, want.asm.events);
+	assert_int_equal(r.asm.timed_out, want.asm.timed_out);
+	assert_int_equal(r.asm.serial_resets, want.asm.serial_resets);
+	assert_int_equal(r.asm.serials_late, want.asm.serials_late);
+	assert_int_equal(r.asm.serials_missing, want.asm.serials_missing);
+}
+
+/* An old kernel's log (no EOE) across a reboot: boot 2 reuses boot 1's
+ * serials twelve hours later on the event clock. Boot 1's events must have
+ * timed out on that clock by then, although the whole log comes in one
+ * read: the timeout ran only between 1 MiB reads, so boot 2's SYSCALL
+ * records joined boot 1's still-open events and were dropped. */
+static void test_timeout_on_the_log_clock(void **state)
+{
+	static const char text[] =
+		"type=SYSCALL msg=audit(1136000000.100:50): syscall=2 "
+		"success=yes exit=3\n"
+		"type=PATH msg=audit(1136000000.100:50): item=0 name=\"/a\"\n"
+		"type=SYSCALL msg=audit(1136000000.200:51): syscall=2 "
+		"success=yes exit=3\n"
+		"type=SYSCALL msg=audit(1136000001.300:52): syscall=4 "
+		"success=yes exit=0\n"
+		/* reboot: boot 2 starts at 51, 12 hours later */
+		"type=SYSCALL msg=audit(1136043200.000:51): syscall=2 "
+		"success=yes exit=3\n"
+		"type=PATH msg=audit(1136043200.000:51): item=0 name=\"/b\"\n"
+		"type=SYSCALL msg=audit(1136043200.500:52): syscall=4 "
+		"success=yes exit=0\n"
+		"type=SYSCALL msg=audit(1136043201.000:53): syscall=4 "
+		"success=yes exit=0\n";
+
+	(void)state;
+	assert_events(text, (struct run){ .records = 8,
+					  .syscalls = 6,
+					  .asm = { .events = 6,
+						   .timed_out = 6,
+						   .serial_resets = 1 } });
+}
+
+/* The timeout runs on the log's clock record by record, not between reads:
+ * a record that comes 3 s of log time after its event began (timeout 2 s)
+ * finds the event gone, whether or not a read ends in between (it joined
+ * the event when the log came in one read, and not when it came in two). */
+static void test_timeout_between_records(void **state)
+{
+	static const char text[] =
+		"type=SYSCALL msg=audit(1136000000.000:50): syscall=2 "
+		"success=yes exit=3\n"
+		"type=SYSCALL msg=audit(1136000001.000:51): syscall=4 "
+		"success=yes exit=0\n"
+		"type=SYSCALL msg=audit(1136000003.000:52): syscall=4 "
+		"success=yes exit=0\n"
+		"type=PATH msg=audit(1136000000.000:50): item=0 name=\"/a\"\n";
+
+	(void)state;
+	/* events: 50, 51, 52, and 50's PATH on its own */
+	assert_events(text,
+		      (struct run){ .records = 4,
+				    .syscalls = 3,
+				    .asm = { .events = 4, .timed_out = 4 } });
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bound_in_one_read),
 		cmocka_unit_test(test_bound_across_reads),
 		cmocka_unit_test(test_last_line_and_blanks),
+		cmocka_unit_test(test_timeout_on_the_log_clock),
+		cmocka_unit_test(test_timeout_between_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
-/* Unit tests for exporter/webcfg: the web configuration file. The bcrypt
- * hashes below were made by htpasswd -nbB (apache2-utils), the certificate
- * and keys by openssl, so the answers are known independently. */
+/* Unit tests for exporter/webcfg: the web configuration file, with the
+ * hashes, certificate and keys of webcfg_fixtures.h. */
 #include <errno.h>
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,38 +15,7 @@
 
 #include "exporter/webcfg.h"
 
-/* htpasswd -nbB -C 4 alice pass; -C 6 bob secret; -C 4 long a*72 */
-#define ALICE "$2y$04$NvdZoM1chW2OxvUvGWvHbuAdePf1p/FcP1fs7fyzZpFG848TtoIfK"
-#define BOB "$2y$06$QoBfB85PAb9dS.XpaNdNMuda2RPGCKV0aboWlKxdw2eZJMzdZopwC"
-#define LONG "$2y$04$WMVBWb7jNi.cJOCkOFgFF.8zaeRV23AtPYdH48kw3UHu9bfqS6oPO"
-
-/* openssl req -x509 -newkey ec (P-256), its key, and an unrelated key */
-static const char cert_pem[] =
-	"-----BEGIN CERTIFICATE-----\n"
-	"MIIBhDCCASmgAwIBAgIUUZW0oiI7rolkxxSkjYk8PVtV7qwwCgYIKoZIzj0EAwIw\n"
-	"FjEUMBIGA1UEAwwLd2ViY2ZnLXRlc3QwIBcNMjYxMTIxMTEzMDAwWhgPMjEyNjEw\n"
-	"MjgxMTMwMDBaMBYxFDASBgNVBAMMC3dlYmNmZy10ZXN0MFkwEwYHKoZIzj0CAQYI\n"
-	"KoZIzj0DAQcDQgAETVechrui7B/ymREPVCqj5Pk5a/17Ydg/vsf/prQwFUQrVTlo\n"
-	"FWsVmt91QwwbpO4jleali6PW8vwur4wYQ/ERwKNTMFEwHQYDVR0OBBYEFPrOFlLa\n"
-	"4skWfXkJox8KL9rMGIuyMB8GA1UdIwQYMBaAFPrOFlLa4skWfXkJox8KL9rMGIuy\n"
-	"MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAKIQ82BSAcFUvSxi\n"
-	"/2NTiV7aCwlzUuK38Ut6y8mRDOezAiEAv48iOy2Q8Uv+hW4HOjGKpA9HrUJMk7RV\n"
-	"rt0+w7dmwiE=\n"
-	"-----END CERTIFICATE-----\n";
-static const char key_pem[] = "-----BEGIN PRIVATE KEY-----\n"
-			      "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg"
-			      "So8rGdRpA9EyuvUK\n"
-			      "eOlQ01y7XLtDDGBTgPDAxerJ4EqhRANCAARNV5yGu6LsH/"
-			      "KZEQ9UKqPk+Tlr/Xth\n"
-			      "2D++x/+mtDAVRCtVOWgVaxWa33VDDBuk7iOV5qWLo9by/"
-			      "C6vjBhD8RHA\n"
-			      "-----END PRIVATE KEY-----\n";
-static const char other_key_pem[] =
-	"-----BEGIN PRIVATE KEY-----\n"
-	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg2GRoo8rkZd3ZHmHR\n"
-	"5IKBQS8+/CTmr7FEPi72pWnkZq2hRANCAARUh+uxavKObSG1PZacOSJJWCl03l8j\n"
-	"ixtOF24SKKTwv0DcIQ8Qg2yWOWuYjWYN3V1Chy8oyuulW9ikndxk0aQ3\n"
-	"-----END PRIVATE KEY-----\n";
+#include "tests/unit/webcfg_fixtures.h"
 
 static struct webcfg *parse(const char *text, char *err, size_t errlen)
 {
@@ -423,10 +392,15 @@ static void test_durations(void **state)
 	assert_int_equal(interval("99999999999999999999h"), UINT64_MAX);
 }
 
-/* The injected hash: counts calls and remembers the setting. */
+/* The injected hash: counts calls and remembers the setting and the cost
+ * of each (bcrypt's work is 2^cost rounds, whatever the password and
+ * salt). */
 struct calls {
 	int n;
 	char setting[WEBCFG_HASH_MAX];
+	int cost[16];
+	webcfg_hash_fn real; /* when set, the hash actually run */
+	int failed; /* calls real refused */
 };
 
 static int counting_hash(const char *pass, const char *setting, char *out,
@@ -434,11 +408,37 @@ static int counting_hash(const char *pass, const char *setting, char *out,
 {
 	struct calls *c = ctx;
 
+	if (c->n < 16)
+		c->cost[c->n] = atoi(setting + 4);
 	c->n++;
 	snprintf(c->setting, sizeof(c->setting), "%s", setting);
+	if (c->real) {
+		int rc = c->real(pass, setting, out, outlen, NULL);
+
+		c->failed += rc != 0;
+		return rc;
+	}
 	/* the "hash" of "pass" is the setting itself: a match */
 	snprintf(out, outlen, "%s", strcmp(pass, "pass") ? "nope" : setting);
 	return 0;
+}
+
+/* One check, which must answer want and run the hash at exactly the costs
+ * costs[0..n), in that order. */
+static void expect_work(const struct webcfg *w, const char *user,
+			const char *pass, bool want, const int *costs, int n)
+{
+	struct calls c = { 0 };
+
+	if (webcfg_auth_check(w, user, pass, counting_hash, &c) != want)
+		fail_msg("user '%s': wanted %s", user ? user : "(none)",
+			 want ? "a pass" : "a refusal");
+	assert_int_equal(c.n, n);
+	for (int i = 0; i < n; i++)
+		if (c.cost[i] != costs[i])
+			fail_msg("user '%s': call %d at cost %d, wanted %d",
+				 user ? user : "(none)", i, c.cost[i],
+				 costs[i]);
 }
 
 static void test_auth_structure(void **state)
@@ -451,36 +451,40 @@ static void test_auth_structure(void **state)
 
 	(void)state;
 	assert_non_null(w);
-	/* the dummy has the highest cost among the users (bob: 06) and is a
-	 * well-formed bcrypt hash of the same length */
-	assert_int_equal(strlen(w->dummy_hash), 60);
-	assert_memory_equal(w->dummy_hash, "$2b$06$", 7);
-
-	/* exactly one hash per attempt, whatever the user */
-	assert_true(webcfg_auth_check(w, "alice", "pass", counting_hash, &c));
-	assert_int_equal(c.n, 1);
-	assert_string_equal(c.setting, ALICE);
-	assert_false(webcfg_auth_check(w, "alice", "wrong", counting_hash, &c));
-	assert_int_equal(c.n, 2);
-	assert_string_equal(c.setting, ALICE);
-	/* an unknown user is hashed against the dummy, and refused even when
-	 * the hash matches */
-	assert_false(webcfg_auth_check(w, "carol", "pass", counting_hash, &c));
-	assert_int_equal(c.n, 3);
-	assert_string_equal(c.setting, w->dummy_hash);
-	assert_false(webcfg_auth_check(w, "", "", counting_hash, &c));
-	assert_int_equal(c.n, 4);
-	assert_false(webcfg_auth_check(w, "alicex", "pass", counting_hash, &c));
-	assert_int_equal(c.n, 5);
+	/* the same work for every attempt, whatever the user and its cost:
+	 * one run at each cost among the users (alice 04, bob 06) */
+	assert_int_equal(w->ncosts, 2);
+	expect_work(w, "alice", "pass", true, (const int[]){ 4, 6 }, 2);
+	expect_work(w, "alice", "wrong", false, (const int[]){ 4, 6 }, 2);
+	expect_work(w, "bob", "pass", true, (const int[]){ 4, 6 }, 2);
+	expect_work(w, "bob", "wrong", false, (const int[]){ 4, 6 }, 2);
+	/* an unknown user is hashed against dummies, and refused even when
+	 * a hash matches */
+	expect_work(w, "carol", "pass", false, (const int[]){ 4, 6 }, 2);
+	expect_work(w, "", "", false, (const int[]){ 4, 6 }, 2);
+	expect_work(w, "alicex", "pass", false, (const int[]){ 4, 6 }, 2);
 	/* no credentials at all: nothing to hash */
-	assert_false(webcfg_auth_check(w, NULL, NULL, counting_hash, &c));
-	assert_int_equal(c.n, 5);
+	expect_work(w, NULL, NULL, false, NULL, 0);
+	/* the user's own run is against its hash */
+	assert_true(webcfg_auth_check(w, "alice", "pass", counting_hash, &c));
+	assert_int_equal(c.n, 2);
+	assert_string_not_equal(c.setting, ALICE);
+	c.n = 0;
+	assert_true(webcfg_auth_check(w, "bob", "pass", counting_hash, &c));
+	assert_string_equal(c.setting, BOB);
+	webcfg_free(w);
+
+	/* users of one cost: one run, as without users of other costs */
+	w = parse("basic_auth_users:\n  alice: " ALICE "\n  long: " LONG "\n",
+		  err, sizeof(err));
+	assert_non_null(w);
+	expect_work(w, "alice", "pass", true, (const int[]){ 4 }, 1);
+	expect_work(w, "carol", "pass", false, (const int[]){ 4 }, 1);
 	webcfg_free(w);
 
 	/* no users: no auth, no hashing */
 	w = parse("", err, sizeof(err));
-	assert_true(webcfg_auth_check(w, NULL, NULL, counting_hash, &c));
-	assert_int_equal(c.n, 5);
+	expect_work(w, NULL, NULL, true, NULL, 0);
 	webcfg_free(w);
 }
 
@@ -490,8 +494,9 @@ static void test_auth_cache(void **state)
 	size_t k = 0;
 	struct calls c = { 0 };
 	struct webcfg_auth_cache *cache = webcfg_auth_cache_new();
+	/* users of one cost: one hash per check */
 	struct webcfg *w = parse("basic_auth_users:\n  alice: " ALICE
-				 "\n  bob: " BOB "\n",
+				 "\n  bob: " LONG "\n",
 				 err, sizeof(err));
 
 	(void)state;
@@ -557,7 +562,7 @@ static void test_auth_cache(void **state)
 
 static void test_auth_bcrypt(void **state)
 {
-	char err[256], out[WEBCFG_HASH_MAX];
+	char err[256];
 	char a72[80], a73[80];
 	struct webcfg *w = parse("basic_auth_users:\n  alice: " ALICE
 				 "\n  bob: " BOB "\n  long: " LONG "\n",
@@ -573,14 +578,18 @@ static void test_auth_bcrypt(void **state)
 	assert_false(
 		webcfg_auth_check(w, "carol", "pass", webcfg_bcrypt, NULL));
 	assert_false(webcfg_auth_check(w, "alice", "", webcfg_bcrypt, NULL));
-	/* the dummy really runs bcrypt (at bob's cost), or an unknown user
-	 * would answer sooner */
-	assert_int_equal(webcfg_bcrypt("pass", w->dummy_hash, out, sizeof(out),
-				       NULL),
-			 0);
-	assert_int_equal(strlen(out), 60);
-	assert_memory_equal(out, "$2b$06$", 7);
-	assert_string_not_equal(out, w->dummy_hash);
+	/* the dummies are bcrypt settings that really run (at 04 and 06),
+	 * or an unknown user would answer sooner */
+	{
+		struct calls c = { .real = webcfg_bcrypt };
+
+		assert_false(webcfg_auth_check(w, "carol", "pass",
+					       counting_hash, &c));
+		assert_true(webcfg_auth_check(w, "bob", "secret", counting_hash,
+					      &c));
+		assert_int_equal(c.n, 4);
+		assert_int_equal(c.failed, 0);
+	}
 	/* bcrypt reads 72 bytes; a longer password is refused, as in Go */
 	memset(a72, 'a', 72);
 	a72[72] = 0;
@@ -589,19 +598,6 @@ static void test_auth_bcrypt(void **state)
 	assert_true(webcfg_auth_check(w, "long", a72, webcfg_bcrypt, NULL));
 	assert_false(webcfg_auth_check(w, "long", a73, webcfg_bcrypt, NULL));
 	webcfg_free(w);
-}
-
-/* A scratch directory with files; removed by the test. */
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 /* web.yml with the certificate inline, as a YAML block scalar. */
@@ -619,6 +615,16 @@ static void put_inline_cert(const char *dir)
 	snprintf(text + strlen(text), sizeof(text) - strlen(text),
 		 "  key_file: server.key\n");
 	put(dir, "web.yml", text);
+}
+
+/* cut.crt: the certificate cut short in its second line, as a copy
+ * interrupted halfway leaves it. */
+static void put_cut_cert(const char *dir)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "%.100s", cert_pem);
+	put(dir, "cut.crt", text);
 }
 
 static struct webcfg *load(const char *dir, char *err, size_t errlen)
@@ -650,6 +656,13 @@ static void test_load(void **state)
 							       "and its "
 							       "private "
 							       "key" } },
+		{ "tls_server_config:\n  cert_file: cut.crt\n"
+		  "  key_file: server.key\n",
+		  EINVAL,
+		  { "web.yml:2: tls_server_config.cert_file (", "/cut.crt): "
+								"the "
+								"certificate "
+								"and key" } },
 		{ "tls_server_config:\n  cert_file: server.crt\n"
 		  "  key_file: server.key\n"
 		  "  client_auth_type: RequireAndVerifyClientCert\n"
@@ -671,6 +684,7 @@ static void test_load(void **state)
 	put(dir, "server.key", key_pem);
 	put(dir, "other.key", other_key_pem);
 	put(dir, "empty.pem", "no certificate here\n");
+	put_cut_cert(dir);
 
 	/* relative names are relative to the file's directory */
 	put(dir, "web.yml",
@@ -737,7 +751,121 @@ static void test_load(void **state)
 
 	for (const char *const *f =
 		     (const char *const[]){ "server.crt", "server.key",
-					    "other.key", "empty.pem", "web.yml",
+					    "other.key", "empty.pem", "cut.crt",
+					    "web.yml", NULL };
+	     *f; f++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *f);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/* What a reload may not take away from the configuration in force. */
+static void test_weakens(void **state)
+{
+#define TLS "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n"
+#define VERIFY                                                                 \
+	"  client_auth_type: RequireAndVerifyClientCert\n"                     \
+	"  client_ca_file: ca.crt\n"
+#define USERS "basic_auth_users:\n  alice: " ALICE "\n  bob: " BOB "\n"
+	static const struct {
+		const char *old, *next, *lost; /* lost NULL: allowed */
+	} cases[] = {
+		/* what an empty, comment-only or cut file parses to */
+		{ USERS, "", "basic auth (2 users)" },
+		{ USERS, "# all commented out\n", "basic auth (2 users)" },
+		{ USERS, "basic_auth_users:\n", "basic auth (2 users)" },
+		{ USERS, "basic_auth_users: {}\n", "basic auth (2 users)" },
+		{ USERS, "rate_limit:\n  burst: 5\n", "basic auth (2 users)" },
+		{ "basic_auth_users:\n  alice: " ALICE "\n", "",
+		  "basic auth (1 user)" },
+		{ TLS USERS, USERS, "TLS" },
+		{ TLS, "", "TLS" },
+		{ TLS VERIFY, "", "TLS" },
+		{ TLS VERIFY, TLS, "the required client certificate" },
+		{ TLS VERIFY,
+		  TLS "  client_auth_type: VerifyClientCertIfGiven\n"
+		      "  client_ca_file: ca.crt\n",
+		  "the required client certificate" },
+		{ TLS VERIFY, TLS "  client_auth_type: RequireAnyClientCert\n",
+		  "the verification of client certificates" },
+		{ TLS VERIFY "  client_allowed_sans: [a, b]\n", TLS VERIFY,
+		  "client_allowed_sans (2 names)" },
+		/* changes that keep each protection reload */
+		{ USERS, "basic_auth_users:\n  carol: " ALICE "\n", NULL },
+		{ USERS, "basic_auth_users:\n  bob: " BOB "\n", NULL },
+		{ "", USERS, NULL },
+		{ "", "", NULL },
+		{ TLS, TLS VERIFY, NULL },
+		{ TLS USERS, TLS VERIFY USERS, NULL },
+		{ TLS VERIFY,
+		  TLS "  client_auth_type: RequireAndVerifyClientCert"
+		      "\n  client_ca_file: other.crt\n",
+		  NULL },
+		{ TLS VERIFY "  client_allowed_sans: [a, b]\n",
+		  TLS VERIFY "  client_allowed_sans: [c]\n", NULL },
+		{ TLS "  client_auth_type: VerifyClientCertIfGiven\n"
+		      "  client_ca_file: ca.crt\n",
+		  TLS, NULL },
+	};
+#undef TLS
+#undef VERIFY
+#undef USERS
+	char err[256], why[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct webcfg *old = parse(cases[i].old, err, sizeof(err));
+		struct webcfg *next = parse(cases[i].next, err, sizeof(err));
+		bool weakens;
+
+		assert_non_null(old);
+		if (!next)
+			fail_msg("case %zu: %s", i, err);
+		why[0] = 0;
+		weakens = webcfg_weakens(old, next, why, sizeof(why));
+		if (weakens != (cases[i].lost != NULL) ||
+		    (weakens && strcmp(why, cases[i].lost)))
+			fail_msg("case %zu: from\n%s\nto\n%s\nwanted %s, got "
+				 "%s '%s'",
+				 i, cases[i].old, cases[i].next,
+				 cases[i].lost ? cases[i].lost : "a reload",
+				 weakens ? "a refusal" : "a reload", why);
+		webcfg_free(old);
+		webcfg_free(next);
+	}
+}
+
+/* A certificate file cut short fails to load at every look while it stays
+ * broken: each failure must give back all it took, GnuTLS's share too.
+ * Counted as the heap in use (mallinfo2) across 200 failed loads, after a
+ * first few that may set up what GnuTLS keeps for the process; GnuTLS
+ * 3.7's gnutls_certificate_set_x509_key_mem kept 9,672 bytes each time. */
+static void test_load_leak(void **state)
+{
+	char dir[] = "/tmp/test_webcfg.XXXXXX";
+	char err[1024], path[600];
+	struct mallinfo2 before, after;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	put(dir, "server.key", key_pem);
+	put_cut_cert(dir);
+	put(dir, "web.yml",
+	    "tls_server_config:\n  cert_file: cut.crt\n"
+	    "  key_file: server.key\n");
+	for (int i = 0; i < 5; i++)
+		assert_null(load(dir, err, sizeof(err)));
+	before = mallinfo2();
+	for (int i = 0; i < 200; i++)
+		assert_null(load(dir, err, sizeof(err)));
+	after = mallinfo2();
+	/* 200 x 9,672 bytes were 1.9 MB; a few KB is noise */
+	if (after.uordblks > before.uordblks + 16384)
+		fail_msg("200 failed loads kept %zu bytes",
+			 after.uordblks - before.uordblks);
+	for (const char *const *f =
+		     (const char *const[]){ "server.key", "cut.crt", "web.yml",
 					    NULL };
 	     *f; f++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, *f);
@@ -759,6 +887,8 @@ int main(void)
 		cmocka_unit_test(test_auth_cache),
 		cmocka_unit_test(test_auth_bcrypt),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_load_leak),
+		cmocka_unit_test(test_weakens),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,12 @@
  *    form, change at it;
  *  - merge: union, commutative, idempotent, refusals;
  *  - memory: 1.5 KiB at 100 distinct, 100 KiB at 10^6 over 24h (p = 12),
- *    20,000 sketches of 50 destinations, no growth over time.
+ *    20,000 sketches of 50 destinations, no growth over time;
+ *  - budget: the account holds win_sketch_bytes (in malloc's chunks) at
+ *    every step, a refused
+ *    charge fails the add and nothing passes the limit; a stream built to
+ *    keep the most entries (descending ranks, gaps that need escapes)
+ *    stays within win_sketch_max_bytes.
  */
 #include <errno.h>
 #include <math.h>
@@ -26,6 +31,7 @@
 
 #include <cmocka.h>
 
+#include "metrics/budget.h"
 #include "metrics/hll.h"
 #include "metrics/win.h"
 #include "tests/unit/items.h"
@@ -631,6 +637,96 @@ static void test_memory_bounded_over_time(void **state)
 	}
 }
 
+/* A hash whose register at precision p is j and whose rank is r. */
+static uint64_t hash_of(unsigned p, uint32_t j, unsigned r)
+{
+	return r > 64 - p ? j : j | UINT64_C(1) << (p + r - 1);
+}
+
+static void test_budget_account(void **state)
+{
+	struct budget *b = budget_new(16384);
+	struct budget_acct acct = { b, BUDGET_SKETCHES, false };
+	struct win_sketch *s = win_sketch_new_in(12, DAY_MS, 1, &acct);
+	unsigned refused = 0, i;
+
+	(void)state;
+	assert_non_null(s);
+	for (i = 0; i < 100000; i++) {
+		int rc = win_sketch_add(s, item(3, i), T0 + i * 100);
+
+		assert_true(rc == 0 || rc == -ENOMEM);
+		refused += rc < 0;
+		assert_true(budget_used(b, BUDGET_SKETCHES) >=
+			    win_sketch_bytes(s));
+		/* two chunks' headers and rounding */
+		assert_true(budget_used(b, BUDGET_SKETCHES) <=
+			    win_sketch_bytes(s) + 64);
+		assert_true(budget_used(b, BUDGET_SKETCHES) <= 16384);
+	}
+	assert_true(refused > 0);
+	/* growth refused by a compaction refit does not fail an add */
+	assert_true(budget_refused(b, BUDGET_SKETCHES) >= refused);
+	/* what it holds still answers */
+	{
+		int64_t w = DAY_MS;
+		double v;
+
+		win_sketch_estimate(s, T0 + i * 100, &w, 1, &v, NULL);
+		assert_false(isnan(v));
+		assert_true(v > 0);
+	}
+	/* expiry gives the room back */
+	win_sketch_expire(s, T0 + 2 * DAY_MS + i * 100);
+	assert_true(budget_used(b, BUDGET_SKETCHES) <=
+		    win_sketch_bytes(s) + 64);
+	assert_int_equal(win_sketch_add(s, 1, T0 + 3 * DAY_MS), 0);
+	win_sketch_free(s);
+	assert_int_equal(budget_used(b, BUDGET_SKETCHES), 0);
+	/* a struct the budget cannot have is not made */
+	b = (budget_free(b), budget_new(8));
+	acct.b = b;
+	assert_null(win_sketch_new_in(12, DAY_MS, 1, &acct));
+	budget_free(b);
+}
+
+/* The worst a chosen stream can do: in every round each register gets
+ * every rank from the highest down (each one survives compaction), with
+ * gaps that need an escape word, at the longest horizon. */
+static void test_max_bytes(void **state)
+{
+	static const unsigned ps[] = { 4, 6 };
+
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		unsigned p = ps[k], m = 1u << p;
+		struct win_sketch *s = win_sketch_new(p, WIN_HORIZON_MAX, 1);
+		size_t peak = 0;
+		int64_t t = T0;
+
+		for (unsigned round = 0; round < 3; round++)
+			for (unsigned r = 65 - p; r >= 1; r--)
+				for (uint32_t j = 0; j < m; j++) {
+					assert_int_equal(
+						win_sketch_add(
+							s, hash_of(p, j, r), t),
+						0);
+					t += (j & 1) ? 1
+						     : (INT64_C(1)
+							<< (26 - p)) +
+							       1;
+					if (win_sketch_bytes(s) > peak)
+						peak = win_sketch_bytes(s);
+				}
+		print_message("p = %u: peak %zu bytes, bound %zu\n", p, peak,
+			      win_sketch_max_bytes(p));
+		assert_true(peak <= win_sketch_max_bytes(p));
+		/* and the stream did come near it: the bound is not slack */
+		assert_true(peak * 4 > win_sketch_max_bytes(p));
+		win_sketch_free(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,6 +743,8 @@ int main(void)
 		cmocka_unit_test(test_memory_targets),
 		cmocka_unit_test(test_memory_many_small),
 		cmocka_unit_test(test_memory_bounded_over_time),
+		cmocka_unit_test(test_budget_account),
+		cmocka_unit_test(test_max_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,11 @@
 /*
  * kaudit: the exporter's side of the kernel's audit state.
  *
+ * The audit side alone: it knows sockets, rules and status fields, not
+ * Prometheus or the exporter's flags. The caller passes its options
+ * (struct kaudit_opts) and a log callback, and reads the status it polls
+ * back as a struct kaudit_snap.
+ *
  * Global state that the exporter changes, and how each is given back:
  *
  *   audit pid      unicast only. Taken with AUDIT_SET from the event socket
@@ -34,10 +39,11 @@
  * logged once and shown through the snapshot; when the role is free again
  * the exporter takes it back.
  */
-#include "exporter/kaudit.h"
+#include "netlink/kaudit.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -47,12 +53,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "exporter/exporter.h"
-#include "exporter/log.h"
 #include "netlink/rules.h"
 
 struct kaudit {
-	enum cfg_source mode;
+	struct kaudit_opts opts;
 	struct nl_audit *ctl, *ev;
 	struct rules_loader *ld;
 	uint32_t self;
@@ -68,6 +72,33 @@ struct kaudit {
 	uint32_t last_lost, last_wait;
 	unsigned hz;
 };
+
+/* msg, then NULL-terminated key, value pairs (at most KAUDIT_KV_MAX), to
+ * the caller's log. */
+__attribute__((sentinel)) static void kaudit_log(const struct kaudit *ka,
+						 enum kaudit_level level,
+						 const char *msg, ...)
+{
+	struct kaudit_kv kv[KAUDIT_KV_MAX] = { { NULL, NULL } };
+	va_list ap;
+
+	if (!ka->opts.log)
+		return;
+	va_start(ap, msg);
+	for (size_t i = 0; i < KAUDIT_KV_MAX; i++) {
+		kv[i].key = va_arg(ap, const char *);
+		if (!kv[i].key)
+			break;
+		kv[i].value = va_arg(ap, const char *);
+	}
+	va_end(ap);
+	ka->opts.log(ka->opts.log_arg, level, msg, kv);
+}
+
+#define kaudit_info(ka, ...) kaudit_log(ka, KAUDIT_INFO, __VA_ARGS__, (char *)0)
+#define kaudit_warn(ka, ...) kaudit_log(ka, KAUDIT_WARN, __VA_ARGS__, (char *)0)
+#define kaudit_error(ka, ...)                                                  \
+	kaudit_log(ka, KAUDIT_ERROR, __VA_ARGS__, (char *)0)
 
 static void kaudit_comm(uint32_t pid, char *buf, size_t len)
 {
@@ -205,7 +236,7 @@ static void kaudit_restore(struct kaudit *ka)
 	if (!ka->changed)
 		return;
 	if (nl_audit_get_status(ka->ctl, &now)) {
-		log_error("cannot read the audit status to restore it");
+		kaudit_error(ka, "cannot read the audit status to restore it");
 		return;
 	}
 	for (size_t i = 0; i < KAUDIT_NSETTINGS; i++) {
@@ -217,15 +248,16 @@ static void kaudit_restore(struct kaudit *ka)
 			continue;
 		snprintf(was, sizeof(was), "%u", *kaudit_field(&ka->found, f));
 		if (*kaudit_field(&now, f) != *kaudit_field(&ka->set, f)) {
-			log_info("audit setting changed by someone else; "
-				 "leaving it",
-				 "field", f->name);
+			kaudit_info(ka,
+				    "audit setting changed by someone else; "
+				    "leaving it",
+				    "field", f->name);
 			continue;
 		}
 		*kaudit_field(&st, f) = *kaudit_field(&ka->found, f);
 		if (nl_audit_set_status(ka->ctl, &st))
-			log_error("cannot restore audit setting", "field",
-				  f->name, "value", was);
+			kaudit_error(ka, "cannot restore audit setting",
+				     "field", f->name, "value", was);
 	}
 	ka->changed = 0;
 }
@@ -246,14 +278,13 @@ static void kaudit_note_read(const char *note, struct audit_status *found)
 	found->backlog_wait_time = w;
 }
 
-static void kaudit_warn(void *arg, const char *origin, unsigned line,
-			const char *msg)
+static void kaudit_rules_warn(void *arg, const char *origin, unsigned line,
+			      const char *msg)
 {
 	char l[16];
 
-	(void)arg;
 	snprintf(l, sizeof(l), "%u", line);
-	log_warn(msg, "file", origin, "line", l);
+	kaudit_warn((const struct kaudit *)arg, msg, "file", origin, "line", l);
 }
 
 static int kaudit_register(struct kaudit *ka, nl_record_cb cb, void *arg)
@@ -277,9 +308,9 @@ static void kaudit_foreign(char *err, size_t errlen, uint32_t pid)
 		 pid, comm);
 }
 
-struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
-			    nl_record_cb cb, void *arg, char *err,
-			    size_t errlen)
+struct kaudit *kaudit_start(const struct kaudit_opts *opts,
+			    const struct rules_set *rs, nl_record_cb cb,
+			    void *arg, char *err, size_t errlen)
 {
 	struct kaudit *ka = calloc(1, sizeof(*ka));
 	struct rules_set *empty = NULL;
@@ -289,7 +320,7 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	ka->mode = cfg->source;
+	ka->opts = *opts;
 	ka->self = (uint32_t)getpid();
 	ka->hz = kaudit_hz(); /* /proc/config.gz: read while still root */
 	ka->ctl = nl_audit_open(NL_CONTROL, 0);
@@ -310,24 +341,25 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 				      : "");
 		goto fail;
 	}
-	if (cfg->source == CFG_UNICAST && ka->found.pid &&
+	if (opts->mode == KAUDIT_UNICAST && ka->found.pid &&
 	    ka->found.pid != ka->self && kaudit_alive(ka->found.pid)) {
 		kaudit_foreign(err, errlen, ka->found.pid);
 		goto fail;
 	}
-	if (cfg->source == CFG_UNICAST && ka->found.enabled == 2) {
+	if (opts->mode == KAUDIT_UNICAST && ka->found.enabled == 2) {
 		snprintf(err, errlen,
 			 "audit configuration is locked "
 			 "(enabled 2) until reboot; use "
 			 "--audit.source=multicast");
 		goto fail;
 	}
-	ka->ev = nl_audit_open(cfg->source == CFG_UNICAST ? NL_UNICAST
-							  : NL_MULTICAST,
-			       cfg->rcvbuf);
+	ka->ev = nl_audit_open(opts->mode == KAUDIT_UNICAST ? NL_UNICAST
+							    : NL_MULTICAST,
+			       opts->rcvbuf);
 	if (!ka->ev) {
 		snprintf(err, errlen, "cannot open the audit %s socket: %s%s",
-			 cfg_source_name(cfg->source), strerror(errno),
+			 opts->mode == KAUDIT_UNICAST ? "unicast" : "multicast",
+			 strerror(errno),
 			 errno == EPERM ? " (multicast needs CAP_AUDIT_READ)"
 					: "");
 		goto fail;
@@ -351,7 +383,7 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
-		rules_loader_set_warn(ka->ld, kaudit_warn, NULL);
+		rules_loader_set_warn(ka->ld, kaudit_rules_warn, ka);
 		snprintf(msg, sizeof(msg), KAUDIT_NOTE, ka->found.enabled,
 			 ka->found.failure, ka->found.rate_limit,
 			 ka->found.backlog_limit, ka->found.backlog_wait_time);
@@ -365,11 +397,11 @@ struct kaudit *kaudit_start(const struct cfg *cfg, const struct rules_set *rs,
 		/* a dead exporter's note: the settings before it */
 		kaudit_note_read(rules_loader_note(ka->ld), &ka->found);
 	}
-	if (cfg->source == CFG_UNICAST) {
+	if (opts->mode == KAUDIT_UNICAST) {
 		ka->defaults = (struct audit_status){
-			.backlog_limit = cfg->backlog_limit,
+			.backlog_limit = opts->backlog_limit,
 			.backlog_wait_time =
-				(uint32_t)((cfg->backlog_wait_ms * ka->hz +
+				(uint32_t)((opts->backlog_wait_ms * ka->hz +
 					    999) /
 					   1000),
 			.rate_limit = ka->found.rate_limit,
@@ -431,7 +463,8 @@ static int kaudit_status(struct kaudit *ka, struct audit_status *st)
 	int rc = nl_audit_get_status(ka->ctl, st);
 
 	if (rc == -EBADF || rc == -ENOTSOCK || rc == -ECONNREFUSED) {
-		log_warn("the audit control socket went away; reopening it");
+		kaudit_warn(ka, "the audit control socket went away; "
+				"reopening it");
 		rc = nl_audit_reopen(ka->ctl);
 		if (!rc)
 			rc = nl_audit_get_status(ka->ctl, st);
@@ -448,19 +481,20 @@ int kaudit_recover(struct kaudit *ka, nl_record_cb cb, void *arg)
 	rc = nl_audit_reopen(ka->ev);
 	if (rc) {
 		snprintf(msg, sizeof(msg), "%s", strerror(-rc));
-		log_error("cannot reopen the audit socket", "error", msg);
+		kaudit_error(ka, "cannot reopen the audit socket", "error",
+			     msg);
 		return rc;
 	}
-	log_warn("the audit socket went away; reopened it");
-	if (ka->mode != CFG_UNICAST)
+	kaudit_warn(ka, "the audit socket went away; reopened it");
+	if (ka->opts.mode != KAUDIT_UNICAST)
 		return 0;
 	rc = kaudit_register(ka, cb, arg);
 	if (rc == 0)
-		log_info("registered as the audit daemon again");
+		kaudit_info(ka, "registered as the audit daemon again");
 	return rc == -EEXIST ? 0 : rc;
 }
 
-int kaudit_poll(struct kaudit *ka, struct ksnap *snap, nl_record_cb cb,
+int kaudit_poll(struct kaudit *ka, struct kaudit_snap *snap, nl_record_cb cb,
 		void *arg)
 {
 	struct audit_status st;
@@ -485,16 +519,18 @@ int kaudit_poll(struct kaudit *ka, struct ksnap *snap, nl_record_cb cb,
 	snap->backlog_limit = st.backlog_limit;
 	snap->backlog_wait_time = st.backlog_wait_time;
 	if (st.enabled == 0 && !ka->disabled_logged) {
-		log_warn("kernel audit is disabled: no events will arrive");
+		kaudit_warn(ka, "kernel audit is disabled: "
+				"no events will arrive");
 		ka->disabled_logged = true;
 	} else if (st.enabled) {
 		ka->disabled_logged = false;
 	}
-	if (ka->mode == CFG_MULTICAST) {
+	if (ka->opts.mode == KAUDIT_MULTICAST) {
 		if (st.pid == 0 && !ka->console_logged) {
-			log_warn("no audit daemon is registered: the kernel "
-				 "also prints every audit record to the "
-				 "console");
+			kaudit_warn(ka, "no audit daemon is registered: the "
+					"kernel "
+					"also prints every audit record to the "
+					"console");
 			ka->console_logged = true;
 		} else if (st.pid) {
 			ka->console_logged = false;
@@ -510,9 +546,11 @@ int kaudit_poll(struct kaudit *ka, struct ksnap *snap, nl_record_cb cb,
 		if (ka->foreign_logged != st.pid) {
 			snprintf(pid, sizeof(pid), "%u", st.pid);
 			kaudit_comm(st.pid, comm, sizeof(comm));
-			log_error("another process took the audit daemon role; "
-				  "no events reach the exporter",
-				  "pid", pid, "comm", comm);
+			kaudit_error(ka,
+				     "another process took the audit daemon "
+				     "role; "
+				     "no events reach the exporter",
+				     "pid", pid, "comm", comm);
 			ka->foreign_logged = st.pid;
 		}
 		return 0;
@@ -521,7 +559,7 @@ int kaudit_poll(struct kaudit *ka, struct ksnap *snap, nl_record_cb cb,
 	 * that is gone: take it (back) through the current socket */
 	rc = kaudit_register(ka, cb, arg);
 	if (rc == 0) {
-		log_info("registered as the audit daemon again");
+		kaudit_info(ka, "registered as the audit daemon again");
 		ka->foreign_logged = 0;
 		return st.enabled != 0;
 	}
@@ -547,10 +585,10 @@ int kaudit_reload(struct kaudit *ka, const struct rules_set *rs, char *err,
 	}
 	/* the rules are in: a status field the kernel refuses is said,
 	 * not a reason to call the reload failed */
-	if (ka->mode == CFG_UNICAST &&
+	if (ka->opts.mode == KAUDIT_UNICAST &&
 	    kaudit_apply_status(ka, rs, msg, sizeof(msg)))
-		log_error("rules reloaded, but not every status setting",
-			  "reason", msg);
+		kaudit_error(ka, "rules reloaded, but not every status setting",
+			     "reason", msg);
 	return 0;
 }
 
@@ -560,8 +598,9 @@ void kaudit_stop(struct kaudit *ka)
 		return;
 	if (ka->ld) {
 		if (rules_unload(ka->ld))
-			log_error("could not remove every audit rule the "
-				  "exporter added");
+			kaudit_error(ka, "could not remove every audit rule "
+					 "the "
+					 "exporter added");
 		rules_loader_free(ka->ld);
 	}
 	if (ka->ctl)
@@ -570,7 +609,8 @@ void kaudit_stop(struct kaudit *ka)
 		struct audit_status st = { .mask = AUDIT_STATUS_PID, .pid = 0 };
 
 		if (nl_audit_set_status(ka->ctl, &st))
-			log_error("could not release the audit daemon role");
+			kaudit_error(ka, "could not release the audit daemon "
+					 "role");
 	}
 	nl_audit_close(ka->ev);
 	nl_audit_close(ka->ctl);
