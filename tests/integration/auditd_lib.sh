@@ -81,3 +81,22 @@ ae_auditd_events() { # log cond
 	}
 	function match_cond(l) { return l ~ cond }' "$1" | sort
 }
+
+# Loads RULES into the kernel as auditd's (auditctl -R, as augenrules
+# would), writes auditd's plugin file for the exporter (packaging's
+# audit_exporter.plugin.conf, active, running AE_BIN with
+# --audit.source=stdin, serving on PORT and reading RULES for its watch
+# keys; the flags in an @FILE, as auditd passes at most two arguments),
+# starts auditd and waits for the plugin to serve.
+ae_auditd_start_plugin() { # rules port
+	auditctl -R "$1" >/dev/null || ae_fail "auditctl -R $1 failed"
+	printf '%s\n' "--web.listen-address=127.0.0.1:$2" \
+		"--sketch.key-file=$ae_tmp/key" "--audit.rules.file=$1" \
+		>"$ae_tmp/plugin.args"
+	sed -e "s|^active = no|active = yes|" -e "s|^path = .*|path = $AE_BIN|" \
+		-e "s|^args = .*|args = --audit.source=stdin @$ae_tmp/plugin.args|" \
+		"$AE_ROOT/packaging/audit_exporter.plugin.conf" \
+		>"$ae_tmp/etc/plugins.d/audit_exporter.conf"
+	ae_auditd_start
+	ae_wait_http "$2" || ae_fail "auditd did not start the exporter plugin"
+}

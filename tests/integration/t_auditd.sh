@@ -21,19 +21,9 @@ run_workload() { # base expect
 		--exe "$ae_tmp/ae_true" >"$2" || ae_fail "workload failed"
 }
 
-auditctl -R "$ae_tmp/rules" >/dev/null || ae_fail "cannot load the test rules"
-
 # --- 1. as auditd's plugin -----------------------------------------------------
 port=$(ae_free_port)
-printf '%s\n' "--web.listen-address=127.0.0.1:$port" \
-	"--sketch.key-file=$ae_tmp/key" "--audit.rules.file=$ae_tmp/rules" \
-	>"$ae_tmp/plugin.args"
-sed -e "s|^active = no|active = yes|" -e "s|^path = .*|path = $AE_BIN|" \
-	-e "s|^args = .*|args = --audit.source=stdin @$ae_tmp/plugin.args|" \
-	"$AE_ROOT/packaging/audit_exporter.plugin.conf" \
-	>"$ae_tmp/etc/plugins.d/audit_exporter.conf"
-ae_auditd_start
-ae_wait_http "$port" || ae_fail "auditd did not start the exporter plugin"
+ae_auditd_start_plugin "$ae_tmp/rules" "$port"
 run_workload "$base" "$ae_tmp/expect1"
 ae_wait_expect "$port" "$ae_tmp/expect1" "$ae_tmp/scrape1" ||
 	ae_fail "plugin: exposition does not match the workload"
