@@ -5,6 +5,7 @@
 #   PREFIX/share/man/man1/audit_exporter.1.gz         0644
 #   PREFIX/share/audit_exporter/dashboards/*.json     0644  (whatever exists)
 #   PREFIX/share/audit_exporter/alerts/*.yml          0644
+#   PREFIX/share/audit_exporter/rules.d/audit_exporter.rules  0644  for auditd
 #   UNITDIR/audit_exporter.service                    0644  not enabled
 #   /etc/audit_exporter/audit_exporter.rules          0644  config
 #   /etc/default/audit_exporter                       0644  config
@@ -27,7 +28,10 @@
 # postinst create it (0700).
 # The auditd plugin file (packaging/audit_exporter.plugin.conf) is
 # installed when it exists, always inactive: the admin chooses between the
-# plugin and the service.
+# plugin and the service. The plugin sees only what auditd's rules audit,
+# so the bundled rules are installed for auditd too, outside
+# /etc/audit/rules.d (augenrules would load every *.rules there): linking
+# them into rules.d is the admin's step, as setting the plugin active is.
 set -eu
 umask 022
 
@@ -94,6 +98,8 @@ for f in dashboards/*.json alerts/*.yml; do
 	inst 0644 "$f" "$share/$f"
 done
 
+inst 0644 packaging/audit_exporter.rules "$share/rules.d/audit_exporter.rules"
+
 sed "s|@BINDIR@|$prefix/bin|g" packaging/audit_exporter.service \
 	>"$tmp/audit_exporter.service"
 inst 0644 "$tmp/audit_exporter.service" \
@@ -108,6 +114,7 @@ plugin=packaging/audit_exporter.plugin.conf
 if [ -f "$plugin" ]; then
 	sed -e "s|^\([[:space:]]*path[[:space:]]*=\).*|\1 $prefix/bin/audit_exporter|" \
 		-e 's|^\([[:space:]]*active[[:space:]]*=\).*|\1 no|' \
+		-e "s|/usr/share/audit_exporter/|$prefix/share/audit_exporter/|g" \
 		"$plugin" >"$tmp/plugin.conf"
 	grep -Eq '^[[:space:]]*active[[:space:]]*=[[:space:]]*no[[:space:]]*$' \
 		"$tmp/plugin.conf" || die "$plugin has no 'active =' line"

@@ -9,86 +9,30 @@
 # exactly, while auditd's own log still gets the events. Afterwards the
 # kernel's audit state must be as it was.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/auditd_lib.sh"
 ae_kernel_begin
-command -v auditd >/dev/null || ae_skip "auditd is not installed"
+ae_auditd_setup
 
 base=$(ae_free_ports 30)
 ae_workload_setup
-
-# auditd's configuration: its own log and plugin directory
-mkdir -p "$ae_tmp/etc/plugins.d"
-cat >"$ae_tmp/etc/auditd.conf" <<CONF
-local_events = yes
-write_logs = yes
-log_file = $ae_tmp/audit.log
-log_format = RAW
-flush = INCREMENTAL_ASYNC
-freq = 50
-max_log_file = 64
-num_logs = 2
-max_log_file_action = ROTATE
-space_left = 10
-space_left_action = IGNORE
-admin_space_left = 5
-admin_space_left_action = IGNORE
-disk_full_action = IGNORE
-disk_error_action = IGNORE
-q_depth = 20000
-overflow_action = SYSLOG
-max_restarts = 0
-plugin_dir = $ae_tmp/etc/plugins.d
-end_of_event_timeout = 2
-CONF
-chmod 600 "$ae_tmp/etc/auditd.conf"
-
-start_auditd() {
-	: >"$ae_tmp/audit.log"
-	chmod 600 "$ae_tmp/audit.log"
-	# -n: no fork, events to its log as in production (-f would divert
-	# them to stderr)
-	ae_spawn auditd -n -c "$ae_tmp/etc"
-	auditd_pid=$ae_last_pid
-	for _ in $(seq 100); do
-		[ "$(ae_kstatus pid)" = "$auditd_pid" ] && return 0
-		sleep 0.1
-	done
-	ae_fail "auditd did not become the audit daemon"
-}
-
-stop_auditd() {
-	kill -TERM "$auditd_pid"
-	ae_wait_exit "$auditd_pid" 10 || ae_fail "auditd did not stop"
-	wait "$auditd_pid" 2>/dev/null
-	ae_wait_pid_released || ae_fail "auditd left the audit pid registered"
-}
 
 run_workload() { # base expect
 	"$AE_TOOLS/workload" --base-port "$1" --watch "$ae_tmp/watched" \
 		--exe "$ae_tmp/ae_true" >"$2" || ae_fail "workload failed"
 }
 
-auditctl -R "$ae_tmp/rules" >/dev/null || ae_fail "cannot load the test rules"
-
 # --- 1. as auditd's plugin -----------------------------------------------------
 port=$(ae_free_port)
-printf '%s\n' "--web.listen-address=127.0.0.1:$port" \
-	"--sketch.key-file=$ae_tmp/key" "--audit.rules.file=$ae_tmp/rules" \
-	>"$ae_tmp/plugin.args"
-sed -e "s|^active = no|active = yes|" -e "s|^path = .*|path = $AE_BIN|" \
-	-e "s|^args = .*|args = --audit.source=stdin @$ae_tmp/plugin.args|" \
-	"$AE_ROOT/packaging/audit_exporter.plugin.conf" \
-	>"$ae_tmp/etc/plugins.d/audit_exporter.conf"
-start_auditd
-ae_wait_http "$port" || ae_fail "auditd did not start the exporter plugin"
+ae_auditd_start_plugin "$ae_tmp/rules" "$port"
 run_workload "$base" "$ae_tmp/expect1"
 ae_wait_expect "$port" "$ae_tmp/expect1" "$ae_tmp/scrape1" ||
 	ae_fail "plugin: exposition does not match the workload"
 ae_promtool_check "$ae_tmp/scrape1"
 ae_expect "$ae_tmp/scrape1" 'audit_exporter_source_up{source="stdin"}' 1
 ae_expect "$ae_tmp/scrape1" 'audit_exporter_serial_gaps_total' 0
-grep -q 'comm="ae_wl_root"' "$ae_tmp/audit.log" ||
+grep -q 'comm="ae_wl_root"' "$ae_auditd_log" ||
 	ae_fail "auditd's own log lacks the workload's events"
-stop_auditd
+ae_auditd_stop
 for _ in $(seq 50); do
 	curl -sf -o /dev/null "http://127.0.0.1:$port/metrics" || break
 	sleep 0.1
@@ -98,7 +42,7 @@ curl -sf -o /dev/null "http://127.0.0.1:$port/metrics" &&
 
 # --- 2. multicast beside auditd -------------------------------------------------
 rm "$ae_tmp/etc/plugins.d/audit_exporter.conf"
-start_auditd
+ae_auditd_start
 port=$(ae_free_port)
 ae_spawn "$AE_BIN" --audit.source=multicast --web.listen-address="127.0.0.1:$port" \
 	--sketch.key-file="$ae_tmp/key" --audit.rules.file="$ae_tmp/rules" \
@@ -117,11 +61,11 @@ ae_wait_expect "$port" "$ae_tmp/expect2" "$ae_tmp/scrape2" ||
 ae_promtool_check "$ae_tmp/scrape2"
 ae_expect "$ae_tmp/scrape2" 'audit_exporter_source_up{source="multicast"}' 1
 ae_expect "$ae_tmp/scrape2" audit_kernel_daemon_pid "$auditd_pid"
-[ "$(grep -c 'comm="ae_wl_root"' "$ae_tmp/audit.log")" -gt 0 ] ||
+[ "$(grep -c 'comm="ae_wl_root"' "$ae_auditd_log")" -gt 0 ] ||
 	ae_fail "auditd's log lacks the workload's events in multicast mode"
 kill -TERM "$exporter"
 ae_wait_exit "$exporter" 2 || ae_fail "multicast exporter did not stop"
 [ "$(ae_kstatus pid)" = "$auditd_pid" ] ||
 	ae_fail "the exporter disturbed auditd's registration"
-stop_auditd
+ae_auditd_stop
 echo "auditd: plugin and multicast modes counted the workload exactly"

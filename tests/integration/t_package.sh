@@ -46,6 +46,7 @@ mk install DESTDIR="$st" PREFIX=/usr >"$ae_tmp/install.log" 2>&1 ||
 	echo "644 lib/systemd/system/audit_exporter.service"
 	echo "644 etc/audit_exporter/audit_exporter.rules"
 	echo "644 etc/default/audit_exporter"
+	echo "644 usr/share/audit_exporter/rules.d/audit_exporter.rules"
 	for f in dashboards/*.json alerts/*.yml; do
 		[ -f "$f" ] && echo "644 usr/share/audit_exporter/$f"
 	done
@@ -60,6 +61,14 @@ bad_dirs=$(cd "$st" && find . -mindepth 1 -type d -printf '%m %P\n' |
 cmp -s audit_exporter "$st/usr/bin/audit_exporter" || ae_fail "binary differs"
 cmp -s packaging/audit_exporter.rules "$st/etc/audit_exporter/audit_exporter.rules" ||
 	ae_fail "installed rules differ from packaging/audit_exporter.rules"
+# plugin mode: the same rules for auditd's rules.d, installed outside it
+# (inactive) and in a form auditctl -R accepts as augenrules would give it
+# (no -D, -e or -b of their own to clash with the admin's)
+ad=$st/usr/share/audit_exporter/rules.d/audit_exporter.rules
+cmp -s packaging/audit_exporter.rules "$ad" ||
+	ae_fail "rules for auditd differ from packaging/audit_exporter.rules"
+[ ! -e "$st/etc/audit/rules.d" ] || ae_fail "make install put files into /etc/audit/rules.d"
+grep -Eq '^-(D|e|b|f|r)( |$)' "$ad" && ae_fail "rules for auditd change auditd's own settings"
 for f in dashboards/*.json alerts/*.yml; do
 	[ -f "$f" ] || continue
 	cmp -s "$f" "$st/usr/share/audit_exporter/$f" || ae_fail "$f differs"
@@ -73,6 +82,9 @@ if [ -f "$plugin" ]; then
 		ae_fail "plugin file does not run /usr/bin/audit_exporter"
 	grep -Eqx 'args *= *.*--audit.source=stdin.*' "$pc" ||
 		ae_fail "plugin file does not use --audit.source=stdin"
+	grep -Eqx 'format *= *string' "$pc" || ae_fail "plugin file: format is not string"
+	grep -q '/usr/share/audit_exporter/rules.d/audit_exporter.rules' "$pc" ||
+		ae_fail "plugin file does not say where auditd's rules are"
 else
 	ae_log "note: $plugin does not exist yet; plugin checks skipped"
 fi
@@ -263,6 +275,11 @@ grep ' etc/' "$ae_tmp/files.want" | sed 's|^[0-9]* |/|' | sort >"$ae_tmp/conffil
 diff -u "$ae_tmp/conffiles.want" "$ae_tmp/conffiles.got" >&2 || ae_fail "conffiles differ"
 for s in postinst prerm postrm; do
 	dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx "./$s" || ae_fail "no $s"
+	# beside auditd the package stays inactive: no maintainer script starts,
+	# restarts or reloads auditd, runs augenrules/auditctl or edits its plugins
+	dpkg-deb --ctrl-tarfile "$deb" | tar -x -O "./$s" | grep -v '^[[:space:]]*#' |
+		grep -En 'auditd|augenrules|auditctl|plugins\.d|rules\.d|active' >&2 &&
+		ae_fail "$s touches auditd, its rules or its plugins"
 done
 {
 	sed 's/^[0-9]* //' "$ae_tmp/files.want"
@@ -285,6 +302,13 @@ dpkg_r() {
 		>>"$ae_tmp/dpkg.log" 2>&1 || ae_fail "dpkg $*: $(tail -n 5 "$ae_tmp/dpkg.log")"
 }
 dpkg_r -i "$deb"
+# installed, the plugin file is still inactive and the rules for auditd
+# are still outside rules.d (postinst activated nothing)
+grep -Eqx 'active *= *no' "$r/etc/audit/plugins.d/audit_exporter.conf" ||
+	ae_fail "after dpkg -i the plugin file is not inactive"
+cmp -s packaging/audit_exporter.rules "$r/usr/share/audit_exporter/rules.d/audit_exporter.rules" ||
+	ae_fail "after dpkg -i the rules for auditd differ from packaging/audit_exporter.rules"
+[ ! -e "$r/etc/audit/rules.d" ] || ae_fail "dpkg -i put files into /etc/audit/rules.d"
 [ "$(stat -c %a "$r/var/lib/audit_exporter" 2>/dev/null)" = 700 ] ||
 	ae_fail "postinst did not create /var/lib/audit_exporter 0700"
 bin=$r/usr/bin/audit_exporter

@@ -41,6 +41,7 @@ int uname(struct utsname *u)
 #define I386_SOCKETCALL 102
 #define X86_64_KILL 62
 #define X86_64_OPENAT 257
+#define X86_64_EXECVE 59
 
 static struct rules_set *parse(const char *text)
 {
@@ -145,25 +146,25 @@ static void test_bundled_rules(void **state)
 	const struct audit_rule_data *r;
 	struct audit_status st;
 	const char *watch[] = { "identity", "privilege", "sshd_config",
-				"audit_config" };
+				"audit_config", "shadow_read" };
 	const char *other[] = { "connect", "bind", "listen", "exec" };
 	unsigned line;
 
 	(void)state;
 	rs = parse(default_rules_text);
-	assert_int_equal(rules_count(rs), 22);
+	assert_int_equal(rules_count(rs), 36);
 	assert_false(rules_delete_all(rs));
 	assert_int_equal(rules_status(rs, &st), 0);
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++)
 		assert_true(rules_is_watch_key(rs, watch[i], strlen(watch[i])));
+	for (size_t i = 0; i < 4; i++)
 		assert_false(
 			rules_is_watch_key(rs, other[i], strlen(other[i])));
-	}
-	assert_int_equal(rules_keyset_count(rules_watch_keys(rs)), 4);
+	assert_int_equal(rules_keyset_count(rules_watch_keys(rs)), 5);
 
 	/* -a always,exit -F arch=b64 -S connect -F a2=16 -k connect */
 	r = rules_get(rs, 0, NULL, &line);
-	assert_int_equal(line, 21);
+	assert_int_equal(line, 37);
 	assert_int_equal(r->action, AUDIT_ALWAYS);
 	assert_int_equal(r->flags, AUDIT_FILTER_EXIT);
 	assert_int_equal(r->field_count, 3);
@@ -185,6 +186,10 @@ static void test_bundled_rules(void **state)
 	assert_int_equal(value_of(r, AUDIT_ARG0, AUDIT_EQUAL), 3);
 	/* bind ... -F success=1 */
 	assert_int_equal(value_of(rule(rs, 5), AUDIT_SUCCESS, AUDIT_EQUAL), 1);
+	/* execve ... -F success=1: failed execs (a PATH search) stay out */
+	r = rule(rs, 13);
+	assert_true(sc(r, X86_64_EXECVE));
+	assert_int_equal(value_of(r, AUDIT_SUCCESS, AUDIT_EQUAL), 1);
 
 	/* -w /etc/passwd -p wa -k identity */
 	r = rule(rs, 15);
@@ -196,11 +201,24 @@ static void test_bundled_rules(void **state)
 	assert_int_equal(value_of(r, AUDIT_PERM, AUDIT_EQUAL),
 			 AUDIT_PERM_WRITE | AUDIT_PERM_ATTR);
 	assert_string_equal(string_of(r, AUDIT_FILTERKEY), "identity");
+	/* -w /etc/shadow -p wa: reads are the rules after it */
 	assert_int_equal(value_of(rule(rs, 17), AUDIT_PERM, AUDIT_EQUAL),
-			 AUDIT_PERM_READ | AUDIT_PERM_WRITE | AUDIT_PERM_ATTR);
+			 AUDIT_PERM_WRITE | AUDIT_PERM_ATTR);
 	/* -w /etc/audit/ -p wa -k audit_config: trailing / trimmed */
 	r = rule(rs, 21);
 	assert_string_equal(string_of(r, r->fields[0]), "/etc/audit");
+	/* -a never,exit -F path=/etc/shadow -F perm=r -F exe=/usr/bin/login */
+	r = rule(rs, 22);
+	assert_int_equal(r->action, AUDIT_NEVER);
+	assert_string_equal(string_of(r, AUDIT_WATCH), "/etc/shadow");
+	assert_string_equal(string_of(r, AUDIT_EXE), "/usr/bin/login");
+	assert_int_equal(value_of(r, AUDIT_PERM, AUDIT_EQUAL), AUDIT_PERM_READ);
+	/* -a always,exit -F path=/etc/shadow -F perm=r -k shadow_read, last */
+	r = rule(rs, 34);
+	assert_int_equal(r->action, AUDIT_ALWAYS);
+	assert_string_equal(string_of(r, AUDIT_WATCH), "/etc/shadow");
+	assert_int_equal(value_of(r, AUDIT_PERM, AUDIT_EQUAL), AUDIT_PERM_READ);
+	assert_string_equal(string_of(r, AUDIT_FILTERKEY), "shadow_read");
 	rules_set_free(rs);
 }
 
@@ -238,16 +256,18 @@ static void check_machine_rules(const struct machine_rules *m)
 		fail_msg("%s: line %u: %s", m->machine, err.line, err.msg);
 	for (size_t i = 0; i < rules_count(rs); i++) {
 		const struct audit_rule_data *r = rule(rs, i);
-		const char *key = string_of(r, AUDIT_FILTERKEY);
+		const char *key;
 		uint32_t arch;
 		int k = -1;
 
+		/* -w lines and the -F path= rules of the shadow files */
 		if (field_at(r, AUDIT_ARCH) < 0) {
 			assert_true(field_at(r, AUDIT_WATCH) >= 0 ||
 				    field_at(r, AUDIT_DIR) >= 0);
 			watches++;
 			continue;
 		}
+		key = string_of(r, AUDIT_FILTERKEY);
 		for (int j = 0; j < 4; j++)
 			if (!strcmp(key, keys[j]))
 				k = j;
@@ -271,18 +291,19 @@ static void check_machine_rules(const struct machine_rules *m)
 								 : 4)));
 		}
 	}
-	assert_int_equal(watches, 7);
+	/* 7 -w, 12 -a never reads by login programs, 2 shadow_read */
+	assert_int_equal(watches, 21);
 	for (int k = 0; k < 4; k++) {
 		assert_int_equal(got64[k], want64[k]);
 		assert_int_equal(got32[k], m->arch32 ? want32[k] : 0);
 	}
 	if (m->arch32) {
-		assert_int_equal(rules_count(rs), 22);
+		assert_int_equal(rules_count(rs), 36);
 		assert_int_equal(rules_skipped_count(rs), 0);
 	} else {
 		unsigned line, prev = 0;
 
-		assert_int_equal(rules_count(rs), 13);
+		assert_int_equal(rules_count(rs), 27);
 		assert_int_equal(rules_skipped_count(rs), 9);
 		for (size_t i = 0; i < 9; i++) {
 			assert_string_equal(rules_skipped_get(rs, i, &line),
