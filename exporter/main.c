@@ -30,7 +30,7 @@
 #include "exporter/agg.h"
 #include "exporter/cfg.h"
 #include "exporter/exporter.h"
-#include "exporter/http.h"
+#include "exporter/web/http.h"
 #include "exporter/log.h"
 #include "exporter/priv.h"
 #include "exporter/scrape.h"

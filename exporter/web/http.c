@@ -12,7 +12,7 @@
  * ":port" is one dual-stack IPv6 socket that also takes IPv4, and
  * "0.0.0.0:port" or "[::1]:port" mean exactly that). libmicrohttpd runs an
  * epoll thread pool that only does network work: a scrape's handler
- * suspends its connection and queues it for exporter/hscrape's worker,
+ * suspends its connection and queues it for exporter/web/hscrape's worker,
  * which renders once for every scrape waiting (metric state is only read;
  * exporter/scrape takes the lock in short slices, so a slow scrape never
  * holds up event intake), shares the rendered body among their responses
@@ -29,7 +29,7 @@
  * and a per-connection memory limit that makes libmicrohttpd refuse
  * oversized request headers itself. Beyond the per-address limit new
  * connections are closed at once. The total limit and the deadlines are
- * exporter/hconn's: every connection is tracked there, a worker thread
+ * exporter/web/hconn's: every connection is tracked there, a worker thread
  * (hscrape's) cuts the late ones four times a second, and one beyond the
  * total evicts the one that has waited longest and is not being answered
  * (libmicrohttpd's own limit is twice ours, only a backstop), so a
@@ -38,7 +38,7 @@
  * memory limit at most; it never holds a thread (epoll, non-blocking), so
  * scrapes keep being answered: t_http_load.sh holds 500.
  *
- * --web.config.file (exporter/webcfg) adds, as the exporter-toolkit does:
+ * --web.config.file (exporter/web/webcfg) adds, as the exporter-toolkit does:
  *   TLS       libmicrohttpd with GnuTLS: certificate, key, client CA and
  *             the priority string from webcfg. Client certificates are
  *             handled per session when libmicrohttpd announces a new
@@ -76,13 +76,13 @@
  *             refused request gets 429 rather than 401 then).
  *   http2     accepted and ignored: libmicrohttpd speaks HTTP/1.1 only.
  * Each connection is served under the configuration in force when it
- * started (exporter/webctx, which loads the file again when it or a file
+ * started (exporter/web/webctx, which loads the file again when it or a file
  * it names changes, and on SIGHUP): its TLS session gets that
  * configuration's certificate, key, client CA and priorities before the
  * handshake, and its requests that configuration's users, headers and
  * rate limit. Only whether the daemons speak TLS is fixed at start.
  */
-#include "exporter/http.h"
+#include "exporter/web/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -101,18 +101,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "exporter/accept.h"
+#include "exporter/web/accept.h"
 #include "exporter/exporter.h"
-#include "exporter/gzip.h"
-#include "exporter/hconn.h"
-#include "exporter/hscrape.h"
+#include "exporter/web/gzip.h"
+#include "exporter/web/hconn.h"
+#include "exporter/web/hscrape.h"
 #include "exporter/log.h"
 #include "exporter/scrape.h"
-#include "exporter/webctx.h"
+#include "exporter/web/webctx.h"
 
 #define HTTP_THREADS 4
 #define HTTP_CONN_MEMORY (64 * 1024)
-/* rendered expositions alive at once (exporter/hscrape): one being
+/* rendered expositions alive at once (exporter/web/hscrape): one being
  * sent, one rendered beside it, in both formats */
 #define HTTP_MAX_BODIES 4
 
@@ -890,7 +890,7 @@ static unsigned http_timeout_s(int64_t ms)
 }
 
 /* libmicrohttpd's own limit, which it splits among its threads and at
- * which it stops accepting: above ours (exporter/hconn evicts at ours),
+ * which it stops accepting: above ours (exporter/web/hconn evicts at ours),
  * with room for connections cut and not yet closed. */
 static unsigned http_mhd_limit(const struct cfg *c)
 {
