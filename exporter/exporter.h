@@ -60,6 +60,22 @@ void exporter_lock_destroy(struct exporter *x);
 void exporter_lock_reader(struct exporter *x);
 void exporter_lock_scrape(struct exporter *x);
 void exporter_unlock(struct exporter *x);
+/* What the reader does under the lock, each one thing (lock.c); the
+ * reader thread only. */
+typedef int (*exporter_batch_fn)(struct exporter *x, void *arg);
+/* Runs fn(x, arg) under the lock, for one batch of input (records, lines,
+ * a kernel reply) handed to the parser, assembler and aggregator; returns
+ * what fn returns. */
+int exporter_batch(struct exporter *x, exporter_batch_fn fn, void *arg);
+/* Copies the kernel status last noted to *out before a poll; records that
+ * arrive from now on (netlink) are stamped with the wall clock of now. */
+void exporter_kernel_get(struct exporter *x, struct kaudit_snap *out);
+/* Notes a kernel status poll: its status snap, and up (1: the source
+ * delivers, 0: it does not, < 0: unknown, as it was). */
+void exporter_kernel_note(struct exporter *x, const struct kaudit_snap *snap,
+			  int up);
+/* SIGHUP: rs replaces the rules set, which is freed; rs is taken. */
+void exporter_rules_swap(struct exporter *x, struct rules_set *rs);
 /* The source clock: wall clock live, the events' time in a replay. Call
  * with the lock held. */
 int64_t exporter_now_ms(const struct exporter *x);

@@ -30,7 +30,7 @@
 #include "exporter/agg.h"
 #include "exporter/cfg.h"
 #include "exporter/exporter.h"
-#include "exporter/http.h"
+#include "exporter/web/http.h"
 #include "exporter/log.h"
 #include "exporter/priv.h"
 #include "exporter/scrape.h"
@@ -154,22 +154,34 @@ static int print_exposition(struct exporter *x)
 	return rc;
 }
 
+struct sweep {
+	int64_t *last;
+	bool at_end;
+};
+
 /* Sweeps idle label sets every SWEEP_MS on the source's clock (event time
  * in a replay), unless a scrape holds rows; at_end sweeps whatever the
- * time (end of input). Lock not held. */
+ * time (end of input). For exporter_batch. */
+static int sweep_batch(struct exporter *x, void *arg)
+{
+	const struct sweep *sw = arg;
+	int64_t now = exporter_now_ms(x);
+
+	if (*sw->last == INT64_MIN)
+		*sw->last = now;
+	if ((sw->at_end || now - *sw->last >= SWEEP_MS) &&
+	    x->scrapes_active == 0) {
+		agg_sweep(x->agg, now);
+		*sw->last = now;
+	}
+	return 0;
+}
+
 static void maybe_sweep(struct exporter *x, int64_t *last, bool at_end)
 {
-	int64_t now;
+	struct sweep sw = { last, at_end };
 
-	exporter_lock_reader(x);
-	now = exporter_now_ms(x);
-	if (*last == INT64_MIN)
-		*last = now;
-	if ((at_end || now - *last >= SWEEP_MS) && x->scrapes_active == 0) {
-		agg_sweep(x->agg, now);
-		*last = now;
-	}
-	exporter_unlock(x);
+	exporter_batch(x, sweep_batch, &sw);
 }
 
 static void run_loop(struct exporter *x, struct source *src, struct http *http,

@@ -136,14 +136,27 @@ static void source_nl_record(void *arg, uint16_t type, const char *text,
 		source_record(x, &h);
 }
 
+/* One record, for exporter_batch. */
+struct source_rec {
+	uint16_t type;
+	const char *text;
+	size_t len;
+};
+
+static int source_nl_one(struct exporter *x, void *arg)
+{
+	const struct source_rec *r = arg;
+
+	source_nl_record(x, r->type, r->text, r->len);
+	return 0;
+}
+
 static void source_nl_record_locked(void *arg, uint16_t type, const char *text,
 				    size_t len)
 {
-	struct exporter *x = arg;
+	struct source_rec r = { type, text, len };
 
-	exporter_lock_reader(x);
-	source_nl_record(arg, type, text, len);
-	exporter_unlock(x);
+	exporter_batch(arg, source_nl_one, &r);
 }
 
 /* Watch keys: those of the kernel's file-watch rules when they can be read
@@ -197,26 +210,51 @@ static void source_line(struct exporter *x, const char *line, size_t len)
 /* Receives what the event socket holds, under the lock: for the reader's
  * poll, and for the control socket while it awaits a reply. A broken socket
  * is remembered for source_read to replace. */
-static int source_drain(void *arg)
+static int source_drain_batch(struct exporter *x, void *arg)
 {
 	struct source *s = arg;
-	struct exporter *x = s->x;
 	int rc;
 
-	exporter_lock_reader(x);
 	x->src.arrival_ms = exporter_wall_ms();
 	rc = nl_audit_recv(kaudit_events(s->ka), source_nl_record, x);
 	x->src.nl = *nl_audit_stats(kaudit_events(s->ka));
-	exporter_unlock(x);
+	return rc;
+}
+
+static int source_drain(void *arg)
+{
+	struct source *s = arg;
+	int rc = exporter_batch(s->x, source_drain_batch, s);
+
 	if (rc < 0)
 		s->broken = true;
 	return rc;
 }
 
+/* The kernel side starts (kaudit_start), for exporter_batch: the records
+ * it delivers meanwhile are handed on under the lock. */
+struct source_start {
+	struct source *s;
+	struct kaudit_opts ko;
+	char *err;
+	size_t errlen;
+};
+
+static int source_start_batch(struct exporter *x, void *arg)
+{
+	struct source_start *st = arg;
+
+	x->src.arrival_ms = exporter_wall_ms();
+	st->s->ka = kaudit_start(&st->ko, x->cfg.load_rules ? x->rules : NULL,
+				 source_nl_record, x, st->err, st->errlen);
+	x->src.up = st->s->ka != NULL;
+	return 0;
+}
+
 struct source *source_open(struct exporter *x, char *err, size_t errlen)
 {
 	struct source *s = calloc(1, sizeof(*s));
-	struct kaudit_opts ko;
+	struct source_start st;
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -230,13 +268,11 @@ struct source *source_open(struct exporter *x, char *err, size_t errlen)
 	switch (s->kind) {
 	case CFG_UNICAST:
 	case CFG_MULTICAST:
-		cfg_kaudit_opts(&x->cfg, &ko);
-		exporter_lock_reader(x);
-		x->src.arrival_ms = exporter_wall_ms();
-		s->ka = kaudit_start(&ko, x->cfg.load_rules ? x->rules : NULL,
-				     source_nl_record, x, err, errlen);
-		x->src.up = s->ka != NULL;
-		exporter_unlock(x);
+		cfg_kaudit_opts(&x->cfg, &st.ko);
+		st.s = s;
+		st.err = err;
+		st.errlen = errlen;
+		exporter_batch(x, source_start_batch, &st);
 		if (!s->ka)
 			goto fail;
 		x->ka = s->ka;
@@ -366,17 +402,20 @@ static int source_read_text(struct source *s)
 
 /* The event socket is gone or broken (EAGAIN and ENOBUFS are no failure):
  * a fresh one, and the daemon role back. */
+static int source_mend_batch(struct exporter *x, void *arg)
+{
+	struct source *s = arg;
+
+	x->src.up = false;
+	return kaudit_recover(s->ka, source_nl_record, x);
+}
+
 static void source_mend(struct source *s)
 {
-	struct exporter *x = s->x;
-
 	if (!s->broken)
 		return;
 	s->broken = false;
-	exporter_lock_reader(x);
-	x->src.up = false;
-	kaudit_recover(s->ka, source_nl_record, x);
-	exporter_unlock(x);
+	exporter_batch(s->x, source_mend_batch, s);
 }
 
 int source_read(struct source *s)
@@ -388,33 +427,32 @@ int source_read(struct source *s)
 	return 1;
 }
 
+/* The assembler's timeouts, on the source clock. */
+static int source_tick_batch(struct exporter *x, void *arg)
+{
+	(void)arg;
+	asm_tick(x->asm, exporter_now_ms(x));
+	return 0;
+}
+
 void source_tick(struct source *s)
 {
 	struct exporter *x = s->x;
 	int64_t mono = exporter_mono_ms();
 
-	exporter_lock_reader(x);
 	if (!s->eof)
-		asm_tick(x->asm, exporter_now_ms(x));
-	exporter_unlock(x);
+		exporter_batch(x, source_tick_batch, NULL);
 	if (s->ka && mono - s->last_poll_ms >= SRC_POLL_MS) {
 		struct kaudit_snap snap;
 		int up;
 
 		s->last_poll_ms = mono;
-		exporter_lock_reader(x);
-		snap = x->kernel;
 		/* records that arrive while re-registering: about now */
-		x->src.arrival_ms = exporter_wall_ms();
-		exporter_unlock(x);
+		exporter_kernel_get(x, &snap);
 		/* the poll talks to the kernel: not under the lock, and
 		 * records that arrive while re-registering take it there */
 		up = kaudit_poll(s->ka, &snap, source_nl_record_locked, x);
-		exporter_lock_reader(x);
-		x->kernel = snap;
-		if (up >= 0)
-			x->src.up = up == 1;
-		exporter_unlock(x);
+		exporter_kernel_note(x, &snap, up);
 		/* a drain during the poll may have found the socket broken */
 		source_mend(s);
 	}
@@ -450,10 +488,7 @@ void source_reload(struct source *s)
 		rules_set_free(rs);
 		return;
 	}
-	exporter_lock_reader(x);
-	rules_set_free(x->rules);
-	x->rules = rs;
-	exporter_unlock(x);
+	exporter_rules_swap(x, rs);
 	if (s->ka)
 		source_kernel_keys(s, kaudit_control(s->ka));
 	log_info("SIGHUP: rules reloaded", "file", x->cfg.rules_file);

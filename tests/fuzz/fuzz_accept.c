@@ -1,6 +1,6 @@
 /*
  * fuzz_accept: HTTP Accept and Accept-Encoding negotiation
- * (exporter/accept) on arbitrary header values.
+ * (exporter/web/accept) on arbitrary header values.
  *
  * The input, NUL-terminated in an exact-size heap copy, is given to both
  * accept_format and accept_gzip. Checks, from what the headers mean (RFC
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exporter/accept.h"
+#include "exporter/web/accept.h"
 #include "tests/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

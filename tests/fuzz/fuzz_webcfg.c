@@ -1,5 +1,5 @@
 /*
- * fuzz_webcfg: the web configuration parser (exporter/webcfg) on arbitrary
+ * fuzz_webcfg: the web configuration parser (exporter/web/webcfg) on arbitrary
  * YAML. webcfg_parse is pure: no file is read, no TLS is set up.
  *
  * Checks, from the header's contract:
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exporter/webcfg.h"
+#include "exporter/web/webcfg.h"
 #include "tests/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,4 +1,4 @@
-/* Unit tests for exporter/accept: content negotiation. */
+/* Unit tests for exporter/web/accept: content negotiation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "exporter/accept.h"
+#include "exporter/web/accept.h"
 
 static void test_format(void **state)
 {

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "exporter/gzip.h"
+#include "exporter/web/gzip.h"
 #include "tests/unit/gunzip.h"
 
 /* n bytes of exposition-like text (compressible) or random bytes. */

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "exporter/hconn.h"
+#include "exporter/web/hconn.h"
 
 #define N 6
 

@@ -31,13 +31,13 @@
  *     the assembler, the file source on the fixture log among 601 connects
  *     to distinct destinations (so that sketches turn dense), the scrape in
  *     text and OpenMetrics with the exported registers, gzip in two halves;
- *   - the same served by exporter/http and scraped plain and gzip over a
+ *   - the same served by exporter/web/http and scraped plain and gzip over a
  *     socket: 500 when the exposition could not be had, plain text when
  *     gzip could not;
  *   - the bundled rules plus rules of every kind;
  *   - a web configuration with every section, and the same as files
  *     (certificate, key, client CA) opened, used and loaded again as a
- *     serving exporter does (exporter/webctx).
+ *     serving exporter does (exporter/web/webctx).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,13 +59,13 @@
 #include "exporter/agg.h"
 #include "exporter/cfg.h"
 #include "exporter/exporter.h"
-#include "exporter/gzip.h"
-#include "exporter/http.h"
+#include "exporter/web/gzip.h"
+#include "exporter/web/http.h"
 #include "exporter/log.h"
 #include "exporter/scrape.h"
 #include "exporter/source.h"
-#include "exporter/webcfg.h"
-#include "exporter/webctx.h"
+#include "exporter/web/webcfg.h"
+#include "exporter/web/webctx.h"
 #include "metrics/budget.h"
 #include "netlink/asm.h"
 #include "netlink/rules.h"
@@ -626,7 +626,7 @@ static void served_check(unsigned port, bool gzip, long k,
 	scraped_free(&got);
 }
 
-/* The exporter served by exporter/http: started, scraped plain and gzip,
+/* The exporter served by exporter/web/http: started, scraped plain and gzip,
  * stopped. */
 static void pipeline_serve(struct exporter *x, long k, struct pipeline_ref *r)
 {
@@ -912,7 +912,7 @@ static void test_web_config(void **state)
 
 /* The same file with the files it names (a certificate from openssl,
  * also its own client CA), opened, used, loaded again (SIGHUP) and closed
- * through exporter/webctx: what a serving exporter does with it. */
+ * through exporter/web/webctx: what a serving exporter does with it. */
 struct web_files {
 	char dir[64], path[96];
 };

@@ -1,4 +1,4 @@
-/* Unit tests for exporter/webcfg: the web configuration file, with the
+/* Unit tests for exporter/web/webcfg: the web configuration file, with the
  * hashes, certificate and keys of webcfg_fixtures.h. */
 #include <errno.h>
 #include <malloc.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "exporter/webcfg.h"
+#include "exporter/web/webcfg.h"
 
 #include "tests/unit/webcfg_fixtures.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for exporter/webctx: reloading the web configuration in force.
+/* Unit tests for exporter/web/webctx: reloading the web configuration in force.
  * Fail closed: a file that would take TLS or every user away from the
  * running exporter (empty, comments only, "basic_auth_users:" with no
  * value, TLS removed) is refused with an error in the log, and the
@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "exporter/log.h"
-#include "exporter/webctx.h"
+#include "exporter/web/webctx.h"
 
 #include "tests/unit/webcfg_fixtures.h"
 

@@ -1,7 +1,7 @@
 /* hscrape: scrapes rendered on one thread, shared, and bounded. See
  * hscrape.c. */
-#ifndef AE_EXPORTER_HSCRAPE_H
-#define AE_EXPORTER_HSCRAPE_H
+#ifndef AE_EXPORTER_WEB_HSCRAPE_H
+#define AE_EXPORTER_WEB_HSCRAPE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -27,7 +27,7 @@
  *               most max_bodies are alive: before rendering more, the
  *               worker waits for one to go, and has the connections that
  *               have been sending the oldest body for HSCRAPE_GRACE_NS cut
- *               (ops->cut; exporter/hconn), up to HSCRAPE_ROOM_NS (then the
+ *               (ops->cut; exporter/web/hconn), up to HSCRAPE_ROOM_NS (then the
  *               batch gets 503). A scraper that reads takes milliseconds
  *               to take its body, so the ones cut are clients that do not
  *               read; response memory is bounded by max_bodies expositions
@@ -38,7 +38,7 @@
  * One mutex guards the queue, the counts and the list of bodies (oldest
  * first); rendering and gzip run outside it.
  */
-#include "exporter/hscrape.h"
+#include "exporter/web/hscrape.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -46,7 +46,7 @@
 #include <time.h>
 
 #include "exporter/exporter.h"
-#include "exporter/gzip.h"
+#include "exporter/web/gzip.h"
 #include "exporter/scrape.h"
 
 #define HSCRAPE_TICK_NS (250 * INT64_C(1000000))

@@ -8,7 +8,7 @@
  * most 16 keys. The walk goes only as deep as the schema's handlers take
  * it, whatever the document holds.
  */
-#include "exporter/webcfg.h"
+#include "exporter/web/webcfg.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "exporter/webcfg_int.h"
+#include "exporter/web/webcfg_int.h"
 
 __attribute__((format(printf, 4, 5))) int webcfg_wp_fail(struct wp *p,
 							 const yaml_node_t *n,

@@ -1,6 +1,6 @@
 /* gzip: the exposition's pieces as one gzip member. See gzip.c. */
-#ifndef AE_EXPORTER_GZIP_H
-#define AE_EXPORTER_GZIP_H
+#ifndef AE_EXPORTER_WEB_GZIP_H
+#define AE_EXPORTER_WEB_GZIP_H
 
 #include <stddef.h>
 

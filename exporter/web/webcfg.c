@@ -26,7 +26,7 @@
  * client certificate); min_version above max_version; a second YAML
  * document; a negative rate_limit.
  *
- * The module is five files that share exporter/webcfg_int.h: this one (the
+ * The module is five files that share exporter/web/webcfg_int.h: this one (the
  * top level, http_server_config, rate_limit, webcfg_parse, webcfg_free),
  * webcfg_yaml.c (strict reading of YAML nodes), webcfg_tls.c
  * (tls_server_config and its GnuTLS priority string), webcfg_auth.c
@@ -50,7 +50,7 @@
  * the YAML holds (aliases included), and duplicate users are found by
  * sorting, in O(n log n).
  */
-#include "exporter/webcfg.h"
+#include "exporter/web/webcfg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -58,7 +58,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "exporter/webcfg_int.h"
+#include "exporter/web/webcfg_int.h"
 
 /* The headers the toolkit lets one set, and the values it allows (NULL:
  * any). Header names match exactly, as the toolkit's map lookup does. */

@@ -1,14 +1,14 @@
 /* webcfg_int: what the files of the webcfg module (webcfg.c, webcfg_yaml.c,
  * webcfg_tls.c, webcfg_auth.c, webcfg_load.c) share; private, for them
  * alone. The public API is webcfg.h. */
-#ifndef AE_EXPORTER_WEBCFG_INT_H
-#define AE_EXPORTER_WEBCFG_INT_H
+#ifndef AE_EXPORTER_WEB_WEBCFG_INT_H
+#define AE_EXPORTER_WEB_WEBCFG_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <yaml.h>
 
-#include "exporter/webcfg.h"
+#include "exporter/web/webcfg.h"
 
 #define WEBCFG_PATH_MAX 96 /* "tls_server_config.client_allowed_sans" */
 #define WEBCFG_NCURVES 4 /* the curves the toolkit knows */

@@ -1,6 +1,6 @@
 /* http: the /metrics server (libmicrohttpd). See http.c. */
-#ifndef AE_EXPORTER_HTTP_H
-#define AE_EXPORTER_HTTP_H
+#ifndef AE_EXPORTER_WEB_HTTP_H
+#define AE_EXPORTER_WEB_HTTP_H
 
 #include <stddef.h>
 

@@ -34,7 +34,7 @@
  * does not watch a suspended socket and would not see it. A cut
  * connection no longer counts against max.
  */
-#include "exporter/hconn.h"
+#include "exporter/web/hconn.h"
 
 #include <pthread.h>
 #include <stdlib.h>

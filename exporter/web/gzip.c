@@ -28,7 +28,7 @@
  * instead of 5. Once running, the thread may run anywhere again, so that
  * the scheduler can still move it when that core gets busy.
  */
-#include "exporter/gzip.h"
+#include "exporter/web/gzip.h"
 
 #include <errno.h>
 #include <pthread.h>

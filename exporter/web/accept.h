@@ -1,6 +1,6 @@
 /* accept: HTTP Accept / Accept-Encoding negotiation. See accept.c. */
-#ifndef AE_EXPORTER_ACCEPT_H
-#define AE_EXPORTER_ACCEPT_H
+#ifndef AE_EXPORTER_WEB_ACCEPT_H
+#define AE_EXPORTER_WEB_ACCEPT_H
 
 #include <stdbool.h>
 

@@ -12,7 +12,7 @@
  * ":port" is one dual-stack IPv6 socket that also takes IPv4, and
  * "0.0.0.0:port" or "[::1]:port" mean exactly that). libmicrohttpd runs an
  * epoll thread pool that only does network work: a scrape's handler
- * suspends its connection and queues it for exporter/hscrape's worker,
+ * suspends its connection and queues it for exporter/web/hscrape's worker,
  * which renders once for every scrape waiting (metric state is only read;
  * exporter/scrape takes the lock in short slices, so a slow scrape never
  * holds up event intake), shares the rendered body among their responses
@@ -29,7 +29,7 @@
  * and a per-connection memory limit that makes libmicrohttpd refuse
  * oversized request headers itself. Beyond the per-address limit new
  * connections are closed at once. The total limit and the deadlines are
- * exporter/hconn's: every connection is tracked there, a worker thread
+ * exporter/web/hconn's: every connection is tracked there, a worker thread
  * (hscrape's) cuts the late ones four times a second, and one beyond the
  * total evicts the one that has waited longest and is not being answered
  * (libmicrohttpd's own limit is twice ours, only a backstop), so a
@@ -38,22 +38,15 @@
  * memory limit at most; it never holds a thread (epoll, non-blocking), so
  * scrapes keep being answered: t_http_load.sh holds 500.
  *
- * --web.config.file (exporter/webcfg) adds, as the exporter-toolkit does:
- *   TLS       libmicrohttpd with GnuTLS: certificate, key, client CA and
- *             the priority string from webcfg. Client certificates are
- *             handled per session when libmicrohttpd announces a new
- *             connection (before its handshake): the request mode
- *             (ignore, request, require) and a verify function that checks
- *             the chain against the client CA (for the Verify types, with
- *             the TLS client purpose, as Go does) and client_allowed_sans,
- *             so a refused client fails in the handshake, as in Go. GnuTLS
- *             priorities can only allow the suites' components (their
- *             cross product), so a request over a TLS <= 1.2 suite not in
- *             cipher_suites is closed unanswered (GnuTLS names the suite
- *             only after the handshake). The GnuTLS callbacks
- *             find the connection through the session pointer that
- *             libmicrohttpd sets to it; a session whose pointer is not its
- *             connection is never served (fail closed).
+ * --web.config.file (exporter/web/webcfg) adds, as the exporter-toolkit does:
+ *   TLS       libmicrohttpd with GnuTLS, set up by exporter/web/tls: the
+ *             daemons start with the certificate, key, client CA and
+ *             priorities, each connection's session is set up when
+ *             libmicrohttpd announces it (before its handshake), its
+ *             client certificate checked in the handshake, and a request
+ *             over a suite not in cipher_suites served nothing. This file
+ *             only tells tls which configuration a connection started
+ *             under (http_tls_verify).
  *   auth      basic_auth_users: every request (all paths) needs a user and
  *             password, checked by webcfg_auth_check (one bcrypt run at
  *             each of the users' costs per attempt, known user or not;
@@ -76,18 +69,17 @@
  *             refused request gets 429 rather than 401 then).
  *   http2     accepted and ignored: libmicrohttpd speaks HTTP/1.1 only.
  * Each connection is served under the configuration in force when it
- * started (exporter/webctx, which loads the file again when it or a file
+ * started (exporter/web/webctx, which loads the file again when it or a file
  * it names changes, and on SIGHUP): its TLS session gets that
  * configuration's certificate, key, client CA and priorities before the
  * handshake, and its requests that configuration's users, headers and
  * rate limit. Only whether the daemons speak TLS is fixed at start.
  */
-#include "exporter/http.h"
+#include "exporter/web/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -101,18 +93,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "exporter/accept.h"
 #include "exporter/exporter.h"
-#include "exporter/gzip.h"
-#include "exporter/hconn.h"
-#include "exporter/hscrape.h"
 #include "exporter/log.h"
 #include "exporter/scrape.h"
-#include "exporter/webctx.h"
+#include "exporter/web/accept.h"
+#include "exporter/web/gzip.h"
+#include "exporter/web/hconn.h"
+#include "exporter/web/hscrape.h"
+#include "exporter/web/tls.h"
+#include "exporter/web/webctx.h"
 
 #define HTTP_THREADS 4
 #define HTTP_CONN_MEMORY (64 * 1024)
-/* rendered expositions alive at once (exporter/hscrape): one being
+/* rendered expositions alive at once (exporter/web/hscrape): one being
  * sent, one rendered beside it, in both formats */
 #define HTTP_MAX_BODIES 4
 
@@ -523,35 +516,6 @@ static enum http_auth_result http_auth(struct http *h, const struct webctx *ctx,
 	return k.limited ? HTTP_AUTH_LIMITED : HTTP_AUTH_REFUSED;
 }
 
-/* A TLS request is served only on a session that http_notify set up and,
- * below TLS 1.3, over a suite in cipher_suites. GnuTLS names the suite
- * only once the handshake is over, so this is checked here rather than in
- * the handshake. */
-static bool http_tls_ok(const struct webcfg *w, struct MHD_Connection *c)
-{
-	const union MHD_ConnectionInfo *ci;
-	gnutls_session_t s;
-	const char *suite;
-
-	if (!w)
-		return false;
-	if (!w->nsuites)
-		return true;
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (!ci || !ci->tls_session)
-		return false;
-	s = (gnutls_session_t)ci->tls_session;
-	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3)
-		return true;
-	suite = gnutls_ciphersuite_get(s);
-	if (suite && webcfg_suite_allowed(w, suite))
-		return true;
-	log_debug("TLS client refused", "reason",
-		  "cipher suite not in cipher_suites", "suite",
-		  suite ? suite : "unknown");
-	return false;
-}
-
 static enum MHD_Result http_count_host(void *cls, enum MHD_ValueKind kind,
 				       const char *key, const char *value)
 {
@@ -605,7 +569,7 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *c,
 		return http_metrics_wait(h, c, hc);
 	if (hc->req_state == HTTP_REQ_READY)
 		return http_metrics_answer(w, c, hc);
-	if (h->boot && h->boot->web->tls && !http_tls_ok(w, c))
+	if (h->boot && h->boot->web->tls && !tls_request_ok(w, c))
 		return MHD_NO; /* closes the connection, nothing served */
 	if (!http_host_ok(c, version))
 		return http_send(w, c, MHD_HTTP_BAD_REQUEST,
@@ -680,132 +644,16 @@ static char *http_landing(const char *path)
 	return dbuf_take(&b, NULL);
 }
 
-/* The configuration of a GnuTLS session's connection: the session points
- * at the connection (libmicrohttpd or http_tls_session sets that). */
-static const struct webcfg *http_session_web(gnutls_session_t s)
+/* GnuTLS calls this when a client's certificate has been received: the
+ * session points at its connection (libmicrohttpd or tls_session_setup
+ * sets that), checked under the configuration the connection started
+ * under. */
+static int http_tls_verify(gnutls_session_t s)
 {
 	struct MHD_Connection *c = gnutls_session_get_ptr(s);
 	struct webctx *ctx = c ? http_ctx(c) : NULL;
 
-	return ctx ? ctx->web : NULL;
-}
-
-/* Whether a certificate (DER) has a SAN in client_allowed_sans: DNS
- * names, e-mail addresses, URIs and IP addresses, written as Go does. */
-static bool http_sans_ok(const struct webcfg *w, const gnutls_datum_t *der)
-{
-	gnutls_x509_crt_t crt;
-	bool ok = false;
-
-	if (gnutls_x509_crt_init(&crt) < 0)
-		return false;
-	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) < 0)
-		goto out;
-	for (unsigned i = 0; !ok; i++) {
-		char buf[1024], ip[INET6_ADDRSTRLEN];
-		size_t size = sizeof(buf) - 1;
-		int type = gnutls_x509_crt_get_subject_alt_name(crt, i, buf,
-								&size, NULL);
-
-		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER)
-			continue;
-		if (type < 0)
-			break;
-		switch (type) {
-		case GNUTLS_SAN_DNSNAME:
-		case GNUTLS_SAN_RFC822NAME:
-		case GNUTLS_SAN_URI:
-			buf[size] = 0;
-			ok = strlen(buf) == size && webcfg_san_allowed(w, buf);
-			break;
-		case GNUTLS_SAN_IPADDRESS:
-			if (size == 16 &&
-			    IN6_IS_ADDR_V4MAPPED((struct in6_addr *)buf))
-				inet_ntop(AF_INET, buf + 12, ip, sizeof(ip));
-			else if (size == 4 || size == 16)
-				inet_ntop(size == 4 ? AF_INET : AF_INET6, buf,
-					  ip, sizeof(ip));
-			else
-				break;
-			ok = webcfg_san_allowed(w, ip);
-			break;
-		default:
-			break;
-		}
-	}
-out:
-	gnutls_x509_crt_deinit(crt);
-	return ok;
-}
-
-/* GnuTLS calls this when a client's certificate has been received. */
-static int http_tls_verify(gnutls_session_t s)
-{
-	gnutls_typed_vdata_st purpose = {
-		GNUTLS_DT_KEY_PURPOSE_OID,
-		(unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0
-	};
-	const struct webcfg *w = http_session_web(s);
-	const gnutls_datum_t *peers;
-	enum webcfg_client_auth a;
-	unsigned n = 0, status = 0;
-
-	if (!w)
-		return GNUTLS_E_CERTIFICATE_ERROR;
-	a = w->client_auth;
-	peers = gnutls_certificate_get_peers(s, &n);
-	if (!peers || !n) {
-		if (!webcfg_auth_requires_cert(a))
-			return 0;
-		log_debug("TLS client refused", "reason", "no certificate");
-		return GNUTLS_E_NO_CERTIFICATE_FOUND;
-	}
-	if (webcfg_auth_verifies(a) &&
-	    (gnutls_certificate_verify_peers(s, &purpose, 1, &status) < 0 ||
-	     status)) {
-		log_debug("TLS client refused", "reason",
-			  "certificate not signed by client_ca or not for "
-			  "client authentication");
-		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
-	}
-	if (w->allowed_sans && !http_sans_ok(w, &peers[0])) {
-		log_debug("TLS client refused", "reason",
-			  "no SAN in client_allowed_sans");
-		return GNUTLS_E_CERTIFICATE_ERROR;
-	}
-	return 0;
-}
-
-/* Sets up a new connection's TLS session, before its handshake, with w:
- * the certificate, key and client CA, the priorities, and the client
- * certificate checks. 0, or -1 when the session is not this connection's
- * or GnuTLS refuses. */
-static int http_tls_session(struct MHD_Connection *c, const struct webcfg *w)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	gnutls_session_t s;
-	void *owner;
-
-	if (!ci || !ci->tls_session)
-		return -1;
-	s = (gnutls_session_t)ci->tls_session;
-	owner = gnutls_session_get_ptr(s);
-	if (owner && owner != (void *)c)
-		return -1;
-	if (!owner)
-		gnutls_session_set_ptr(s, c);
-	if (gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, w->cred) < 0 ||
-	    gnutls_priority_set(s, w->prio) < 0)
-		return -1;
-	gnutls_certificate_server_set_request(
-		s, webcfg_auth_requires_cert(w->client_auth)
-			   ? GNUTLS_CERT_REQUIRE
-		   : w->client_auth == WEBCFG_NO_CLIENT_CERT
-			   ? GNUTLS_CERT_IGNORE
-			   : GNUTLS_CERT_REQUEST);
-	gnutls_session_set_verify_function(s, http_tls_verify);
-	return 0;
+	return tls_client_verify(s, ctx ? ctx->web : NULL);
 }
 
 /* A connection starts (before its TLS handshake) under the configuration
@@ -839,7 +687,8 @@ static void http_notify(void *cls, struct MHD_Connection *c,
 	hconn_open(l->conns, &hc->link, ci->connect_fd, exporter_mono_ns());
 	*socket_context = hc;
 	ctx = webctx_acquire(l->h->webf);
-	if (ctx && ctx->web->tls && http_tls_session(c, ctx->web)) {
+	if (ctx && ctx->web->tls &&
+	    tls_session_setup(c, ctx->web, http_tls_verify)) {
 		webctx_release(ctx);
 		return;
 	}
@@ -890,7 +739,7 @@ static unsigned http_timeout_s(int64_t ms)
 }
 
 /* libmicrohttpd's own limit, which it splits among its threads and at
- * which it stops accepting: above ours (exporter/hconn evicts at ours),
+ * which it stops accepting: above ours (exporter/web/hconn evicts at ours),
  * with room for connections cut and not yet closed. */
 static unsigned http_mhd_limit(const struct cfg *c)
 {
@@ -926,7 +775,8 @@ static int http_web_config(struct http *h, char *err, size_t errlen)
 struct http *http_start(struct exporter *x, char *err, size_t errlen)
 {
 	struct http *h = calloc(1, sizeof(*h));
-	struct MHD_OptionItem tls[5] = { { MHD_OPTION_END, 0, NULL } };
+	struct MHD_OptionItem tls[TLS_DAEMON_OPTIONS] = { { MHD_OPTION_END, 0,
+							    NULL } };
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 
 	if (!h) {
@@ -943,23 +793,10 @@ struct http *http_start(struct exporter *x, char *err, size_t errlen)
 	if (http_web_config(h, err, errlen))
 		goto fail;
 	if (h->boot && h->boot->web->tls) {
-		const struct webcfg *w = h->boot->web;
-		unsigned k = 0;
-
 		/* what libmicrohttpd starts with; each session is then set
-		 * up with the configuration in force (http_tls_session) */
+		 * up with the configuration in force (tls_session_setup) */
 		flags |= MHD_USE_TLS;
-		tls[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT,
-						    0, w->cert.text };
-		tls[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
-						    w->key.text };
-		tls[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES,
-						    0, w->priorities };
-		if (w->client_ca.text)
-			tls[k++] = (struct MHD_OptionItem){
-				MHD_OPTION_HTTPS_MEM_TRUST, 0, w->client_ca.text
-			};
-		tls[k] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+		tls_daemon_options(h->boot->web, tls);
 	}
 	/* every table before the worker, which sweeps them, and the worker
 	 * before the daemons, whose handlers queue scrapes for it */

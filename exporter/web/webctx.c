@@ -26,10 +26,10 @@
  * Each loaded configuration is a webctx: the parsed file with its GnuTLS
  * credentials and priorities (webcfg_load), and a basic-auth cache. A
  * connection takes a reference when it starts and drops it when it closes
- * (exporter/http), so it is served under one configuration from handshake
+ * (exporter/web/http), so it is served under one configuration from handshake
  * to close, and an old configuration goes when its last connection does.
  */
-#include "exporter/webctx.h"
+#include "exporter/web/webctx.h"
 
 #include <errno.h>
 #include <pthread.h>

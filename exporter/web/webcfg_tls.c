@@ -2,19 +2,19 @@
  * webcfg_tls: tls_server_config. The toolkit's names of cipher suites,
  * curves, TLS versions and client auth types are read into struct webcfg
  * and checked across keys once the whole file is read (the rules are in
- * webcfg.c's comment); the server asks webcfg_san_allowed and
- * webcfg_suite_allowed per connection.
+ * webcfg.c's comment); the sessions (exporter/web/tls.c) ask
+ * webcfg_san_allowed and webcfg_suite_allowed per connection.
  *
  * The TLS settings become one GnuTLS priority string: versions as
  * -VERS-ALL:+VERS-TLS1.x, curves as -GROUP-ALL:+GROUP-..., and cipher
  * suites as their key exchange, cipher and MAC components. GnuTLS cannot
  * name single suites, so the components allow their cross product; the
- * server (exporter/http.c) therefore also checks the negotiated suite
+ * server (exporter/web/tls.c) therefore also checks the negotiated suite
  * against the list (webcfg_suite_allowed) and serves nothing over another.
  * As in Go, the list restricts TLS 1.0 to 1.2 only: TLS 1.3 suites stay
  * on.
  */
-#include "exporter/webcfg.h"
+#include "exporter/web/webcfg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "exporter/webcfg_int.h"
+#include "exporter/web/webcfg_int.h"
 #include "metrics/dbuf.h"
 
 /* Go's crypto/tls CipherSuites() (the secure ones), as GnuTLS priority

@@ -1,11 +1,11 @@
 /* webctx: the web configuration in force, reloaded when its files change.
  * See webctx.c. */
-#ifndef AE_EXPORTER_WEBCTX_H
-#define AE_EXPORTER_WEBCTX_H
+#ifndef AE_EXPORTER_WEB_WEBCTX_H
+#define AE_EXPORTER_WEB_WEBCTX_H
 
 #include <stdatomic.h>
 
-#include "exporter/webcfg.h"
+#include "exporter/web/webcfg.h"
 
 /* One loaded configuration, shared by the connections that started under
  * it. */

@@ -16,7 +16,7 @@
  * Prometheus still sends). Wildcards (any type, text/any) count for text
  * only: a client must ask for OpenMetrics by name.
  */
-#include "exporter/accept.h"
+#include "exporter/web/accept.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* hconn: the HTTP server's connections, their deadlines and eviction.
  * See hconn.c. */
-#ifndef AE_EXPORTER_HCONN_H
-#define AE_EXPORTER_HCONN_H
+#ifndef AE_EXPORTER_WEB_HCONN_H
+#define AE_EXPORTER_WEB_HCONN_H
 
 #include <stdbool.h>
 #include <stddef.h>

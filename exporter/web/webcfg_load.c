@@ -8,7 +8,7 @@
  * priority cache are kept for the TLS sessions. Each error names the file,
  * the line of the key and the file read.
  */
-#include "exporter/webcfg.h"
+#include "exporter/web/webcfg.h"
 
 #include <errno.h>
 #include <fcntl.h>

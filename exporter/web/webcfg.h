@@ -1,6 +1,6 @@
 /* webcfg: the --web.config.file (exporter-toolkit format). See webcfg.c. */
-#ifndef AE_EXPORTER_WEBCFG_H
-#define AE_EXPORTER_WEBCFG_H
+#ifndef AE_EXPORTER_WEB_WEBCFG_H
+#define AE_EXPORTER_WEB_WEBCFG_H
 
 #include <gnutls/gnutls.h>
 #include <stdbool.h>

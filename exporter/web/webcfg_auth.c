@@ -27,7 +27,7 @@
  * passwords cost bcrypt every time (and rate_limit bounds those). The web
  * config is read once, so a kept pass cannot outlive its user.
  */
-#include "exporter/webcfg.h"
+#include "exporter/web/webcfg.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -38,7 +38,7 @@
 #include <yaml.h>
 
 #include "exporter/skey.h"
-#include "exporter/webcfg_int.h"
+#include "exporter/web/webcfg_int.h"
 #include "metrics/hash.h"
 
 #define WEBCFG_BCRYPT_PASS 72 /* bytes bcrypt reads of a password */
