@@ -41,7 +41,7 @@ LDLIBS := -lmicrohttpd -lgnutls -laudit -lmnl -lz -lcap-ng -lcrypt -lyaml -lm
 ALL_LDFLAGS = $(SAN_FLAGS) -pthread $(LDFLAGS)
 
 LIB_SRCS := $(filter-out exporter/main.c, \
-	$(sort $(wildcard netlink/*.c metrics/*.c exporter/*.c)))
+	$(sort $(wildcard netlink/*.c metrics/*.c exporter/*.c exporter/*/*.c)))
 GEN_SRCS := build/gen/default_rules.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/default_rules.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))

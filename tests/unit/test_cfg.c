@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "exporter/cfg.h"
+#include "exporter/collectors/collector.h"
 
 static FILE *sink;
 
@@ -74,7 +75,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.proc_p, 12);
 	assert_int_equal(c.max_series, 10000);
 	assert_true(c.memory_limit == (size_t)256 << 20);
-	for (int i = 0; i < CFG_NCOL; i++)
+	assert_int_equal(coll_n, 7);
+	for (unsigned i = 0; i < coll_n; i++)
 		assert_true(c.collector[i]);
 }
 
@@ -132,8 +134,8 @@ static void test_forms(void **state)
 	assert_string_equal(c.listen[1], "[::1]:2");
 	assert_int_equal(c.source, CFG_FILE);
 	assert_true(c.once);
-	assert_false(c.collector[CFG_COL_KERNEL]);
-	assert_true(c.collector[CFG_COL_CONNECT]);
+	assert_false(c.collector[coll_find("kernel")]);
+	assert_true(c.collector[coll_find("connect")]);
 	assert_int_equal(c.nwindows, 2);
 	assert_true(c.windows_ms[1] == 5400000);
 	assert_int_equal(c.rcvbuf, 8 << 20);
