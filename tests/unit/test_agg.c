@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "exporter/agg.h"
+#include "exporter/collectors/collector.h"
 #include "metrics/budget.h"
 #include "netlink/arec.h"
 #include "netlink/asm.h"
@@ -16,19 +17,20 @@
 static struct agg *a;
 static struct asm_ctx *as;
 
+/* The aggregator most tests use. */
+static const struct agg_config test_cfg = { .series_cap = 1000,
+					    .nwindows = 2,
+					    .windows_ms = { 300000, 86400000 },
+					    .host_p = 14,
+					    .proc_p = 12,
+					    .sketch_key = { 1, 2 },
+					    .table_key = { 3, 4 },
+					    .bind_slots = 64 };
+
 static int setup(void **state)
 {
-	struct agg_config c = { .series_cap = 1000,
-				.nwindows = 2,
-				.windows_ms = { 300000, 86400000 },
-				.host_p = 14,
-				.proc_p = 12,
-				.sketch_key = { 1, 2 },
-				.table_key = { 3, 4 },
-				.bind_slots = 64 };
-
 	(void)state;
-	a = agg_new(&c);
+	a = agg_new(&test_cfg);
 	as = asm_new(NULL, agg_event, a);
 	return a && as ? 0 : -1;
 }
@@ -544,6 +546,70 @@ static void test_accuracy(void **state)
 	}
 }
 
+/* A stream of 200 connects to distinct inet destinations from 200
+ * processes, into an aggregator with connect on or off. Returns the
+ * bytes of sketches charged to the budget; *syscalls: how many the
+ * syscall collector counted, *fams: whether connect's families exist. */
+static size_t connect_stream(bool connect_on, uint64_t *syscalls, bool *fams)
+{
+	struct budget *b = budget_new((size_t)64 << 20);
+	int ci = coll_find("connect");
+	struct agg_config c = test_cfg;
+	char text[1024];
+	size_t used;
+
+	assert_non_null(b);
+	assert_true(ci >= 0);
+	c.budget = b;
+	c.disabled = connect_on ? 0 : 1u << ci;
+	a = agg_new(&c);
+	as = asm_new(NULL, agg_event, a);
+	assert_non_null(a);
+	assert_non_null(as);
+	for (int i = 0; i < 200; i++) {
+		snprintf(text, sizeof(text),
+			 "type=SYSCALL msg=audit(100.000:%d): arch=c000003e "
+			 "syscall=42 success=yes exit=0 a0=3 a1=0 a2=10 a3=0 "
+			 "items=0 ppid=1 pid=%d auid=0 uid=5 gid=0 "
+			 "comm=\"p%d\" exe=\"/bin/p\" key=\"net\"\n"
+			 "type=SOCKADDR msg=audit(100.000:%d): "
+			 "saddr=0200%04X0A0000010000000000000000\n"
+			 "type=EOE msg=audit(100.000:%d): \n",
+			 i + 1, 100 + i, i, i + 1, 1000 + i, i + 1);
+		feed(text);
+	}
+	*syscalls = count("audit_syscall_events", "syscall=\"connect\",key="
+						  "\"net\",success=\"yes\"");
+	*fams = agg_coll_fams(a, (unsigned)ci) != NULL ||
+		agg_fam_named(a, "audit_connect") != NULL ||
+		agg_fam_named(a, "audit_process_connect_unique_destinations");
+	used = budget_used(b, BUDGET_SKETCHES);
+	asm_free(as);
+	agg_free(a);
+	a = NULL;
+	as = NULL;
+	budget_free(b);
+	return used;
+}
+
+/* A collector that is off does no work: with connect off, the connects
+ * build no sketch and connect has no family (an update entered would
+ * find none), while the syscall collector still counts every one. The
+ * same stream with connect on is the control: it does build sketches. */
+static void test_disabled_collector(void **state)
+{
+	uint64_t n_on, n_off;
+	bool fams_on, fams_off;
+
+	(void)state;
+	assert_true(connect_stream(true, &n_on, &fams_on) > 0);
+	assert_true(fams_on);
+	assert_int_equal(n_on, 200);
+	assert_int_equal(connect_stream(false, &n_off, &fams_off), 0);
+	assert_false(fams_off);
+	assert_int_equal(n_off, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +631,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pressure_sweep, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_accuracy, setup, teardown),
+		cmocka_unit_test(test_disabled_collector),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
