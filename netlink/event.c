@@ -8,7 +8,8 @@
  * that matter here: SOCKADDR (the process's raw sockaddr, whose sa_family
  * is in the byte order of the SYSCALL record's arch; s390x and ppc64 are
  * big-endian), SOCKETCALL (the real arguments of i386 socketcall(2)) and
- * PATH (counted). An event without a SYSCALL record is not a syscall
+ * PATH (counted, and the first AEV_MAX_PATHS kept: aev_path decodes a
+ * name on demand, so events nobody asks about pay nothing for it). An event without a SYSCALL record is not a syscall
  * event; if it has syscall parts (SOCKADDR, PATH, EXECVE, CWD) the
  * SYSCALL record was lost, which is counted.
  *
@@ -331,8 +332,8 @@ bool aev_decode(struct aev_decoder *d, const struct asm_event *ev,
 
 		if (t == AUDIT_SOCKADDR || t == AUDIT_SOCKETCALL)
 			aev_aux_fields(d, &ev->rec[i], e);
-		else if (t == AUDIT_PATH)
-			e->npath++;
+		else if (t == AUDIT_PATH && e->npath++ < AEV_MAX_PATHS)
+			e->path[e->npath - 1] = &ev->rec[i];
 	}
 	aev_name_syscall(d, e);
 	e->have_fd = !e->via_socketcall || e->sc_n > 0;
@@ -340,4 +341,29 @@ bool aev_decode(struct aev_decoder *d, const struct asm_event *ev,
 	e->watch_candidate = e->npath > 0 && e->class == AEV_OTHER;
 	e->classes = AEV_BIT(e->class) | (e->have_key ? AEV_KEYED : 0);
 	return true;
+}
+
+int aev_path(const struct aev *e, unsigned i, struct aev_path *p)
+{
+	struct arec_iter it;
+	struct arec_field f;
+
+	if (i >= e->npath || i >= AEV_MAX_PATHS)
+		return -ENOENT;
+	memset(p, 0, offsetof(struct aev_path, name));
+	arec_iter_init(&it, e->path[i]->body, e->path[i]->len);
+	while (arec_iter_next(&it, &f)) {
+		if (NAME_IS(&f, "name")) {
+			bool isnull;
+
+			p->name_len = arec_decode_string(
+				&f, p->name, sizeof(p->name), &isnull);
+			if (p->name_len > sizeof(p->name))
+				p->name_len = sizeof(p->name);
+			p->have_name = !isnull;
+		} else if (NAME_IS(&f, "nametype")) {
+			aev_view(&p->nametype, &f);
+		}
+	}
+	return 0;
 }

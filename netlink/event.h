@@ -12,6 +12,7 @@
 
 #define AEV_STR_MAX 256 /* decoded comm and exe kept (a label's longest) */
 #define AEV_KEY_MAX 512 /* decoded key list (kernel limit is 256) */
+#define AEV_MAX_PATHS 8 /* PATH records kept for aev_path */
 
 /* What the system call is, after socketcall(2) is looked through. */
 enum aev_class {
@@ -65,6 +66,8 @@ struct aev {
 	uint64_t sc[6]; /* SOCKETCALL arguments */
 	unsigned sc_n;
 	unsigned npath; /* PATH records */
+	/* the first AEV_MAX_PATHS of them, decoded on demand (aev_path) */
+	const struct asm_record *path[AEV_MAX_PATHS];
 	/* a keyed file-watch event when the rules are not known: PATH
 	 * records and no network or exec call */
 	bool watch_candidate;
@@ -75,6 +78,15 @@ struct aev {
 	char exe[AEV_STR_MAX];
 	char key[AEV_KEY_MAX]; /* keys joined by AUDIT_KEY_SEPARATOR */
 	char nrbuf[24];
+};
+
+/* One PATH record: the file's name (unescaped, truncated to the buffer)
+ * and its nametype (NORMAL, PARENT, CREATE, DELETE, UNKNOWN...). */
+struct aev_path {
+	size_t name_len;
+	bool have_name;
+	struct aev_view nametype; /* into the record; empty if absent */
+	char name[AEV_STR_MAX];
 };
 
 /* What decoding could not use, counted (the exporter's parse-error and
@@ -97,5 +109,9 @@ void aev_decoder_free(struct aev_decoder *d);
 bool aev_decode(struct aev_decoder *d, const struct asm_event *ev,
 		struct aev *e);
 const struct aev_stats *aev_stats(const struct aev_decoder *d);
+/* Decodes e's PATH record i (i < e->npath and < AEV_MAX_PATHS) into *p,
+ * while e is valid: names cost only the collectors that read them.
+ * 0, or -ENOENT for no such record. */
+int aev_path(const struct aev *e, unsigned i, struct aev_path *p);
 
 #endif
