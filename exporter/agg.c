@@ -9,7 +9,8 @@
  * call each, by the collectors' table (collectors/table.c). A collector
  * that is off is never initialised nor called and owns no family.
  *
- *   record   every collector with .records (records: audit_records_total)
+ *   record   every collector with a record function (records:
+ *            audit_records_total)
  *   event    the collectors whose .classes match the event's, by stage:
  *            every-event counters (syscall), then the call's own
  *            (connect, listen, execve), then per rule key (watch), the

@@ -51,7 +51,6 @@ struct coll_fam {
 struct coll_def {
 	const char *name; /* --[no-]collector.NAME, and the collector label */
 	bool on; /* enabled by default */
-	bool records; /* consumes every record (record) */
 	/* consumes events of these AEV_BIT/AEV_KEYED; an event goes first to
 	 * the collectors of every event (AEV_ALL), then to those of its
 	 * class, then to those of its keys (AEV_KEYED alone), as label sets
@@ -62,8 +61,9 @@ struct coll_def {
 	/* sets c->state, one allocation that the dispatcher frees; 0 or
 	 * -ENOMEM. NULL: no state */
 	int (*init)(struct coll *c);
-	/* now: the event clock the record moved */
+	/* every record, if set; now: the event clock the record moved */
 	void (*record)(struct coll *c, const struct arec_hdr *h, int64_t now);
+	/* the events of its classes */
 	void (*event)(struct coll *c, const struct aev *e);
 	/* after its families were swept: forget what the sweep may free
 	 * beyond what the generation tells */

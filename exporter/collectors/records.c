@@ -85,7 +85,6 @@ static void records_record(struct coll *c, const struct arec_hdr *h,
 const struct coll_def coll_records = {
 	.name = "records",
 	.on = true,
-	.records = true,
 	COLL_FAMS(records_fams),
 	.init = records_init,
 	.record = records_record,

@@ -19,7 +19,7 @@ CPPFLAGS := -D_GNU_SOURCE -I. -Ibuild/gen -DAE_VERSION='"fuzz"' \
 LDLIBS := -lmicrohttpd -lgnutls -laudit -lmnl -lz -lcap-ng -lcrypt -lyaml -lm
 
 LIB_SRCS := $(filter-out exporter/main.c, \
-	$(sort $(wildcard netlink/*.c metrics/*.c exporter/*.c)))
+	$(sort $(wildcard netlink/*.c metrics/*.c exporter/*.c exporter/*/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ)/%.o)
 TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 BINS := $(TARGETS:%=$(FUZZ)/fuzz_%)
