@@ -125,8 +125,8 @@ static void render(struct feed *f, enum expo_format fmt)
 	dbuf_init(&body, OUT_MAX);
 	expo_init(&w, fmt, &body);
 	for (unsigned c = 0; c < coll_n; c++)
-		for (unsigned j = 0; j < coll_table[c]->nfam; j++, k++) {
-			const struct fam *fam = agg_coll_fams(f->agg, c)[j];
+		for (unsigned n = 0; n < coll_table[c]->nfam; n++, k++) {
+			const struct fam *fam = agg_coll_fams(f->agg, c)[n];
 			const struct fam_desc *d = fam_desc(fam);
 			size_t own = 0;
 
