@@ -429,7 +429,12 @@ static void cfg_usage(FILE *out)
 	fprintf(out, "  --[no-]collector.NAME\n      Enable or disable a "
 		     "collector: ");
 	cfg_collector_names(out);
-	fprintf(out, " (default: all enabled).\n"
+	fprintf(out, " (default: all enabled");
+	for (unsigned i = 0, n = 0; i < coll_n; i++)
+		if (!coll_table[i]->on)
+			fprintf(out, "%s%s", n++ ? ", " : " but ",
+				coll_table[i]->name);
+	fprintf(out, ").\n"
 		     "  --version\n      Print the version and exit.\n"
 		     "  --help\n      Print this help and exit.\n");
 }
