@@ -1,5 +1,7 @@
 /*
- * collector: the helpers every collector uses to update its families.
+ * collector: what the collectors share: the update helpers (inline in
+ * collector.h: they are on every event's path), the address-family
+ * labels, and lookup by name in the table.
  *
  * A collector (one file in this folder, one line in table.c) owns its
  * families and whatever state its updates need (series caches, the bind
@@ -33,37 +35,4 @@ int coll_find(const char *name)
 		if (!strcmp(coll_table[i]->name, name))
 			return (int)i;
 	return -1;
-}
-
-struct fam_series *coll_cached(struct fam *f, struct fam_series **slot,
-			       const struct fam_lv *lv, int64_t t)
-{
-	struct fam_series *s = slot ? *slot : NULL;
-
-	if (s) {
-		fam_hit(f, s, t);
-		return s;
-	}
-	s = fam_get(f, lv, t);
-	if (slot)
-		*slot = s;
-	return s;
-}
-
-void coll_count(struct coll_ctx *ctx, struct fam *f, struct fam_series **slot,
-		const struct fam_lv *lv, int64_t t)
-{
-	struct fam_series *s = coll_cached(f, slot, lv, t);
-
-	if (s)
-		fam_inc(s, 1);
-	else
-		ctx->skipped[AGG_SKIP_NO_MEMORY]++;
-}
-
-void coll_add_item(struct coll_ctx *ctx, struct fam *f, struct fam_series *s,
-		   uint64_t h, int64_t t)
-{
-	if (!s || fam_add_item(f, s, h, t) < 0)
-		ctx->skipped[AGG_SKIP_NO_MEMORY]++;
 }

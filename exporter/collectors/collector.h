@@ -93,16 +93,45 @@ static inline uint32_t coll_fnv(uint32_t h, const void *p, size_t n)
 	return h;
 }
 /* The series in *slot if cached (stamped, fold counted), else a lookup
- * that fills the slot. slot may be NULL (no cache). */
-struct fam_series *coll_cached(struct fam *f, struct fam_series **slot,
-			       const struct fam_lv *lv, int64_t t);
+ * that fills the slot. slot may be NULL (no cache). Inline, as the
+ * next two: they are on every event's path. */
+static inline struct fam_series *coll_cached(struct fam *f,
+					     struct fam_series **slot,
+					     const struct fam_lv *lv, int64_t t)
+{
+	struct fam_series *s = slot ? *slot : NULL;
+
+	if (s) {
+		fam_hit(f, s, t);
+		return s;
+	}
+	s = fam_get(f, lv, t);
+	if (slot)
+		*slot = s;
+	return s;
+}
+
 /* One more for the counter of lv, through a cache slot (may be NULL);
  * an update without memory is counted as skipped (no_memory). */
-void coll_count(struct coll_ctx *ctx, struct fam *f, struct fam_series **slot,
-		const struct fam_lv *lv, int64_t t);
+static inline void coll_count(struct coll_ctx *ctx, struct fam *f,
+			      struct fam_series **slot, const struct fam_lv *lv,
+			      int64_t t)
+{
+	struct fam_series *s = coll_cached(f, slot, lv, t);
+
+	if (s)
+		fam_inc(s, 1);
+	else
+		ctx->skipped[AGG_SKIP_NO_MEMORY]++;
+}
+
 /* One more item in the sketch of a windowed series (NULL: not had). */
-void coll_add_item(struct coll_ctx *ctx, struct fam *f, struct fam_series *s,
-		   uint64_t h, int64_t t);
+static inline void coll_add_item(struct coll_ctx *ctx, struct fam *f,
+				 struct fam_series *s, uint64_t h, int64_t t)
+{
+	if (!s || fam_add_item(f, s, h, t) < 0)
+		ctx->skipped[AGG_SKIP_NO_MEMORY]++;
+}
 
 #define COLL_FAMS(a) .fams = (a), .nfam = sizeof(a) / sizeof((a)[0])
 #define COLL_LV(s) ((struct fam_lv){ (s), strlen(s) })
