@@ -1,4 +1,4 @@
-/* agg: maps audit events to metric updates. See agg.c. */
+/* agg: hands records and decoded events to the collectors. See agg.c. */
 #ifndef AE_EXPORTER_AGG_H
 #define AE_EXPORTER_AGG_H
 
@@ -9,19 +9,6 @@
 #include "metrics/fam.h"
 #include "metrics/hash.h"
 #include "netlink/asm.h"
-
-/* The families the aggregator keeps, in a fixed order. */
-enum agg_fam {
-	AGG_CONNECT, /* audit_connect_total */
-	AGG_UNIQUE_HOST, /* audit_connect_unique_destinations */
-	AGG_UNIQUE_PROC, /* audit_process_connect_unique_destinations */
-	AGG_LISTEN, /* audit_listen_total */
-	AGG_EXECVE, /* audit_execve_total */
-	AGG_WATCH, /* audit_watch_hits_total */
-	AGG_SYSCALL, /* audit_syscall_events_total */
-	AGG_RECORDS, /* audit_records_total */
-	AGG_NFAM,
-};
 
 /* Input that could not be parsed, or was understood and not used. */
 enum agg_err {
@@ -73,6 +60,9 @@ struct agg_config {
 	 * that is not a network or exec call counts as a watch hit */
 	agg_watch_fn watch_fn;
 	void *watch_arg;
+	/* bit i: the collector coll_table[i] is off (never initialised nor
+	 * called, no families); 0: all on */
+	uint32_t disabled;
 };
 
 struct agg;
@@ -82,10 +72,11 @@ struct agg;
 struct agg *agg_new(const struct agg_config *cfg);
 void agg_free(struct agg *a);
 
-/* Every record, as it arrives: counted by type (a text source's name when
- * libaudit does not know it), and its time moves the aggregator's clock. */
+/* Every record, as it arrives: its time moves the event clock, and it goes
+ * to the collectors that consume records. */
 void agg_record(struct agg *a, const struct arec_hdr *h);
-/* One assembled event (an asm_event_cb: arg is the agg). */
+/* One assembled event (an asm_event_cb: arg is the agg): decoded once
+ * (netlink/event) and handed to the collectors that consume its class. */
 void agg_event(void *arg, const struct asm_event *ev);
 void agg_error(struct agg *a, enum agg_err e);
 void agg_skip(struct agg *a, enum agg_skip s, uint64_t n);
@@ -94,7 +85,12 @@ void agg_sweep(struct agg *a, int64_t now_ms);
 /* Changes how watch keys are recognised (e.g. after a rules reload). */
 void agg_set_watch(struct agg *a, agg_watch_fn fn, void *arg);
 
-struct fam *agg_fam(const struct agg *a, enum agg_fam which);
+/* The families of collector coll (an index into coll_table), in its
+ * order; NULL when it is off. */
+struct fam *const *agg_coll_fams(const struct agg *a, unsigned coll);
+/* The family named name (its fam_desc name), NULL if no collector that
+ * is on owns it. */
+struct fam *agg_fam_named(const struct agg *a, const char *name);
 uint64_t agg_errors(const struct agg *a, enum agg_err e);
 uint64_t agg_skipped(const struct agg *a, enum agg_skip s);
 /* The event clock (ms): the newest record time seen, robust to a lone

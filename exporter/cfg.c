@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "exporter/collectors/collector.h"
 #include "exporter/log.h"
 #include "metrics/fam.h"
 #include "netlink/kaudit.h"
@@ -173,13 +174,13 @@ static const struct cfg_flag cfg_flags[] = {
 };
 #define CFG_NFLAGS (sizeof(cfg_flags) / sizeof(cfg_flags[0]))
 
-static const char *const cfg_collectors[CFG_NCOL] = {
-	"connect", "listen", "execve", "watch", "syscall", "records", "kernel",
-};
+_Static_assert(CFG_MAX_COLLECTORS == COLL_MAX, "one collector flag each");
 
-const char *cfg_collector_name(enum cfg_collector col)
+/* The collectors' names, as a list: "connect, listen, ..." */
+static void cfg_collector_names(FILE *out)
 {
-	return col < CFG_NCOL ? cfg_collectors[col] : "unknown";
+	for (unsigned i = 0; i < coll_n; i++)
+		fprintf(out, "%s%s", i ? ", " : "", coll_table[i]->name);
 }
 
 const char *cfg_source_name(enum cfg_source s)
@@ -426,8 +427,14 @@ static void cfg_usage(FILE *out)
 		fputc('\n', out);
 	}
 	fprintf(out, "  --[no-]collector.NAME\n      Enable or disable a "
-		     "collector: connect, listen, execve, watch, syscall, "
-		     "records, kernel (default: all enabled).\n"
+		     "collector: ");
+	cfg_collector_names(out);
+	fprintf(out, " (default: all enabled");
+	for (unsigned i = 0, n = 0; i < coll_n; i++)
+		if (!coll_table[i]->on)
+			fprintf(out, "%s%s", n++ ? ", " : " but ",
+				coll_table[i]->name);
+	fprintf(out, ").\n"
 		     "  --version\n      Print the version and exit.\n"
 		     "  --help\n      Print this help and exit.\n");
 }
@@ -443,15 +450,15 @@ static const struct cfg_flag *cfg_find(const char *name, size_t len)
 
 static int cfg_collector(struct cfg *c, const char *name, bool on, FILE *err)
 {
-	for (int i = 0; i < CFG_NCOL; i++)
-		if (!strcmp(name, cfg_collectors[i])) {
-			c->collector[i] = on;
-			return 0;
-		}
-	fprintf(err,
-		"unknown collector '%s' (connect, listen, execve, "
-		"watch, syscall, records, kernel)\n",
-		name);
+	int i = coll_find(name);
+
+	if (i >= 0) {
+		c->collector[i] = on;
+		return 0;
+	}
+	fprintf(err, "unknown collector '%s' (", name);
+	cfg_collector_names(err);
+	fprintf(err, ")\n");
 	return -EINVAL;
 }
 
@@ -462,8 +469,8 @@ static int cfg_defaults(struct cfg *c, FILE *err)
 		if (cfg_flags[i].kind != K_LIST &&
 		    cfg_set(c, &cfg_flags[i], cfg_flags[i].def, err))
 			return -EINVAL;
-	for (int i = 0; i < CFG_NCOL; i++)
-		c->collector[i] = true;
+	for (unsigned i = 0; i < coll_n; i++)
+		c->collector[i] = coll_table[i]->on;
 	return 0;
 }
 

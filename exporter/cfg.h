@@ -10,6 +10,7 @@
 #define CFG_MAX_LISTEN 8
 #define CFG_MAX_ARGFILES 8
 #define CFG_MAX_WINDOWS 8
+#define CFG_MAX_COLLECTORS 16 /* COLL_MAX (collectors/collector.h) */
 
 enum cfg_source { CFG_UNICAST, CFG_MULTICAST, CFG_STDIN, CFG_FILE };
 
@@ -19,17 +20,6 @@ static inline bool cfg_source_is_text(enum cfg_source s)
 {
 	return s == CFG_STDIN || s == CFG_FILE;
 }
-
-enum cfg_collector {
-	CFG_COL_CONNECT,
-	CFG_COL_LISTEN,
-	CFG_COL_EXECVE,
-	CFG_COL_WATCH,
-	CFG_COL_SYSCALL,
-	CFG_COL_RECORDS,
-	CFG_COL_KERNEL,
-	CFG_NCOL,
-};
 
 struct cfg {
 	const char *listen[CFG_MAX_LISTEN];
@@ -66,7 +56,7 @@ struct cfg {
 	unsigned max_series;
 	size_t memory_limit; /* bytes (metrics/budget) */
 	int64_t idle_ms;
-	bool collector[CFG_NCOL];
+	bool collector[CFG_MAX_COLLECTORS]; /* by coll_table index */
 
 	const char *log_level;
 	const char *log_format;
@@ -86,7 +76,6 @@ struct cfg {
 int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err);
 /* Frees what @FILE arguments allocated. */
 void cfg_free(struct cfg *c);
-const char *cfg_collector_name(enum cfg_collector col);
 const char *cfg_source_name(enum cfg_source s);
 struct kaudit_opts;
 /* The audit side's options for a netlink source (unicast or multicast),

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "exporter/agg.h"
+#include "exporter/collectors/collector.h"
 #include "exporter/cfg.h"
 #include "exporter/exporter.h"
 #include "exporter/web/http.h"
@@ -260,6 +261,9 @@ int main(int argc, char **argv)
 	ac.host_p = x.cfg.host_p;
 	ac.proc_p = x.cfg.proc_p;
 	ac.bind_slots = 65536;
+	for (unsigned i = 0; i < coll_n; i++)
+		if (!x.cfg.collector[i])
+			ac.disabled |= 1u << i;
 	x.budget = budget_new(x.cfg.memory_limit);
 	ac.budget = x.budget;
 	x.agg = x.budget ? agg_new(&ac) : NULL;

@@ -1,7 +1,8 @@
 /*
  * scrape: the whole exposition, collector by collector.
  *
- * Collectors, as node_exporter has them, each switchable by flag:
+ * Collectors, as node_exporter has them, each switchable by flag and each
+ * writing its own families (exporter/collectors/table.c, in this order):
  *   connect   audit_connect_total, the unique-destination gauges, and
  *             (opt-in) the host sketch's registers for fleet-wide counts
  *   listen, execve, watch, syscall, records   one family each
@@ -36,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exporter/collectors/collector.h"
 #include "exporter/exporter.h"
 #include "exporter/procstat.h"
 #include "metrics/budget.h"
@@ -111,17 +113,17 @@ struct scrape {
 	struct fam_rows rows;
 	int64_t now_ms;
 	const char *window_names[CFG_MAX_WINDOWS];
+	const struct kaudit_snap *kernel;
 };
 
-/* Writes one aggregator family. */
-static int scrape_family(struct scrape *sc, enum agg_fam which)
+int scrape_family(struct scrape *sc, struct fam *f)
 {
 	struct exporter *x = sc->x;
-	struct fam *f;
 	int rc;
 
+	if (!f)
+		return -ENODATA; /* its collector is off in the aggregator */
 	exporter_lock_scrape(x);
-	f = agg_fam(x->agg, which);
 	rc = fam_rows(f, &sc->rows);
 	exporter_unlock(x);
 	if (rc)
@@ -151,20 +153,22 @@ static int scrape_family(struct scrape *sc, enum agg_fam which)
 }
 
 /* The host-wide sketch's registers, folded, one series per register. */
-static int scrape_registers(struct scrape *sc)
+int scrape_registers(struct scrape *sc, struct fam *host)
 {
 	struct exporter *x = sc->x;
 	unsigned m = 1u << x->cfg.export_p;
-	uint8_t *regs = calloc((size_t)x->cfg.nwindows, m);
+	uint8_t *regs;
 	char labels[96];
 	int rc = 0;
 
+	if (!x->cfg.export_registers)
+		return 0;
+	regs = calloc((size_t)x->cfg.nwindows, m);
 	if (!regs)
 		return -ENOMEM;
 	exporter_lock_scrape(x);
 	{
-		struct fam *f = agg_fam(x->agg, AGG_UNIQUE_HOST);
-		struct fam_series *s = fam_find(f, NULL);
+		struct fam_series *s = fam_find(host, NULL);
 
 		for (unsigned k = 0; s && k < x->cfg.nwindows && !rc; k++)
 			rc = win_sketch_registers(fam_sketch(s), sc->now_ms,
@@ -219,10 +223,14 @@ static void scrape_labelled(struct scrape *sc, const char *label,
 	dbuf_free(&b);
 }
 
-static int scrape_kernel(struct scrape *sc, const struct kaudit_snap *k)
+int scrape_kernel(struct scrape *sc, struct fam *const *fam)
 {
+	const struct kaudit_snap *k = sc->kernel;
 	double hz = k->hz ? k->hz : 250;
 
+	(void)fam;
+	if (sc->x->replay)
+		return 0; /* text sources have no kernel to ask */
 	if (!k->valid)
 		return k->error ? k->error : -ENODATA;
 	scrape_one(sc, "audit_kernel_enabled",
@@ -274,8 +282,9 @@ struct scrape_health {
 	struct kaudit_snap kernel;
 	uint64_t errors[AGG_NERR];
 	uint64_t skipped[AGG_NSKIP];
-	size_t series[AGG_NFAM];
-	uint64_t folded[AGG_NFAM];
+	/* every collector's families in table order; 0 for one that is off */
+	size_t series[COLL_MAX * COLL_MAX_FAM];
+	uint64_t folded[COLL_MAX * COLL_MAX_FAM];
 	uint64_t mem_limit, mem_used[BUDGET_NPART];
 	uint64_t mem_refused[BUDGET_NPART];
 };
@@ -289,6 +298,18 @@ static void scrape_parts(struct scrape *sc, const char *name, const char *help,
 		scrape_labelled(sc, "part",
 				budget_part_name((enum budget_part)p),
 				(double)v[p]);
+}
+
+/* A family with one sample per family of every collector. */
+static void scrape_per_family(struct scrape *sc, const uint64_t *v)
+{
+	unsigned n = 0;
+
+	for (unsigned c = 0; c < coll_n; c++)
+		for (unsigned j = 0; j < coll_table[c]->nfam; j++)
+			scrape_labelled(sc, "metric",
+					coll_table[c]->fams[j].desc.name,
+					(double)v[n++]);
 }
 
 static void scrape_health(struct scrape *sc, const struct scrape_health *h)
@@ -358,22 +379,14 @@ static void scrape_health(struct scrape *sc, const struct scrape_health *h)
 				(double)h->skipped[s]);
 	expo_family(&sc->w, "audit_exporter_series",
 		    "Label sets held per metric.", EXPO_GAUGE);
-	for (int i = 0; i < AGG_NFAM; i++)
-		scrape_labelled(
-			sc, "metric",
-			fam_desc(agg_fam(x->agg, (enum agg_fam)i))->name,
-			(double)h->series[i]);
+	scrape_per_family(sc, h->series);
 	expo_family(&sc->w, "audit_exporter_series_folded",
 		    "Updates folded into the __other__ label set because the "
 		    "metric had reached its label-set cap "
 		    "(--metrics.max-series) or the memory limit "
 		    "(--metrics.memory-limit).",
 		    EXPO_COUNTER);
-	for (int i = 0; i < AGG_NFAM; i++)
-		scrape_labelled(
-			sc, "metric",
-			fam_desc(agg_fam(x->agg, (enum agg_fam)i))->name,
-			(double)h->folded[i]);
+	scrape_per_family(sc, h->folded);
 	scrape_one(sc, "audit_exporter_memory_limit_bytes",
 		   "The memory limit of everything the host's activity grows "
 		   "(--metrics.memory-limit).",
@@ -405,8 +418,9 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 	struct exporter *x = b->x;
 	struct scrape sc = { .x = x };
 	struct scrape_health h;
-	double took[CFG_NCOL];
-	int ok[CFG_NCOL];
+	double took[COLL_MAX];
+	int ok[COLL_MAX];
+	unsigned n = 0;
 	int rc;
 
 	expo_init(&sc.w, fmt, &b->body);
@@ -425,9 +439,13 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 	h.errors[AGG_E_SHORT_DATAGRAM] += h.src.nl.malformed;
 	for (int s = 0; s < AGG_NSKIP; s++)
 		h.skipped[s] = agg_skipped(x->agg, (enum agg_skip)s);
-	for (int i = 0; i < AGG_NFAM; i++) {
-		h.series[i] = fam_count(agg_fam(x->agg, (enum agg_fam)i));
-		h.folded[i] = fam_folded(agg_fam(x->agg, (enum agg_fam)i));
+	for (unsigned c = 0; c < coll_n; c++) {
+		struct fam *const *fam = agg_coll_fams(x->agg, c);
+
+		for (unsigned j = 0; j < coll_table[c]->nfam; j++, n++) {
+			h.series[n] = fam ? fam_count(fam[j]) : 0;
+			h.folded[n] = fam ? fam_folded(fam[j]) : 0;
+		}
 	}
 	memset(h.mem_used, 0, sizeof(h.mem_used));
 	memset(h.mem_refused, 0, sizeof(h.mem_refused));
@@ -439,42 +457,20 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 	}
 	exporter_unlock(x);
 
-	for (int c = 0; c < CFG_NCOL; c++) {
+	sc.kernel = &h.kernel;
+	for (unsigned c = 0; c < coll_n; c++) {
+		const struct coll_def *d = coll_table[c];
+		struct fam *const *fam = agg_coll_fams(x->agg, c);
 		int64_t t0 = exporter_mono_ns();
 
 		if (!x->cfg.collector[c])
 			continue;
-		switch ((enum cfg_collector)c) {
-		case CFG_COL_CONNECT:
-			rc = scrape_family(&sc, AGG_CONNECT);
-			if (!rc)
-				rc = scrape_family(&sc, AGG_UNIQUE_HOST);
-			if (!rc)
-				rc = scrape_family(&sc, AGG_UNIQUE_PROC);
-			if (!rc && x->cfg.export_registers)
-				rc = scrape_registers(&sc);
-			break;
-		case CFG_COL_LISTEN:
-			rc = scrape_family(&sc, AGG_LISTEN);
-			break;
-		case CFG_COL_EXECVE:
-			rc = scrape_family(&sc, AGG_EXECVE);
-			break;
-		case CFG_COL_WATCH:
-			rc = scrape_family(&sc, AGG_WATCH);
-			break;
-		case CFG_COL_SYSCALL:
-			rc = scrape_family(&sc, AGG_SYSCALL);
-			break;
-		case CFG_COL_RECORDS:
-			rc = scrape_family(&sc, AGG_RECORDS);
-			break;
-		case CFG_COL_KERNEL:
-		default:
-			/* text sources have no kernel to ask */
-			rc = x->replay ? 0 : scrape_kernel(&sc, &h.kernel);
-			break;
-		}
+		rc = 0;
+		if (d->write)
+			rc = d->write(&sc, fam);
+		else
+			for (unsigned j = 0; j < d->nfam && !rc; j++)
+				rc = scrape_family(&sc, fam ? fam[j] : NULL);
 		ok[c] = rc == 0;
 		took[c] = (double)(exporter_mono_ns() - t0) / 1e9;
 	}
@@ -483,21 +479,17 @@ int scrape_render(enum expo_format fmt, struct scrape_buf *b)
 		procstat_write(&sc.w);
 	expo_family(&sc.w, "audit_exporter_scrape_collector_duration_seconds",
 		    "Time a collector took in this scrape.", EXPO_GAUGE);
-	for (int c = 0; c < CFG_NCOL; c++)
+	for (unsigned c = 0; c < coll_n; c++)
 		if (x->cfg.collector[c])
-			scrape_labelled(
-				&sc, "collector",
-				cfg_collector_name((enum cfg_collector)c),
-				took[c]);
+			scrape_labelled(&sc, "collector", coll_table[c]->name,
+					took[c]);
 	expo_family(&sc.w, "audit_exporter_scrape_collector_success",
 		    "Whether a collector succeeded in this scrape.",
 		    EXPO_GAUGE);
-	for (int c = 0; c < CFG_NCOL; c++)
+	for (unsigned c = 0; c < coll_n; c++)
 		if (x->cfg.collector[c])
-			scrape_labelled(
-				&sc, "collector",
-				cfg_collector_name((enum cfg_collector)c),
-				ok[c]);
+			scrape_labelled(&sc, "collector", coll_table[c]->name,
+					ok[c]);
 
 	exporter_lock_scrape(x);
 	x->scrapes_active--;

@@ -29,4 +29,19 @@ void scrape_buf_drop(struct exporter *x);
  * hold nothing useful). */
 int scrape_render(enum expo_format fmt, struct scrape_buf *b);
 
+/* What collectors write with (their coll_def.write), during
+ * scrape_render; 0 or a negative errno, and the collector reports
+ * failure. */
+struct scrape;
+struct fam;
+/* One family: its rows copied under the lock, estimated, sorted and
+ * written. */
+int scrape_family(struct scrape *sc, struct fam *f);
+/* With --sketch.export-registers, the host-wide sketch's registers
+ * (host: that family), folded; else nothing. */
+int scrape_registers(struct scrape *sc, struct fam *host);
+/* The kernel collector: audit_kernel_* from the status polled last;
+ * nothing for a text source. */
+int scrape_kernel(struct scrape *sc, struct fam *const *fam);
+
 #endif

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "exporter/agg.h"
+#include "exporter/collectors/collector.h"
 #include "metrics/budget.h"
 #include "netlink/arec.h"
 #include "netlink/asm.h"
@@ -16,19 +17,20 @@
 static struct agg *a;
 static struct asm_ctx *as;
 
+/* The aggregator most tests use. */
+static const struct agg_config test_cfg = { .series_cap = 1000,
+					    .nwindows = 2,
+					    .windows_ms = { 300000, 86400000 },
+					    .host_p = 14,
+					    .proc_p = 12,
+					    .sketch_key = { 1, 2 },
+					    .table_key = { 3, 4 },
+					    .bind_slots = 64 };
+
 static int setup(void **state)
 {
-	struct agg_config c = { .series_cap = 1000,
-				.nwindows = 2,
-				.windows_ms = { 300000, 86400000 },
-				.host_p = 14,
-				.proc_p = 12,
-				.sketch_key = { 1, 2 },
-				.table_key = { 3, 4 },
-				.bind_slots = 64 };
-
 	(void)state;
-	a = agg_new(&c);
+	a = agg_new(&test_cfg);
 	as = asm_new(NULL, agg_event, a);
 	return a && as ? 0 : -1;
 }
@@ -64,12 +66,12 @@ static void feed(const char *text)
 }
 
 /* The value of the series whose label text is exactly `labels`. */
-static uint64_t count(enum agg_fam which, const char *labels)
+static uint64_t count(const char *which, const char *labels)
 {
 	struct fam_rows rows = { 0 };
 	uint64_t v = UINT64_MAX;
 
-	fam_rows(agg_fam(a, which), &rows);
+	fam_rows(agg_fam_named(a, which), &rows);
 	for (size_t i = 0; i < rows.n; i++)
 		if (rows.row[i].labels_len == strlen(labels) &&
 		    !memcmp(rows.row[i].labels, labels, rows.row[i].labels_len))
@@ -80,16 +82,16 @@ static uint64_t count(enum agg_fam which, const char *labels)
 
 /* A listen (v: port) or connect (v: result) counter of the test's process
  * (srv, uid 5). */
-static uint64_t srv(enum agg_fam which, const char *family, const char *v)
+static uint64_t srv(const char *which, const char *family, const char *v)
 {
 	char l[128];
 
 	snprintf(l, sizeof(l), "comm=\"srv\",uid=\"5\",family=\"%s\",%s=\"%s\"",
-		 family, which == AGG_LISTEN ? "port" : "result", v);
+		 family, !strcmp(which, "audit_listen") ? "port" : "result", v);
 	return count(which, l);
 }
 
-static double estimate(enum agg_fam which, int64_t now);
+static double estimate(const char *which, int64_t now);
 
 /* A SYSCALL record of an AUDIT_ARCH_* machine; SYS is x86_64. */
 #define SYSA(serial, arch, nr, succ, exit, a0, extra)                          \
@@ -117,10 +119,11 @@ static void test_bind_then_listen(void **state)
 	     SYS("3", "50", "yes", "0", "9", "key=\"listen\"") EOE("3")
 	     /* a failed listen is not counted */
 	     SYS("4", "50", "no", "-98", "3", "key=\"listen\"") EOE("4"));
-	assert_int_equal(srv(AGG_LISTEN, "inet", "8080"), 1);
-	assert_int_equal(srv(AGG_LISTEN, "unknown", "unknown"), 1);
-	assert_int_equal(count(AGG_SYSCALL, "syscall=\"listen\",key=\"listen\","
-					    "success=\"no\""),
+	assert_int_equal(srv("audit_listen", "inet", "8080"), 1);
+	assert_int_equal(srv("audit_listen", "unknown", "unknown"), 1);
+	assert_int_equal(count("audit_syscall_events", "syscall=\"listen\",key="
+						       "\"listen\","
+						       "success=\"no\""),
 			 1);
 }
 
@@ -135,17 +138,21 @@ static void test_connect_edges(void **state)
 	     /* a netlink address counts as other */
 	     SYS("3", "42", "yes", "0", "3", "key=(null)")
 		     SA("3", "10000000E803000001000000") EOE("3"));
-	assert_int_equal(srv(AGG_CONNECT, "other", "error"), 1);
-	assert_int_equal(srv(AGG_CONNECT, "unix", "success"), 1);
-	assert_int_equal(srv(AGG_CONNECT, "other", "success"), 1);
-	assert_int_equal(count(AGG_SYSCALL, "syscall=\"connect\",key=\"k1,k2\","
-					    "success=\"yes\""),
+	assert_int_equal(srv("audit_connect", "other", "error"), 1);
+	assert_int_equal(srv("audit_connect", "unix", "success"), 1);
+	assert_int_equal(srv("audit_connect", "other", "success"), 1);
+	assert_int_equal(count("audit_syscall_events", "syscall=\"connect\","
+						       "key=\"k1,k2\","
+						       "success=\"yes\""),
 			 1);
-	assert_int_equal(count(AGG_SYSCALL, "syscall=\"connect\",key=\"\","
-					    "success=\"yes\""),
+	assert_int_equal(count("audit_syscall_events", "syscall=\"connect\","
+						       "key=\"\","
+						       "success=\"yes\""),
 			 1);
 	/* unix and netlink destinations are not inet: no unique counts */
-	assert_int_equal(fam_count(agg_fam(a, AGG_UNIQUE_PROC)), 0);
+	assert_int_equal(fam_count(agg_fam_named(a, "audit_process_connect_"
+						    "unique_destinations")),
+			 0);
 }
 
 /*
@@ -177,12 +184,12 @@ static void test_byte_order(void **state)
 	feed(SYS("6", "42", "yes", "0", "3", "key=(null)")
 		     SA("6", "020000500A0000010000000000000000") EOE("6"));
 #undef S390X
-	assert_int_equal(srv(AGG_CONNECT, "inet", "success"), 2);
-	assert_int_equal(srv(AGG_CONNECT, "inet6", "error"), 1);
-	assert_int_equal(srv(AGG_CONNECT, "unix", "success"), 1);
-	assert_int_equal(srv(AGG_LISTEN, "inet", "8080"), 1);
+	assert_int_equal(srv("audit_connect", "inet", "success"), 2);
+	assert_int_equal(srv("audit_connect", "inet6", "error"), 1);
+	assert_int_equal(srv("audit_connect", "unix", "success"), 1);
+	assert_int_equal(srv("audit_listen", "inet", "8080"), 1);
 	/* 10.0.0.1:80 twice and [::1]:443 */
-	assert_true(estimate(AGG_UNIQUE_HOST, 100000) == 2);
+	assert_true(estimate("audit_connect_unique_destinations", 100000) == 2);
 }
 
 /*
@@ -223,13 +230,14 @@ static void test_socketcall(void **state)
 	feed(SOCKCALL("8", "yes", "0", "2", SA_INET("8", "0050")));
 	/* and an x86_64 connect without SOCKADDR, for comparison */
 	feed(SYS("9", "42", "no", "-111", "3", "key=(null)") EOE("9"));
-	assert_int_equal(srv(AGG_LISTEN, "inet", "8080"), 1);
-	assert_int_equal(srv(AGG_LISTEN, "unknown", "unknown"), 1);
-	assert_int_equal(fam_count(agg_fam(a, AGG_LISTEN)), 2);
-	assert_int_equal(srv(AGG_CONNECT, "other", "error"), 2);
-	assert_int_equal(srv(AGG_CONNECT, "other", "success"), 1);
-	assert_int_equal(count(AGG_SYSCALL, "syscall=\"socketcall\",key=\"\","
-					    "success=\"yes\""),
+	assert_int_equal(srv("audit_listen", "inet", "8080"), 1);
+	assert_int_equal(srv("audit_listen", "unknown", "unknown"), 1);
+	assert_int_equal(fam_count(agg_fam_named(a, "audit_listen")), 2);
+	assert_int_equal(srv("audit_connect", "other", "error"), 2);
+	assert_int_equal(srv("audit_connect", "other", "success"), 1);
+	assert_int_equal(count("audit_syscall_events", "syscall=\"socketcall\","
+						       "key=\"\","
+						       "success=\"yes\""),
 			 7);
 }
 
@@ -252,18 +260,22 @@ static void test_watch(void **state)
 	/* no rules known: the heuristic counts every key of a keyed
 	 * event with PATH records that is not network or exec */
 	feed(ev);
-	assert_int_equal(count(AGG_WATCH, "key=\"k1\",comm=\"srv\",uid=\"5\""),
+	assert_int_equal(count("audit_watch_hits", "key=\"k1\",comm=\"srv\","
+						   "uid=\"5\""),
 			 1);
-	assert_int_equal(count(AGG_WATCH, "key=\"k2\",comm=\"srv\",uid=\"5\""),
+	assert_int_equal(count("audit_watch_hits", "key=\"k2\",comm=\"srv\","
+						   "uid=\"5\""),
 			 1);
 	/* rules known: only their watch keys */
 	agg_set_watch(a, only_k2, NULL);
 	feed(SYS("2", "257", "yes", "3", "3",
 		 "key=6B31016B32") "type=PATH msg=audit(100.000:2): item=0 "
 				   "name=\"/etc/x\"\n" EOE("2"));
-	assert_int_equal(count(AGG_WATCH, "key=\"k1\",comm=\"srv\",uid=\"5\""),
+	assert_int_equal(count("audit_watch_hits", "key=\"k1\",comm=\"srv\","
+						   "uid=\"5\""),
 			 1);
-	assert_int_equal(count(AGG_WATCH, "key=\"k2\",comm=\"srv\",uid=\"5\""),
+	assert_int_equal(count("audit_watch_hits", "key=\"k2\",comm=\"srv\","
+						   "uid=\"5\""),
 			 2);
 }
 
@@ -284,11 +296,12 @@ static void test_odd_input(void **state)
 	assert_int_equal(agg_skipped(a, AGG_SKIP_UNKNOWN_ARCH), 1);
 	assert_int_equal(agg_skipped(a, AGG_SKIP_NO_SYSCALL), 1);
 	assert_true(agg_errors(a, AGG_E_NUMBER) >= 3);
-	assert_int_equal(count(AGG_SYSCALL, "syscall=\"3\",key=\"\","
-					    "success=\"yes\""),
+	assert_int_equal(count("audit_syscall_events", "syscall=\"3\",key=\"\","
+						       "success=\"yes\""),
 			 1);
-	assert_int_equal(count(AGG_EXECVE, "exe=\"/bin/srv\",uid=\"5\""), 1);
-	assert_int_equal(count(AGG_RECORDS, "type=\"EOE\""), 5);
+	assert_int_equal(count("audit_execve", "exe=\"/bin/srv\",uid=\"5\""),
+			 1);
+	assert_int_equal(count("audit_records", "type=\"EOE\""), 5);
 	assert_true(agg_clock(a) == 100000);
 }
 
@@ -315,12 +328,12 @@ static void setup_cap(unsigned cap, int64_t idle_ms, struct budget *b)
 }
 
 /* The sum of a family's counters, and its number of label sets. */
-static uint64_t family_sum(enum agg_fam which, size_t *n)
+static uint64_t family_sum(const char *which, size_t *n)
 {
 	struct fam_rows rows = { 0 };
 	uint64_t sum = 0;
 
-	assert_int_equal(fam_rows(agg_fam(a, which), &rows), 0);
+	assert_int_equal(fam_rows(agg_fam_named(a, which), &rows), 0);
 	for (size_t i = 0; i < rows.n; i++)
 		sum += rows.row[i].count;
 	*n = rows.n;
@@ -331,7 +344,7 @@ static uint64_t family_sum(enum agg_fam which, size_t *n)
 /* After 1,000 updates of distinct label sets under a cap of 10: 10 label
  * sets of their own (first among them `own`) and the folded one (`other`)
  * with the 990 others, all counted as folded. */
-static void assert_folded_at_cap(enum agg_fam which, const char *own,
+static void assert_folded_at_cap(const char *which, const char *own,
 				 const char *other)
 {
 	size_t n;
@@ -340,7 +353,7 @@ static void assert_folded_at_cap(enum agg_fam which, const char *own,
 	assert_int_equal(n, 11);
 	assert_int_equal(count(which, own), 1);
 	assert_int_equal(count(which, other), 990);
-	assert_int_equal(fam_folded(agg_fam(a, which)), 990);
+	assert_int_equal(fam_folded(agg_fam_named(a, which)), 990);
 }
 
 /* One process that binds and listens on 1,000 ports (what any user may
@@ -365,7 +378,7 @@ static void test_listen_port_folds(void **state)
 			 2 * i, 2 * i, port, 2 * i, 2 * i + 1, 2 * i + 1);
 		feed(ev);
 	}
-	assert_folded_at_cap(AGG_LISTEN,
+	assert_folded_at_cap("audit_listen",
 			     "comm=\"srv\",uid=\"5\",family=\"inet\","
 			     "port=\"1024\"",
 			     "comm=\"__other__\",uid=\"__other__\","
@@ -389,7 +402,8 @@ static void test_watch_key_folds(void **state)
 			 i + 1, i, i + 1, i + 1);
 		feed(ev);
 	}
-	assert_folded_at_cap(AGG_WATCH, "key=\"w0\",comm=\"srv\",uid=\"5\"",
+	assert_folded_at_cap("audit_watch_hits",
+			     "key=\"w0\",comm=\"srv\",uid=\"5\"",
 			     "key=\"__other__\",comm=\"__other__\","
 			     "uid=\"__other__\"");
 }
@@ -427,7 +441,7 @@ static void test_pressure_sweep(void **state)
 		setup_cap(100000, 3600000, b);
 		for (unsigned i = 0; i < 2000; i++)
 			feed_connect(i, i, i + 1, 1795000000);
-		assert_int_equal(family_sum(AGG_CONNECT, &n), 2000);
+		assert_int_equal(family_sum("audit_connect", &n), 2000);
 		assert_true(pressed ? n < 2000 : n == 2000);
 		assert_true(pressed ==
 			    (budget_refused(b, BUDGET_SERIES) +
@@ -436,26 +450,34 @@ static void test_pressure_sweep(void **state)
 		/* 31 minutes on, one process is active */
 		feed_connect(5000, 1, 9000, 1795000000 + 31 * 60);
 		agg_sweep(a, (1795000000 + 31 * 60) * INT64_C(1000));
-		family_sum(AGG_CONNECT, &n);
+		family_sum("audit_connect", &n);
 		if (pressed) {
 			/* the idle ones gave their room back: the active
 			 * one and the folded stay, a newcomer has its own */
 			assert_true(n <= 2);
-			assert_true(fam_count(agg_fam(a, AGG_UNIQUE_PROC)) <=
-				    2);
+			assert_true(fam_count(agg_fam_named(a, "audit_process_"
+							       "connect_unique_"
+							       "destination"
+							       "s")) <= 2);
 			feed_connect(6000, 2, 9001, 1795000000 + 32 * 60);
-			assert_int_equal(count(AGG_CONNECT, "comm=\"p6000\","
-							    "uid=\"5\","
-							    "family=\"inet\","
-							    "result="
-							    "\"success\""),
+			assert_int_equal(count("audit_connect", "comm="
+								"\"p6000\","
+								"uid=\"5\","
+								"family="
+								"\"inet\","
+								"result="
+								"\"success\""),
 					 1);
 		} else {
 			assert_int_equal(n, 2001);
 		}
 		/* the host-wide gauge and the syscall counter keep all */
-		assert_int_equal(fam_count(agg_fam(a, AGG_UNIQUE_HOST)), 1);
-		assert_int_equal(family_sum(AGG_SYSCALL, &n), 2001 + pressed);
+		assert_int_equal(fam_count(agg_fam_named(a, "audit_connect_"
+							    "unique_"
+							    "destinations")),
+				 1);
+		assert_int_equal(family_sum("audit_syscall_events", &n),
+				 2001 + pressed);
 		teardown(NULL);
 		a = NULL;
 		as = NULL;
@@ -465,14 +487,15 @@ static void test_pressure_sweep(void **state)
 }
 
 /* The estimate of a windowed family's only label set, 5m window. */
-static double estimate(enum agg_fam which, int64_t now)
+static double estimate(const char *which, int64_t now)
 {
 	struct fam_rows rows = { 0 };
 	double v;
 
-	fam_rows(agg_fam(a, which), &rows);
+	fam_rows(agg_fam_named(a, which), &rows);
 	assert_int_equal(rows.n, 1);
-	assert_int_equal(fam_rows_estimate(agg_fam(a, which), &rows, 0, now, 1),
+	assert_int_equal(fam_rows_estimate(agg_fam_named(a, which), &rows, 0,
+					   now, 1),
 			 1);
 	v = rows.row[0].value[0];
 	fam_rows_free(&rows);
@@ -511,8 +534,9 @@ static void test_accuracy(void **state)
 			ev.serial = i;
 			agg_event(a, &ev);
 		}
-		host = estimate(AGG_UNIQUE_HOST, 100000);
-		proc = estimate(AGG_UNIQUE_PROC, 100000);
+		host = estimate("audit_connect_unique_destinations", 100000);
+		proc = estimate("audit_process_connect_unique_destinations",
+				100000);
 		print_message("%u distinct: host %.0f (%+.2f%%), process %.0f "
 			      "(%+.2f%%)\n",
 			      sizes[k], host, 100 * (host / sizes[k] - 1), proc,
@@ -520,6 +544,70 @@ static void test_accuracy(void **state)
 		assert_true(host >= sizes[k] * 0.98 && host <= sizes[k] * 1.02);
 		assert_true(proc >= sizes[k] * 0.95 && proc <= sizes[k] * 1.05);
 	}
+}
+
+/* A stream of 200 connects to distinct inet destinations from 200
+ * processes, into an aggregator with connect on or off. Returns the
+ * bytes of sketches charged to the budget; *syscalls: how many the
+ * syscall collector counted, *fams: whether connect's families exist. */
+static size_t connect_stream(bool connect_on, uint64_t *syscalls, bool *fams)
+{
+	struct budget *b = budget_new((size_t)64 << 20);
+	int ci = coll_find("connect");
+	struct agg_config c = test_cfg;
+	char text[1024];
+	size_t used;
+
+	assert_non_null(b);
+	assert_true(ci >= 0);
+	c.budget = b;
+	c.disabled = connect_on ? 0 : 1u << ci;
+	a = agg_new(&c);
+	as = asm_new(NULL, agg_event, a);
+	assert_non_null(a);
+	assert_non_null(as);
+	for (int i = 0; i < 200; i++) {
+		snprintf(text, sizeof(text),
+			 "type=SYSCALL msg=audit(100.000:%d): arch=c000003e "
+			 "syscall=42 success=yes exit=0 a0=3 a1=0 a2=10 a3=0 "
+			 "items=0 ppid=1 pid=%d auid=0 uid=5 gid=0 "
+			 "comm=\"p%d\" exe=\"/bin/p\" key=\"net\"\n"
+			 "type=SOCKADDR msg=audit(100.000:%d): "
+			 "saddr=0200%04X0A0000010000000000000000\n"
+			 "type=EOE msg=audit(100.000:%d): \n",
+			 i + 1, 100 + i, i, i + 1, 1000 + i, i + 1);
+		feed(text);
+	}
+	*syscalls = count("audit_syscall_events", "syscall=\"connect\",key="
+						  "\"net\",success=\"yes\"");
+	*fams = agg_coll_fams(a, (unsigned)ci) != NULL ||
+		agg_fam_named(a, "audit_connect") != NULL ||
+		agg_fam_named(a, "audit_process_connect_unique_destinations");
+	used = budget_used(b, BUDGET_SKETCHES);
+	asm_free(as);
+	agg_free(a);
+	a = NULL;
+	as = NULL;
+	budget_free(b);
+	return used;
+}
+
+/* A collector that is off does no work: with connect off, the connects
+ * build no sketch and connect has no family (an update entered would
+ * find none), while the syscall collector still counts every one. The
+ * same stream with connect on is the control: it does build sketches. */
+static void test_disabled_collector(void **state)
+{
+	uint64_t n_on, n_off;
+	bool fams_on, fams_off;
+
+	(void)state;
+	assert_true(connect_stream(true, &n_on, &fams_on) > 0);
+	assert_true(fams_on);
+	assert_int_equal(n_on, 200);
+	assert_int_equal(connect_stream(false, &n_off, &fams_off), 0);
+	assert_false(fams_off);
+	assert_int_equal(n_off, 200);
 }
 
 int main(void)
@@ -543,6 +631,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pressure_sweep, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_accuracy, setup, teardown),
+		cmocka_unit_test(test_disabled_collector),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "exporter/cfg.h"
+#include "exporter/collectors/collector.h"
 
 static FILE *sink;
 
@@ -74,7 +75,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.proc_p, 12);
 	assert_int_equal(c.max_series, 10000);
 	assert_true(c.memory_limit == (size_t)256 << 20);
-	for (int i = 0; i < CFG_NCOL; i++)
+	assert_int_equal(coll_n, 7);
+	for (unsigned i = 0; i < coll_n; i++)
 		assert_true(c.collector[i]);
 }
 
@@ -132,8 +134,8 @@ static void test_forms(void **state)
 	assert_string_equal(c.listen[1], "[::1]:2");
 	assert_int_equal(c.source, CFG_FILE);
 	assert_true(c.once);
-	assert_false(c.collector[CFG_COL_KERNEL]);
-	assert_true(c.collector[CFG_COL_CONNECT]);
+	assert_false(c.collector[coll_find("kernel")]);
+	assert_true(c.collector[coll_find("connect")]);
 	assert_int_equal(c.nwindows, 2);
 	assert_true(c.windows_ms[1] == 5400000);
 	assert_int_equal(c.rcvbuf, 8 << 20);
@@ -213,10 +215,47 @@ static int setup(void **state)
 	return sink ? 0 : -1;
 }
 
+/* The collector flags come from the table: --help and the error for an
+ * unknown collector list every collector in it, with their defaults. */
+static void test_collector_names(void **state)
+{
+	char *help = NULL, *err = NULL;
+	size_t help_len = 0, err_len = 0;
+	FILE *out = open_memstream(&help, &help_len);
+	FILE *errs = open_memstream(&err, &err_len);
+	char *argv[] = { (char *)"audit_exporter", (char *)"--help", NULL };
+	char *bad[] = { (char *)"audit_exporter", (char *)"--collector.bogus",
+			NULL };
+	char want[256] = "";
+	struct cfg c;
+
+	(void)state;
+	assert_non_null(out);
+	assert_non_null(errs);
+	for (unsigned i = 0; i < coll_n; i++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 "%s%s", i ? ", " : "", coll_table[i]->name);
+	assert_int_equal(cfg_parse(&c, 2, argv, out, errs), 1);
+	cfg_free(&c);
+	assert_int_equal(cfg_parse(&c, 2, bad, out, errs), 2);
+	cfg_free(&c);
+	fclose(out);
+	fclose(errs);
+	assert_non_null(strstr(help, want));
+	assert_non_null(strstr(help, "(default: all enabled)"));
+	assert_non_null(strstr(err, "unknown collector 'bogus'"));
+	assert_non_null(strstr(err, want));
+	for (unsigned i = 0; i < coll_n; i++)
+		assert_true(coll_table[i]->on);
+	free(help);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_collector_names),
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_idle_default),
 		cmocka_unit_test(test_errors),

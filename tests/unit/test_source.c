@@ -74,12 +74,15 @@ static struct run replay(const char *text, size_t len)
 	assert_int_equal(rc, 0);
 	source_close(src);
 	unlink(path);
-	assert_int_equal(fam_rows(agg_fam(x->agg, AGG_RECORDS), &rows), 0);
+	assert_int_equal(
+		fam_rows(agg_fam_named(x->agg, "audit_records"), &rows), 0);
 	for (size_t i = 0; i < rows.n; i++)
 		r.records += rows.row[i].count;
 	r.too_long = agg_errors(x->agg, AGG_E_LINE_TOO_LONG);
 	fam_rows_free(&rows);
-	assert_int_equal(fam_rows(agg_fam(x->agg, AGG_SYSCALL), &rows), 0);
+	assert_int_equal(fam_rows(agg_fam_named(x->agg, "audit_syscall_events"),
+				  &rows),
+			 0);
 	for (size_t i = 0; i < rows.n; i++)
 		r.syscalls += rows.row[i].count;
 	fam_rows_free(&rows);
