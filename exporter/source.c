@@ -8,7 +8,9 @@
  * Every record goes through source_record(): parse the header
  * (netlink/arec), count it by type, hand it to the assembler, which calls
  * the aggregator once per event. The reader thread does all of it, holding
- * the exporter's lock per batch: one recvmmsg() drain or one read() chunk.
+ * the exporter's lock per batch: one recvmmsg() drain or one read() chunk,
+ * each through exporter_batch (exporter/lock.c), so this file never takes
+ * the lock itself.
  * It also talks to the kernel (status each second, the rules' watch keys,
  * a reload), and keeps draining the event socket while it awaits a reply.
  *
@@ -172,23 +174,49 @@ static bool source_watch_key(void *arg, const char *key, size_t len)
 
 /* Reads the kernel's watch keys; without them (and without a rules file)
  * the aggregator falls back to its heuristic. */
+/* How watch keys are told: by the kernel's keys or the rules file when
+ * there are any, else by the shape of the event (agg.h). */
+static void source_watch_update(struct source *s)
+{
+	if (s->kernel_keys || s->x->rules)
+		agg_set_watch(s->x->agg, source_watch_key, s);
+	else
+		agg_set_watch(s->x->agg, NULL, NULL);
+}
+
+struct source_keys {
+	struct source *s;
+	struct rules_keyset *ks; /* the kernel's keys read now (NULL: none) */
+};
+
+static int source_keys_batch(struct exporter *x, void *arg)
+{
+	struct source_keys *k = arg;
+
+	(void)x;
+	if (k->ks || k->s->kernel_keys) {
+		rules_keyset_free(k->s->kernel_keys);
+		k->s->kernel_keys = k->ks;
+	}
+	source_watch_update(k->s);
+	return 0;
+}
+
 static void source_kernel_keys(struct source *s, struct nl_audit *ctl)
 {
-	struct rules_keyset *ks = NULL;
-	struct exporter *x = s->x;
+	struct source_keys k = { .s = s };
 
-	if (rules_kernel_watch_keys(ctl, &ks) != 0)
-		ks = NULL;
-	exporter_lock_reader(x);
-	if (ks || s->kernel_keys) {
-		rules_keyset_free(s->kernel_keys);
-		s->kernel_keys = ks;
-	}
-	if (s->kernel_keys || x->rules)
-		agg_set_watch(x->agg, source_watch_key, s);
-	else
-		agg_set_watch(x->agg, NULL, NULL);
-	exporter_unlock(x);
+	if (rules_kernel_watch_keys(ctl, &k.ks) != 0)
+		k.ks = NULL;
+	exporter_batch(s->x, source_keys_batch, &k);
+}
+
+/* No watch keys: the source is going away (or never started). */
+static int source_unwatch_batch(struct exporter *x, void *arg)
+{
+	(void)arg;
+	agg_set_watch(x->agg, NULL, NULL);
+	return 0;
 }
 
 static void source_line(struct exporter *x, const char *line, size_t len)
@@ -308,20 +336,16 @@ struct source *source_open(struct exporter *x, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (x->rules && !s->kernel_keys) {
-		exporter_lock_reader(x);
-		agg_set_watch(x->agg, source_watch_key, s);
-		exporter_unlock(x);
-	}
+	if (x->rules && !s->kernel_keys)
+		exporter_batch(x, source_keys_batch,
+			       &(struct source_keys){ .s = s });
 	x->src.up = true;
 	x->src.last_input_mono = exporter_mono_ms();
 	return s;
 fail:
 	if (s->fd > STDIN_FILENO)
 		close(s->fd);
-	exporter_lock_reader(x);
-	agg_set_watch(x->agg, NULL, NULL);
-	exporter_unlock(x);
+	exporter_batch(x, source_unwatch_batch, NULL);
 	rules_keyset_free(s->kernel_keys);
 	free(s->buf);
 	free(s);
@@ -367,17 +391,18 @@ static void source_lines(struct source *s)
 	}
 }
 
-static int source_read_text(struct source *s)
-{
-	struct exporter *x = s->x;
-	ssize_t n;
+struct source_chunk {
+	struct source *s;
+	ssize_t n; /* bytes read() added after s->len (0: end of input) */
+};
 
-	if (s->eof)
-		return 0;
-	n = read(s->fd, s->buf + s->len, SRC_BUF - s->len);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 1 : -errno;
-	exporter_lock_reader(x);
+/* One read() chunk of text: its whole lines to the parser, or the end. */
+static int source_chunk_batch(struct exporter *x, void *arg)
+{
+	struct source_chunk *c = arg;
+	struct source *s = c->s;
+	ssize_t n = c->n;
+
 	if (n == 0) {
 		/* a last line without newline still counts */
 		if (s->len && !s->skipping)
@@ -396,7 +421,19 @@ static int source_read_text(struct source *s)
 		x->src.last_input_mono = exporter_mono_ms();
 		asm_tick(x->asm, exporter_now_ms(x));
 	}
-	exporter_unlock(x);
+	return 0;
+}
+
+static int source_read_text(struct source *s)
+{
+	struct source_chunk c = { .s = s };
+
+	if (s->eof)
+		return 0;
+	c.n = read(s->fd, s->buf + s->len, SRC_BUF - s->len);
+	if (c.n < 0)
+		return errno == EAGAIN || errno == EINTR ? 1 : -errno;
+	exporter_batch(s->x, source_chunk_batch, &c);
 	return s->eof ? 0 : 1;
 }
 
@@ -505,9 +542,7 @@ void source_close(struct source *s)
 	}
 	if (s->fd > STDIN_FILENO)
 		close(s->fd);
-	exporter_lock_reader(s->x);
-	agg_set_watch(s->x->agg, NULL, NULL);
-	exporter_unlock(s->x);
+	exporter_batch(s->x, source_unwatch_batch, NULL);
 	rules_keyset_free(s->kernel_keys);
 	free(s->buf);
 	free(s);
