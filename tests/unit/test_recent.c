@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "metrics/expo.h"
 #include "metrics/recent.h"
+#include "tests/unit/expose.h"
 
 static const struct hash_key key = { 0x0706050403020100ull,
 				     0x0f0e0d0c0b0a0908ull };
@@ -197,33 +197,25 @@ static void test_bad_family_and_hostile_time(void **state)
 	recent_free(r);
 }
 
+struct recent_at {
+	const struct recent *r;
+	int64_t now;
+};
+
+static int write_recent(struct expo *w, struct dbuf *lb, const void *arg)
+{
+	const struct recent_at *a = arg;
+
+	return recent_write(a->r, w, lb, a->now);
+}
+
 /* The exposition of r at now, as one string. */
 static char *expose(const struct recent *r, int64_t now)
 {
-	struct dbuf body, meta, lb, out;
-	struct expo w;
-	struct expo_pieces ps = { 0 };
-	char *s;
+	struct recent_at a = { r, now };
 
-	dbuf_init(&body, 1 << 20);
-	dbuf_init(&meta, 1 << 16);
-	dbuf_init(&lb, 4096);
-	dbuf_init(&out, 1 << 20);
-	expo_init(&w, EXPO_TEXT, &body);
-	assert_int_equal(
-		expo_family(&w, "audit_connect_recent", "h", EXPO_COUNTER), 0);
-	assert_int_equal(recent_write(r, &w, &lb, now), 0);
-	assert_int_equal(expo_finish(&w, &meta, &ps), 0);
-	assert_int_equal(expo_pieces_join(&ps, &out), 0);
-	assert_int_equal(dbuf_addc(&out, 0), 0);
-	s = strdup(out.p);
-	expo_pieces_free(&ps);
-	expo_free(&w);
-	dbuf_free(&body);
-	dbuf_free(&meta);
-	dbuf_free(&lb);
-	dbuf_free(&out);
-	return s;
+	return expose_family("audit_connect_recent", EXPO_COUNTER, write_recent,
+			     &a);
 }
 
 static void test_hostile_labels_escaped(void **state)
