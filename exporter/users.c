@@ -23,9 +23,11 @@
  * lookup per uid, and a restart refreshes them.
  *
  * In replay the log's ENRICHED names (netlink/enriched.c) are given with
- * users_set_name() and win: the log was written on another host, so this
+ * users_from_record() (or users_set_name()) and win: the log was written on another host, so this
  * host's NSS would name the wrong people. A uid named by the log is never
  * asked of NSS, and an NSS name already held is replaced by the log's.
+ * A replayed RAW log names no one; there the collector should give a
+ * resolver that knows no one rather than this host's NSS.
  *
  * Bounds. cap uids, all memory at users_new(): an open-addressing table
  * (linear probing, load <= 1/2, uids never removed) of fixed entries with
@@ -43,6 +45,7 @@
 #include <string.h>
 
 #include "metrics/lbl.h"
+#include "netlink/enriched.h"
 
 #define USERS_UNSET UINT32_MAX
 
@@ -177,6 +180,26 @@ int users_set_name(struct users *u, uint32_t uid, const char *name, size_t len)
 	if (e->state != USERS_LOG && len)
 		users_name(e, name, len, USERS_LOG);
 	return 0;
+}
+
+unsigned users_from_record(struct users *u, const char *body, size_t len)
+{
+	static const char *const fields[] = { "uid",  "auid",  "euid",
+					      "suid", "fsuid", "ouid" };
+	unsigned taken = 0;
+
+	if (!memchr(body, 0x1d, len))
+		return 0; /* a RAW record: nothing to look for */
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *name;
+		size_t n;
+		uint32_t id;
+
+		if (!enriched_user(body, len, fields[i], &id, &name, &n) &&
+		    !users_set_name(u, id, name, n))
+			taken++;
+	}
+	return taken;
 }
 
 size_t users_resolve(struct users *u, size_t max)

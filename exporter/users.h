@@ -34,6 +34,10 @@ int users_see(struct users *u, uint32_t uid);
 /* The name a log gave uid (ENRICHED replay): wins over NSS, and over an
  * earlier name from NSS; the first log name stays. 0 or -ENOSPC. */
 int users_set_name(struct users *u, uint32_t uid, const char *name, size_t len);
+/* Takes the ENRICHED names a record body gives its id fields (uid, auid,
+ * euid, suid, fsuid, ouid) with users_set_name; ids without a name there
+ * are left alone. Returns the number of names taken. */
+unsigned users_from_record(struct users *u, const char *body, size_t len);
 /* Asks the resolver about at most max uids seen and never resolved; each
  * is asked once (a failing lookup is asked again next time). Returns the
  * number asked. May block as long as the resolver does. */

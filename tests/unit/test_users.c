@@ -144,6 +144,35 @@ static void test_log_names_win(void **state)
 	users_free(u);
 }
 
+static void test_from_enriched_record(void **state)
+{
+	static const char rec[] = "arch=c000003e syscall=42 auid=1001 uid=0 "
+				  "euid=0 suid=0 "
+				  "fsuid=0 ouid=77 comm=\"curl\"\x1d"
+				  "ARCH=x86_64 AUID=\"alice\" UID=\"admin\" "
+				  "EUID=\"admin\" "
+				  "SUID=\"unknown(0)\" FSUID=\"admin\" "
+				  "OUID=\"unset\"";
+	static const char raw[] = "auid=1001 uid=0 comm=\"x\"";
+	struct fake f = { 0 };
+	struct users *u = users_new(8, fake_resolve, &f);
+	char *s;
+
+	(void)state;
+	/* uid, euid, fsuid (all uid 0) and auid: four names taken */
+	assert_int_equal(users_from_record(u, rec, sizeof(rec) - 1), 4);
+	assert_int_equal(users_from_record(u, raw, sizeof(raw) - 1), 0);
+	assert_int_equal(users_count(u), 2); /* 77 had no name: not added */
+	users_see(u, 1001);
+	assert_int_equal(users_resolve(u, 10), 0); /* NSS never asked */
+	s = expose(u);
+	/* the log's name for 0 beats this host's root */
+	assert_non_null(strstr(s, "{uid=\"0\",user=\"admin\"} 1\n"));
+	assert_non_null(strstr(s, "{uid=\"1001\",user=\"alice\"} 1\n"));
+	free(s);
+	users_free(u);
+}
+
 static void test_cap_refused(void **state)
 {
 	struct fake f = { 0 };
@@ -206,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_once_per_uid_and_lazy),
 		cmocka_unit_test(test_failure_retried_max_per_call),
 		cmocka_unit_test(test_log_names_win),
+		cmocka_unit_test(test_from_enriched_record),
 		cmocka_unit_test(test_cap_refused),
 		cmocka_unit_test(test_hostile_name_escaped),
 		cmocka_unit_test(test_real_nss_root),
