@@ -23,7 +23,8 @@
  *   - a key present twice is ambiguous (-EEXIST) and neither value is
  *     taken; auditd writes each key once;
  *   - tokens that are not KEY=VALUE are skipped; a '{' without '}' ends
- *     the scan. The scan is one pass over the bytes after 0x1d, bounded by
+ *     the scan, and so does a '}' not followed by a space or the end (a
+ *     token glued to the braces, found by fuzz_enriched). The scan is one pass over the bytes after 0x1d, bounded by
  *     len, and never allocates.
  * auditd's words for ids it could not name, "unset" (auid -1) and
  * "unknown(N)", are not names: enriched_user reports -ENOENT for them so
@@ -82,6 +83,10 @@ static bool enriched_next(const char **p, const char *end,
 		t->val = s;
 		s = b ? b + 1 : end;
 		t->val_len = (size_t)(s - t->val);
+		if (s < end && *s != ' ') { /* "}UID=" is not two tokens */
+			t->err = -EINVAL;
+			s = end;
+		}
 	} else {
 		t->val = s;
 		while (s < end && *s != ' ')

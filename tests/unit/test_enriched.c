@@ -65,6 +65,9 @@ static void test_sockaddr_braces_skipped(void **state)
 	assert_int_equal(get("saddr=01" GS "SADDR={ saddr_fam=inet UID=x",
 			     "UID", v),
 			 -ENOENT); /* an open brace ends the scan */
+	/* a token glued to the closing brace is not a token */
+	assert_int_equal(get("saddr=01" GS "SADDR={ x }UID=\"x\"", "UID", v),
+			 -ENOENT);
 }
 
 static void test_hostile(void **state)
