@@ -22,12 +22,14 @@
  * through them (indices, head = most recently seen) orders them by last
  * seen; idx[] is an open-addressing table (linear probing, power of two
  * at least 2 * cap, so the load stays <= 1/2) of entry indices, keyed by
- * SipHash-2-4 of the whole key struct under the caller's private key
+ * SipHash-2-4 of the key under the caller's private key
  * (a process choosing its name cannot aim at one probe chain). Deletion
  * shifts the chain back (no tombstones), so lookups stay O(1) however
  * long the table churns. Keys are zero-filled before they are built, so
- * the padding and the unused tails of the text fields hash and compare
- * alike.
+ * the unused tails of the text fields hash and compare alike; the exe
+ * field, last in the key, is hashed and compared only up to its length
+ * (the lengths are in the key's header), which halves the bytes hashed
+ * for a typical exe.
  *
  * Time. Event time is the clock (replays are deterministic); a time
  * before the newest seen is taken as the newest, so the LRU list is also
@@ -63,6 +65,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +210,13 @@ static int recent_key_build(struct recent_key *k, const struct recent_conn *c)
 	return 0;
 }
 
+/* Bytes of k that tell it apart: all but the unused tail of exe (the
+ * lengths are in the header, every other tail is zero). */
+static size_t recent_key_len(const struct recent_key *k)
+{
+	return offsetof(struct recent_key, exe) + k->exe_len;
+}
+
 static uint32_t recent_home(const struct recent *r, uint64_t h)
 {
 	return (uint32_t)h & r->mask;
@@ -225,7 +235,7 @@ static uint32_t recent_find_slot(const struct recent *r,
 		if (i == RECENT_NONE)
 			return s;
 		if (r->entries[i].hash == h &&
-		    !memcmp(&r->entries[i].k, k, sizeof(*k)))
+		    !memcmp(&r->entries[i].k, k, recent_key_len(k)))
 			return s;
 	}
 }
@@ -346,7 +356,7 @@ int recent_note(struct recent *r, const struct recent_conn *c, int64_t t_ms)
 	if (t_ms > r->newest_ms)
 		r->newest_ms = t_ms;
 	recent_expire(r, r->newest_ms);
-	h = hash_siphash24(&r->key, &k, sizeof(k));
+	h = hash_siphash24(&r->key, &k, recent_key_len(&k));
 	s = recent_find_slot(r, &k, h);
 	i = r->idx[s];
 	if (i != RECENT_NONE) {

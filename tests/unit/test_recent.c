@@ -281,6 +281,17 @@ static void test_long_exe_cut(void **state)
 	assert_true(recent_iter_next(r, &it, &v));
 	assert_int_equal(v.conn.exe_len, RECENT_EXE_MAX);
 	assert_int_equal(v.count, 2);
+	/* exes that differ in their last byte or their length are apart */
+	c.exe = "/a/x";
+	c.exe_len = 4;
+	assert_int_equal(recent_note(r, &c, 0), 0);
+	c.exe = "/a/y";
+	assert_int_equal(recent_note(r, &c, 0), 0);
+	c.exe = "/a/xy";
+	c.exe_len = 5;
+	assert_int_equal(recent_note(r, &c, 0), 0);
+	recent_get_stats(r, &st);
+	assert_int_equal(st.entries, 4);
 	recent_free(r);
 }
 
