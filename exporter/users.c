@@ -12,12 +12,15 @@
  *
  * When names are looked up. NSS may block for seconds (LDAP, SSSD over
  * the network), so the reader thread never calls it: users_see() only
- * notes a uid as pending (an O(1) insert into a fixed table), and
- * users_resolve() asks the resolver about pending uids, each once, at a
- * time the caller chooses: the connect collector calls it at scrape time
- * outside the reader's lock, with a per-scrape maximum so one scrape
- * never waits on more than a handful of lookups, and nscd/sssd cache the
- * rest. A lookup that fails (an error, not "no such user") is asked
+ * notes a uid as pending (an O(1) insert into a fixed table), and the
+ * resolver is asked about pending uids, each once, at a time the caller
+ * chooses. The connect collector does it at scrape time in three steps,
+ * so that a blocking lookup never holds the lock the reader needs:
+ * users_pending() under the lock (a few uids, the per-scrape maximum, so
+ * one scrape never waits on more than a handful of lookups; nscd/sssd
+ * cache the rest), users_lookup() without it (it reads only the resolver,
+ * fixed at creation), users_resolved() under it again. users_resolve()
+ * is the three in one, for a single thread. A lookup that fails (an error, not "no such user") is asked
  * again at the next resolve; "no such user" is final, like a name.
  * Names can change (usermod -l) while cached: that is the price of one
  * lookup per uid, and a restart refreshes them.
@@ -130,28 +133,32 @@ void users_free(struct users *u)
 	free(u);
 }
 
-/* uid's entry, created pending when new; NULL when the table is full. */
-static struct users_ent *users_slot(struct users *u, uint32_t uid)
+/* uid's entry, or the free slot where it would go. */
+static struct users_ent *users_probe(const struct users *u, uint32_t uid)
 {
 	uint32_t s = (uint32_t)((uid * UINT64_C(0x9e3779b97f4a7c15)) >> 32) &
 		     u->mask;
 
-	for (;; s = (s + 1) & u->mask) {
-		struct users_ent *e = &u->ent[s];
+	while (u->ent[s].state != USERS_FREE && u->ent[s].uid != uid)
+		s = (s + 1) & u->mask;
+	return &u->ent[s];
+}
 
-		if (e->state != USERS_FREE && e->uid == uid)
-			return e;
-		if (e->state == USERS_FREE) {
-			if (u->n >= u->cap) {
-				u->refused++;
-				return NULL;
-			}
-			e->uid = uid;
-			e->state = USERS_PENDING;
-			u->n++;
-			return e;
+/* uid's entry, created pending when new; NULL when the table is full. */
+static struct users_ent *users_slot(struct users *u, uint32_t uid)
+{
+	struct users_ent *e = users_probe(u, uid);
+
+	if (e->state == USERS_FREE) {
+		if (u->n >= u->cap) {
+			u->refused++;
+			return NULL;
 		}
+		e->uid = uid;
+		e->state = USERS_PENDING;
+		u->n++;
 	}
+	return e;
 }
 
 int users_see(struct users *u, uint32_t uid)
@@ -202,24 +209,53 @@ unsigned users_from_record(struct users *u, const char *body, size_t len)
 	return taken;
 }
 
+size_t users_pending(const struct users *u, uint32_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t s = 0; s <= u->mask && n < max; s++)
+		if (u->ent[s].state == USERS_PENDING)
+			out[n++] = u->ent[s].uid;
+	return n;
+}
+
+int users_lookup(const struct users *u, uint32_t uid, char *name, size_t cap)
+{
+	return u->fn(uid, name, cap, u->arg);
+}
+
+void users_resolved(struct users *u, uint32_t uid, const char *name, int n)
+{
+	struct users_ent *e = users_probe(u, uid);
+
+	/* a failure stays pending; the log's name, if it came meanwhile, stays;
+	 * a uid not held (a free slot) is ignored */
+	if (n < 0 || e->state != USERS_PENDING)
+		return;
+	if (n > USERS_NAME_MAX)
+		n = USERS_NAME_MAX;
+	users_name(e, name, (size_t)n, USERS_NSS);
+}
+
 size_t users_resolve(struct users *u, size_t max)
 {
+	uint32_t uids[64];
 	size_t asked = 0;
 
-	for (size_t s = 0; s <= u->mask && asked < max; s++) {
-		struct users_ent *e = &u->ent[s];
-		char name[USERS_NAME_MAX];
-		int n;
+	while (asked < max) {
+		size_t want = max - asked < 64 ? max - asked : 64;
+		size_t n = users_pending(u, uids, want);
 
-		if (e->state != USERS_PENDING)
-			continue;
-		asked++;
-		n = u->fn(e->uid, name, sizeof(name), u->arg);
-		if (n < 0)
-			continue; /* asked again next time */
-		if (n > (int)sizeof(name))
-			n = (int)sizeof(name);
-		users_name(e, name, (size_t)n, USERS_NSS);
+		for (size_t i = 0; i < n; i++) {
+			char name[USERS_NAME_MAX];
+
+			users_resolved(u, uids[i], name,
+				       users_lookup(u, uids[i], name,
+						    sizeof(name)));
+		}
+		asked += n;
+		if (n < want)
+			break;
 	}
 	return asked;
 }

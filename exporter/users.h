@@ -38,8 +38,18 @@ int users_set_name(struct users *u, uint32_t uid, const char *name, size_t len);
  * euid, suid, fsuid, ouid) with users_set_name; ids without a name there
  * are left alone. Returns the number of names taken. */
 unsigned users_from_record(struct users *u, const char *body, size_t len);
-/* Asks the resolver about at most max uids seen and never resolved; each
- * is asked once (a failing lookup is asked again next time). Returns the
+/* Up to max uids seen and not resolved yet, into out; their number.
+ * Read only. */
+size_t users_pending(const struct users *u, uint32_t *out, size_t max);
+/* Calls the resolver (same contract); reads only what users_new fixed, so
+ * it may run without the caller's lock, beside the other calls. */
+int users_lookup(const struct users *u, uint32_t uid, char *name, size_t cap);
+/* Records what users_lookup returned for uid: n < 0 leaves it pending
+ * (asked again), 0 means no such user (final, no info line), n > 0 a
+ * name. A name the log gave meanwhile stays. O(1). */
+void users_resolved(struct users *u, uint32_t uid, const char *name, int n);
+/* pending, lookup and resolved for at most max uids, in one thread; each
+ * uid is asked once (a failing lookup again next time). Returns the
  * number asked. May block as long as the resolver does. */
 size_t users_resolve(struct users *u, size_t max);
 /* Writes audit_user_info{uid,user} 1 for every uid that has a name, into

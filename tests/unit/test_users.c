@@ -173,6 +173,36 @@ static void test_from_enriched_record(void **state)
 	users_free(u);
 }
 
+/* The three steps the collector takes around its lock: a name the log
+ * gives between the lookup and its result stays. */
+static void test_split_steps(void **state)
+{
+	struct fake f = { 0 };
+	struct users *u = users_new(8, fake_resolve, &f);
+	uint32_t uids[8];
+	char name[USERS_NAME_MAX];
+	char *s;
+
+	(void)state;
+	users_see(u, 1001);
+	users_see(u, 1003);
+	assert_int_equal(users_pending(u, uids, 1), 1);
+	assert_int_equal(users_pending(u, uids, 8), 2);
+	assert_int_equal(users_lookup(u, 1001, name, sizeof(name)), 5);
+	assert_int_equal(users_set_name(u, 1001, "al", 2), 0); /* meanwhile */
+	users_resolved(u, 1001, name, 5);
+	users_resolved(u, 1003, name, -EIO); /* still pending */
+	users_resolved(u, 99, "x", 1); /* never seen: ignored */
+	assert_int_equal(users_pending(u, uids, 8), 1);
+	assert_int_equal(uids[0], 1003);
+	assert_int_equal(users_count(u), 2);
+	s = expose(u);
+	assert_non_null(strstr(s, "{uid=\"1001\",user=\"al\"} 1\n"));
+	assert_null(strstr(s, "alice"));
+	free(s);
+	users_free(u);
+}
+
 static void test_cap_refused(void **state)
 {
 	struct fake f = { 0 };
@@ -236,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_failure_retried_max_per_call),
 		cmocka_unit_test(test_log_names_win),
 		cmocka_unit_test(test_from_enriched_record),
+		cmocka_unit_test(test_split_steps),
 		cmocka_unit_test(test_cap_refused),
 		cmocka_unit_test(test_hostile_name_escaped),
 		cmocka_unit_test(test_real_nss_root),
