@@ -11,7 +11,7 @@
 /* The kinds of items; each has its own table and capacity. */
 enum baseline_kind {
 	BASELINE_LISTEN, /* (exe or comm, protocol, address, port) */
-	BASELINE_DEST, /* (exe, uid, address, port) of a connect */
+	BASELINE_DEST, /* (exe or comm, protocol, address, port) of a connect */
 	BASELINE_EXEC, /* (exe, uid) of an execve */
 	BASELINE_KINDS
 };
