@@ -48,9 +48,7 @@ for c in ae_fs_scan:300 ae_fs_steady:10; do
 done
 
 kill -TERM "$exporter"
-wait "$exporter"
-rc=$?
-[ "$rc" = 0 ] || ae_fail "exporter exited with $rc"
-ae_wait_pid_released || ae_fail "audit pid not released"
-ae_state_diff || ae_fail "kernel audit state not restored"
+wait "$exporter" || ae_fail "exporter exited with $?"
+{ ae_wait_pid_released && ae_state_diff; } ||
+	ae_fail "kernel audit state not restored (or the audit pid kept)"
 echo "firstseen tool: scan, steady and listen as the kernel saw them"
