@@ -261,13 +261,17 @@ int baseline_learning(struct baseline *b, int64_t now)
 		return 0;
 	if (now < b->created)
 		b->created = now;
-	if (now - b->created >= b->period)
+	/* now >= created here, so the difference is exact as unsigned, for
+	 * any creation time a file may hold */
+	if ((uint64_t)now - (uint64_t)b->created >= (uint64_t)b->period)
 		b->over = 1;
 	return !b->over;
 }
 
 int64_t baseline_learning_end(const struct baseline *b)
 {
+	if (b->created > INT64_MAX - b->period)
+		return INT64_MAX;
 	return b->created + b->period;
 }
 
@@ -466,9 +470,32 @@ static int baseline_check(const struct baseline *b, const uint8_t *m,
 	return 0;
 }
 
+int baseline_load_mem(struct baseline *b, const void *data, size_t size)
+{
+	const uint8_t *m = data, *p;
+	int ret;
+
+	for (int k = 0; k < BASELINE_KINDS; k++)
+		if (b->t[k].n)
+			return -EBUSY;
+	ret = baseline_check(b, m, size);
+	if (ret)
+		return ret;
+	b->created = (int64_t)baseline_get64(m + 24);
+	b->over = baseline_get32(m + 32) & BASELINE_OVER;
+	p = m + BASELINE_HDR;
+	for (int k = 0; k < BASELINE_KINDS; k++) {
+		uint32_t n = baseline_get32(m + 40 + 4 * k);
+
+		for (uint32_t i = 0; i < n; i++, p += 8)
+			baseline_learn(b, &b->t[k], baseline_get64(p), 0);
+	}
+	return 0;
+}
+
 int baseline_load(struct baseline *b, const char *path)
 {
-	const uint8_t *m = MAP_FAILED, *p;
+	void *m = MAP_FAILED;
 	struct stat st;
 	size_t size = 0;
 	int fd, ret;
@@ -488,7 +515,7 @@ int baseline_load(struct baseline *b, const char *path)
 		goto out;
 	}
 	size = (size_t)st.st_size;
-	if (size < 8) {
+	if (size < BASELINE_HDR + 8) { /* short (and mmap of 0 bytes fails) */
 		ret = -EBADMSG;
 		goto out;
 	}
@@ -497,21 +524,10 @@ int baseline_load(struct baseline *b, const char *path)
 		ret = -errno;
 		goto out;
 	}
-	ret = baseline_check(b, m, size);
-	if (ret)
-		goto out;
-	b->created = (int64_t)baseline_get64(m + 24);
-	b->over = baseline_get32(m + 32) & BASELINE_OVER;
-	p = m + BASELINE_HDR;
-	for (int k = 0; k < BASELINE_KINDS; k++) {
-		uint32_t n = baseline_get32(m + 40 + 4 * k);
-
-		for (uint32_t i = 0; i < n; i++, p += 8)
-			baseline_learn(b, &b->t[k], baseline_get64(p), 0);
-	}
+	ret = baseline_load_mem(b, m, size);
 out:
 	if (m != MAP_FAILED)
-		munmap((void *)m, size);
+		munmap(m, size);
 	close(fd);
 	return ret;
 }

@@ -78,5 +78,8 @@ int baseline_save(const struct baseline *b, const char *path);
  * another -errno from open/fstat/mmap. Items of the file beyond
  * max_items are evicted (counted). */
 int baseline_load(struct baseline *b, const char *path);
+/* The same from size bytes at data (not kept): 0 or the errnos above but
+ * those of open, fstat and mmap. */
+int baseline_load_mem(struct baseline *b, const void *data, size_t size);
 
 #endif

@@ -149,6 +149,16 @@ static void test_clock_backwards(void **state)
 	assert_int_equal(baseline_test(b, BASELINE_EXEC, 2, 10), 1);
 	assert_int_equal(baseline_test(b, BASELINE_EXEC, 1, 10), 0);
 	baseline_free(b);
+	/* extreme times (a file may hold any) neither overflow nor wrap */
+	b = mk(10, INT64_MIN, 100);
+	assert_int_equal(baseline_learning(b, INT64_MAX), 0);
+	baseline_free(b);
+	b = mk(10, INT64_MAX - 5, 100);
+	assert_int_equal(baseline_learning_end(b), INT64_MAX);
+	assert_int_equal(baseline_learning(b, INT64_MAX), 1);
+	assert_int_equal(baseline_learning(b, INT64_MIN), 1);
+	assert_int_equal(baseline_learning(b, INT64_MIN + 100), 0);
+	baseline_free(b);
 }
 
 static void test_capacity_clock(void **state)
