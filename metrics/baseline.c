@@ -71,7 +71,12 @@
  *
  * Memory (baseline_bytes): the struct plus 3 * cap * 8 bytes; at the
  * default 65536 items per kind cap is 131072, 3 MiB in all. The file is
- * at most 64 + 8 * 3 * max_items bytes (1.5 MiB at the default).
+ * at most 64 + 8 * 3 * max_items bytes (1.5 MiB at the default); a save
+ * allocates one buffer of that size for the time of the write (periodic,
+ * off the hot path), a load maps the file and allocates nothing.
+ *
+ * Threads: none of its own and no locks; the thread that feeds it events
+ * (the reader) owns it, saves included.
  */
 #include "metrics/baseline.h"
 

@@ -373,6 +373,9 @@ static void test_atomic_write(void **state)
 	/* a path that cannot be written fails and leaves nothing */
 	snprintf(nodir, sizeof(nodir), "%s/missing/baseline", dir);
 	assert_int_equal(baseline_save(a, nodir), -ENOENT);
+	/* and the store goes on in memory */
+	assert_int_equal(baseline_test(a, BASELINE_LISTEN, 79, 2000), 1);
+	assert_int_equal(baseline_test(a, BASELINE_LISTEN, 77, 2000), 0);
 	baseline_free(a);
 }
 
