@@ -9,7 +9,9 @@
  * is in the byte order of the SYSCALL record's arch; s390x and ppc64 are
  * big-endian), SOCKETCALL (the real arguments of i386 socketcall(2)) and
  * PATH (counted, and the first AEV_MAX_PATHS kept: aev_path decodes a
- * name on demand, so events nobody asks about pay nothing for it). An event without a SYSCALL record is not a syscall
+ * name on demand, so events nobody asks about pay nothing for it) and CWD
+ * (kept the same way: aev_cwd, the directory a relative PATH name is
+ * relative to). An event without a SYSCALL record is not a syscall
  * event; if it has syscall parts (SOCKADDR, PATH, EXECVE, CWD) the
  * SYSCALL record was lost, which is counted.
  *
@@ -334,6 +336,8 @@ bool aev_decode(struct aev_decoder *d, const struct asm_event *ev,
 			aev_aux_fields(d, &ev->rec[i], e);
 		else if (t == AUDIT_PATH && e->npath++ < AEV_MAX_PATHS)
 			e->path[e->npath - 1] = &ev->rec[i];
+		else if (t == AUDIT_CWD && !e->cwd)
+			e->cwd = &ev->rec[i];
 	}
 	aev_name_syscall(d, e);
 	e->have_fd = !e->via_socketcall || e->sc_n > 0;
@@ -366,4 +370,25 @@ int aev_path(const struct aev *e, unsigned i, struct aev_path *p)
 		}
 	}
 	return 0;
+}
+
+int aev_cwd(const struct aev *e, char *buf, size_t cap)
+{
+	struct arec_iter it;
+	struct arec_field f;
+
+	if (!e->cwd)
+		return -ENOENT;
+	arec_iter_init(&it, e->cwd->body, e->cwd->len);
+	while (arec_iter_next(&it, &f)) {
+		if (NAME_IS(&f, "cwd")) {
+			bool isnull;
+			size_t n = arec_decode_string(&f, buf, cap, &isnull);
+
+			if (isnull)
+				return -ENOENT;
+			return (int)(n > cap ? cap : n);
+		}
+	}
+	return -ENOENT;
 }

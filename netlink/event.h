@@ -68,6 +68,7 @@ struct aev {
 	unsigned npath; /* PATH records */
 	/* the first AEV_MAX_PATHS of them, decoded on demand (aev_path) */
 	const struct asm_record *path[AEV_MAX_PATHS];
+	const struct asm_record *cwd; /* the CWD record, if any (aev_cwd) */
 	/* a keyed file-watch event when the rules are not known: PATH
 	 * records and no network or exec call */
 	bool watch_candidate;
@@ -113,5 +114,9 @@ const struct aev_stats *aev_stats(const struct aev_decoder *d);
  * while e is valid: names cost only the collectors that read them.
  * 0, or -ENOENT for no such record. */
 int aev_path(const struct aev *e, unsigned i, struct aev_path *p);
+/* Decodes e's CWD record's cwd= (unescaped, truncated to cap bytes) into
+ * buf, while e is valid. Its length, or -ENOENT for no CWD record or no
+ * cwd field. Does not allocate. */
+int aev_cwd(const struct aev *e, char *buf, size_t cap);
 
 #endif

@@ -72,7 +72,7 @@ replay "$ae_tmp/watch.prom" --metrics.max-series=100 </dev/null \
 	--audit.source=file --audit.file="$ae_tmp/watch.log"
 f=$ae_tmp/watch.prom
 ae_expect "$f" 'audit_exporter_series{metric="audit_watch_hits"}' 101
-ae_expect "$f" 'audit_watch_hits_total{key="__other__",comm="__other__",uid="__other__"}' 19900
+ae_expect "$f" 'audit_watch_hits_total{key="__other__",comm="__other__",uid="__other__",path="__other__",syscall="__other__",result="success"}' 19900
 [ "$(sum_metric "$f" audit_watch_hits_total)" = 20000 ] ||
 	ae_fail "sum of audit_watch_hits_total is $(sum_metric "$f" audit_watch_hits_total), not 20000"
 # the keys fold in the syscall counter as well

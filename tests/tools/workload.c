@@ -347,10 +347,14 @@ int main(int argc, char **argv)
 			}
 			close(fd);
 		}
+		/* open(3) is openat(2); the answer holds the file as given
+		 * (the caller passes an absolute name) */
+		label(watch, le, sizeof(le));
 		snprintf(series, sizeof(series),
 			 "audit_watch_hits_total{key=\"ae_test_watch\","
-			 "comm=\"%s\",uid=\"0\"}",
-			 comm);
+			 "comm=\"%s\",uid=\"0\",path=\"%s\","
+			 "syscall=\"openat\",result=\"success\"}",
+			 comm, le);
 		add(series, 5);
 		if (uid >= 0) {
 			char s[256];

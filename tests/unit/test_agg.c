@@ -261,10 +261,14 @@ static void test_watch(void **state)
 	 * event with PATH records that is not network or exec */
 	feed(ev);
 	assert_int_equal(count("audit_watch_hits", "key=\"k1\",comm=\"srv\","
-						   "uid=\"5\""),
+						   "uid=\"5\",path=\"/etc/"
+						   "x\",syscall=\"openat\","
+						   "result=\"success\""),
 			 1);
 	assert_int_equal(count("audit_watch_hits", "key=\"k2\",comm=\"srv\","
-						   "uid=\"5\""),
+						   "uid=\"5\",path=\"/etc/"
+						   "x\",syscall=\"openat\","
+						   "result=\"success\""),
 			 1);
 	/* rules known: only their watch keys */
 	agg_set_watch(a, only_k2, NULL);
@@ -272,10 +276,14 @@ static void test_watch(void **state)
 		 "key=6B31016B32") "type=PATH msg=audit(100.000:2): item=0 "
 				   "name=\"/etc/x\"\n" EOE("2"));
 	assert_int_equal(count("audit_watch_hits", "key=\"k1\",comm=\"srv\","
-						   "uid=\"5\""),
+						   "uid=\"5\",path=\"/etc/"
+						   "x\",syscall=\"openat\","
+						   "result=\"success\""),
 			 1);
 	assert_int_equal(count("audit_watch_hits", "key=\"k2\",comm=\"srv\","
-						   "uid=\"5\""),
+						   "uid=\"5\",path=\"/etc/"
+						   "x\",syscall=\"openat\","
+						   "result=\"success\""),
 			 2);
 }
 
@@ -385,27 +393,190 @@ static void test_listen_port_folds(void **state)
 			     "family=\"inet\",port=\"__other__\"");
 }
 
+/* 1,000 successful openat watch hits under a cap of 10: hit i has key
+ * "w<i>" (keys) or "w" and file /etc/f<i> (!keys). */
+static void feed_watch_hits(bool keys)
+{
+	char ev[1024], key[32], name[32];
+
+	setup_cap(10, 0, NULL);
+	for (unsigned i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), keys ? "w%u" : "w", i);
+		snprintf(name, sizeof(name), keys ? "/etc/x" : "/etc/f%u", i);
+		snprintf(ev, sizeof(ev),
+			 SYS("%u", "257", "yes", "3", "3",
+			     "key=\"%s\"") "type=PATH msg=audit(100.000:%u): "
+					   "item=0 name=\"%s\" "
+					   "nametype=NORMAL\n" EOE("%u"),
+			 i + 1, key, i + 1, name, i + 1);
+		feed(ev);
+	}
+}
+
 /* A text stream that names 1,000 watch keys: past the cap the key folds
  * too, and every hit is still counted. */
 static void test_watch_key_folds(void **state)
 {
-	char ev[1024];
+	(void)state;
+	feed_watch_hits(true);
+	assert_folded_at_cap("audit_watch_hits",
+			     "key=\"w0\",comm=\"srv\",uid=\"5\","
+			     "path=\"/etc/x\",syscall=\"openat\","
+			     "result=\"success\"",
+			     "key=\"__other__\",comm=\"__other__\","
+			     "uid=\"__other__\",path=\"__other__\","
+			     "syscall=\"__other__\",result=\"success\"");
+}
+
+/* The watch hit of key "w" by srv (uid 5) on path, by call, with result. */
+static uint64_t hit(const char *path, const char *call, const char *result)
+{
+	char l[512];
+
+	snprintf(l, sizeof(l),
+		 "key=\"w\",comm=\"srv\",uid=\"5\",path=\"%s\",syscall=\"%s\","
+		 "result=\"%s\"",
+		 path, call, result);
+	return count("audit_watch_hits", l);
+}
+
+#define CWD(serial, dir) "type=CWD msg=audit(100.000:" serial "): cwd=" dir "\n"
+#define PATHR(serial, item, name, type)                                        \
+	"type=PATH msg=audit(100.000:" serial "): item=" item " name=" name    \
+	" inode=1 dev=fd:00 mode=0100644 nametype=" type "\n"
+
+/* Records as the kernel writes them (items, nametypes, exit codes) for
+ * openat of /etc/passwd that succeeds, is refused (EACCES), and misses
+ * (ENOENT); each is told apart by result. */
+static void test_watch_result(void **state)
+{
+	(void)state;
+	feed(SYS("1", "257", "yes", "3", "ffffff9c", "key=\"w\"") CWD(
+		"1", "\"/root\"") PATHR("1", "0", "\"/etc/passwd\"", "NORMAL")
+		     EOE("1") SYS("2", "257", "no", "-13", "ffffff9c",
+				  "key=\"w\"") CWD("2", "\"/\"")
+			     PATHR("2", "0", "\"/etc/passwd\"", "NORMAL")
+				     EOE("2") SYS("3", "257", "no", "-13",
+						  "ffffff9c", "key=\"w\"")
+					     PATHR("3", "0", "\"/etc/passwd\"",
+						   "NORMAL") EOE("3")
+	     /* ENOENT: the kernel still writes the name it looked up */
+	     SYS("4", "257", "no", "-2", "ffffff9c", "key=\"w\"")
+		     PATHR("4", "0", "\"/etc/passwd\"", "UNKNOWN") EOE("4")
+	     /* EPERM (chmod of another's file without CAP_FOWNER) */
+	     SYS("5", "90", "no", "-1", "0", "key=\"w\"")
+		     PATHR("5", "0", "\"/etc/passwd\"", "NORMAL") EOE("5"));
+	assert_int_equal(hit("/etc/passwd", "openat", "success"), 1);
+	assert_int_equal(hit("/etc/passwd", "openat", "denied"), 2);
+	assert_int_equal(hit("/etc/passwd", "openat", "failed"), 1);
+	assert_int_equal(hit("/etc/passwd", "chmod", "denied"), 1);
+}
+
+/* Which PATH record names the file: relative names join the cwd; a create
+ * and an unlink name the entry, not its PARENT; a rename its new name. */
+static void test_watch_path(void **state)
+{
+	(void)state;
+	/* openat("shadow") in /etc */
+	feed(SYS("1", "257", "yes", "3", "ffffff9c", "key=\"w\"") CWD("1", "\"/"
+									   "etc"
+									   "\"")
+		     PATHR("1", "0", "\"shadow\"", "NORMAL") EOE("1")
+	     /* a cwd with a trailing slash, and a hex-encoded cwd (a space
+	      * in it): "/tmp/a b" */
+	     SYS("2", "257", "yes", "3", "ffffff9c", "key=\"w\"") CWD("2", "\"/"
+									   "\"")
+		     PATHR("2", "0", "\"etc/group\"", "NORMAL") EOE("2")
+			     SYS("3", "257", "yes", "3", "ffffff9c",
+				 "key=\"w\"") CWD("3", "2F746D702F612062")
+				     PATHR("3", "0", "\"./f\"", "NORMAL")
+					     EOE("3")
+	     /* creat: PARENT then CREATE */
+	     SYS("4", "85", "yes", "3", "0", "key=\"w\"") CWD("4", "\"/\"")
+		     PATHR("4", "0", "\"/var/x/\"", "PARENT")
+			     PATHR("4", "1", "\"/var/x/new\"", "CREATE")
+				     EOE("4")
+	     /* rename("a", "b") in /srv: two PARENTs, DELETE a, CREATE b */
+	     SYS("5", "82", "yes", "0", "0", "key=\"w\"") CWD("5", "\"/srv\"")
+		     PATHR("5", "0", "\"/srv\"",
+			   "PARENT") PATHR("5", "1", "\"/srv\"", "PARENT")
+			     PATHR("5", "2", "\"a\"", "DELETE")
+				     PATHR("5", "3", "\"b\"", "CREATE") EOE("5")
+	     /* unlink: PARENT then DELETE */
+	     SYS("6", "87", "yes", "0", "0", "key=\"w\"") CWD("6", "\"/\"")
+		     PATHR("6", "0", "\"/var/x/\"", "PARENT")
+			     PATHR("6", "1", "\"/var/x/new\"", "DELETE")
+				     EOE("6"));
+	assert_int_equal(hit("/etc/shadow", "openat", "success"), 1);
+	assert_int_equal(hit("/etc/group", "openat", "success"), 1);
+	assert_int_equal(hit("/tmp/a b/./f", "openat", "success"), 1);
+	assert_int_equal(hit("/var/x/new", "creat", "success"), 1);
+	assert_int_equal(hit("/srv/b", "rename", "success"), 1);
+	assert_int_equal(hit("/var/x/new", "unlink", "success"), 1);
+}
+
+/* A name that holds a newline, quotes and a backslash (hex-encoded by the
+ * kernel) comes out escaped; a 300-byte name is cut to a label's 256. */
+static void test_watch_hostile_path(void **state)
+{
+	struct fam_rows rows = { 0 };
+	const char *hostile = "path=\"/tmp/a\\n\\\"b\\\\\"";
+	char ev[2048], name[301];
+	bool seen = false, cut = false;
 
 	(void)state;
-	setup_cap(10, 0, NULL);
-	for (unsigned i = 0; i < 1000; i++) {
-		snprintf(ev, sizeof(ev),
-			 SYS("%u", "257", "yes", "3", "3",
-			     "key=\"w%u\"") "type=PATH msg=audit(100.000:%u): "
-					    "item=0 "
-					    "name=\"/etc/x\"\n" EOE("%u"),
-			 i + 1, i, i + 1, i + 1);
-		feed(ev);
+	/* "/tmp/a\n\"b\\" */
+	feed(SYS("1", "257", "yes", "3", "ffffff9c", "key=\"w\"")
+		     PATHR("1", "0", "2F746D702F610A22625C", "NORMAL")
+			     EOE("1"));
+	memset(name, 'a', 300);
+	name[0] = '/';
+	name[300] = 0;
+	snprintf(ev, sizeof(ev),
+		 SYS("2", "257", "yes", "3", "ffffff9c", "key=\"w\"")
+			 PATHR("2", "0", "\"%s\"", "NORMAL") EOE("2"),
+		 name);
+	feed(ev);
+	assert_int_equal(fam_rows(agg_fam_named(a, "audit_watch_hits"), &rows),
+			 0);
+	assert_int_equal(rows.n, 2);
+	for (size_t i = 0; i < rows.n; i++) {
+		const char *l = rows.row[i].labels;
+		size_t n = rows.row[i].labels_len;
+
+		if (memmem(l, n, hostile, strlen(hostile)))
+			seen = true;
+		if (memmem(l, n, name, 256) && !memmem(l, n, name, 257))
+			cut = true;
+		assert_null(memchr(l, '\n', n));
 	}
+	fam_rows_free(&rows);
+	assert_true(seen);
+	assert_true(cut);
+}
+
+/* 1,000 distinct files: past the cap path folds (and comm, uid...), result
+ * stays, so a denied attempt is still told apart. */
+static void test_watch_path_folds(void **state)
+{
+	(void)state;
+	feed_watch_hits(false);
 	assert_folded_at_cap("audit_watch_hits",
-			     "key=\"w0\",comm=\"srv\",uid=\"5\"",
+			     "key=\"w\",comm=\"srv\",uid=\"5\","
+			     "path=\"/etc/f0\",syscall=\"openat\","
+			     "result=\"success\"",
 			     "key=\"__other__\",comm=\"__other__\","
-			     "uid=\"__other__\"");
+			     "uid=\"__other__\",path=\"__other__\","
+			     "syscall=\"__other__\",result=\"success\"");
+	feed(SYS("2000", "257", "no", "-13", "3", "key=\"w\"")
+		     PATHR("2000", "0", "\"/etc/f0\"", "NORMAL") EOE("2000"));
+	assert_int_equal(count("audit_watch_hits", "key=\"__other__\",comm=\"__"
+						   "other__\","
+						   "uid=\"__other__\",path=\"__"
+						   "other__\","
+						   "syscall=\"__other__\","
+						   "result=\"denied\""),
+			 1);
 }
 
 /* A connect of process p<proc> to 10.0.x.y:443 (x.y from dest) at t
@@ -627,6 +798,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_listen_port_folds, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch_key_folds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_watch_result, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_watch_path, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_watch_hostile_path, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_watch_path_folds, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pressure_sweep, setup,
 						teardown),
