@@ -443,18 +443,23 @@ def host_panels():
     P.append(row("Watched files"))
     P.append(table(
         "Watched-file hits in range",
-        "Events of file-watch rules (-w PATH -k KEY) per rule key, process "
-        "and real uid. " + RANGE_NOTE,
+        "Events of file-watch rules (-w PATH -k KEY) per rule key, process, "
+        "real uid, file, system call and result (success, denied: the "
+        "kernel refused it, failed). " + RANGE_NOTE,
         "short",
-        targets((in_range("audit_watch_hits_total", "key, comm, uid"), ""),
+        targets((in_range("audit_watch_hits_total",
+                          "key, comm, uid, path, syscall, result"), ""),
                 table=True),
-        {"key": "Key", "comm": "Process", "uid": "UID", "Value": "Hits"},
+        {"key": "Key", "comm": "Process", "uid": "UID", "path": "File",
+         "syscall": "Call", "result": "Result", "Value": "Hits"},
         sort="Hits"))
     P.append(timeseries(
-        "Watched-file hits by key",
-        "Events of file-watch rules per second, by rule key.",
+        "Watched-file hits by key and result",
+        "Events of file-watch rules per second, by rule key and result "
+        "(success, denied, failed).",
         "cps",
-        targets((sum_rate("key", "audit_watch_hits_total"), "{{key}}"))))
+        targets((sum_rate("key, result", "audit_watch_hits_total"),
+                 "{{key}} {{result}}"))))
 
     P.append(row("Exporter and kernel health"))
     P.append(stat(
@@ -691,13 +696,14 @@ def fleet_panels():
          "comm": "Process", "uid": "UID", "Value": None}))
     P.append(table(
         "Watched-file hits by host in range",
-        "Events of file-watch rules per host, rule key, process and real "
-        "uid. " + RANGE_NOTE,
+        "Events of file-watch rules per host, rule key, process, real uid, "
+        "file, system call and result. " + RANGE_NOTE,
         "short",
         targets((in_range("audit_watch_hits_total",
-                          "instance, key, comm, uid"),
+                          "instance, key, comm, uid, path, syscall, result"),
                  ""), table=True),
         {"instance": "Host", "key": "Key", "comm": "Process", "uid": "UID",
+         "path": "File", "syscall": "Call", "result": "Result",
          "Value": "Hits"}, sort="Hits"))
 
     P.append(row("Health"))

@@ -278,9 +278,10 @@ def check_semantics(host, fleet, expect, inst):
         expect_equal(f"executions of {k}", got.get(k), v)
     got = by_labels(result_of(host, "Watched-file hits in range",
                               instance=replay, window="1h"),
-                    "key", "comm", "uid")
+                    "key", "comm", "uid", "path", "syscall", "result")
     expect_equal("watched-file hits", got,
-                 sums("audit_watch_hits_total", ["key", "comm", "uid"]))
+                 sums("audit_watch_hits_total",
+                      ["key", "comm", "uid", "path", "syscall", "result"]))
 
     # folding happens where the cap is 2, and only there
     t = "Metrics at their series cap"
