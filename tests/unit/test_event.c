@@ -156,6 +156,42 @@ static void test_paths(void **state)
 	assert_memory_equal(p.name, "a b\n", 4);
 	assert_true(view_is(p.nametype, "NORMAL"));
 	assert_int_equal(aev_path(&e, 2, &p), -ENOENT);
+	/* the CWD record's directory, decoded on demand and bounded */
+	{
+		char cwd[4];
+
+		assert_int_equal(aev_cwd(&e, cwd, sizeof(cwd)), 1);
+		assert_memory_equal(cwd, "/", 1);
+	}
+}
+
+/* A hex-encoded cwd is decoded and cut at the caller's buffer; an event
+ * without CWD, or with cwd=(null), has none. */
+static void test_cwd(void **state)
+{
+	static const int t[] = { AUDIT_SYSCALL, AUDIT_CWD, AUDIT_EOE };
+	static const char *const b[] = { "arch=c000003e syscall=257 "
+					 "success=yes exit=3 pid=4 uid=5",
+					 "cwd=2F746D702F612062", "", NULL };
+	static const char *const bnull[] = { "arch=c000003e syscall=257 "
+					     "success=yes exit=3 pid=4 uid=5",
+					     "cwd=(null)", "", NULL };
+	static const int t0[] = { AUDIT_SYSCALL, AUDIT_EOE };
+	static const char *const b0[] = { "arch=c000003e syscall=257 "
+					  "success=yes exit=3 pid=4 uid=5",
+					  "", NULL };
+	char cwd[16];
+
+	(void)state;
+	assert_true(decode(t, b));
+	assert_int_equal(aev_cwd(&e, cwd, sizeof(cwd)), 8);
+	assert_memory_equal(cwd, "/tmp/a b", 8);
+	assert_int_equal(aev_cwd(&e, cwd, 4), 4);
+	assert_memory_equal(cwd, "/tmp", 4);
+	assert_true(decode(t, bnull));
+	assert_int_equal(aev_cwd(&e, cwd, sizeof(cwd)), -ENOENT);
+	assert_true(decode(t0, b0));
+	assert_int_equal(aev_cwd(&e, cwd, sizeof(cwd)), -ENOENT);
 }
 
 /* What cannot be used is counted: an unknown arch (named by its number),
@@ -198,6 +234,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socketcall, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cwd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counted, setup, teardown),
 	};
 
