@@ -515,6 +515,25 @@ static void test_watch_path(void **state)
 	assert_int_equal(hit("/var/x/new", "unlink", "success"), 1);
 }
 
+static bool only_w(void *arg, const char *key, size_t len)
+{
+	(void)arg;
+	return len == 1 && key[0] == 'w';
+}
+
+/* An exec of a watched program (-w /usr/bin/x -p x): its PATH records are
+ * the program, then the ELF interpreter; the hit names the program. */
+static void test_watch_exec_path(void **state)
+{
+	(void)state;
+	agg_set_watch(a, only_w, NULL);
+	feed(SYS("1", "59", "yes", "0", "0", "key=\"w\"") CWD("1", "\"/\"")
+		     PATHR("1", "0", "\"/usr/bin/x\"", "NORMAL")
+			     PATHR("1", "1", "\"/lib64/ld-linux-x86-64.so.2\"",
+				   "NORMAL") EOE("1"));
+	assert_int_equal(hit("/usr/bin/x", "execve", "success"), 1);
+}
+
 /* A name that holds a newline, quotes and a backslash (hex-encoded by the
  * kernel) comes out escaped; a 300-byte name is cut to a label's 256. */
 static void test_watch_hostile_path(void **state)
@@ -802,6 +821,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_watch_result, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch_path, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_watch_exec_path, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch_hostile_path, setup,
 						teardown),
