@@ -84,6 +84,8 @@ def expand(expr, values):
             return RATE_INTERVAL
         if name == "__range":
             return RANGE
+        if name.isdigit():
+            return m.group(0)  # label_replace's $1: no variable, as Grafana
         return values[name]
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", sub, expr)
 
