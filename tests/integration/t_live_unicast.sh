@@ -74,11 +74,5 @@ v=$(ae_value "$ae_tmp/scrape" 'audit_kernel_daemon_pid')
 [ "$v" = "$exporter" ] || ae_fail "kernel audit pid is $v, not the exporter"
 
 # Idle now: SIGTERM must end it within a second, state given back.
-kill -TERM "$exporter"
-ae_wait_exit "$exporter" 1 || ae_fail "exporter did not stop within 1 s"
-wait "$exporter"
-rc=$?
-[ "$rc" = 0 ] || ae_fail "exporter exited with $rc"
-ae_wait_pid_released || ae_fail "audit pid not released"
-ae_state_diff || ae_fail "kernel audit state not restored"
+ae_stop_daemon "$exporter" 1
 echo "live unicast: $n expected series matched"

@@ -28,11 +28,5 @@ ae_wait_expect "$port" "$ae_tmp/expect" "$ae_tmp/scrape" ||
 	ae_fail "no user name for uid 65534"
 ae_promtool_check "$ae_tmp/scrape"
 
-kill -TERM "$exporter"
-ae_wait_exit "$exporter" 5 || ae_fail "exporter did not stop"
-wait "$exporter"
-rc=$?
-[ "$rc" = 0 ] || ae_fail "exporter exited with $rc"
-ae_wait_pid_released || ae_fail "audit pid not released"
-ae_state_diff || ae_fail "kernel audit state not restored"
+ae_stop_daemon "$exporter" 5
 echo "users live: uid 65534 named $name"
