@@ -271,6 +271,18 @@ ae_wait_exit() { # pid seconds
 	return 1
 }
 
+# The exporter as the audit daemon with the rules of ae_workload_setup,
+# running as nobody, listening on 127.0.0.1:port; its PID in $exporter.
+ae_daemon_up() { # port [flags...]
+	_port=$1
+	shift
+	ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$_port" \
+		--audit.rules.file="$ae_tmp/rules" \
+		--sketch.key-file="$ae_tmp/key" --runas.user=nobody "$@"
+	exporter=$ae_last_pid
+	ae_wait_http "$_port" || ae_fail "exporter did not come up"
+}
+
 # SIGTERM to the exporter pid (one of ours, as the audit daemon): it must
 # exit 0 within seconds, release the audit pid and leave the kernel's
 # audit state as it was; fails the test otherwise.

@@ -16,11 +16,7 @@ base=$(ae_free_ports 30)
 [ -n "$base" ] || ae_fail "no free ports"
 ae_workload_setup
 
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
-	--audit.rules.file="$ae_tmp/rules" --sketch.key-file="$ae_tmp/key" \
-	--runas.user=nobody
-exporter=$ae_last_pid
-ae_wait_http "$port" || ae_fail "exporter did not come up"
+ae_daemon_up "$port"
 
 # It must have given up root, keeping only CAP_AUDIT_CONTROL (bit 30).
 uid=$(awk '/^Uid:/ { print $2 }' "/proc/$exporter/status")

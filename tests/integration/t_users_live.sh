@@ -13,11 +13,7 @@ ae_kernel_begin
 
 port=$(ae_free_port)
 ae_workload_setup
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
-	--audit.rules.file="$ae_tmp/rules" --sketch.key-file="$ae_tmp/key" \
-	--runas.user=nobody
-exporter=$ae_last_pid
-ae_wait_http "$port" || ae_fail "exporter did not come up"
+ae_daemon_up "$port"
 
 # one connect (inet, audited by the bundled rules) as uid 65534
 setpriv --reuid=65534 --regid=65534 --clear-groups \
