@@ -67,6 +67,17 @@ def in_range(metric, by, extra="", k=25):
             f"))")
 
 
+def named(expr):
+    """expr, whose series have a uid label, with the user label of
+    audit_user_info (the users collector) joined on uid; a uid without a
+    name keeps its number as user, so no series is lost. One host: a uid
+    has one name there."""
+    info = f"max by (uid, user) (audit_user_info{sel()})"
+    return (f"(\n  {expr}\n  * on (uid) group_left(user) {info}\n)\n"
+            f"or on (uid)\n"
+            f'label_replace({expr}, "user", "$1", "uid", "(.*)")')
+
+
 def new_ports(by):
     """Listen series whose port no listen series of the same host had in
     the day before the last day: ports first listened on in the last
@@ -337,30 +348,34 @@ def host_panels():
         "destinations in the selected window: an upper bound of the user's "
         "distinct destinations, since its processes may share some.",
         "short",
-        targets(("topk(15, sum by (uid) (audit_process_connect_unique_"
-                 "destinations" + sel('window="$window"') + "))", ""),
-                table=True),
-        {"uid": "UID", "Value": "Unique destinations (sum)"},
+        targets((named("topk(15, sum by (uid) (audit_process_connect_"
+                       "unique_destinations" + sel('window="$window"') +
+                       "))"), ""), table=True),
+        {"uid": "UID", "user": "User", "Value": "Unique destinations (sum)"},
         sort="Unique destinations (sum)"))
     P.append(timeseries(
         "Connects by process",
         "connect() calls per second of the ten busiest processes (name and "
         "real uid), all families and results.",
         "cps",
-        targets((topk(10, sum_rate("comm, uid", "audit_connect_total")),
-                 "{{comm}} (uid {{uid}})"))))
+        targets((named(topk(10, sum_rate("comm, uid",
+                                         "audit_connect_total"))),
+                 "{{comm}} ({{user}})"))))
     P.append(timeseries(
         "Connects by user",
-        "connect() calls per second by real uid.",
+        "connect() calls per second by real uid, named by "
+        "audit_user_info where the exporter knows the name.",
         "cps",
-        targets((sum_rate("uid", "audit_connect_total"), "uid {{uid}}"))))
+        targets((named(sum_rate("uid", "audit_connect_total")),
+                 "{{user}}"))))
     P.append(table(
         "Top processes by connects in range",
         "connect() calls per process and user. " + RANGE_NOTE,
         "short",
-        targets((in_range("audit_connect_total", "comm, uid"), ""),
+        targets((named(in_range("audit_connect_total", "comm, uid")), ""),
                 table=True),
-        {"comm": "Process", "uid": "UID", "Value": "Connects"},
+        {"comm": "Process", "uid": "UID", "user": "User",
+         "Value": "Connects"},
         sort="Connects"))
     P.append(timeseries(
         "Connects by family and result",
@@ -375,16 +390,16 @@ def host_panels():
         "Failed connect() calls per second by process, user and family. "
         "Many errors to many destinations is the pattern of a scan.",
         "cps",
-        targets((sum_rate("comm, uid, family", "audit_connect_total",
-                          'result="error"'),
-                 "{{comm}} (uid {{uid}}) {{family}}"))))
+        targets((named(sum_rate("comm, uid, family", "audit_connect_total",
+                                'result="error"')),
+                 "{{comm}} ({{user}}) {{family}}"))))
     P.append(table(
         "Connect errors in range",
         "Failed connect() calls per process, user and family. " + RANGE_NOTE,
         "short",
-        targets((in_range("audit_connect_total", "comm, uid, family",
-                          'result="error"'), ""), table=True),
-        {"comm": "Process", "uid": "UID", "family": "Family",
+        targets((named(in_range("audit_connect_total", "comm, uid, family",
+                                'result="error"')), ""), table=True),
+        {"comm": "Process", "uid": "UID", "user": "User", "family": "Family",
          "Value": "Errors"}, sort="Errors"))
 
     P.append(row("Listening ports"))
@@ -423,9 +438,10 @@ def host_panels():
         "Successful execve()/execveat() calls per program executed and "
         "real uid. " + RANGE_NOTE,
         "short",
-        targets((in_range("audit_execve_total", "exe, uid"), ""),
+        targets((named(in_range("audit_execve_total", "exe, uid")), ""),
                 table=True),
-        {"exe": "Program", "uid": "UID", "Value": "Executions"},
+        {"exe": "Program", "uid": "UID", "user": "User",
+         "Value": "Executions"},
         w=24, sort="Executions"))
     P.append(timeseries(
         "Executions by program",
@@ -436,9 +452,11 @@ def host_panels():
                  "{{exe}}"))))
     P.append(timeseries(
         "Executions by user",
-        "Successful executions per second by real uid.",
+        "Successful executions per second by real uid, named by "
+        "audit_user_info where the exporter knows the name.",
         "cps",
-        targets((sum_rate("uid", "audit_execve_total"), "uid {{uid}}"))))
+        targets((named(sum_rate("uid", "audit_execve_total")),
+                 "{{user}}"))))
 
     P.append(row("Watched files"))
     P.append(table(

@@ -133,6 +133,7 @@ const char *agg_skip_name(enum agg_skip s)
 		[AGG_SKIP_TOKEN] = "not_name_value",
 		[AGG_SKIP_NO_SYSCALL] = "no_syscall_record",
 		[AGG_SKIP_NO_MEMORY] = "no_memory",
+		[AGG_SKIP_USERS_FULL] = "users_full",
 	};
 
 	return s < AGG_NSKIP ? names[s] : "unknown";
@@ -253,8 +254,12 @@ void agg_free(struct agg *a)
 {
 	if (!a)
 		return;
-	for (unsigned i = 0; i < coll_n; i++)
-		free(a->coll[i].state);
+	for (unsigned i = 0; i < coll_n; i++) {
+		if (coll_table[i]->fini && a->coll[i].state)
+			coll_table[i]->fini(&a->coll[i]);
+		else
+			free(a->coll[i].state);
+	}
 	for (int i = 0; i < AGG_MAX_FAM; i++)
 		fam_free(a->fam[i]);
 	if (a->reserved)
@@ -266,6 +271,11 @@ void agg_free(struct agg *a)
 struct fam *const *agg_coll_fams(const struct agg *a, unsigned coll)
 {
 	return coll < coll_n ? a->coll[coll].fam : NULL;
+}
+
+void *agg_coll_state(const struct agg *a, unsigned coll)
+{
+	return coll < coll_n ? a->coll[coll].state : NULL;
 }
 
 struct fam *agg_fam_named(const struct agg *a, const char *name)

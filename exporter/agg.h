@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exporter/users.h"
 #include "metrics/fam.h"
 #include "metrics/hash.h"
 #include "netlink/asm.h"
@@ -31,6 +32,8 @@ enum agg_skip {
 	/* one metric update lost: no memory for a new label set or for a
 	 * sketch to grow */
 	AGG_SKIP_NO_MEMORY,
+	/* a uid the users collector could not hold (--collector.users.max) */
+	AGG_SKIP_USERS_FULL,
 	AGG_NSKIP,
 };
 const char *agg_err_name(enum agg_err e);
@@ -60,6 +63,13 @@ struct agg_config {
 	 * that is not a network or exec call counts as a watch hit */
 	agg_watch_fn watch_fn;
 	void *watch_arg;
+	/* the users collector: uids held at most (0: 1024), and who names
+	 * them: in a replay (a text log from elsewhere) only the log's
+	 * ENRICHED names, else users_fn (NULL: this host's NSS) */
+	unsigned users_max;
+	bool replay;
+	users_resolve_fn users_fn;
+	void *users_arg;
 	/* bit i: the collector coll_table[i] is off (never initialised nor
 	 * called, no families); 0: all on */
 	uint32_t disabled;
@@ -88,6 +98,9 @@ void agg_set_watch(struct agg *a, agg_watch_fn fn, void *arg);
 /* The families of collector coll (an index into coll_table), in its
  * order; NULL when it is off. */
 struct fam *const *agg_coll_fams(const struct agg *a, unsigned coll);
+/* What collector coll's init kept (coll_def.init); NULL when it is off
+ * or keeps nothing. */
+void *agg_coll_state(const struct agg *a, unsigned coll);
 /* The family named name (its fam_desc name), NULL if no collector that
  * is on owns it. */
 struct fam *agg_fam_named(const struct agg *a, const char *name);

@@ -152,6 +152,10 @@ static const struct cfg_flag cfg_flags[] = {
 	  "Label sets per metric before new ones fold into __other__ (0: no "
 	  "cap).",
 	  OFF(max_series), 0, 1u << 24 },
+	{ "collector.users.max", K_UINT, "1024",
+	  "uids the users collector names at most (audit_user_info); more "
+	  "are counted as skipped (users_full). Its table is taken at start.",
+	  OFF(users_max), 1, 1u << 20 },
 	{ "metrics.memory-limit", K_SIZE, "256MiB",
 	  "Memory for everything the host's activity grows (label sets, "
 	  "sketches, open events); beyond it label sets fold into __other__ "
@@ -608,7 +612,8 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 		}
 		eq = strchr(name, '=');
 		len = eq ? (size_t)(eq - name) : strlen(name);
-		if (!strncmp(name, "collector.", 10)) {
+		f = cfg_find(name, len); /* --collector.NAME.OPTION */
+		if (!f && !strncmp(name, "collector.", 10)) {
 			char col[32];
 
 			if (eq || len - 10 >= sizeof(col)) {
@@ -624,7 +629,6 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 				return 2;
 			continue;
 		}
-		f = cfg_find(name, len);
 		if (!f || (neg && f->kind != K_BOOL)) {
 			fprintf(err, "unknown flag '%s' (see --help)\n", arg);
 			return 2;

@@ -54,6 +54,7 @@ struct cfg {
 	unsigned export_p;
 
 	unsigned max_series;
+	unsigned users_max; /* --collector.users.max */
 	size_t memory_limit; /* bytes (metrics/budget) */
 	int64_t idle_ms;
 	bool collector[CFG_MAX_COLLECTORS]; /* by coll_table index */

@@ -261,6 +261,8 @@ int main(int argc, char **argv)
 	ac.host_p = x.cfg.host_p;
 	ac.proc_p = x.cfg.proc_p;
 	ac.bind_slots = 65536;
+	ac.users_max = x.cfg.users_max;
+	ac.replay = cfg_source_is_text(x.cfg.source);
 	for (unsigned i = 0; i < coll_n; i++)
 		if (!x.cfg.collector[i])
 			ac.disabled |= 1u << i;

@@ -152,6 +152,28 @@ int scrape_family(struct scrape *sc, struct fam *f)
 	return 0;
 }
 
+void scrape_lock(struct scrape *sc)
+{
+	exporter_lock_scrape(sc->x);
+}
+
+void scrape_unlock(struct scrape *sc)
+{
+	exporter_unlock(sc->x);
+}
+
+void *scrape_coll_state(struct scrape *sc, const char *coll)
+{
+	int c = coll_find(coll);
+
+	return c < 0 ? NULL : agg_coll_state(sc->x->agg, (unsigned)c);
+}
+
+struct expo *scrape_expo(struct scrape *sc)
+{
+	return &sc->w;
+}
+
 /* The host-wide sketch's registers, folded, one series per register. */
 int scrape_registers(struct scrape *sc, struct fam *host)
 {
@@ -372,7 +394,8 @@ static void scrape_health(struct scrape *sc, const struct scrape_health *h)
 				(double)h->errors[e]);
 	expo_family(&sc->w, "audit_exporter_skipped",
 		    "Input understood but not used, by reason (no_memory: "
-		    "metric updates lost to a failed allocation).",
+		    "metric updates lost to a failed allocation; users_full: "
+		    "uids seen while the user-name cache was full).",
 		    EXPO_COUNTER);
 	for (int s = 0; s < AGG_NSKIP; s++)
 		scrape_labelled(sc, "reason", agg_skip_name((enum agg_skip)s),

@@ -40,6 +40,13 @@ int scrape_family(struct scrape *sc, struct fam *f);
 /* With --sketch.export-registers, the host-wide sketch's registers
  * (host: that family), folded; else nothing. */
 int scrape_registers(struct scrape *sc, struct fam *host);
+/* For a collector whose write does more than families (users): the
+ * exporter's lock, to be held only for short slices; what the
+ * collector's init kept (NULL: off); the exposition being written. */
+void scrape_lock(struct scrape *sc);
+void scrape_unlock(struct scrape *sc);
+void *scrape_coll_state(struct scrape *sc, const char *coll);
+struct expo *scrape_expo(struct scrape *sc);
 /* The kernel collector: audit_kernel_* from the status polled last;
  * nothing for a text source. */
 int scrape_kernel(struct scrape *sc, struct fam *const *fam);

@@ -58,9 +58,11 @@ struct coll_def {
 	unsigned classes;
 	const struct coll_fam *fams; /* COLL_FAMS(array) sets both */
 	unsigned nfam;
-	/* sets c->state, one allocation that the dispatcher frees; 0 or
-	 * -ENOMEM. NULL: no state */
+	/* sets c->state, one allocation that the dispatcher frees (with
+	 * fini if set, else free); 0 or a negative errno. NULL: no state */
 	int (*init)(struct coll *c);
+	/* frees c->state and gives back what init took; NULL: free() */
+	void (*fini)(struct coll *c);
 	/* every record, if set; now: the event clock the record moved */
 	void (*record)(struct coll *c, const struct arec_hdr *h, int64_t now);
 	/* the events of its classes */

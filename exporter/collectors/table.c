@@ -16,7 +16,8 @@
 	X(watch)                                                               \
 	X(syscall)                                                             \
 	X(records)                                                             \
-	X(kernel)
+	X(kernel)                                                              \
+	X(users)
 
 #define COLL_DECLARE(n) extern const struct coll_def coll_##n;
 #define COLL_ENTRY(n) &coll_##n,

@@ -271,6 +271,31 @@ ae_wait_exit() { # pid seconds
 	return 1
 }
 
+# The exporter as the audit daemon with the rules of ae_workload_setup,
+# running as nobody, listening on 127.0.0.1:port; its PID in $exporter.
+ae_daemon_up() { # port [flags...]
+	_port=$1
+	shift
+	ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$_port" \
+		--audit.rules.file="$ae_tmp/rules" \
+		--sketch.key-file="$ae_tmp/key" --runas.user=nobody "$@"
+	exporter=$ae_last_pid
+	ae_wait_http "$_port" || ae_fail "exporter did not come up"
+}
+
+# SIGTERM to the exporter pid (one of ours, as the audit daemon): it must
+# exit 0 within seconds, release the audit pid and leave the kernel's
+# audit state as it was; fails the test otherwise.
+ae_stop_daemon() { # pid seconds
+	kill -TERM "$1"
+	ae_wait_exit "$1" "$2" || ae_fail "exporter did not stop within $2 s"
+	wait "$1"
+	_rc=$?
+	[ "$_rc" = 0 ] || ae_fail "exporter exited with $_rc"
+	ae_wait_pid_released || ae_fail "audit pid not released"
+	ae_state_diff || ae_fail "kernel audit state not restored"
+}
+
 # The workload's surroundings in $ae_tmp (readable by the exporter once it
 # runs as nobody): ae_true, a copy of /bin/true to execute; watched, a file
 # to watch; rules, the bundled rules plus a watch on it with key

@@ -16,11 +16,7 @@ base=$(ae_free_ports 30)
 [ -n "$base" ] || ae_fail "no free ports"
 ae_workload_setup
 
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
-	--audit.rules.file="$ae_tmp/rules" --sketch.key-file="$ae_tmp/key" \
-	--runas.user=nobody
-exporter=$ae_last_pid
-ae_wait_http "$port" || ae_fail "exporter did not come up"
+ae_daemon_up "$port"
 
 # It must have given up root, keeping only CAP_AUDIT_CONTROL (bit 30).
 uid=$(awk '/^Uid:/ { print $2 }' "/proc/$exporter/status")
@@ -74,11 +70,5 @@ v=$(ae_value "$ae_tmp/scrape" 'audit_kernel_daemon_pid')
 [ "$v" = "$exporter" ] || ae_fail "kernel audit pid is $v, not the exporter"
 
 # Idle now: SIGTERM must end it within a second, state given back.
-kill -TERM "$exporter"
-ae_wait_exit "$exporter" 1 || ae_fail "exporter did not stop within 1 s"
-wait "$exporter"
-rc=$?
-[ "$rc" = 0 ] || ae_fail "exporter exited with $rc"
-ae_wait_pid_released || ae_fail "audit pid not released"
-ae_state_diff || ae_fail "kernel audit state not restored"
+ae_stop_daemon "$exporter" 1
 echo "live unicast: $n expected series matched"

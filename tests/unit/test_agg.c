@@ -13,6 +13,7 @@
 #include "metrics/budget.h"
 #include "netlink/arec.h"
 #include "netlink/asm.h"
+#include "tests/unit/feed.h"
 
 static struct agg *a;
 static struct asm_ctx *as;
@@ -45,24 +46,7 @@ static int teardown(void **state)
 
 static void feed(const char *text)
 {
-	char line[2048];
-	const char *p = text;
-
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		struct arec_hdr h;
-
-		memcpy(line, p, n);
-		line[n] = 0;
-		if (n) {
-			assert_int_equal(arec_parse_line(line, n, &h), 0);
-			agg_record(a, &h);
-			asm_push(as, &h, h.time_ms);
-		}
-		p += n + (nl != NULL);
-	}
-	asm_flush(as);
+	feed_text(a, as, text);
 }
 
 /* The value of the series whose label text is exactly `labels`. */

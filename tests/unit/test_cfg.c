@@ -75,7 +75,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.proc_p, 12);
 	assert_int_equal(c.max_series, 10000);
 	assert_true(c.memory_limit == (size_t)256 << 20);
-	assert_int_equal(coll_n, 7);
+	assert_int_equal(c.users_max, 1024);
+	assert_int_equal(coll_n, 8);
 	for (unsigned i = 0; i < coll_n; i++)
 		assert_true(c.collector[i]);
 }
@@ -125,10 +126,15 @@ static void test_forms(void **state)
 			    "--window=90s,1h30m",
 			    "--audit.socket-buffer=8MiB",
 			    "--no-audit.rules.load",
-			    "--metrics.memory-limit=6GiB" };
+			    "--metrics.memory-limit=6GiB",
+			    "--collector.users.max=5",
+			    "--no-collector.users" };
 
 	(void)state;
-	assert_int_equal(parse(&c, 12, a), 0);
+	assert_int_equal(parse(&c, 14, a), 0);
+	/* a collector's option, and the collector switched off by name */
+	assert_int_equal(c.users_max, 5);
+	assert_false(c.collector[coll_find("users")]);
 	assert_true(c.memory_limit == (size_t)6 << 30);
 	assert_int_equal(c.nlisten, 2);
 	assert_string_equal(c.listen[1], "[::1]:2");
@@ -165,6 +171,8 @@ static void test_errors(void **state)
 		"--audit.socket-buffer=1",
 		"--metrics.memory-limit=1KiB",
 		"--metrics.memory-limit=lots",
+		"--collector.users.max=0",
+		"--collector.users.maximum=5",
 	};
 	struct cfg c;
 

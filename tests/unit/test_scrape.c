@@ -23,6 +23,7 @@
 #include "exporter/exporter.h"
 #include "exporter/scrape.h"
 #include "metrics/dbuf.h"
+#include "tests/unit/feed.h"
 
 static struct exporter x;
 
@@ -66,15 +67,7 @@ static int teardown(void **state)
 /* The exposition in the text format, NUL-terminated in out. */
 static void render(struct dbuf *out)
 {
-	struct scrape_buf *b = scrape_buf_take(&x);
-
-	assert_non_null(b);
-	assert_int_equal(scrape_render(EXPO_TEXT, b), 0);
-	dbuf_init(out, 1 << 24);
-	assert_int_equal(expo_pieces_join(&b->pieces, out), 0);
-	dbuf_addc(out, '\0');
-	assert_false(out->failed);
-	scrape_buf_give(b);
+	render_text(&x, out);
 }
 
 static void test_datagram_errors(void **state)

@@ -1,0 +1,56 @@
+/* Test helpers: audit.log text through the aggregator as the reader hands
+ * it on, and a whole scrape of an exporter as text. */
+#ifndef AE_TESTS_UNIT_FEED_H
+#define AE_TESTS_UNIT_FEED_H
+
+#include <string.h>
+
+#include "exporter/agg.h"
+#include "exporter/exporter.h"
+#include "exporter/scrape.h"
+#include "metrics/dbuf.h"
+#include "netlink/arec.h"
+#include "netlink/asm.h"
+
+/* Every line of text (records, '\n' between them) to the aggregator and
+ * the assembler, then the open events flushed. */
+static inline void feed_text(struct agg *a, struct asm_ctx *as,
+			     const char *text)
+{
+	char line[2048];
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		struct arec_hdr h;
+
+		assert_true(n < sizeof(line));
+		memcpy(line, p, n);
+		line[n] = 0;
+		if (n) {
+			assert_int_equal(arec_parse_line(line, n, &h), 0);
+			agg_record(a, &h);
+			asm_push(as, &h, h.time_ms);
+		}
+		p += n + (nl != NULL);
+	}
+	asm_flush(as);
+}
+
+/* x's exposition in the text format, NUL-terminated in out (dbuf_free
+ * it). */
+static inline void render_text(struct exporter *x, struct dbuf *out)
+{
+	struct scrape_buf *b = scrape_buf_take(x);
+
+	assert_non_null(b);
+	assert_int_equal(scrape_render(EXPO_TEXT, b), 0);
+	dbuf_init(out, 1 << 24);
+	assert_int_equal(expo_pieces_join(&b->pieces, out), 0);
+	dbuf_addc(out, '\0');
+	assert_false(out->failed);
+	scrape_buf_give(b);
+}
+
+#endif
