@@ -392,3 +392,14 @@ int aev_cwd(const struct aev *e, char *buf, size_t cap)
 	}
 	return -ENOENT;
 }
+
+uint32_t aev_id(struct aev_view v)
+{
+	uint64_t n;
+
+	/* ten digits at most, as the kernel writes a u32: a longer run of
+	 * leading zeros is not an id */
+	if (!v.p || v.len > 10 || arec_u64_dec(v.p, v.len, &n))
+		return UINT32_MAX;
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}

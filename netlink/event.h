@@ -118,5 +118,8 @@ int aev_path(const struct aev *e, unsigned i, struct aev_path *p);
  * buf, while e is valid. Its length, or -ENOENT for no CWD record or no
  * cwd field. Does not allocate. */
 int aev_cwd(const struct aev *e, char *buf, size_t cap);
+/* The id a view holds (a uid or auid as the record writes it, decimal),
+ * or UINT32_MAX (unset) when it is absent or not an id. */
+uint32_t aev_id(struct aev_view v);
 
 #endif

@@ -93,25 +93,9 @@ static void users_fini(struct coll *c)
 	c->state = NULL;
 }
 
-/* A uid as the record writes it (decimal); UINT32_MAX (unset) when it is
- * absent or not a uid. */
-static uint32_t users_uid(struct aev_view v)
-{
-	uint64_t n = 0;
-
-	if (!v.p || !v.len || v.len > 10)
-		return UINT32_MAX;
-	for (size_t i = 0; i < v.len; i++) {
-		if (v.p[i] < '0' || v.p[i] > '9')
-			return UINT32_MAX;
-		n = n * 10 + (uint64_t)(v.p[i] - '0');
-	}
-	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
-}
-
 static void users_note(struct coll *c, struct aev_view v)
 {
-	if (users_see(c->state, users_uid(v)))
+	if (users_see(c->state, aev_id(v)))
 		c->ctx->skipped[AGG_SKIP_USERS_FULL]++;
 }
 
