@@ -6,8 +6,9 @@
  * (agg_record, from the source) and assembled events (agg_event, from the
  * assembler); it decodes each event once (netlink/event) and hands records
  * and typed events to the collectors that are on and consume them, one
- * call each, by the collectors' table (collectors/table.c). A collector
- * that is off is never initialised nor called and owns no family.
+ * call each, by the collectors' table (collectors/table.c), after the
+ * enrich stage (enrich.c) added what the records alone cannot say (a
+ * socket's protocol, a destination's scope). A collector that is off is never initialised nor called and owns no family.
  *
  *   record   every collector with a record function (records:
  *            audit_records_total)
@@ -51,6 +52,7 @@
 #include <string.h>
 
 #include "exporter/collectors/collector.h"
+#include "exporter/enrich.h"
 #include "exporter/evclock.h"
 #include "metrics/budget.h"
 #include "metrics/lbl.h"
@@ -76,6 +78,7 @@ struct agg {
 	struct agg_config cfg;
 	struct coll_ctx ctx;
 	struct aev_decoder *dec;
+	struct enrich *enrich; /* after decoding, before the collectors */
 	struct fam *fam[AGG_MAX_FAM]; /* by collector, in table order */
 	struct coll coll[COLL_MAX]; /* by table index; fam NULL: off */
 	/* the collectors that are on and consume records, events (by
@@ -218,7 +221,8 @@ struct agg *agg_new(const struct agg_config *cfg)
 	a->ctx.gen = 1;
 	a->ctx.skipped = a->skipped;
 	a->dec = aev_decoder_new();
-	if (!a->dec)
+	a->enrich = enrich_new(&a->cfg);
+	if (!a->dec || !a->enrich)
 		goto fail;
 	for (unsigned i = 0; i < coll_n; i++) {
 		if (fam0 + coll_table[i]->nfam > AGG_MAX_FAM) {
@@ -265,6 +269,7 @@ void agg_free(struct agg *a)
 	if (a->reserved)
 		budget_reserve_sub(a->cfg.budget, a->reserved);
 	aev_decoder_free(a->dec);
+	enrich_free(a->enrich);
 	free(a);
 }
 
@@ -367,6 +372,13 @@ static int64_t agg_pressed_idle(struct agg *a)
 	return a->pressed_idle_ms;
 }
 
+void agg_tick(struct agg *a, int64_t now_ms)
+{
+	for (unsigned i = 0; i < coll_n; i++)
+		if (a->coll[i].fam && coll_table[i]->tick)
+			coll_table[i]->tick(&a->coll[i], now_ms);
+}
+
 void agg_sweep(struct agg *a, int64_t now_ms)
 {
 	int64_t pressed = agg_pressed_idle(a);
@@ -413,6 +425,7 @@ void agg_event(void *arg, const struct asm_event *ev)
 	if (!aev_decode(a->dec, ev, &e))
 		return;
 	e.t = ev->time_ms < now ? ev->time_ms : now;
+	enrich_event(a->enrich, &e);
 	for (unsigned i = 0; i < a->nevent; i++)
 		if (a->on_event[i].classes & e.classes)
 			a->on_event[i].event(a->on_event[i].c, &e);

@@ -90,6 +90,9 @@ void agg_record(struct agg *a, const struct arec_hdr *h);
 void agg_event(void *arg, const struct asm_event *ev);
 void agg_error(struct agg *a, enum agg_err e);
 void agg_skip(struct agg *a, enum agg_skip s, uint64_t n);
+/* The collectors' periodic work (coll_def.tick), at now_ms on the
+ * source's clock: after each batch of input and when idle. */
+void agg_tick(struct agg *a, int64_t now_ms);
 /* Sweeps idle label sets; the caller guarantees no scrape holds rows. */
 void agg_sweep(struct agg *a, int64_t now_ms);
 /* Changes how watch keys are recognised (e.g. after a rules reload). */

@@ -160,14 +160,16 @@ struct sweep {
 	bool at_end;
 };
 
-/* Sweeps idle label sets every SWEEP_MS on the source's clock (event time
- * in a replay), unless a scrape holds rows; at_end sweeps whatever the
- * time (end of input). For exporter_batch. */
+/* The collectors' periodic work (agg_tick), then a sweep of idle label
+ * sets every SWEEP_MS on the source's clock (event time in a replay),
+ * unless a scrape holds rows; at_end sweeps whatever the time (end of
+ * input). For exporter_batch. */
 static int sweep_batch(struct exporter *x, void *arg)
 {
 	const struct sweep *sw = arg;
 	int64_t now = exporter_now_ms(x);
 
+	agg_tick(x->agg, now);
 	if (*sw->last == INT64_MIN)
 		*sw->last = now;
 	if ((sw->at_end || now - *sw->last >= SWEEP_MS) &&

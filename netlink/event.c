@@ -17,7 +17,7 @@
  *
  * System calls are named by libaudit from (arch, number), so x86_64 and
  * i386 both work; i386 programs may reach the socket calls through
- * socketcall(2), whose first argument selects the call (2 bind, 3
+ * socketcall(2), whose first argument selects the call (1 socket, 2 bind, 3
  * connect, 4 listen) and whose SOCKETCALL record holds the real
  * arguments. Older kernels (the 2006 logs of selinux's sepolgen tests)
  * wrote no SOCKETCALL record: the call is then still known, with the
@@ -91,6 +91,8 @@ static enum aev_class aev_class_of(const char *name, bool *socketcall)
 		return AEV_LISTEN;
 	if (!strcmp(name, "execve") || !strcmp(name, "execveat"))
 		return AEV_EXEC;
+	if (!strcmp(name, "socket"))
+		return AEV_SOCKET;
 	if (!strcmp(name, "socketcall"))
 		*socketcall = true;
 	return AEV_OTHER;
@@ -137,6 +139,9 @@ static void aev_name_syscall(struct aev_decoder *d, struct aev *e)
 		 * call's own arguments */
 		e->via_socketcall = true;
 		switch (e->a[0]) {
+		case 1:
+			e->class = AEV_SOCKET;
+			break;
 		case 2:
 			e->class = AEV_BIND;
 			break;

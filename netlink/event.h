@@ -9,6 +9,8 @@
 
 #include "netlink/arec.h"
 #include "netlink/asm.h"
+#include "netlink/scope.h"
+#include "netlink/socktab.h"
 
 #define AEV_STR_MAX 256 /* decoded comm and exe kept (a label's longest) */
 #define AEV_KEY_MAX 512 /* decoded key list (kernel limit is 256) */
@@ -21,6 +23,7 @@ enum aev_class {
 	AEV_BIND,
 	AEV_LISTEN,
 	AEV_EXEC, /* execve, execveat */
+	AEV_SOCKET, /* socket() */
 	AEV_NCLASS,
 };
 /* Bits of aev.classes: the class's own bit, and AEV_KEYED for an event
@@ -33,6 +36,27 @@ enum aev_class {
 struct aev_view {
 	const char *p;
 	size_t len;
+};
+
+/* What the records alone cannot say about a socket call, filled after
+ * decoding by the dispatcher's enrich stage (exporter/enrich.c) from what
+ * earlier events said (socket(), bind()) and, live, from the kernel
+ * (sock_diag, /proc). aev_decode clears it: zero is "not known". */
+struct aev_net {
+	/* connect, bind, listen: the protocol of the socket (by pid, fd) */
+	enum socktab_proto proto;
+	/* connect: the class of the destination (SCOPE_UNKNOWN: not inet) */
+	enum scope scope;
+	/* bind, listen: the socket's local address and port */
+	bool have_local;
+	bool local_kernel; /* read from the kernel, not the records */
+	enum arec_family lfamily;
+	uint8_t laddr[16]; /* network order, inet in the first 4 bytes */
+	uint16_t lport;
+	/* the process's network namespace (inode of /proc/PID/ns/net), 0
+	 * when not known; netns_other: known and not the exporter's */
+	uint64_t netns;
+	bool netns_other;
 };
 
 /* One syscall event. Views point into the asm_event's records and the
@@ -73,6 +97,7 @@ struct aev {
 	 * records and no network or exec call */
 	bool watch_candidate;
 	size_t comm_len, exe_len, key_len;
+	struct aev_net net; /* the enrich stage's (exporter/enrich.c) */
 	/* not cleared */
 	struct arec_sockaddr sa; /* SOCKADDR's saddr, if have_sa */
 	char comm[AEV_STR_MAX];

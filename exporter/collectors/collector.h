@@ -67,6 +67,10 @@ struct coll_def {
 	void (*record)(struct coll *c, const struct arec_hdr *h, int64_t now);
 	/* the events of its classes */
 	void (*event)(struct coll *c, const struct aev *e);
+	/* after each batch of input the reader handled, and at least every
+	 * 250 ms without input; now_ms: the source's clock (wall time live,
+	 * the events' time in a replay). Under the lock, like event */
+	void (*tick)(struct coll *c, int64_t now_ms);
 	/* after its families were swept: forget what the sweep may free
 	 * beyond what the generation tells */
 	void (*sweep)(struct coll *c);
