@@ -68,6 +68,9 @@ struct agg_config {
 	 * ENRICHED names, else users_fn (NULL: this host's NSS) */
 	unsigned users_max;
 	bool replay;
+	/* the events are this host's, now, and the exporter may ask the
+	 * kernel and /proc/PID about their sockets (cfg_resolves) */
+	bool resolve;
 	users_resolve_fn users_fn;
 	void *users_arg;
 	/* bit i: the collector coll_table[i] is off (never initialised nor

@@ -102,6 +102,14 @@ static const struct cfg_flag cfg_flags[] = {
 	{ "audit.rules.load", K_BOOL, "true",
 	  "Load the rules into the kernel (unicast and multicast sources).",
 	  OFF(load_rules), 0, 0 },
+	{ "audit.resolve-sockets", K_BOOL, "true",
+	  "Live sources: ask the kernel (sock_diag) and /proc/PID about the "
+	  "sockets of events, for what the records cannot say (a listener's "
+	  "real port, a process's network namespace). Keeps CAP_SYS_PTRACE "
+	  "and CAP_DAC_READ_SEARCH in the reader thread after the privilege "
+	  "drop; --no-audit.resolve-sockets drops them and reads the records "
+	  "only.",
+	  OFF(resolve_sockets), 0, 0 },
 	{ "audit.backlog-limit", K_UINT, "131072",
 	  "Kernel audit backlog limit set while the exporter is the audit "
 	  "daemon (records queued in the kernel; restored at exit).",
@@ -185,6 +193,11 @@ static void cfg_collector_names(FILE *out)
 {
 	for (unsigned i = 0; i < coll_n; i++)
 		fprintf(out, "%s%s", i ? ", " : "", coll_table[i]->name);
+}
+
+bool cfg_resolves(const struct cfg *c)
+{
+	return c->resolve_sockets && !cfg_source_is_text(c->source);
 }
 
 const char *cfg_source_name(enum cfg_source s)

@@ -16,6 +16,11 @@ enum cfg_source { CFG_UNICAST, CFG_MULTICAST, CFG_STDIN, CFG_FILE };
 
 /* stdin and file read audit.log text (a replay: the events' own clock);
  * the others read the kernel's netlink socket. */
+/* Whether the exporter asks the kernel (sock_diag) and /proc/PID about
+ * the sockets of events: a live source with --audit.resolve-sockets. */
+struct cfg;
+bool cfg_resolves(const struct cfg *c);
+
 static inline bool cfg_source_is_text(enum cfg_source s)
 {
 	return s == CFG_STDIN || s == CFG_FILE;
@@ -37,6 +42,9 @@ struct cfg {
 	const char *audit_file;
 	const char *rules_file; /* NULL: the bundled rules */
 	bool load_rules;
+	/* --audit.resolve-sockets: a live source may ask the kernel and
+	 * /proc about the sockets in events (cfg_resolves) */
+	bool resolve_sockets;
 	uint32_t backlog_limit;
 	int64_t backlog_wait_ms;
 	int rcvbuf;

@@ -10,20 +10,29 @@
  * collector (connect, listen, destinations, baseline) reads the same
  * answer and none keeps its own copy:
  *
+ *   proto   connect, bind, listen: the protocol of the socket() that made
+ *           (pid, fd) (netlink/socktab); unknown when it was not seen
+ *   local   listen: the address of the socket's earlier successful bind()
+ *           of the same (pid, fd); bind: the address it binds
  *   scope   connect: the destination's class (netlink/scope), pure
  *
- * Bounded: every table is allocated in enrich_new; nothing on the event's
- * path allocates. Reader thread only, under the exporter's lock.
+ * What is remembered: successful socket() calls (the bundled rules audit
+ * those of inet and inet6 only) and successful bind() calls, in one
+ * fixed table of --audit.bind-slots (pid, fd) entries (socktab; 2 MiB at
+ * the default 65536), allocated in enrich_new; nothing on the event's path
+ * allocates. Reader thread only, under the exporter's lock.
  */
 #include "exporter/enrich.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "exporter/agg.h"
 
 struct enrich {
 	const struct agg_config *cfg;
+	struct socktab *socks; /* (pid, fd) -> protocol, bind address */
 };
 
 struct enrich *enrich_new(const struct agg_config *cfg)
@@ -33,17 +42,73 @@ struct enrich *enrich_new(const struct agg_config *cfg)
 	if (!en)
 		return NULL;
 	en->cfg = cfg;
+	en->socks = socktab_new(cfg->bind_slots ? cfg->bind_slots : 65536);
+	if (!en->socks) {
+		free(en);
+		return NULL;
+	}
 	return en;
 }
 
 void enrich_free(struct enrich *en)
 {
+	if (!en)
+		return;
+	socktab_free(en->socks);
 	free(en);
+}
+
+/* socket(family, type, protocol): the arguments, through socketcall's
+ * own when that is how it was called (none without its record). */
+static void enrich_socket(struct enrich *en, const struct aev *e)
+{
+	const uint64_t *arg = e->via_socketcall ? e->sc : e->a;
+
+	if (e->success != 1 || !e->have_exit || e->exit < 0 ||
+	    (e->via_socketcall && e->sc_n < 3))
+		return;
+	socktab_put(en->socks, (uint32_t)e->pid, (uint32_t)e->exit, arg[0],
+		    arg[1], arg[2]);
+}
+
+static void enrich_local(struct aev *e, const struct socktab_local *l)
+{
+	e->net.have_local = true;
+	e->net.lfamily = l->family;
+	e->net.lport = l->port;
+	memcpy(e->net.laddr, l->addr, sizeof(e->net.laddr));
 }
 
 void enrich_event(struct enrich *en, struct aev *e)
 {
-	(void)en;
-	if (e->class == AEV_CONNECT && e->have_sa)
-		e->net.scope = scope_of_sockaddr(&e->sa);
+	uint32_t pid = (uint32_t)e->pid, fd = (uint32_t)e->fd;
+	struct socktab_local l;
+
+	switch (e->class) {
+	case AEV_SOCKET:
+		enrich_socket(en, e);
+		return;
+	case AEV_CONNECT:
+		if (e->have_sa)
+			e->net.scope = scope_of_sockaddr(&e->sa);
+		break;
+	case AEV_BIND:
+		if (e->success == 1 && e->have_sa && e->have_fd)
+			socktab_bind(en->socks, pid, fd, &e->sa);
+		if (e->have_sa) {
+			l.family = e->sa.family;
+			l.port = e->sa.port;
+			memcpy(l.addr, e->sa.addr, sizeof(l.addr));
+			enrich_local(e, &l);
+		}
+		break;
+	case AEV_LISTEN:
+		if (e->have_fd && socktab_local(en->socks, pid, fd, &l))
+			enrich_local(e, &l);
+		break;
+	default:
+		return;
+	}
+	if (e->have_fd)
+		e->net.proto = socktab_get(en->socks, pid, fd);
 }

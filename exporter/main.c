@@ -265,6 +265,7 @@ int main(int argc, char **argv)
 	ac.bind_slots = 65536;
 	ac.users_max = x.cfg.users_max;
 	ac.replay = cfg_source_is_text(x.cfg.source);
+	ac.resolve = cfg_resolves(&x.cfg);
 	for (unsigned i = 0; i < coll_n; i++)
 		if (!x.cfg.collector[i])
 			ac.disabled |= 1u << i;

@@ -11,6 +11,13 @@
  *   stdin       CAP_AUDIT_CONTROL: reading the kernel's watch rules
  *   file        nothing
  *
+ * and, with --audit.resolve-sockets on a live source (cfg_resolves),
+ * CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH: /proc/PID/fd and /proc/PID/ns of
+ * another user's process are readable only with both (ptrace's read
+ * check), and the enrich stage reads them to find an event's socket in
+ * the kernel (exporter/enrich.c, docs/SOCKDIAG.md). They are the reader
+ * thread's only; the HTTP threads have none.
+ *
  * Capabilities belong to threads, but a uid change reaches every thread
  * (glibc broadcasts setresuid). The drop happens in the reader thread after
  * the HTTP threads exist: they lose everything with the uid change, the
@@ -54,6 +61,13 @@ int priv_drop(const struct cfg *c, char *err, size_t errlen)
 	    capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
 			 CAP_AUDIT_READ)) {
 		snprintf(err, errlen, "cannot keep CAP_AUDIT_READ");
+		return -EPERM;
+	}
+	if (cfg_resolves(c) &&
+	    capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+			  CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, -1)) {
+		snprintf(err, errlen,
+			 "cannot keep CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH");
 		return -EPERM;
 	}
 	rc = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,

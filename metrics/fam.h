@@ -8,7 +8,7 @@
 
 #include "metrics/hash.h"
 
-#define FAM_MAX_LABELS 6
+#define FAM_MAX_LABELS 8
 #define FAM_MAX_WINDOWS 8
 #define FAM_OTHER "__other__"
 

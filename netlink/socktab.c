@@ -1,5 +1,6 @@
 /*
- * socktab: which protocol a socket speaks, remembered from its socket().
+ * socktab: what a socket is, remembered from the calls that made it: the
+ * protocol from its socket(), the local address from its bind().
  *
  * connect() carries only the file descriptor and the destination: nothing in
  * its SYSCALL and SOCKADDR records says whether fd is a TCP or a UDP socket,
@@ -7,7 +8,11 @@
  * socket() that made fd says it (a0 family, a1 type, a2 protocol, exit the
  * fd), so the reader remembers (pid, fd) -> protocol here and the connect
  * collector looks it up. Rules that produce the socket() events (only
- * AF_INET and AF_INET6) are in docs/DESTINATIONS.md.
+ * AF_INET and AF_INET6) are in docs/DESTINATIONS.md. listen() carries only
+ * the fd, so the address its socket was bound to is remembered the same way
+ * (socktab_bind, socktab_local): a bind keeps the socket() entry's protocol,
+ * or makes an entry of unknown protocol; a socket() on the same (pid, fd)
+ * starts a new socket and forgets the old bind.
  *
  * Classification (socktab_proto_of), inet and inet6 only:
  *   tcp    SOCK_STREAM with protocol 0, IPPROTO_TCP or IPPROTO_MPTCP
@@ -23,11 +28,11 @@
  * build time); only the low 4 bits (SOCK_TYPE_MASK in the kernel) are the
  * type.
  *
- * Layout: sets of SOCKTAB_WAYS entries of 16 bytes; the set is a
+ * Layout: sets of SOCKTAB_WAYS entries of 32 bytes; the set is a
  * multiplicative hash of (pid, fd). A put replaces the entry of the same
  * key, else takes an empty way, else evicts the way with the smallest age
  * (oldest put) and counts it. Memory is fixed at creation: 1 << 16 slots
- * is 1 MiB. Lookups and puts touch one 64-byte set: O(1).
+ * is 2 MiB. Lookups and puts touch one 128-byte set: O(1).
  *
  * Staleness: a pid and an fd are both reused. The table is right as long as
  * every socket() of an inet socket is seen (the rules audit them all), since
@@ -42,6 +47,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #define SOCKTAB_WAYS 4
@@ -55,8 +61,13 @@ struct socktab_entry {
 	uint32_t fd;
 	uint32_t age; /* 0: empty */
 	uint8_t proto; /* enum socktab_proto */
-	uint8_t pad[3];
+	uint8_t lfamily; /* enum arec_family of the bind, SOCKTAB_NO_BIND */
+	uint16_t lport; /* host order */
+	uint8_t laddr[16]; /* network order, inet in the first 4 bytes */
 };
+#define SOCKTAB_NO_BIND 0xff
+
+_Static_assert(sizeof(struct socktab_entry) == 32, "two entries a line");
 
 struct socktab {
 	struct socktab_entry *e;
@@ -149,11 +160,13 @@ static struct socktab_entry *socktab_find(const struct socktab *t, uint32_t pid,
 	return NULL;
 }
 
-void socktab_put(struct socktab *t, uint32_t pid, uint32_t fd, uint64_t family,
-		 uint64_t type, uint64_t protocol)
+/* The entry of (pid, fd), made (the oldest of the set evicted) if none. */
+static struct socktab_entry *socktab_claim(struct socktab *t, uint32_t pid,
+					   uint32_t fd, bool *fresh)
 {
 	struct socktab_entry *v = socktab_find(t, pid, fd);
 
+	*fresh = !v;
 	if (!v) {
 		struct socktab_entry *set = socktab_set(t, pid, fd);
 
@@ -171,7 +184,43 @@ void socktab_put(struct socktab *t, uint32_t pid, uint32_t fd, uint64_t family,
 	v->pid = pid;
 	v->fd = fd;
 	v->age = t->age;
+	return v;
+}
+
+void socktab_put(struct socktab *t, uint32_t pid, uint32_t fd, uint64_t family,
+		 uint64_t type, uint64_t protocol)
+{
+	bool fresh;
+	struct socktab_entry *v = socktab_claim(t, pid, fd, &fresh);
+
 	v->proto = (uint8_t)socktab_proto_of(family, type, protocol);
+	v->lfamily = SOCKTAB_NO_BIND;
+}
+
+void socktab_bind(struct socktab *t, uint32_t pid, uint32_t fd,
+		  const struct arec_sockaddr *sa)
+{
+	bool fresh;
+	struct socktab_entry *v = socktab_claim(t, pid, fd, &fresh);
+
+	if (fresh)
+		v->proto = SOCKTAB_UNKNOWN;
+	v->lfamily = (uint8_t)sa->family;
+	v->lport = sa->port;
+	memcpy(v->laddr, sa->addr, sizeof(v->laddr));
+}
+
+bool socktab_local(const struct socktab *t, uint32_t pid, uint32_t fd,
+		   struct socktab_local *out)
+{
+	const struct socktab_entry *e = socktab_find(t, pid, fd);
+
+	if (!e || e->lfamily == SOCKTAB_NO_BIND)
+		return false;
+	out->family = (enum arec_family)e->lfamily;
+	out->port = e->lport;
+	memcpy(out->addr, e->laddr, sizeof(out->addr));
+	return true;
 }
 
 enum socktab_proto socktab_get(const struct socktab *t, uint32_t pid,

@@ -2,7 +2,10 @@
 #ifndef AE_NETLINK_SOCKTAB_H
 #define AE_NETLINK_SOCKTAB_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "netlink/arec.h"
 
 /* What a connect's destination is reached by; label values via
  * socktab_proto_name. */
@@ -34,6 +37,21 @@ enum socktab_proto socktab_proto_of(uint64_t family, uint64_t type,
  * socktab_evicted. Reader thread only, O(1), no allocation. */
 void socktab_put(struct socktab *t, uint32_t pid, uint32_t fd, uint64_t family,
 		 uint64_t type, uint64_t protocol);
+/* Remembers a successful bind() of (pid, fd) to sa (its family, port and
+ * address), keeping the protocol of its socket() if seen (else unknown).
+ * Reader thread only, O(1), no allocation. */
+void socktab_bind(struct socktab *t, uint32_t pid, uint32_t fd,
+		  const struct arec_sockaddr *sa);
+/* What (pid, fd) was bound to, as socktab_bind kept it. */
+struct socktab_local {
+	enum arec_family family;
+	uint16_t port; /* host order */
+	uint8_t addr[16]; /* network order, inet in the first 4 bytes */
+};
+/* true with *out filled when a bind of (pid, fd) since its socket() was
+ * seen. */
+bool socktab_local(const struct socktab *t, uint32_t pid, uint32_t fd,
+		   struct socktab_local *out);
 /* The protocol remembered for (pid, fd), SOCKTAB_UNKNOWN if none. */
 enum socktab_proto socktab_get(const struct socktab *t, uint32_t pid,
 			       uint32_t fd);

@@ -223,8 +223,11 @@ if command -v systemd-analyze >/dev/null; then
 	exposure=$(systemd-analyze security --offline=yes --no-pager \
 		"$ae_tmp/audit_exporter.service" 2>&1 |
 		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
-	awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 3.0) }' ||
-		ae_fail "systemd-analyze security: exposure '$exposure', want <= 3.0"
+	# 2.7 before --audit.resolve-sockets: CAP_SYS_PTRACE and
+	# CAP_DAC_READ_SEARCH (reading other users' /proc/PID/fd to find an
+	# event's socket) cost 0.4 of it
+	awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 3.1) }' ||
+		ae_fail "systemd-analyze security: exposure '$exposure', want <= 3.1"
 	ae_log "unit: systemd-analyze verify clean, exposure $exposure"
 else
 	ae_log "note: systemd-analyze is not installed (systemd); unit not verified"

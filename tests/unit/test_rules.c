@@ -37,6 +37,7 @@ int uname(struct utsname *u)
 }
 
 #define X86_64_CONNECT 42
+#define X86_64_SOCKET 41
 #define I386_CONNECT 362
 #define I386_SOCKETCALL 102
 #define X86_64_KILL 62
@@ -147,24 +148,24 @@ static void test_bundled_rules(void **state)
 	struct audit_status st;
 	const char *watch[] = { "identity", "privilege", "sshd_config",
 				"audit_config", "shadow_read" };
-	const char *other[] = { "connect", "bind", "listen", "exec" };
+	const char *other[] = { "connect", "bind", "listen", "exec", "socket" };
 	unsigned line;
 
 	(void)state;
 	rs = parse(default_rules_text);
-	assert_int_equal(rules_count(rs), 36);
+	assert_int_equal(rules_count(rs), 41);
 	assert_false(rules_delete_all(rs));
 	assert_int_equal(rules_status(rs, &st), 0);
 	for (size_t i = 0; i < 5; i++)
 		assert_true(rules_is_watch_key(rs, watch[i], strlen(watch[i])));
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < 5; i++)
 		assert_false(
 			rules_is_watch_key(rs, other[i], strlen(other[i])));
 	assert_int_equal(rules_keyset_count(rules_watch_keys(rs)), 5);
 
 	/* -a always,exit -F arch=b64 -S connect -F a2=16 -k connect */
 	r = rules_get(rs, 0, NULL, &line);
-	assert_int_equal(line, 37);
+	assert_int_equal(line, 38);
 	assert_int_equal(r->action, AUDIT_ALWAYS);
 	assert_int_equal(r->flags, AUDIT_FILTER_EXIT);
 	assert_int_equal(r->field_count, 3);
@@ -184,15 +185,21 @@ static void test_bundled_rules(void **state)
 	r = rule(rs, 4);
 	assert_true(sc(r, I386_SOCKETCALL));
 	assert_int_equal(value_of(r, AUDIT_ARG0, AUDIT_EQUAL), 3);
+	/* -a always,exit -F arch=b64 -S socket -F a0=2 -F success=1 */
+	r = rule(rs, 5);
+	assert_true(sc(r, X86_64_SOCKET));
+	assert_int_equal(value_of(r, AUDIT_ARG0, AUDIT_EQUAL), 2);
+	assert_int_equal(value_of(r, AUDIT_SUCCESS, AUDIT_EQUAL), 1);
+	assert_string_equal(string_of(r, AUDIT_FILTERKEY), "socket");
 	/* bind ... -F success=1 */
-	assert_int_equal(value_of(rule(rs, 5), AUDIT_SUCCESS, AUDIT_EQUAL), 1);
+	assert_int_equal(value_of(rule(rs, 10), AUDIT_SUCCESS, AUDIT_EQUAL), 1);
 	/* execve ... -F success=1: failed execs (a PATH search) stay out */
-	r = rule(rs, 13);
+	r = rule(rs, 18);
 	assert_true(sc(r, X86_64_EXECVE));
 	assert_int_equal(value_of(r, AUDIT_SUCCESS, AUDIT_EQUAL), 1);
 
 	/* -w /etc/passwd -p wa -k identity */
-	r = rule(rs, 15);
+	r = rule(rs, 20);
 	assert_int_equal(r->flags, AUDIT_FILTER_EXIT);
 	assert_int_equal(r->action, AUDIT_ALWAYS);
 	assert_true(all_syscalls(r));
@@ -202,19 +209,19 @@ static void test_bundled_rules(void **state)
 			 AUDIT_PERM_WRITE | AUDIT_PERM_ATTR);
 	assert_string_equal(string_of(r, AUDIT_FILTERKEY), "identity");
 	/* -w /etc/shadow -p wa: reads are the rules after it */
-	assert_int_equal(value_of(rule(rs, 17), AUDIT_PERM, AUDIT_EQUAL),
+	assert_int_equal(value_of(rule(rs, 22), AUDIT_PERM, AUDIT_EQUAL),
 			 AUDIT_PERM_WRITE | AUDIT_PERM_ATTR);
 	/* -w /etc/audit/ -p wa -k audit_config: trailing / trimmed */
-	r = rule(rs, 21);
+	r = rule(rs, 26);
 	assert_string_equal(string_of(r, r->fields[0]), "/etc/audit");
 	/* -a never,exit -F path=/etc/shadow -F perm=r -F exe=/usr/bin/login */
-	r = rule(rs, 22);
+	r = rule(rs, 27);
 	assert_int_equal(r->action, AUDIT_NEVER);
 	assert_string_equal(string_of(r, AUDIT_WATCH), "/etc/shadow");
 	assert_string_equal(string_of(r, AUDIT_EXE), "/usr/bin/login");
 	assert_int_equal(value_of(r, AUDIT_PERM, AUDIT_EQUAL), AUDIT_PERM_READ);
 	/* -a always,exit -F path=/etc/shadow -F perm=r -k shadow_read, last */
-	r = rule(rs, 34);
+	r = rule(rs, 39);
 	assert_int_equal(r->action, AUDIT_ALWAYS);
 	assert_string_equal(string_of(r, AUDIT_WATCH), "/etc/shadow");
 	assert_int_equal(value_of(r, AUDIT_PERM, AUDIT_EQUAL), AUDIT_PERM_READ);
@@ -226,25 +233,27 @@ static void test_bundled_rules(void **state)
  * The bundled rules as each machine's libaudit builds them. System call
  * numbers are libaudit's own tables (ausyscall MACHINE NAME): b64 is the
  * machine's native table, b32 its 32-bit one (i386, arm, s390, ppc), and
- * ppc64le has none, so its 9 b32 lines are left out, listed for the
- * loader's warning, and the other 13 rules stay.
+ * ppc64le has none, so its 12 b32 lines are left out, listed for the
+ * loader's warning, and the other rules stay.
  */
 struct machine_rules {
 	const char *machine;
 	uint32_t arch64, arch32; /* AUDIT_ARCH_*; arch32 0: no b32 table */
-	unsigned nr64[4], nr32[4]; /* connect, bind, listen, execve */
+	unsigned nr64[5], nr32[5]; /* connect, bind, listen, execve, socket */
 	unsigned execveat64;
 	unsigned socketcall32;
 };
 
 static void check_machine_rules(const struct machine_rules *m)
 {
-	static const char *const keys[4] = { "connect", "bind", "listen",
-					     "exec" };
+	static const char *const keys[5] = { "connect", "bind", "listen",
+					     "exec", "socket" };
+	/* socketcall's a0 for each key (0: none) */
+	static const unsigned call[5] = { 3, 2, 4, 0, 1 };
 	/* rules per key on b64 and b32 lines (socketcall ones included) */
-	static const unsigned want64[4] = { 2, 2, 1, 1 },
-			      want32[4] = { 3, 3, 2, 1 };
-	unsigned got64[4] = { 0 }, got32[4] = { 0 }, watches = 0;
+	static const unsigned want64[5] = { 2, 2, 1, 1, 2 },
+			      want32[5] = { 3, 3, 2, 1, 3 };
+	unsigned got64[5] = { 0 }, got32[5] = { 0 }, watches = 0;
 	struct rules_error err;
 	struct rules_set *rs;
 
@@ -268,7 +277,7 @@ static void check_machine_rules(const struct machine_rules *m)
 			continue;
 		}
 		key = string_of(r, AUDIT_FILTERKEY);
-		for (int j = 0; j < 4; j++)
+		for (int j = 0; j < 5; j++)
 			if (!strcmp(key, keys[j]))
 				k = j;
 		assert_true(k >= 0);
@@ -286,26 +295,24 @@ static void check_machine_rules(const struct machine_rules *m)
 			assert_true(sc(r, m->nr32[k]) ||
 				    (sc(r, m->socketcall32) &&
 				     value_of(r, AUDIT_ARG0, AUDIT_EQUAL) ==
-					     (unsigned)(k == 0	 ? 3
-							: k == 1 ? 2
-								 : 4)));
+					     call[k]));
 		}
 	}
 	/* 7 -w, 12 -a never reads by login programs, 2 shadow_read */
 	assert_int_equal(watches, 21);
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 5; k++) {
 		assert_int_equal(got64[k], want64[k]);
 		assert_int_equal(got32[k], m->arch32 ? want32[k] : 0);
 	}
 	if (m->arch32) {
-		assert_int_equal(rules_count(rs), 36);
+		assert_int_equal(rules_count(rs), 41);
 		assert_int_equal(rules_skipped_count(rs), 0);
 	} else {
 		unsigned line, prev = 0;
 
-		assert_int_equal(rules_count(rs), 27);
-		assert_int_equal(rules_skipped_count(rs), 9);
-		for (size_t i = 0; i < 9; i++) {
+		assert_int_equal(rules_count(rs), 29);
+		assert_int_equal(rules_skipped_count(rs), 12);
+		for (size_t i = 0; i < 12; i++) {
 			assert_string_equal(rules_skipped_get(rs, i, &line),
 					    "b32");
 			assert_true(line > prev);
@@ -321,36 +328,36 @@ static void test_bundled_rules_machines(void **state)
 		{ "x86_64",
 		  AUDIT_ARCH_X86_64,
 		  AUDIT_ARCH_I386,
-		  { 42, 49, 50, 59 },
-		  { 362, 361, 363, 11 },
+		  { 42, 49, 50, 59, 41 },
+		  { 362, 361, 363, 11, 359 },
 		  322,
 		  102 },
 		{ "aarch64",
 		  AUDIT_ARCH_AARCH64,
 		  AUDIT_ARCH_ARM,
-		  { 203, 200, 201, 221 },
-		  { 283, 282, 284, 11 },
+		  { 203, 200, 201, 221, 198 },
+		  { 283, 282, 284, 11, 281 },
 		  281,
 		  102 },
 		{ "ppc64le",
 		  AUDIT_ARCH_PPC64LE,
 		  0,
-		  { 328, 327, 329, 11 },
+		  { 328, 327, 329, 11, 326 },
 		  { 0 },
 		  362,
 		  0 },
 		{ "ppc64",
 		  AUDIT_ARCH_PPC64,
 		  AUDIT_ARCH_PPC,
-		  { 328, 327, 329, 11 },
-		  { 328, 327, 329, 11 },
+		  { 328, 327, 329, 11, 326 },
+		  { 328, 327, 329, 11, 326 },
 		  362,
 		  102 },
 		{ "s390x",
 		  AUDIT_ARCH_S390X,
 		  AUDIT_ARCH_S390,
-		  { 362, 361, 363, 11 },
-		  { 362, 361, 363, 11 },
+		  { 362, 361, 363, 11, 359 },
+		  { 362, 361, 363, 11, 359 },
 		  354,
 		  102 },
 	};

@@ -150,6 +150,40 @@ static void test_eviction(void **state)
 
 /* A flood of sockets never grows the table: what it holds stays within
  * capacity and every put beyond it is one eviction. */
+/* A bind keeps its socket()'s protocol; a bind without one reads unknown;
+ * a new socket() on the same (pid, fd) forgets the old bind. */
+static void test_bind_local(void **state)
+{
+	struct socktab *t = socktab_new(64);
+	struct arec_sockaddr sa = { .family = AREC_AF_INET,
+				    .port = 8080,
+				    .addr = { 127, 0, 0, 2 } };
+	struct socktab_local l;
+
+	(void)state;
+	assert_non_null(t);
+	assert_false(socktab_local(t, 10, 3, &l));
+	socktab_put(t, 10, 3, AF_INET, SOCK_DGRAM, 0);
+	assert_false(socktab_local(t, 10, 3, &l));
+	socktab_bind(t, 10, 3, &sa);
+	assert_true(socktab_local(t, 10, 3, &l));
+	assert_int_equal(l.family, AREC_AF_INET);
+	assert_int_equal(l.port, 8080);
+	assert_memory_equal(l.addr, sa.addr, 16);
+	assert_int_equal(socktab_get(t, 10, 3), SOCKTAB_UDP);
+	/* a bind never preceded by a socket() seen */
+	sa.port = 9;
+	socktab_bind(t, 11, 4, &sa);
+	assert_int_equal(socktab_get(t, 11, 4), SOCKTAB_UNKNOWN);
+	assert_true(socktab_local(t, 11, 4, &l));
+	assert_int_equal(l.port, 9);
+	/* the fd reused by a new socket: its old bind is gone */
+	socktab_put(t, 10, 3, AF_INET6, SOCK_STREAM, 0);
+	assert_false(socktab_local(t, 10, 3, &l));
+	assert_int_equal(socktab_get(t, 10, 3), SOCKTAB_TCP);
+	socktab_free(t);
+}
+
 static void test_bounded(void **state)
 {
 	struct socktab *t = socktab_new(256);
@@ -172,9 +206,13 @@ static void test_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_proto_of), cmocka_unit_test(test_names),
-		cmocka_unit_test(test_new),	 cmocka_unit_test(test_put_get),
-		cmocka_unit_test(test_eviction), cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_proto_of),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_new),
+		cmocka_unit_test(test_put_get),
+		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_bind_local),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
