@@ -18,11 +18,20 @@ ae_workload_setup
 
 ae_daemon_up "$port"
 
-# It must have given up root, keeping only CAP_AUDIT_CONTROL (bit 30).
+# It must have given up root, keeping only CAP_AUDIT_CONTROL (bit 30) and,
+# for --audit.resolve-sockets, CAP_SYS_PTRACE (19) and CAP_DAC_READ_SEARCH
+# (2) in its reader thread; every other thread keeps nothing.
 uid=$(awk '/^Uid:/ { print $2 }' "/proc/$exporter/status")
 capeff=$(awk '/^CapEff:/ { print $2 }' "/proc/$exporter/status")
 [ "$uid" = 65534 ] || ae_fail "exporter runs as uid $uid, not nobody"
-[ "$capeff" = 0000000040000000 ] || ae_fail "exporter CapEff is $capeff"
+[ "$capeff" = 0000000040080004 ] || ae_fail "exporter CapEff is $capeff"
+for st in /proc/"$exporter"/task/*/status; do
+	tid=${st%/status}
+	tid=${tid##*/}
+	[ "$tid" = "$exporter" ] && continue
+	c=$(awk '/^CapEff:/ { print $2 }' "$st")
+	[ "$c" = 0000000000000000 ] || ae_fail "thread $tid keeps CapEff $c"
+done
 
 "$AE_TOOLS/workload" --base-port "$base" --watch "$ae_tmp/watched" \
 	--exe "$ae_tmp/ae_true" >"$ae_tmp/expect" || ae_fail "workload failed"
