@@ -221,9 +221,13 @@ struct agg *agg_new(const struct agg_config *cfg)
 	a->ctx.gen = 1;
 	a->ctx.skipped = a->skipped;
 	a->dec = aev_decoder_new();
-	a->enrich = enrich_new(&a->cfg);
-	if (!a->dec || !a->enrich)
+	if (!a->dec)
 		goto fail;
+	a->enrich = enrich_new(&a->cfg);
+	if (!a->enrich) {
+		err = errno;
+		goto fail;
+	}
 	for (unsigned i = 0; i < coll_n; i++) {
 		if (fam0 + coll_table[i]->nfam > AGG_MAX_FAM) {
 			err = EINVAL;

@@ -19,8 +19,8 @@
  * What is remembered: successful socket() calls (the bundled rules audit
  * those of inet and inet6 only) and successful bind() calls, in one
  * fixed table of --audit.bind-slots (pid, fd) entries (socktab; 2 MiB at
- * the default 65536), allocated in enrich_new; nothing on the event's path
- * allocates. Reader thread only, under the exporter's lock.
+ * the default 65536), allocated in enrich_new and taken from the memory
+ * budget's fixed tables; nothing on the event's path allocates. Reader thread only, under the exporter's lock.
  */
 #include "exporter/enrich.h"
 
@@ -29,31 +29,42 @@
 #include <string.h>
 
 #include "exporter/agg.h"
+#include "metrics/budget.h"
 
 struct enrich {
 	const struct agg_config *cfg;
 	struct socktab *socks; /* (pid, fd) -> protocol, bind address */
+	size_t table_bytes; /* taken from the memory budget */
 };
 
 struct enrich *enrich_new(const struct agg_config *cfg)
 {
 	struct enrich *en = calloc(1, sizeof(*en));
+	unsigned slots = cfg->bind_slots ? cfg->bind_slots : 65536;
 
 	if (!en)
 		return NULL;
 	en->cfg = cfg;
-	en->socks = socktab_new(cfg->bind_slots ? cfg->bind_slots : 65536);
-	if (!en->socks) {
-		free(en);
-		return NULL;
+	en->socks = socktab_new(slots);
+	if (!en->socks)
+		goto fail;
+	if (budget_table_take(cfg->budget, socktab_bytes_for(slots))) {
+		errno = EINVAL;
+		goto fail;
 	}
+	en->table_bytes = socktab_bytes_for(slots);
 	return en;
+fail:
+	socktab_free(en->socks);
+	free(en);
+	return NULL;
 }
 
 void enrich_free(struct enrich *en)
 {
 	if (!en)
 		return;
+	budget_table_give(en->cfg->budget, en->table_bytes);
 	socktab_free(en->socks);
 	free(en);
 }

@@ -9,7 +9,8 @@ struct agg_config;
 struct enrich;
 
 /* The stage's state for cfg (what it may ask the kernel, its tables'
- * sizes), memory fixed here. NULL with errno ENOMEM. */
+ * sizes), memory fixed here and taken from cfg->budget. NULL with errno
+ * ENOMEM, or EINVAL when the budget cannot hold its tables. */
 struct enrich *enrich_new(const struct agg_config *cfg);
 void enrich_free(struct enrich *en); /* NULL is a no-op */
 /* Fills e->net from what earlier events said and, live, from the kernel;

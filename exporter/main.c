@@ -274,7 +274,8 @@ int main(int argc, char **argv)
 	x.agg = x.budget ? agg_new(&ac) : NULL;
 	if (!x.agg && errno == EINVAL) {
 		log_error("--metrics.memory-limit cannot hold the reserve of "
-			  "the host-wide counts (see --sketch.host-precision)");
+			  "the host-wide counts and the fixed tables (see "
+			  "--sketch.host-precision, --collector.*.max)");
 		goto out;
 	}
 	mc.timeout_ms = x.cfg.event_timeout_ms;

@@ -415,7 +415,8 @@ static void scrape_health(struct scrape *sc, const struct scrape_health *h)
 		   "(--metrics.memory-limit).",
 		   EXPO_GAUGE, (double)h->mem_limit);
 	scrape_parts(sc, "audit_exporter_memory_used_bytes",
-		     "Memory charged to the limit, by part: label sets "
+		     "Memory charged to the limit, by part: fixed tables "
+		     "taken at start (tables), label sets "
 		     "(series), sliding-window sketches, open events.",
 		     EXPO_GAUGE, h->mem_used);
 	scrape_parts(sc, "audit_exporter_memory_refused",

@@ -118,6 +118,29 @@ void budget_release(const struct budget_acct *acct, size_t n)
 	b->total[acct->reserved] -= n;
 }
 
+int budget_table_take(struct budget *b, size_t n)
+{
+	const struct budget_acct acct = { b, BUDGET_TABLES, true };
+	int rc;
+
+	if (!b)
+		return 0;
+	rc = budget_reserve_add(b, n);
+	if (!rc)
+		(void)budget_charge(&acct, n); /* reserved: never refused */
+	return rc;
+}
+
+void budget_table_give(struct budget *b, size_t n)
+{
+	const struct budget_acct acct = { b, BUDGET_TABLES, true };
+
+	if (!b)
+		return;
+	budget_release(&acct, n);
+	budget_reserve_sub(b, n);
+}
+
 size_t budget_limit(const struct budget *b)
 {
 	return b->limit;
@@ -144,6 +167,7 @@ const char *budget_part_name(enum budget_part part)
 		[BUDGET_SERIES] = "series",
 		[BUDGET_SKETCHES] = "sketches",
 		[BUDGET_EVENTS] = "events",
+		[BUDGET_TABLES] = "tables",
 	};
 
 	return part < BUDGET_NPART ? names[part] : "unknown";

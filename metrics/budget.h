@@ -11,6 +11,7 @@ enum budget_part {
 	BUDGET_SERIES, /* label sets: keys, label text, table entries */
 	BUDGET_SKETCHES, /* sliding-window sketches (win_sketch_bytes) */
 	BUDGET_EVENTS, /* open events: record tables and text arenas */
+	BUDGET_TABLES, /* fixed tables taken at start (budget_table_take) */
 	BUDGET_NPART,
 };
 
@@ -52,6 +53,14 @@ void budget_reserve_sub(struct budget *b, size_t n);
 int budget_charge(const struct budget_acct *acct, size_t n);
 /* Gives back n bytes charged earlier to the same account. */
 void budget_release(const struct budget_acct *acct, size_t n);
+
+/* A table of n bytes allocated once at start and never grown (a socket
+ * table, a name cache, a bounded view): reserved and charged to
+ * BUDGET_TABLES in one step, so that the rest of the limit is what the
+ * host's activity may grow into. 0, or -EINVAL when the limit cannot hold
+ * it. b NULL: 0. _give undoes a take of the same n. */
+int budget_table_take(struct budget *b, size_t n);
+void budget_table_give(struct budget *b, size_t n);
 
 size_t budget_limit(const struct budget *b);
 size_t budget_reserve(const struct budget *b);

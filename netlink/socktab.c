@@ -110,17 +110,32 @@ enum socktab_proto socktab_proto_of(uint64_t family, uint64_t type,
 	}
 }
 
+static unsigned socktab_sets(unsigned slots)
+{
+	unsigned sets = 1;
+
+	while (sets * SOCKTAB_WAYS < slots)
+		sets <<= 1;
+	return sets;
+}
+
+size_t socktab_bytes_for(unsigned slots)
+{
+	return sizeof(struct socktab) + (size_t)socktab_sets(slots) *
+						SOCKTAB_WAYS *
+						sizeof(struct socktab_entry);
+}
+
 struct socktab *socktab_new(unsigned slots)
 {
 	struct socktab *t;
-	unsigned sets = 1;
+	unsigned sets;
 
 	if (!slots || slots > 1u << 24) {
 		errno = EINVAL;
 		return NULL;
 	}
-	while (sets * SOCKTAB_WAYS < slots)
-		sets <<= 1;
+	sets = socktab_sets(slots);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;

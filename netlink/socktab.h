@@ -3,6 +3,7 @@
 #define AE_NETLINK_SOCKTAB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "netlink/arec.h"
@@ -61,6 +62,8 @@ void socktab_drop(struct socktab *t, uint32_t pid, uint32_t fd);
 
 /* Entries made room for while still live (not replaced by their own key). */
 uint64_t socktab_evicted(const struct socktab *t);
+/* Heap bytes socktab_new(slots) takes, for budgets decided beforehand. */
+size_t socktab_bytes_for(unsigned slots);
 /* Entries the table holds, at most. */
 unsigned socktab_capacity(const struct socktab *t);
 

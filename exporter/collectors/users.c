@@ -51,15 +51,9 @@ static int users_nobody(uint32_t uid, char *name, size_t cap, void *arg)
 	return 0;
 }
 
-static struct budget_acct users_acct(const struct coll *c)
-{
-	return (struct budget_acct){ c->ctx->cfg->budget, BUDGET_SERIES, true };
-}
-
 static int users_init(struct coll *c)
 {
 	const struct agg_config *cfg = c->ctx->cfg;
-	struct budget_acct acct = users_acct(c);
 	struct users *u;
 	int rc;
 
@@ -68,13 +62,10 @@ static int users_init(struct coll *c)
 		      cfg->users_arg);
 	if (!u)
 		return -errno;
-	if (acct.b) {
-		rc = budget_reserve_add(acct.b, users_bytes(u));
-		if (rc) {
-			users_free(u);
-			return rc;
-		}
-		(void)budget_charge(&acct, users_bytes(u)); /* reserved */
+	rc = budget_table_take(cfg->budget, users_bytes(u));
+	if (rc) {
+		users_free(u);
+		return rc;
 	}
 	c->state = u;
 	return 0;
@@ -82,13 +73,9 @@ static int users_init(struct coll *c)
 
 static void users_fini(struct coll *c)
 {
-	struct budget_acct acct = users_acct(c);
 	struct users *u = c->state;
 
-	if (acct.b) {
-		budget_release(&acct, users_bytes(u));
-		budget_reserve_sub(acct.b, users_bytes(u));
-	}
+	budget_table_give(c->ctx->cfg->budget, users_bytes(u));
 	users_free(u);
 	c->state = NULL;
 }

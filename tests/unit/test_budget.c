@@ -55,6 +55,32 @@ static void test_limit_and_reserve(void **state)
 	budget_free(b);
 }
 
+/* A fixed table is reserved and charged at once: what is left for the
+ * host's activity shrinks by it, and giving it back restores both. */
+static void test_table(void **state)
+{
+	struct budget *b = budget_new(1000);
+	const struct budget_acct any = { b, BUDGET_SERIES, false };
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(budget_table_take(b, 600), 0);
+	assert_int_equal(budget_used(b, BUDGET_TABLES), 600);
+	assert_int_equal(budget_reserve(b), 600);
+	assert_int_equal(budget_charge(&any, 401), -ENOMEM);
+	assert_int_equal(budget_charge(&any, 400), 0);
+	/* the limit cannot hold a second one */
+	assert_int_equal(budget_table_take(b, 500), -EINVAL);
+	assert_int_equal(budget_used(b, BUDGET_TABLES), 600);
+	budget_release(&any, 400);
+	budget_table_give(b, 600);
+	assert_int_equal(budget_used(b, BUDGET_TABLES), 0);
+	assert_int_equal(budget_reserve(b), 0);
+	assert_int_equal(budget_charge(&any, 1000), 0);
+	assert_int_equal(budget_table_take(NULL, 1u << 30), 0);
+	budget_free(b);
+}
+
 static void test_no_budget(void **state)
 {
 	struct budget_acct none = { NULL, BUDGET_SERIES, false };
@@ -72,6 +98,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_limit_and_reserve),
 		cmocka_unit_test(test_no_budget),
+		cmocka_unit_test(test_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
