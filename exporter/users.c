@@ -14,20 +14,20 @@
  * the network), so the reader thread never calls it: users_see() only
  * notes a uid as pending (an O(1) insert into a fixed table), and the
  * resolver is asked about pending uids, each once, at a time the caller
- * chooses. The connect collector does it at scrape time in three steps,
- * so that a blocking lookup never holds the lock the reader needs:
- * users_pending() under the lock (a few uids, the per-scrape maximum, so
- * one scrape never waits on more than a handful of lookups; nscd/sssd
- * cache the rest), users_lookup() without it (it reads only the resolver,
- * fixed at creation), users_resolved() under it again. users_resolve()
- * is the three in one, for a single thread. A lookup that fails (an error, not "no such user") is asked
- * again at the next resolve; "no such user" is final, like a name.
+ * chooses. The users collector (exporter/collectors/users.c) does it at
+ * scrape time in three steps, so that a blocking lookup never holds the
+ * lock the reader needs: users_pending() under the lock (a few uids, the
+ * per-scrape maximum, so one scrape never waits on more than a handful of
+ * lookups; nscd/sssd cache the rest), users_lookup() without it (it reads
+ * only the resolver, fixed at creation), users_resolved() under it again.
+ * A lookup that fails (an error, not "no such user") is asked again at
+ * the next scrape; "no such user" is final, like a name.
  * Names can change (usermod -l) while cached: that is the price of one
  * lookup per uid, and a restart refreshes them.
  *
  * In replay the log's ENRICHED names (netlink/enriched.c) are given with
- * users_from_record() (or users_set_name()) and win: the log was written on another host, so this
- * host's NSS would name the wrong people. A uid named by the log is never
+ * users_from_record() (or users_set_name()) and win: the log was written
+ * on another host, so this host's NSS would name the wrong people. A uid named by the log is never
  * asked of NSS, and an NSS name already held is replaced by the log's.
  * A replayed RAW log names no one; there the collector should give a
  * resolver that knows no one rather than this host's NSS.
@@ -235,29 +235,6 @@ void users_resolved(struct users *u, uint32_t uid, const char *name, int n)
 	if (n > USERS_NAME_MAX)
 		n = USERS_NAME_MAX;
 	users_name(e, name, (size_t)n, USERS_NSS);
-}
-
-size_t users_resolve(struct users *u, size_t max)
-{
-	uint32_t uids[64];
-	size_t asked = 0;
-
-	while (asked < max) {
-		size_t want = max - asked < 64 ? max - asked : 64;
-		size_t n = users_pending(u, uids, want);
-
-		for (size_t i = 0; i < n; i++) {
-			char name[USERS_NAME_MAX];
-
-			users_resolved(u, uids[i], name,
-				       users_lookup(u, uids[i], name,
-						    sizeof(name)));
-		}
-		asked += n;
-		if (n < want)
-			break;
-	}
-	return asked;
 }
 
 int users_write(const struct users *u, struct expo *w, struct dbuf *lb)

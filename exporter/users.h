@@ -48,10 +48,6 @@ int users_lookup(const struct users *u, uint32_t uid, char *name, size_t cap);
  * (asked again), 0 means no such user (final, no info line), n > 0 a
  * name. A name the log gave meanwhile stays. O(1). */
 void users_resolved(struct users *u, uint32_t uid, const char *name, int n);
-/* pending, lookup and resolved for at most max uids, in one thread; each
- * uid is asked once (a failing lookup again next time). Returns the
- * number asked. May block as long as the resolver does. */
-size_t users_resolve(struct users *u, size_t max);
 /* Writes audit_user_info{uid,user} 1 for every uid that has a name, into
  * the current (gauge) family of w, lb the caller's label scratch.
  * 0, or -E2BIG/-ENOMEM from lb. Read only. */

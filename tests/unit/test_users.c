@@ -55,6 +55,31 @@ static char *expose(const struct users *u)
 	return expose_family("audit_user_info", EXPO_GAUGE, write_users, u);
 }
 
+/* pending, lookup and resolved for at most max uids, in one thread, as
+ * the users collector does them across its lock; the number asked. */
+static size_t users_resolve(struct users *u, size_t max)
+{
+	uint32_t uids[64];
+	size_t asked = 0;
+
+	while (asked < max) {
+		size_t want = max - asked < 64 ? max - asked : 64;
+		size_t n = users_pending(u, uids, want);
+
+		for (size_t i = 0; i < n; i++) {
+			char name[USERS_NAME_MAX];
+
+			users_resolved(u, uids[i], name,
+				       users_lookup(u, uids[i], name,
+						    sizeof(name)));
+		}
+		asked += n;
+		if (n < want)
+			break;
+	}
+	return asked;
+}
+
 static void test_once_per_uid_and_lazy(void **state)
 {
 	struct fake f = { 0 };
