@@ -27,8 +27,9 @@
  *
  * In replay the log's ENRICHED names (netlink/enriched.c) are given with
  * users_from_record() (or users_set_name()) and win: the log was written
- * on another host, so this host's NSS would name the wrong people. A uid named by the log is never
- * asked of NSS, and an NSS name already held is replaced by the log's.
+ * on another host, so this host's NSS would name the wrong people. A uid
+ * named by the log is never asked of NSS, and an NSS name already held is
+ * replaced by the log's.
  * A replayed RAW log names no one; there the collector should give a
  * resolver that knows no one rather than this host's NSS.
  *
