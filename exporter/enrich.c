@@ -15,6 +15,11 @@
  *   local   listen: the address of the socket's earlier successful bind()
  *           of the same (pid, fd); bind: the address it binds
  *   scope   connect: the destination's class (netlink/scope), pure
+ *   local   (again) with --audit.resolve-sockets: at a listen(), and at a
+ *           bind() of a UDP socket or of one of unknown protocol, the
+ *           kernel's own (exporter/listener.c): the real port of a port-0
+ *           bind, the address of a socket bound by a parent process, and
+ *           local_kernel set; proto learnt when it was unknown
  *
  * What is remembered: successful socket() calls (the bundled rules audit
  * those of inet and inet6 only) and successful bind() calls, in one
@@ -29,12 +34,14 @@
 #include <string.h>
 
 #include "exporter/agg.h"
+#include "exporter/listener.h"
 #include "metrics/budget.h"
 
 struct enrich {
 	const struct agg_config *cfg;
 	struct socktab *socks; /* (pid, fd) -> protocol, bind address */
 	size_t table_bytes; /* taken from the memory budget */
+	struct listener *listener; /* with cfg->resolve only */
 };
 
 struct enrich *enrich_new(const struct agg_config *cfg)
@@ -53,10 +60,16 @@ struct enrich *enrich_new(const struct agg_config *cfg)
 		goto fail;
 	}
 	en->table_bytes = socktab_bytes_for(slots);
+	if (cfg->resolve) {
+		en->listener = listener_new(cfg->listener_ops);
+		if (!en->listener) {
+			errno = ENOMEM;
+			goto fail;
+		}
+	}
 	return en;
 fail:
-	socktab_free(en->socks);
-	free(en);
+	enrich_free(en); /* gives back table_bytes: 0 until taken */
 	return NULL;
 }
 
@@ -66,6 +79,7 @@ void enrich_free(struct enrich *en)
 		return;
 	budget_table_give(en->cfg->budget, en->table_bytes);
 	socktab_free(en->socks);
+	listener_free(en->listener);
 	free(en);
 }
 
@@ -122,4 +136,9 @@ void enrich_event(struct enrich *en, struct aev *e)
 	}
 	if (e->have_fd)
 		e->net.proto = socktab_get(en->socks, pid, fd);
+	/* a listen() or UDP bind() as the kernel has it (listener.c says
+	 * which calls it asks about); when it cannot tell, what the records
+	 * said stays */
+	if (en->listener && (e->class == AEV_LISTEN || e->class == AEV_BIND))
+		(void)listener_resolve(en->listener, e);
 }

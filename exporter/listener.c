@@ -33,7 +33,8 @@
  *
  * Cost per resolved call: one readlink and one or two netlink dumps
  * (measured in docs/SOCKDIAG.md). Listens and binds are rare beside
- * connects; nothing here allocates after the handle is opened.
+ * connects. Memory: the sock_diag handle's receive buffer (SOCKDIAG_BUF),
+ * opened with the resolver; nothing here allocates per call.
  */
 #include "exporter/listener.h"
 
@@ -85,6 +86,9 @@ struct listener *listener_new(const struct listener_ops *ops)
 		l->ops.inode_of = listener_kernel_inode_of;
 		l->ops.lookup = listener_kernel_lookup;
 		l->ops.arg = l;
+		/* at start, so its buffer is there before the first listen;
+		 * a failure here is tried again at the first lookup */
+		l->sd = sockdiag_open();
 	}
 	return l;
 }

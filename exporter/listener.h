@@ -31,9 +31,9 @@ struct listener_stats {
 
 struct listener;
 
-/* A resolver with ops (copied; NULL: the kernel's). Its sock_diag handle
- * is opened at the first lookup, on the thread that resolves. NULL with
- * errno ENOMEM. */
+/* A resolver with ops (copied; NULL: the kernel's, with a sock_diag handle
+ * opened here, or at the first lookup if that failed). NULL with errno
+ * ENOMEM. */
 struct listener *listener_new(const struct listener_ops *ops);
 void listener_free(struct listener *l); /* NULL is a no-op */
 
