@@ -25,7 +25,8 @@
  * those of inet and inet6 only) and successful bind() calls, in one
  * fixed table of --audit.bind-slots (pid, fd) entries (socktab; 2 MiB at
  * the default 65536), allocated in enrich_new and taken from the memory
- * budget's fixed tables; nothing on the event's path allocates. Reader thread only, under the exporter's lock.
+ * budget's fixed tables, with the listener resolver's sock_diag buffer
+ * (32 KiB) when it resolves; nothing on the event's path allocates. Reader thread only, under the exporter's lock.
  */
 #include "exporter/enrich.h"
 
@@ -48,6 +49,8 @@ struct enrich *enrich_new(const struct agg_config *cfg)
 {
 	struct enrich *en = calloc(1, sizeof(*en));
 	unsigned slots = cfg->bind_slots ? cfg->bind_slots : 65536;
+	size_t bytes = socktab_bytes_for(slots) +
+		       (cfg->resolve ? listener_bytes() : 0);
 
 	if (!en)
 		return NULL;
@@ -55,11 +58,11 @@ struct enrich *enrich_new(const struct agg_config *cfg)
 	en->socks = socktab_new(slots);
 	if (!en->socks)
 		goto fail;
-	if (budget_table_take(cfg->budget, socktab_bytes_for(slots))) {
+	if (budget_table_take(cfg->budget, bytes)) {
 		errno = EINVAL;
 		goto fail;
 	}
-	en->table_bytes = socktab_bytes_for(slots);
+	en->table_bytes = bytes;
 	if (cfg->resolve) {
 		en->listener = listener_new(cfg->listener_ops);
 		if (!en->listener) {

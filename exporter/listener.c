@@ -101,6 +101,11 @@ void listener_free(struct listener *l)
 	free(l);
 }
 
+size_t listener_bytes(void)
+{
+	return sizeof(struct listener) + sockdiag_bytes();
+}
+
 const struct listener_stats *listener_stats(const struct listener *l)
 {
 	return &l->stats;

@@ -36,6 +36,8 @@ struct listener;
  * ENOMEM. */
 struct listener *listener_new(const struct listener_ops *ops);
 void listener_free(struct listener *l); /* NULL is a no-op */
+/* The memory a kernel resolver (listener_new(NULL)) holds, for a budget. */
+size_t listener_bytes(void);
 
 /* For a successful listen() (TCP LISTEN) or bind() of a socket that is UDP
  * or of unknown protocol (UDP CLOSE, a UDP service), with its fd known:

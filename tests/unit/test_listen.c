@@ -16,6 +16,7 @@
 
 #include "exporter/agg.h"
 #include "exporter/listener.h"
+#include "metrics/budget.h"
 #include "netlink/arec.h"
 #include "netlink/asm.h"
 #include "tests/unit/feed.h"
@@ -353,6 +354,39 @@ static void test_folding(void **state)
 	assert_int_equal(fam_folded(agg_fam_named(a, "audit_listen")), 990);
 }
 
+/* The resolver's fixed memory (its sock_diag buffer) is in the budget's
+ * tables beside the socket table, and given back with the aggregator. */
+static void test_budget(void **state)
+{
+	struct budget *b = budget_new(64u << 20);
+	struct agg_config cfg = { .series_cap = 10,
+				  .nwindows = 1,
+				  .windows_ms = { 300000 },
+				  .host_p = 14,
+				  .proc_p = 12,
+				  .bind_slots = 64,
+				  .budget = b };
+	struct agg *x;
+	size_t off;
+
+	(void)state;
+	assert_non_null(b);
+	x = agg_new(&cfg);
+	assert_non_null(x);
+	off = budget_used(b, BUDGET_TABLES);
+	agg_free(x);
+	assert_int_equal(budget_used(b, BUDGET_TABLES), 0);
+	cfg.resolve = true;
+	cfg.listener_ops = &fake_ops;
+	x = agg_new(&cfg);
+	assert_non_null(x);
+	assert_true(listener_bytes() > 32768);
+	assert_int_equal(budget_used(b, BUDGET_TABLES), off + listener_bytes());
+	agg_free(x);
+	assert_int_equal(budget_used(b, BUDGET_TABLES), 0);
+	budget_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +395,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_resolved, teardown),
 		cmocka_unit_test_teardown(test_resolve_off, teardown),
 		cmocka_unit_test_teardown(test_folding, teardown),
+		cmocka_unit_test(test_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
