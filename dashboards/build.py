@@ -79,11 +79,13 @@ def named(expr):
 
 
 def new_ports(by):
-    """Listen series whose port no listen series of the same host had in
-    the day before the last day: ports first listened on in the last
-    24 hours. Value 1."""
+    """Listen series whose (protocol, address, port) no listen series of
+    the same host had in the day before the last day: services first
+    started in the last 24 hours (a move from loopback to the any address
+    is one). Value 1."""
     s = "audit_listen_total" + sel()
-    on = "instance, port" if "instance" in by else "port"
+    key = "protocol, address, port"
+    on = "instance, " + key if "instance" in by else key
     return (f"group by ({by}) ({s})\n"
             f"unless on ({on})\n"
             f"  group by ({on}) (present_over_time({s}[1d] offset 1d))")
@@ -405,24 +407,30 @@ def host_panels():
     P.append(row("Listening ports"))
     P.append(stat(
         "New listening ports (24h)",
-        "Ports listened on in the last 24 hours on which no process of this "
-        "host listened in the 24 hours before.",
+        "Protocols, addresses and ports listened on in the last 24 hours on "
+        "which no process of this host listened in the 24 hours before.",
         "short",
-        targets(("count(" + new_ports("port") + ") or vector(0)", "")),
+        targets(("count(" + new_ports("protocol, address, port")
+                 + ") or vector(0)", "")),
         w=4, h=9, thresholds=RED_ABOVE_0))
     P.append(table(
         "Listening ports",
-        "listen() calls per port, family, process and real uid, for every "
-        "label set seen in the time range (the count is since the exporter "
-        "started). Ports first listened on in the last 24 hours are marked "
-        "NEW. Port \"unknown\": the socket's bind() was not seen.",
+        "TCP listen() and UDP bind() calls per protocol, address, port, "
+        "family, process and real uid, for every label set seen in the time "
+        "range (the count is since the exporter started). Address 0.0.0.0 "
+        "or :: is reachable on every interface (exposed), 127.0.0.1 or ::1 "
+        "from this host only. Services first started in the last 24 hours "
+        "are marked NEW. \"unknown\": neither the socket's bind() nor the "
+        "kernel could tell.",
         "short",
-        [target("sum by (port, family, comm, uid) (max_over_time("
-                "audit_listen_total" + sel() + "[$__range]))", "", "A",
-                table=True),
-         target(new_ports("port, family, comm, uid"), "", "B", table=True)],
-        {"port": "Port", "family": "Family", "comm": "Process", "uid": "UID",
-         "Value #A": "listen() calls", "Value #B": "New"},
+        [target("sum by (protocol, address, port, family, comm, uid) ("
+                "max_over_time(audit_listen_total" + sel() + "[$__range]))",
+                "", "A", table=True),
+         target(new_ports("protocol, address, port, family, comm, uid"), "",
+                "B", table=True)],
+        {"protocol": "Protocol", "address": "Address", "port": "Port",
+         "family": "Family", "comm": "Process", "uid": "UID",
+         "Value #A": "Calls", "Value #B": "New"},
         w=20, h=9, sort="New", merge=True,
         overrides=[{"matcher": {"id": "byName", "options": "New"},
                     "properties": [
@@ -646,7 +654,8 @@ def fleet_panels():
         "Hosts with a port listened on in the last 24 hours on which no "
         "process of the host listened in the 24 hours before.",
         "short",
-        targets(("count(count by (instance) (" + new_ports("instance, port")
+        targets(("count(count by (instance) ("
+                 + new_ports("instance, protocol, address, port")
                  + ")) or vector(0)", "")),
         w=6, h=6, thresholds=RED_ABOVE_0))
     P.append(timeseries(
@@ -708,10 +717,11 @@ def fleet_panels():
         "Listen label sets whose port no process of the same host listened "
         "on in the 24 hours before the last 24 hours.",
         "short",
-        targets((new_ports("instance, port, family, comm, uid"), ""),
-                table=True),
-        {"instance": "Host", "port": "Port", "family": "Family",
-         "comm": "Process", "uid": "UID", "Value": None}))
+        targets((new_ports("instance, protocol, address, port, family, "
+                           "comm, uid"), ""), table=True),
+        {"instance": "Host", "protocol": "Protocol", "address": "Address",
+         "port": "Port", "family": "Family", "comm": "Process", "uid": "UID",
+         "Value": None}))
     P.append(table(
         "Watched-file hits by host in range",
         "Events of file-watch rules per host, rule key, process, real uid, "

@@ -45,6 +45,8 @@ const char *agg_skip_name(enum agg_skip s);
 /* Decides whether a rule key belongs to a file-watch rule. */
 typedef bool (*agg_watch_fn)(void *arg, const char *key, size_t len);
 
+struct listener_ops;
+
 struct agg_config {
 	unsigned series_cap; /* label sets per family before folding */
 	int64_t idle_ms; /* drop label sets idle this long (0: never) */
@@ -71,6 +73,9 @@ struct agg_config {
 	/* the events are this host's, now, and the exporter may ask the
 	 * kernel and /proc/PID about their sockets (cfg_resolves) */
 	bool resolve;
+	/* with resolve: how listeners are asked of the kernel (NULL: /proc
+	 * and sock_diag; the tests' fakes otherwise) */
+	const struct listener_ops *listener_ops;
 	users_resolve_fn users_fn;
 	void *users_arg;
 	/* bit i: the collector coll_table[i] is off (never initialised nor

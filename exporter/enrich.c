@@ -15,12 +15,18 @@
  *   local   listen: the address of the socket's earlier successful bind()
  *           of the same (pid, fd); bind: the address it binds
  *   scope   connect: the destination's class (netlink/scope), pure
+ *   local   (again) with --audit.resolve-sockets: at a listen(), and at a
+ *           bind() of a UDP socket or of one of unknown protocol, the
+ *           kernel's own (exporter/listener.c): the real port of a port-0
+ *           bind, the address of a socket bound by a parent process, and
+ *           local_kernel set; proto learnt when it was unknown
  *
  * What is remembered: successful socket() calls (the bundled rules audit
  * those of inet and inet6 only) and successful bind() calls, in one
  * fixed table of --audit.bind-slots (pid, fd) entries (socktab; 2 MiB at
  * the default 65536), allocated in enrich_new and taken from the memory
- * budget's fixed tables; nothing on the event's path allocates. Reader thread only, under the exporter's lock.
+ * budget's fixed tables, with the listener resolver's sock_diag buffer
+ * (32 KiB) when it resolves; nothing on the event's path allocates. Reader thread only, under the exporter's lock.
  */
 #include "exporter/enrich.h"
 
@@ -29,18 +35,22 @@
 #include <string.h>
 
 #include "exporter/agg.h"
+#include "exporter/listener.h"
 #include "metrics/budget.h"
 
 struct enrich {
 	const struct agg_config *cfg;
 	struct socktab *socks; /* (pid, fd) -> protocol, bind address */
 	size_t table_bytes; /* taken from the memory budget */
+	struct listener *listener; /* with cfg->resolve only */
 };
 
 struct enrich *enrich_new(const struct agg_config *cfg)
 {
 	struct enrich *en = calloc(1, sizeof(*en));
 	unsigned slots = cfg->bind_slots ? cfg->bind_slots : 65536;
+	size_t bytes = socktab_bytes_for(slots) +
+		       (cfg->resolve ? listener_bytes() : 0);
 
 	if (!en)
 		return NULL;
@@ -48,15 +58,21 @@ struct enrich *enrich_new(const struct agg_config *cfg)
 	en->socks = socktab_new(slots);
 	if (!en->socks)
 		goto fail;
-	if (budget_table_take(cfg->budget, socktab_bytes_for(slots))) {
+	if (budget_table_take(cfg->budget, bytes)) {
 		errno = EINVAL;
 		goto fail;
 	}
-	en->table_bytes = socktab_bytes_for(slots);
+	en->table_bytes = bytes;
+	if (cfg->resolve) {
+		en->listener = listener_new(cfg->listener_ops);
+		if (!en->listener) {
+			errno = ENOMEM;
+			goto fail;
+		}
+	}
 	return en;
 fail:
-	socktab_free(en->socks);
-	free(en);
+	enrich_free(en); /* gives back table_bytes: 0 until taken */
 	return NULL;
 }
 
@@ -66,6 +82,7 @@ void enrich_free(struct enrich *en)
 		return;
 	budget_table_give(en->cfg->budget, en->table_bytes);
 	socktab_free(en->socks);
+	listener_free(en->listener);
 	free(en);
 }
 
@@ -122,4 +139,9 @@ void enrich_event(struct enrich *en, struct aev *e)
 	}
 	if (e->have_fd)
 		e->net.proto = socktab_get(en->socks, pid, fd);
+	/* a listen() or UDP bind() as the kernel has it (listener.c says
+	 * which calls it asks about); when it cannot tell, what the records
+	 * said stays */
+	if (en->listener && (e->class == AEV_LISTEN || e->class == AEV_BIND))
+		(void)listener_resolve(en->listener, e);
 }

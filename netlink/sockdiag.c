@@ -89,6 +89,11 @@ fail:
 	return NULL;
 }
 
+size_t sockdiag_bytes(void)
+{
+	return sizeof(struct sockdiag);
+}
+
 void sockdiag_close(struct sockdiag *sd)
 {
 	if (!sd)

@@ -53,6 +53,8 @@ enum sockdiag_outcome {
 
 /* Opens a NETLINK_SOCK_DIAG socket. Needs no privilege. NULL with errno. */
 struct sockdiag *sockdiag_open(void);
+/* The memory a handle holds (its receive buffer), for a budget. */
+size_t sockdiag_bytes(void);
 void sockdiag_close(struct sockdiag *sd);
 
 /* The inode of the socket behind /proc/PID/fd/FD. 0 or -errno: -ENOENT

@@ -1,7 +1,8 @@
 /*
  * collector: what the collectors share: the update helpers (inline in
  * collector.h: they are on every event's path), the address-family
- * labels, and lookup by name in the table.
+ * labels, a socket's local address as labels, and lookup by name in the
+ * table.
  *
  * A collector (one file in this folder, one line in table.c) owns its
  * families and whatever state its updates need (series caches, the bind
@@ -24,7 +25,10 @@
  */
 #include "exporter/collectors/collector.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 const char *const coll_family_labels[COLL_NFAMILY] = { "inet", "inet6", "unix",
 						       "other" };
@@ -35,4 +39,29 @@ int coll_find(const char *name)
 		if (!strcmp(coll_table[i]->name, name))
 			return (int)i;
 	return -1;
+}
+
+void coll_local_labels(const struct aev *e, struct coll_local *out)
+{
+	enum arec_family f;
+	const uint8_t *addr;
+	uint16_t port;
+
+	strcpy(out->family, "unknown");
+	strcpy(out->address, "unknown");
+	strcpy(out->port, "unknown");
+	if (!e->net.have_local)
+		return;
+	f = e->net.lfamily;
+	addr = e->net.laddr;
+	port = e->net.lport;
+	strcpy(out->family, coll_family_labels[coll_family(f)]);
+	if (f != AREC_AF_INET && f != AREC_AF_INET6) {
+		out->address[0] = out->port[0] = 0;
+		return;
+	}
+	if (!inet_ntop(f == AREC_AF_INET ? AF_INET : AF_INET6, addr,
+		       out->address, sizeof(out->address)))
+		strcpy(out->address, "unknown");
+	snprintf(out->port, sizeof(out->port), "%u", port);
 }

@@ -150,4 +150,16 @@ static inline unsigned coll_family(enum arec_family f)
 	return f <= AREC_AF_UNIX ? (unsigned)f : COLL_NFAMILY - 1;
 }
 
+/* A bind()'s or listen()'s local address (e->net, the enrich stage's: the
+ * kernel's, or the bind's) as label values: family (as coll_family),
+ * address (inet_ntop) and port (decimal); "unknown" for each when e->net
+ * has none, and an empty address and port for a family without them
+ * (unix). */
+struct coll_local {
+	char family[8];
+	char address[46]; /* INET6_ADDRSTRLEN */
+	char port[8];
+};
+void coll_local_labels(const struct aev *e, struct coll_local *out);
+
 #endif

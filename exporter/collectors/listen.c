@@ -1,56 +1,83 @@
 /*
- * listen: who started listening on which port.
+ * listen: who listens on which address and port.
  *
- *   audit_listen_total{comm,uid,family,port}
+ *   audit_listen_total{comm,uid,auid,family,protocol,address,port}
  *
- * listen() names no address: the port is the one its socket was bound to,
- * which the enrich stage (exporter/enrich.c) remembers from the socket's
- * earlier successful bind() of the same (pid, fd) ("unknown" for family
- * and port if it was not seen; an empty port for a family without one,
- * such as unix). A socketcall without its SOCKETCALL record has no fd:
- * neither remembered nor found.
+ * Two kinds of service are counted, each once, when it starts:
+ *
+ *   listen()  a successful one: a TCP listener (protocol from the socket's
+ *             socket(), or from the kernel, "unknown" when neither said;
+ *             "other" for SCTP and the like)
+ *   bind()    a successful one of a UDP socket: a UDP service, which never
+ *             calls listen(). Only when the socket is known to be UDP (its
+ *             socket() was seen, or the kernel found it among UDP sockets);
+ *             a bind of a TCP socket is counted at its listen().
+ *
+ * The address and port are the enrich stage's (exporter/enrich.c) in
+ * e->net: live, with --audit.resolve-sockets, the kernel's (the real port
+ * of a port-0 bind, the address of a socket bound in a parent process);
+ * otherwise what the socket's bind() said (a port-0 bind reads port "0"),
+ * and "unknown" for family, address and port when no bind was seen. A
+ * family without ports (unix) has an empty address and port. The address
+ * is inet_ntop's text: 0.0.0.0 and :: are the any address (reachable from
+ * every interface), 127.0.0.0/8 and ::1 loopback.
+ *
+ * Folding: comm, uid, auid, address and port fold at the series cap;
+ * family and protocol do not, so the sums by family and protocol stay
+ * exact.
  */
 #include "exporter/collectors/collector.h"
 
-#include <stdio.h>
+enum {
+	LISTEN_COMM,
+	LISTEN_UID,
+	LISTEN_AUID,
+	LISTEN_FAMILY,
+	LISTEN_PROTOCOL,
+	LISTEN_ADDRESS,
+	LISTEN_PORT,
+	LISTEN_NLABELS,
+};
 
-/* folded: each family, and "unknown" */
+/* folded: each family and "unknown", by each protocol */
 static const struct coll_fam listen_fams[] = { {
 	.desc = {
 		"audit_listen",
-		"Successful listen() calls by process name, real uid, "
-		"address family and port (from the socket's earlier "
-		"bind(); unknown if it was not seen).",
+		"Services started: successful listen() calls and bind() "
+		"calls of UDP sockets, by process name, uid, login uid, "
+		"address family, protocol, local address and port (the "
+		"kernel's when it could be asked, else the socket's "
+		"earlier bind(); unknown if neither).",
 		FAM_COUNTER,
-		4,
-		{ "comm", "uid", "family", "port" },
-		0xb, /* all but family */
+		LISTEN_NLABELS,
+		{ "comm", "uid", "auid", "family", "protocol", "address",
+		  "port" },
+		/* all but family and protocol */
+		(1u << LISTEN_NLABELS) - 1 - (1u << LISTEN_FAMILY) -
+			(1u << LISTEN_PROTOCOL),
 	},
-	.folded_max = COLL_NFAMILY + 1,
+	.folded_max = (COLL_NFAMILY + 1) * SOCKTAB_NPROTO,
 } };
 
 static void listen_event(struct coll *c, const struct aev *e)
 {
-	char port[8] = "unknown";
-	const char *family = "unknown";
+	struct coll_local local;
 
 	if (e->success != 1)
 		return;
-	if (e->net.have_local) {
-		enum arec_family f = e->net.lfamily;
-
-		family = coll_family_labels[coll_family(f)];
-		if (f == AREC_AF_INET || f == AREC_AF_INET6)
-			snprintf(port, sizeof(port), "%u", e->net.lport);
-		else
-			port[0] = 0;
-	}
+	if (e->class == AEV_BIND && e->net.proto != SOCKTAB_UDP)
+		return;
+	coll_local_labels(e, &local);
 	{
-		struct fam_lv lv[4] = {
+		const char *proto = socktab_proto_name(e->net.proto);
+		struct fam_lv lv[LISTEN_NLABELS] = {
 			{ e->comm, e->comm_len },
 			{ e->uid.p ? e->uid.p : "", e->uid.len },
-			COLL_LV(family),
-			COLL_LV(port),
+			{ e->auid.p ? e->auid.p : "", e->auid.len },
+			COLL_LV(local.family),
+			COLL_LV(proto),
+			COLL_LV(local.address),
+			COLL_LV(local.port),
 		};
 
 		coll_count(c->ctx, c->fam[0], NULL, lv, e->t);
@@ -60,7 +87,7 @@ static void listen_event(struct coll *c, const struct aev *e)
 const struct coll_def coll_listen = {
 	.name = "listen",
 	.on = true,
-	.classes = AEV_BIT(AEV_LISTEN),
+	.classes = AEV_BIT(AEV_BIND) | AEV_BIT(AEV_LISTEN),
 	COLL_FAMS(listen_fams),
 	.event = listen_event,
 };

@@ -269,14 +269,15 @@ def check_semantics(host, fleet, expect, inst):
     expect_equal("connect errors in range", got, want)
 
     # listening ports: every listen of the workload, each one new
-    want = sums("audit_listen_total", ["port", "family", "comm", "uid"])
+    keys = ["protocol", "address", "port", "family", "comm", "uid"]
+    want = sums("audit_listen_total", keys)
     got = by_labels(result_of(host, "Listening ports", instance=replay,
-                              window="1h"), "port", "family", "comm", "uid")
+                              window="1h"), *keys)
     expect_equal("listening ports", got, want)
     got = by_labels(result_of(host, "Listening ports", "B", instance=replay,
-                              window="1h"), "port", "family", "comm", "uid")
+                              window="1h"), *keys)
     expect_equal("new listening ports", got, {k: 1 for k in want})
-    ports = {k[0] for k in want}
+    ports = {k[:3] for k in want}
     got = by_labels(result_of(host, "New listening ports (24h)",
                               instance=replay, window="1h"))
     expect_equal("count of new ports", got, {(): len(ports)})

@@ -31,10 +31,11 @@ lport=$((base + 19))
 grep -qx "listening tcp 127.0.0.1 $lport" "$ae_tmp/listen" ||
 	ae_fail "listen said $(cat "$ae_tmp/listen")"
 
+auid=$(cat /proc/self/loginuid)
 cat >"$ae_tmp/expect" <<EXP
 audit_connect_total{comm="ae_fs_scan",uid="0",family="inet",result="error"} 300
 audit_connect_total{comm="ae_fs_steady",uid="0",family="inet",result="error"} 50
-audit_listen_total{comm="ae_fs_listen",uid="0",family="inet",port="$lport"} 1
+audit_listen_total{comm="ae_fs_listen",uid="0",auid="$auid",family="inet",protocol="tcp",address="127.0.0.1",port="$lport"} 1
 EXP
 ae_wait_expect "$port" "$ae_tmp/expect" "$ae_tmp/scrape" ||
 	ae_fail "exposition does not match the workloads"

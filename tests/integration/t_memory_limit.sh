@@ -54,7 +54,7 @@ BEGIN {
 }' | replay "$ae_tmp/listen.prom" --metrics.max-series=100
 f=$ae_tmp/listen.prom
 ae_expect "$f" 'audit_exporter_series{metric="audit_listen"}' 101
-ae_expect "$f" 'audit_listen_total{comm="__other__",uid="__other__",family="inet",port="__other__"}' 19900
+ae_expect "$f" 'audit_listen_total{comm="__other__",uid="__other__",auid="__other__",family="inet",protocol="unknown",address="__other__",port="__other__"}' 19900
 ae_expect "$f" 'audit_exporter_series_folded_total{metric="audit_listen"}' 19900
 [ "$(sum_metric "$f" audit_listen_total)" = 20000 ] ||
 	ae_fail "sum of audit_listen_total is $(sum_metric "$f" audit_listen_total), not 20000"

@@ -6,7 +6,8 @@
  *       times, with clock_gettime: 10,000 listener lookups by inode
  *       (LISTEN dump), 10,000 of a bound UDP socket, 10,000 connect lookups by destination and inode,
  *       10,000 exact 4-tuple lookups, and 100 unfiltered dumps of every
- *       TCP socket.
+ *       TCP socket; then 10,000 listener_resolve() of a listen() and of a
+ *       UDP bind(), as the exporter resolves them (readlink + lookup).
  *   strace -f -qq --seccomp-bpf -e trace=connect -o '|sockdiag_probe
  *           follow MS' CLIENT...
  *       reads strace's connect lines as the exporter reads connect
@@ -30,6 +31,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "exporter/listener.h"
 #include "netlink/sockdiag.h"
 #include "netlink/sockdiag_pending.h"
 
@@ -86,6 +88,29 @@ static int time_inode(struct sockdiag *sd, int protocol, int state,
 	return 0;
 }
 
+/* 10,000 resolutions of a successful listen() or bind() of fd, as the
+ * enrich stage asks them: /proc/self/fd/FD, then the dump. */
+static int time_resolve(enum aev_class class, int fd, const char *what)
+{
+	struct listener *r = listener_new(NULL);
+	static struct aev e;
+	double t0 = now_s();
+
+	for (int i = 0; r && i < 10000; i++) {
+		memset(&e.net, 0, sizeof(e.net));
+		e.class = class;
+		e.success = 1;
+		e.pid = (uint64_t)getpid();
+		e.fd = (uint64_t)fd;
+		e.have_fd = true;
+		if (listener_resolve(r, &e))
+			return 1;
+	}
+	report(what, now_s() - t0, 10000);
+	listener_free(r);
+	return r ? 0 : 1;
+}
+
 static int cost(unsigned n)
 {
 	struct rlimit rl = { n + 64, n + 64 };
@@ -139,7 +164,10 @@ static int cost(unsigned n)
 	if (time_inode(sd, IPPROTO_TCP, SOCKDIAG_LISTEN, linode,
 		       "listener by inode (LISTEN dump)") ||
 	    time_inode(sd, IPPROTO_UDP, SOCKDIAG_CLOSE, uinode,
-		       "UDP service by inode (CLOSE dump)"))
+		       "UDP service by inode (CLOSE dump)") ||
+	    time_resolve(AEV_LISTEN, l,
+			 "listen() resolved (readlink + LISTEN)") ||
+	    time_resolve(AEV_BIND, u, "UDP bind() resolved (readlink + CLOSE)"))
 		return 1;
 	if (first >= 0) {
 		t.inode = cinode;

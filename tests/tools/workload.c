@@ -178,7 +178,26 @@ static void do_connect(const char *comm, unsigned uid, int family, int type,
 	add(series, 1);
 }
 
-/* Binds and listens; returns the listening socket. */
+/* The login uid the records carry (auid=): this process's, which setuid()
+ * does not change. */
+static const char *login_uid(void)
+{
+	static char buf[16];
+	FILE *f;
+
+	if (buf[0])
+		return buf;
+	f = fopen("/proc/self/loginuid", "r");
+	if (!f || !fgets(buf, sizeof(buf), f))
+		snprintf(buf, sizeof(buf), "4294967295");
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return buf;
+}
+
+/* Binds and listens; returns the listening socket. The exporter reads the
+ * protocol from the socket() (live: the bundled rules audit it). */
 static int do_listen(const char *comm, unsigned uid, int family,
 		     const char *addr, unsigned port)
 {
@@ -195,9 +214,11 @@ static int do_listen(const char *comm, unsigned uid, int family,
 	}
 	label(comm, lc, sizeof(lc));
 	snprintf(series, sizeof(series),
-		 "audit_listen_total{comm=\"%s\",uid=\"%u\",family=\"%s\","
+		 "audit_listen_total{comm=\"%s\",uid=\"%u\",auid=\"%s\","
+		 "family=\"%s\",protocol=\"tcp\",address=\"%s\","
 		 "port=\"%u\"}",
-		 lc, uid, family == AF_INET ? "inet" : "inet6", port);
+		 lc, uid, login_uid(), family == AF_INET ? "inet" : "inet6",
+		 addr, port);
 	add(series, 1);
 	return fd;
 }
