@@ -42,7 +42,7 @@ stop_clean() { # pid name
 replay() { # port extra-flags...
 	port=$1
 	shift
-	ae_spawn "$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
+	ae_spawn "$AE_BIN" --baseline.file= --audit.source=file --audit.file="$fx/workload.log" \
 		--sketch.key-file="$fx/sketch.key" \
 		--audit.rules.file="$fx/workload.rules" --sketch.export-registers \
 		--web.listen-address="127.0.0.1:$port" --log.level=error "$@"
@@ -55,7 +55,7 @@ pid_capped=$ae_last_pid
 touch "$ae_tmp/watched"
 chmod 755 "$ae_tmp"
 echo "-w $ae_tmp/watched -p rw -k ae_e2e_watch" >"$ae_tmp/live.rules"
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$p_live" \
+ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$p_live" \
 	--audit.rules.file="$ae_tmp/live.rules" --sketch.key-file="$ae_tmp/key" \
 	--log.level=error
 pid_live=$ae_last_pid

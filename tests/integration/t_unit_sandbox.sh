@@ -54,7 +54,7 @@ scrape() { # file
 }
 
 # shellcheck disable=SC2086
-ae_spawn setpriv $sp strace -f -qq -o "$ae_tmp/trace" "$AE_BIN" \
+ae_spawn setpriv $sp strace -f -qq -o "$ae_tmp/trace" "$AE_BIN" --baseline.file= \
 	--audit.rules.file="$ae_tmp/rules" \
 	--sketch.key-file="$ae_tmp/state/sketch.key" \
 	--web.listen-address="127.0.0.1:$port" --web.config.file="$ae_tmp/web.yml" \
