@@ -359,14 +359,17 @@ static void bl_on_listen(struct coll *c, const struct aev *e)
 	bl_listen(c, e, proto, addr, port);
 }
 
-/* bind() of a UDP socket to a port: a UDP service. */
+/* bind() of a UDP socket to a port: a UDP service, at the local address
+ * the enrich stage gives. A bind asking for port 0 is a client taking an
+ * ephemeral port (whatever the kernel chose): not learnt. */
 static void bl_on_bind(struct coll *c, const struct aev *e)
 {
 	char addr[BL_ADDR_MAX], port[8];
 
-	if (e->net.proto != SOCKTAB_UDP || !e->have_sa || !e->sa.port ||
-	    bl_addr(e->sa.family, e->sa.addr, e->sa.port, addr, sizeof(addr),
-		    port, sizeof(port)))
+	if (e->net.proto != SOCKTAB_UDP || !e->net.have_local || !e->have_sa ||
+	    !e->sa.port ||
+	    bl_addr(e->net.lfamily, e->net.laddr, e->net.lport, addr,
+		    sizeof(addr), port, sizeof(port)))
 		return;
 	bl_listen(c, e, "udp", addr, port);
 }

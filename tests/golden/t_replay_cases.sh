@@ -15,11 +15,14 @@
 #   first         a log that opens with 194435, then 194433: nothing late;
 #   baseline      a minute of learning (--baseline.learning-period=60s),
 #                 then two minutes on: of what was seen while learning
-#                 (/bin/sh by uid 0, nc to 127.0.0.1:22, sshd's listener)
-#                 nothing is new again; after it /tmp/.x and /bin/sh for
-#                 uid 33 are new once each, nc reaches 5 new ports (one of
-#                 them twice), ncat's listener is new, a failed execve is
-#                 not a program.
+#                 (/bin/sh by uid 0, nc to 127.0.0.1:22, sshd on tcp
+#                 0.0.0.0:22, named's UDP service on 0.0.0.0:53) nothing
+#                 is new again; after it /tmp/.x and /bin/sh for uid 33
+#                 are new once each, nc reaches 5 new ports (one of them
+#                 twice), ncat on tcp 127.0.0.1:4444 and python3's UDP
+#                 service on 127.0.0.1:5353 are new listeners; a failed
+#                 execve is not a program, dig's UDP bind to port 0 not a
+#                 service (4 listeners held in all).
 set -u
 . "$(dirname "$0")/../integration/lib.sh"
 fx=$AE_ROOT/tests/fixtures/replay
