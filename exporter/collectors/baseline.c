@@ -44,6 +44,13 @@
  * counts in memory); then every --baseline.save-interval; and fini joins
  * the writer and saves the last state synchronously (the exit path).
  *
+ * Loading: a file refused for what it holds (corrupt, another version,
+ * another key: docs/BASELINE.md) is replaced by the fresh baseline's
+ * first save; one that cannot be read at all (a symlink, which the load
+ * does not follow, a permission, an I/O error) is left alone and the
+ * baseline kept in memory, so that a passing error never costs a good
+ * file.
+ *
  * Memory: the store's tables and the image buffer, allocated in init and
  * reserved in the budget (they never grow). Nothing on the event path
  * allocates; new items are rare, so their series are not cached.
@@ -124,18 +131,30 @@ struct bl {
 	size_t img_cap, img_len;
 };
 
-static void bl_warn_load(const char *path, int rc)
+/* What a load's result leaves of the file: 0 to use it (loaded, or
+ * none yet), 1 to replace it (refused: the doc's table of reasons), -1
+ * to leave it alone (it could not be read: a symlink, a permission, an
+ * I/O error), the baseline then in memory only. */
+static int bl_loaded(const char *path, int rc)
 {
 	const char *why = rc == -EBADMSG	? "corrupt"
 			  : rc == -EPROTO	? "not a baseline file of this "
 						  "version"
 			  : rc == -EKEYREJECTED ? "written under another "
-						  "sketch "
-						  "key"
-						: strerror(-rc);
+						  "sketch key"
+						: NULL;
 
-	log_warn("baseline file refused; learning afresh", "file", path,
-		 "reason", why);
+	if (!rc || rc == -ENOENT)
+		return 0;
+	if (why) {
+		log_warn("baseline file refused; learning afresh", "file", path,
+			 "reason", why);
+		return 1;
+	}
+	log_warn("cannot read the baseline file; learning afresh in "
+		 "memory only, the file left as it is",
+		 "file", path, "error", strerror(-rc));
+	return -1;
 }
 
 static int bl_init(struct coll *c)
@@ -173,9 +192,8 @@ static int bl_init(struct coll *c)
 		return rc;
 	s->reserved = baseline_bytes(s->b) + s->img_cap;
 	if (s->path) {
-		rc = baseline_load(s->b, s->path);
-		if (rc && rc != -ENOENT)
-			bl_warn_load(s->path, rc);
+		if (bl_loaded(s->path, baseline_load(s->b, s->path)) < 0)
+			s->path = NULL; /* memory only */
 	}
 	s->learning = 1; /* until the first tick says */
 	s->ready = true;

@@ -317,6 +317,29 @@ static void test_corrupt(void **state)
 	stop();
 }
 
+/* A file that cannot be read (a symlink: the load does not follow it) is
+ * left as it is and the baseline kept in memory; a refused one would have
+ * been replaced (test_corrupt). */
+static void test_unreadable(void **state)
+{
+	char target[160], buf[8];
+	ssize_t n;
+
+	(void)state;
+	snprintf(target, sizeof(target), "%s/target", dir);
+	assert_int_equal(symlink(target, file), 0);
+	start(file, "0");
+	exec_at(1000, "/bin/sh", 0);
+	agg_tick(x.agg, 1000000);
+	assert_true(scrape_value("audit_exporter_baseline_persistent") == 0);
+	assert_true(scrape_value(EXEC_NEW("/bin/sh", "0")) == 1);
+	stop();
+	n = readlink(file, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_not_equal(access(target, F_OK), 0);
+	unlink(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +348,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unwritable, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
