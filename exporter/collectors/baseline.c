@@ -31,14 +31,14 @@
  * log alone, whether it came from a file or a pipe.
  *
  * Saving. The store is the reader's; a save of a full baseline (3 x 65536
- * items) took 8 to 33 ms with its fsyncs on this project's test host, the
- * copy into the file image about 1.4 ms. So the tick takes the image under
- * the exporter's lock into a buffer kept from start (baseline_encode), and
- * a writer thread of this collector, started at the first tick (after the
+ * items) takes tens of ms with its fsyncs, the copy into the file image
+ * about a millisecond (docs/BASELINE.md has the measurement). So the tick
+ * takes the image under the exporter's lock into a buffer kept from start
+ * (baseline_encode), and a writer thread of this collector, started at the first tick (after the
  * privilege drop: it runs as the run-as user), writes it atomically
  * (baseline_write) outside the lock. While a write is under way the image
- * is the writer's and the tick does not take another (it retries at the
- * next tick). The first tick saves at once, so that a directory that
+ * is the writer's and the tick does not take another (it tries again at
+ * the next tick). The first tick saves at once, so that a directory that
  * cannot be written shows within a tick (warned once,
  * audit_exporter_baseline_persistent 0: the baseline still learns and
  * counts in memory); then every --baseline.save-interval; and fini joins
@@ -235,13 +235,16 @@ static void *bl_writer(void *arg)
 	return NULL;
 }
 
-/* Takes the image and hands it to the writer, unless it is busy. */
-static void bl_save_async(struct bl *s)
+/* Takes the image and hands it to the writer; false when the writer is
+ * still busy with the last one (try again at the next tick). */
+static bool bl_save_async(struct bl *s)
 {
+	bool busy;
 	ssize_t len;
 
 	pthread_mutex_lock(&s->mu);
-	if (s->busy)
+	busy = s->busy;
+	if (busy)
 		goto out;
 	if (!s->thr_on) {
 		if (pthread_create(&s->thr, NULL, bl_writer, s)) {
@@ -258,6 +261,7 @@ static void bl_save_async(struct bl *s)
 	pthread_cond_signal(&s->cv);
 out:
 	pthread_mutex_unlock(&s->mu);
+	return !busy;
 }
 
 static void bl_tick(struct coll *c, int64_t now_ms)
@@ -274,8 +278,8 @@ static void bl_tick(struct coll *c, int64_t now_ms)
 			 now_ms - s->last_save_ms < s->save_ms &&
 			 now_ms >= s->last_save_ms))
 		return;
-	s->last_save_ms = now_ms;
-	bl_save_async(s);
+	if (bl_save_async(s))
+		s->last_save_ms = now_ms;
 }
 
 static void bl_fini(struct coll *c)
