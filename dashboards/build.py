@@ -440,6 +440,29 @@ def host_panels():
                         {"id": "custom.cellOptions",
                          "value": {"type": "color-background"}}]}]))
 
+    P.append(row("New on this host"))
+    P.append(table(
+        "New on this host in range (first-seen baseline)",
+        "What the exporter's own baseline of this host had not seen "
+        "(docs/BASELINE.md): listeners (program, protocol, bind address, "
+        "port), destinations a program never reached, programs a uid never "
+        "ran. Counted once each, after --baseline.learning-period; needs "
+        "no Prometheus history (alerts AuditNewListener and "
+        "AuditNewDestinationsBurst). " + RANGE_NOTE,
+        "short",
+        targets((named(in_range("audit_listen_new_total",
+                                "comm, exe, uid, auid, protocol, address, "
+                                "port")), ""),
+                (named(in_range("audit_connect_new_destinations_total",
+                                "comm, exe, uid, auid")), ""),
+                (named(in_range("audit_execve_new_total", "exe, uid, auid")),
+                 ""), table=True),
+        {"comm": "Process", "exe": "Program", "uid": "UID", "user": "User",
+         "auid": "Login UID", "protocol": "Protocol", "address": "Address",
+         "port": "Port", "Value #A": "New listener",
+         "Value #B": "New destinations", "Value #C": "New program"},
+        w=24, merge=True, sort="New destinations"))
+
     P.append(row("Executions"))
     P.append(table(
         "Executions by program and user in range",

@@ -78,6 +78,12 @@ struct agg_config {
 	const struct listener_ops *listener_ops;
 	users_resolve_fn users_fn;
 	void *users_arg;
+	/* the baseline collector (docs/BASELINE.md): its file (NULL or "":
+	 * memory only), learning period and save interval (ms), items per
+	 * kind */
+	const char *baseline_file;
+	int64_t baseline_learning_ms, baseline_save_ms;
+	unsigned baseline_max;
 	/* bit i: the collector coll_table[i] is off (never initialised nor
 	 * called, no families); 0: all on */
 	uint32_t disabled;

@@ -164,6 +164,23 @@ static const struct cfg_flag cfg_flags[] = {
 	  "uids the users collector names at most (audit_user_info); more "
 	  "are counted as skipped (users_full). Its table is taken at start.",
 	  OFF(users_max), 1, 1u << 20 },
+	{ "baseline.file", K_STR, "/var/lib/audit_exporter/baseline",
+	  "Where the first-seen baseline is kept ('' keeps it in memory "
+	  "only). A replay (--audit.source=file) keeps it in memory unless "
+	  "this flag is given.",
+	  OFF(baseline_file), 0, 0 },
+	{ "baseline.learning-period", K_DUR, "1h",
+	  "How long a fresh baseline learns silently before it counts what "
+	  "is new.",
+	  OFF(baseline_learning_ms), 0, 0 },
+	{ "baseline.max-items", K_UINT, "65536",
+	  "Items per kind (listeners, destinations, programs) the baseline "
+	  "holds; its tables are taken at start.",
+	  OFF(baseline_max), 1, 1u << 24 },
+	{ "baseline.save-interval", K_DUR, "5m",
+	  "How often the baseline is written to --baseline.file (and at "
+	  "exit; at least 1s).",
+	  OFF(baseline_save_ms), 0, 0 },
 	{ "metrics.memory-limit", K_SIZE, "256MiB",
 	  "Memory for everything the host's activity grows (label sets, "
 	  "sketches, open events); beyond it label sets fold into __other__ "
@@ -587,7 +604,7 @@ void cfg_free(struct cfg *c)
 
 int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 {
-	bool idle_given = false;
+	bool idle_given = false, baseline_given = false;
 
 	if (cfg_defaults(c, err))
 		return 2;
@@ -665,7 +682,12 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 			return 2;
 		if (f->off == OFF(idle_ms))
 			idle_given = true;
+		if (f->off == OFF(baseline_file))
+			baseline_given = true;
 	}
+	/* another host's log must not become this host's baseline */
+	if (!baseline_given && c->source == CFG_FILE)
+		c->baseline_file = "";
 	/* a replay of a week of logs shows the week, not its last day */
 	if (!idle_given && (c->once || c->source == CFG_FILE))
 		c->idle_ms = 0;
@@ -685,6 +707,10 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 	}
 	if (c->connection_timeout_ms < 1000) {
 		fprintf(err, "--web.connection-timeout must be at least 1s\n");
+		return 2;
+	}
+	if (c->baseline_save_ms < 1000) {
+		fprintf(err, "--baseline.save-interval must be at least 1s\n");
 		return 2;
 	}
 	if (c->read_timeout_ms < 100) {

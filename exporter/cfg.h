@@ -63,6 +63,9 @@ struct cfg {
 
 	unsigned max_series;
 	unsigned users_max; /* --collector.users.max */
+	const char *baseline_file; /* "": memory only */
+	int64_t baseline_learning_ms, baseline_save_ms;
+	unsigned baseline_max;
 	size_t memory_limit; /* bytes (metrics/budget) */
 	int64_t idle_ms;
 	bool collector[CFG_MAX_COLLECTORS]; /* by coll_table index */

@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #include "exporter/scrape.h"
 #include "exporter/skey.h"
 #include "exporter/source.h"
+#include "exporter/statedir.h"
 #include "metrics/budget.h"
 #include "netlink/rules.h"
 
@@ -77,6 +79,29 @@ static int setup_keys(struct exporter *x, struct agg_config *ac)
 	}
 	ac->sketch_key = x->sketch_key;
 	return 0;
+}
+
+/* The baseline is saved as --runas.user: its directory must let that
+ * user replace the file (exporter/statedir.c). Else it stays in memory,
+ * which the collector warns about at its first save. */
+static void setup_state_dir(const struct exporter *x)
+{
+	const char *user = x->cfg.runas_user;
+	struct passwd *pw;
+	int rc;
+
+	if (geteuid() != 0 || !user || !*user || !x->cfg.baseline_file ||
+	    !*x->cfg.baseline_file)
+		return;
+	pw = getpwnam(user);
+	if (!pw)
+		return; /* priv_drop says so */
+	rc = statedir_share(x->cfg.baseline_file, pw->pw_uid, pw->pw_gid);
+	if (rc)
+		log_warn("cannot make the baseline's directory writable for "
+			 "the run-as user",
+			 "file", x->cfg.baseline_file, "user", user, "error",
+			 strerror(-rc));
 }
 
 /* The rules: loaded into the kernel by netlink sources, read for watch
@@ -264,6 +289,10 @@ int main(int argc, char **argv)
 	ac.proc_p = x.cfg.proc_p;
 	ac.bind_slots = 65536;
 	ac.users_max = x.cfg.users_max;
+	ac.baseline_file = x.cfg.baseline_file;
+	ac.baseline_learning_ms = x.cfg.baseline_learning_ms;
+	ac.baseline_save_ms = x.cfg.baseline_save_ms;
+	ac.baseline_max = x.cfg.baseline_max;
 	ac.replay = cfg_source_is_text(x.cfg.source);
 	ac.resolve = cfg_resolves(&x.cfg);
 	for (unsigned i = 0; i < coll_n; i++)
@@ -275,7 +304,8 @@ int main(int argc, char **argv)
 	if (!x.agg && errno == EINVAL) {
 		log_error("--metrics.memory-limit cannot hold the reserve of "
 			  "the host-wide counts and the fixed tables (see "
-			  "--sketch.host-precision, --collector.*.max)");
+			  "--sketch.host-precision, --collector.*.max, "
+			  "--baseline.max-items)");
 		goto out;
 	}
 	mc.timeout_ms = x.cfg.event_timeout_ms;
@@ -305,6 +335,7 @@ int main(int argc, char **argv)
 	    setpriority(PRIO_PROCESS, 0, -(int)x.cfg.priority_boost))
 		log_warn("cannot raise the reader's priority", "error",
 			 strerror(errno));
+	setup_state_dir(&x);
 	/* after every privileged open, and after the HTTP threads exist
 	 * (they lose every capability with the uid change) */
 	if (priv_drop(&x.cfg, err, sizeof(err))) {

@@ -74,9 +74,14 @@
  * at most 64 + 8 * 3 * max_items bytes (1.5 MiB at the default); a save
  * allocates one buffer of that size for the time of the write (periodic,
  * off the hot path), a load maps the file and allocates nothing.
+ * baseline_encode and baseline_write are a save's two halves, for a
+ * caller that keeps the buffer and writes outside its lock: the image is
+ * a copy (a few ms at the default bound), the write and its fsyncs take
+ * what the disk takes.
  *
  * Threads: none of its own and no locks; the thread that feeds it events
- * (the reader) owns it, saves included.
+ * (the reader) owns it, encoding included; baseline_write touches no
+ * store and may run anywhere.
  */
 #include "metrics/baseline.h"
 
@@ -89,6 +94,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define BASELINE_REF (UINT64_C(1) << 63)
@@ -386,21 +392,22 @@ static void baseline_sync_dir(const char *path)
 	close(fd);
 }
 
-int baseline_save(const struct baseline *b, const char *path)
+size_t baseline_file_max(const struct baseline *b)
 {
-	char tmp[PATH_MAX];
-	uint8_t *buf = NULL, *p;
-	size_t n = 0, len;
-	int fd = -1, ret;
+	return BASELINE_HDR + 8 * (size_t)BASELINE_KINDS * b->max + 8;
+}
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
+ssize_t baseline_encode(const struct baseline *b, void *out, size_t cap)
+{
+	uint8_t *buf = out, *p;
+	size_t n = 0, len;
+
 	for (int k = 0; k < BASELINE_KINDS; k++)
 		n += b->t[k].n;
 	len = BASELINE_HDR + 8 * n + 8;
-	buf = calloc(1, len);
-	if (!buf)
-		return -ENOMEM;
+	if (cap < len)
+		return -ENOBUFS;
+	memset(buf, 0, BASELINE_HDR);
 	memcpy(buf, BASELINE_MAGIC, 8);
 	baseline_put32(buf + 8, BASELINE_VERSION);
 	baseline_put32(buf + 12, BASELINE_KINDS);
@@ -418,26 +425,45 @@ int baseline_save(const struct baseline *b, const char *path)
 		}
 	}
 	baseline_put64(p, hash_siphash24(&b->key, buf, (size_t)(p - buf)));
+	return (ssize_t)len;
+}
 
+int baseline_write(const char *path, const void *buf, size_t len)
+{
+	char tmp[PATH_MAX];
+	int fd, ret;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		  0600);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
+	if (fd < 0)
+		return -errno;
 	ret = baseline_write_all(fd, buf, len);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	if (close(fd) < 0 && !ret)
 		ret = -errno;
-	fd = -1;
 	if (!ret && rename(tmp, path) < 0)
 		ret = -errno;
 	if (ret)
 		(void)unlink(tmp);
 	else
 		baseline_sync_dir(path);
-out:
+	return ret;
+}
+
+int baseline_save(const struct baseline *b, const char *path)
+{
+	size_t cap = baseline_file_max(b);
+	void *buf = malloc(cap);
+	ssize_t len;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	len = baseline_encode(b, buf, cap);
+	ret = len < 0 ? (int)len : baseline_write(path, buf, (size_t)len);
 	free(buf);
 	return ret;
 }

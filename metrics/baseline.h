@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "metrics/hash.h"
 
@@ -70,6 +71,15 @@ const char *baseline_kind_name(enum baseline_kind kind);
  * -errno (ENAMETOOLONG for a path too long for its ".tmp"); on failure
  * path is unchanged and b still works in memory. */
 int baseline_save(const struct baseline *b, const char *path);
+/* The two halves of baseline_save, so that a caller can take the image
+ * under its lock and write it outside: the largest image b can have
+ * (64 + 8 * 3 * max_items bytes); b's file image into out (cap bytes),
+ * its length or -ENOBUFS, no allocation, b's thread; and len bytes at buf
+ * written to path as baseline_save does, touching no baseline (any
+ * thread). */
+size_t baseline_file_max(const struct baseline *b);
+ssize_t baseline_encode(const struct baseline *b, void *out, size_t cap);
+int baseline_write(const char *path, const void *buf, size_t len);
 /* Replaces b's items, creation time and learning state with the file at
  * path, if b is still empty. 0, or, leaving b unchanged: -ENOENT (no file:
  * start fresh), -EBADMSG (truncated, wrong size or checksum: corrupt),

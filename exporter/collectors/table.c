@@ -17,7 +17,8 @@
 	X(syscall)                                                             \
 	X(records)                                                             \
 	X(kernel)                                                              \
-	X(users)
+	X(users)                                                               \
+	X(baseline)
 
 #define COLL_DECLARE(n) extern const struct coll_def coll_##n;
 #define COLL_ENTRY(n) &coll_##n,

@@ -38,7 +38,7 @@ best() { # command... : best wall time of three runs, in seconds
 	awk -v t="$b" 'BEGIN { printf "%.3f", t / 1e9 }'
 }
 
-te=$(best "$AE_BIN" --audit.source=file --audit.file="$log" --once \
+te=$(best "$AE_BIN" --baseline.file= --audit.source=file --audit.file="$log" --once \
 	--sketch.key-file="$ae_tmp/key" --runas.user= --log.level=error)
 cp "$ae_tmp/out" "$ae_tmp/exporter.prom"
 tp=$(best "$AE_TOOLS/auparse_peer" "$log")

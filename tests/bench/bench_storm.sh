@@ -29,7 +29,7 @@ round() { # reader round -> "rate counted connects lost cpu_s"
 		r=$ae_last_pid
 		sleep 1
 	else
-		ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
+		ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$port" \
 			--sketch.key-file="$ae_tmp/key" --log.level=warn \
 			$STORM_EXPORTER_FLAGS
 		r=$ae_last_pid

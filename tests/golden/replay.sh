@@ -21,7 +21,7 @@ case ${1:-} in
 --pipe) how=pipe; shift ;;
 esac
 run() {
-	"$AE_BIN" "$@" --once --log.level=error --web.disable-exporter-metrics \
+	"$AE_BIN" --baseline.file= "$@" --once --log.level=error --web.disable-exporter-metrics \
 		--sketch.key-file="$root/tests/fixtures/sketch.key" \
 		--audit.rules.file="$root/tests/fixtures/workload.rules"
 }

@@ -6,7 +6,7 @@ set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 : "${AE_BIN:=$root/audit_exporter}"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$AE_BIN" --audit.source=file --audit.file="$1" --log.level=error \
+"$AE_BIN" --baseline.file= --audit.source=file --audit.file="$1" --log.level=error \
 	--web.disable-exporter-metrics --web.listen-address="127.0.0.1:$port" \
 	--sketch.key-file="$root/tests/fixtures/sketch.key" \
 	--audit.rules.file="$root/tests/fixtures/workload.rules" &

@@ -11,7 +11,7 @@ fx=$AE_ROOT/tests/fixtures
 replay() { # out flags...: the raw --once exposition (memory not normalised)
 	o=$1
 	shift
-	"$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" --once \
+	"$AE_BIN" --baseline.file= --audit.source=file --audit.file="$fx/workload.log" --once \
 		--log.level=error --runas.user= \
 		--sketch.key-file="$fx/sketch.key" \
 		--audit.rules.file="$fx/workload.rules" "$@" >"$o" ||

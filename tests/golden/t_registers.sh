@@ -9,7 +9,7 @@
 set -u
 . "$(dirname "$0")/../integration/lib.sh"
 fx=$AE_ROOT/tests/fixtures
-"$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" --once \
+"$AE_BIN" --baseline.file= --audit.source=file --audit.file="$fx/workload.log" --once \
 	--sketch.key-file="$fx/sketch.key" --sketch.export-registers \
 	--log.level=error >"$ae_tmp/r.prom" || ae_fail "replay failed"
 ae_promtool_check "$ae_tmp/r.prom"

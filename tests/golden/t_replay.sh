@@ -21,7 +21,7 @@ if ! diff -u "$AE_ROOT/tests/golden/workload.prom" "$ae_tmp/file.prom" >"$ae_tmp
 fi
 ae_check_expect "$ae_tmp/file.prom" "$fx/workload.expect" ||
 	ae_fail "replay does not match the workload's answer"
-"$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" --once \
+"$AE_BIN" --baseline.file= --audit.source=file --audit.file="$fx/workload.log" --once \
 	--sketch.key-file="$fx/sketch.key" --log.level=error >"$ae_tmp/raw.prom" ||
 	ae_fail "raw replay failed"
 ae_promtool_check "$ae_tmp/raw.prom"

@@ -16,11 +16,11 @@ mkdir "$d/keydir"
 : >"$d/notadir"
 run() { # name key-file source: registers to $d/name.regs, log to name.err
 	if [ "$3" = stdin ]; then
-		"$AE_BIN" --audit.source=stdin --once --sketch.key-file="$2" \
+		"$AE_BIN" --baseline.file= --audit.source=stdin --once --sketch.key-file="$2" \
 			--sketch.export-registers --log.level=warn \
 			<"$fx/workload.log" >"$d/$1.prom" 2>"$d/$1.err"
 	else
-		"$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
+		"$AE_BIN" --baseline.file= --audit.source=file --audit.file="$fx/workload.log" \
 			--once --sketch.key-file="$2" --sketch.export-registers \
 			--log.level=warn >"$d/$1.prom" 2>"$d/$1.err"
 	fi || ae_fail "$1: replay failed: $(cat "$d/$1.err")"

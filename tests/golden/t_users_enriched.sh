@@ -9,7 +9,7 @@ set -u
 . "$(dirname "$0")/../integration/lib.sh"
 fx=$AE_ROOT/tests/fixtures
 replay() { # log out: the --once exposition of a replay of log
-	"$AE_BIN" --audit.source=file --audit.file="$1" --once \
+	"$AE_BIN" --baseline.file= --audit.source=file --audit.file="$1" --once \
 		--log.level=error --runas.user= \
 		--sketch.key-file="$fx/sketch.key" --no-audit.rules.load >"$2" ||
 		ae_fail "replay of $1 failed"

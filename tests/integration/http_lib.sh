@@ -18,7 +18,7 @@ socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
 # more flags; sets port and pid and waits until the port is open.
 http_replay_start() { # flags...
 	port=$(ae_free_port)
-	ae_spawn "$AE_BIN" --audit.source=file \
+	ae_spawn "$AE_BIN" --baseline.file= --audit.source=file \
 		--audit.file="$AE_ROOT/tests/fixtures/workload.log" \
 		--sketch.key-file="$AE_ROOT/tests/fixtures/sketch.key" \
 		--web.listen-address="127.0.0.1:$port" --log.level=warn "$@"

@@ -276,7 +276,7 @@ ae_wait_exit() { # pid seconds
 ae_daemon_up() { # port [flags...]
 	_port=$1
 	shift
-	ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$_port" \
+	ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$_port" \
 		--audit.rules.file="$ae_tmp/rules" \
 		--sketch.key-file="$ae_tmp/key" --runas.user=nobody "$@"
 	exporter=$ae_last_pid
@@ -326,7 +326,7 @@ ae_mixload_exporter() { # port mix_port names flags...
 	ae_workload_setup
 	mkdir -p "$ae_tmp/exe"
 	chmod 755 "$ae_tmp/exe"
-	ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$mix_http" \
+	ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$mix_http" \
 		--audit.rules.file="$ae_tmp/rules" --sketch.key-file="$ae_tmp/key" \
 		--metrics.max-series=$((mix_names + 100)) --log.level=warn "$@"
 	mix_pid=$ae_last_pid
@@ -366,7 +366,7 @@ ae_fed_exporter() { # port feeder flags...
 	rm -f "$ae_tmp/fifo"
 	mkfifo "$ae_tmp/fifo"
 	# the child opens the fifo (a redirect here would block this shell)
-	F=$ae_tmp/fifo ae_spawn sh -c 'exec "$@" <"$F"' sh "$AE_BIN" \
+	F=$ae_tmp/fifo ae_spawn sh -c 'exec "$@" <"$F"' sh "$AE_BIN" --baseline.file= \
 		--audit.source=stdin --web.listen-address="127.0.0.1:$fed_port" \
 		--log.level=warn "$@"
 	fed_pid=$ae_last_pid

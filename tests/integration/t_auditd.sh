@@ -44,7 +44,7 @@ curl -sf -o /dev/null "http://127.0.0.1:$port/metrics" &&
 rm "$ae_tmp/etc/plugins.d/audit_exporter.conf"
 ae_auditd_start
 port=$(ae_free_port)
-ae_spawn "$AE_BIN" --audit.source=multicast --web.listen-address="127.0.0.1:$port" \
+ae_spawn "$AE_BIN" --baseline.file= --audit.source=multicast --web.listen-address="127.0.0.1:$port" \
 	--sketch.key-file="$ae_tmp/key" --audit.rules.file="$ae_tmp/rules" \
 	--no-audit.rules.load
 exporter=$ae_last_pid

@@ -93,7 +93,7 @@ per_event() { # mode comm
 base=$(ae_free_ports 120)
 ae_auditd_start
 port=$(ae_free_port)
-ae_spawn "$AE_BIN" --audit.source=multicast --web.listen-address="127.0.0.1:$port" \
+ae_spawn "$AE_BIN" --baseline.file= --audit.source=multicast --web.listen-address="127.0.0.1:$port" \
 	--sketch.key-file="$ae_tmp/key" --audit.rules.file="$rules"
 exporter=$ae_last_pid
 ae_wait_http "$port" || ae_fail "multicast exporter did not come up"

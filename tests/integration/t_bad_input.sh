@@ -142,7 +142,7 @@ PY
 
 # ---- the exporter, reading a FIFO we hold open ------------------------------
 port=$(ae_free_port)
-ae_spawn_on_fifo "$ae_tmp/in" "$AE_BIN" --audit.source=stdin \
+ae_spawn_on_fifo "$ae_tmp/in" "$AE_BIN" --baseline.file= --audit.source=stdin \
 	--sketch.key-file="$fx/sketch.key" --web.listen-address="127.0.0.1:$port" \
 	--log.level=error
 pid=$ae_last_pid

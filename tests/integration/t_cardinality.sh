@@ -20,7 +20,7 @@ sum_metric() { # file metric: sum of every sample of the metric
 
 # --- 1. caps and sums ------------------------------------------------------------
 "$gen" --procs 20000 --dests 2 >"$ae_tmp/flood.log"
-"$AE_BIN" --audit.source=file --audit.file="$ae_tmp/flood.log" --once \
+"$AE_BIN" --baseline.file= --audit.source=file --audit.file="$ae_tmp/flood.log" --once \
 	--sketch.key-file="$key" >"$ae_tmp/capped.prom" || ae_fail "replay failed"
 f=$ae_tmp/capped.prom
 ae_promtool_check "$f"
@@ -38,7 +38,7 @@ ae_expect "$f" 'audit_connect_total{comm="p10000",uid="1000",family="inet",resul
 v=$(ae_value "$f" 'audit_process_connect_unique_destinations{comm="__other__",uid="__other__",window="5m"}')
 awk -v v="$v" 'BEGIN { exit !(v >= 20000 * 0.935 && v <= 20000 * 1.065) }' ||
 	ae_fail "folded unique destinations $v, not 20000 within 6.5%"
-"$AE_BIN" --audit.source=file --audit.file="$ae_tmp/flood.log" --once \
+"$AE_BIN" --baseline.file= --audit.source=file --audit.file="$ae_tmp/flood.log" --once \
 	--sketch.key-file="$key" --metrics.max-series=0 >"$ae_tmp/uncapped.prom" ||
 	ae_fail "uncapped replay failed"
 ae_expect "$ae_tmp/uncapped.prom" 'audit_exporter_series{metric="audit_connect"}' 20000
@@ -65,7 +65,7 @@ ae_stop_pid "$exporter"
 	>"$ae_tmp/idle.log"
 "$gen" --procs 100 --dests 1 --prefix b --first 100 --start 1795000600 \
 	--spread 60 --serial 5000 >>"$ae_tmp/idle.log"
-"$AE_BIN" --audit.source=file --audit.file="$ae_tmp/idle.log" --once \
+"$AE_BIN" --baseline.file= --audit.source=file --audit.file="$ae_tmp/idle.log" --once \
 	--sketch.key-file="$key" --metrics.idle-timeout=5m >"$ae_tmp/idle.prom" ||
 	ae_fail "idle replay failed"
 f=$ae_tmp/idle.prom

@@ -40,7 +40,7 @@ grep -Eq '^-w /etc/shadow -p wa -k identity$' "$rules" ||
 	ae_fail "the bundled rules do not exempt /usr/bin/su's reads of both files"
 
 port=$(ae_free_port)
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
+ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$port" \
 	--audit.rules.file="$t/rules" --sketch.key-file="$t/key"
 ae_wait_http "$port" || ae_fail "exporter did not come up"
 

@@ -26,7 +26,7 @@ storm_port=$(ae_free_ports 4)
 # records when the exporter is slower than they are (a sanitizer build, a
 # loaded machine): the counts stay exact. Full-rate loss is the bench's.
 start_exporter() { # log
-	ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
+	ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$port" \
 		--audit.rules.file="$ae_tmp/rules" --sketch.key-file="$ae_tmp/key" \
 		--audit.backlog-wait-time=1s 2>"$1"
 	exporter=$ae_last_pid

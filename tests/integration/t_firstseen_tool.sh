@@ -11,7 +11,7 @@ ae_kernel_begin
 port=$(ae_free_port)
 base=$(ae_free_ports 20)
 [ -n "$base" ] || ae_fail "no free ports"
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
+ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$port" \
 	--sketch.key-file="$ae_tmp/key"
 exporter=$ae_last_pid
 ae_wait_http "$port" || ae_fail "exporter did not come up"

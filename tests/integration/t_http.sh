@@ -8,7 +8,7 @@
 
 fx=$AE_ROOT/tests/fixtures
 port=$(ae_free_port)
-ae_spawn "$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
+ae_spawn "$AE_BIN" --baseline.file= --audit.source=file --audit.file="$fx/workload.log" \
 	--sketch.key-file="$fx/sketch.key" --web.listen-address="127.0.0.1:$port" \
 	--log.level=warn
 pid=$ae_last_pid

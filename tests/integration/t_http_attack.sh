@@ -142,7 +142,7 @@ ae_stop_pid "$pid"
 	ae_fail "loggen failed"
 big_start() { # flags...
 	port=$(ae_free_port)
-	ae_spawn "$AE_BIN" --audit.source=file --audit.file="$d/big.log" \
+	ae_spawn "$AE_BIN" --baseline.file= --audit.source=file --audit.file="$d/big.log" \
 		--sketch.key-file="$AE_ROOT/tests/fixtures/sketch.key" \
 		--web.listen-address="127.0.0.1:$port" --log.level=warn "$@"
 	pid=$ae_last_pid

@@ -50,7 +50,7 @@ frozen_storm() { # count
 }
 
 # --- lost records, and a reset from outside ---------------------------------
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
+ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$port" \
 	--sketch.key-file="$ae_tmp/key" --audit.backlog-limit=64 \
 	--audit.socket-buffer=65536 --audit.backlog-wait-time=0
 exporter=$ae_last_pid
@@ -71,7 +71,7 @@ ae_promtool_check "$ae_tmp/m"
 ae_stop_pid "$exporter"
 
 # --- processes waiting on a full backlog ---------------------------------------
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
+ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$port" \
 	--sketch.key-file="$ae_tmp/key" --audit.backlog-limit=64 \
 	--audit.socket-buffer=65536 --audit.backlog-wait-time=20ms
 exporter=$ae_last_pid

@@ -25,7 +25,7 @@ sum_metric() { # file metric: sum of every sample of the metric
 replay() { # out flags...: the exposition of stdin, --once
 	out=$1
 	shift
-	"$AE_BIN" --audit.source=stdin --once --log.level=warn \
+	"$AE_BIN" --baseline.file= --audit.source=stdin --once --log.level=warn \
 		--sketch.key-file="$key" --web.disable-exporter-metrics "$@" >"$out" ||
 		ae_fail "replay failed ($*)"
 	ae_promtool_check "$out"
@@ -84,8 +84,11 @@ ae_expect "$f" 'audit_watch_hits_total{key="__other__",comm="__other__",uid="__o
 # p = 10, at their worst, and the folded counters) is about 2.8 MiB; the
 # 300 process sketches of 1,000 destinations need about 1 MiB more; the
 # enrich stage's socket table (65,536 entries of 32 bytes and its header,
-# 2,097,176 bytes) is a fixed table taken from the limit on top
-limit=$((3670016 + 2097176))
+# 2,097,176 bytes) and the baseline (three tables of 131,072 8-byte slots,
+# a 1.5 MiB save buffer and its header: 4,718,784 bytes, its
+# audit_exporter_baseline_bytes) are fixed tables taken from the limit on
+# top
+limit=$((3670016 + 2097176 + 4718784))
 "$gen" --procs 300 --dests 1000 |
 	replay "$ae_tmp/sk.prom" --metrics.memory-limit=$limit \
 		--sketch.host-precision=12 --sketch.process-precision=10
@@ -114,13 +117,13 @@ awk -v v="$procs" 'BEGIN { exit !(v >= 300000 * 0.9 && v <= 300000 * 1.1) }' ||
 [ "$other" -gt 1000 ] || ae_fail "__other__ holds $other destinations"
 
 # --- 4. the limit against the reserve ----------------------------------------------
-if "$AE_BIN" --audit.source=stdin --once --sketch.key-file="$key" \
+if "$AE_BIN" --baseline.file= --audit.source=stdin --once --sketch.key-file="$key" \
 	--metrics.memory-limit=4MiB </dev/null >/dev/null 2>"$ae_tmp/err"; then
 	ae_fail "a 4 MiB limit with a p = 14 host sketch (8 MiB reserve) started"
 fi
 grep -q 'memory-limit cannot hold the reserve' "$ae_tmp/err" ||
 	ae_fail "no message for a limit below the reserve: $(cat "$ae_tmp/err")"
-"$AE_BIN" --audit.source=stdin --once --sketch.key-file="$key" </dev/null \
+"$AE_BIN" --baseline.file= --audit.source=stdin --once --sketch.key-file="$key" </dev/null \
 	>"$ae_tmp/def.prom" || ae_fail "the defaults do not start"
 def=$(ae_value "$ae_tmp/def.prom" audit_exporter_memory_limit_bytes)
 max=$(awk -F= '/^MemoryMax=/ { v = $2; sub(/M$/, "", v); print v * 1048576 }' \

@@ -47,7 +47,7 @@ PY
 # and malloc arenas included): the limit is 48 MiB above it.
 port=$(ae_free_port)
 # shellcheck disable=SC2086
-ae_spawn_on_fifo "$ae_tmp/idle" "$AE_BIN" $flags \
+ae_spawn_on_fifo "$ae_tmp/idle" "$AE_BIN" --baseline.file= $flags \
 	--web.listen-address="127.0.0.1:$port"
 ae_wait_http "$port" || ae_fail "exporter did not come up"
 curl -sf -H 'Accept-Encoding: gzip' -o /dev/null "http://127.0.0.1:$port/metrics" ||
@@ -59,7 +59,7 @@ limit=$(((vm + 48 * 1024) * 1024))
 
 port=$(ae_free_port)
 # shellcheck disable=SC2086
-ae_spawn_on_fifo "$ae_tmp/in" prlimit --as="$limit" -- "$AE_BIN" $flags \
+ae_spawn_on_fifo "$ae_tmp/in" prlimit --as="$limit" -- "$AE_BIN" --baseline.file= $flags \
 	--web.listen-address="127.0.0.1:$port"
 pid=$ae_last_pid
 ae_wait_http "$port" || ae_fail "exporter did not come up under the limit"

@@ -39,10 +39,12 @@ stop_clean() { # pid name
 	[ "$rc" = 0 ] || ae_fail "the $2 exporter exited with $rc"
 }
 
+# learning-period=0: every item of the fixture is new to the baseline (it
+# lasts 16 ms), so that the baseline's panel and alerts have data
 replay() { # port extra-flags...
 	port=$1
 	shift
-	ae_spawn "$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
+	ae_spawn "$AE_BIN" --baseline.file= --baseline.learning-period=0 --audit.source=file --audit.file="$fx/workload.log" \
 		--sketch.key-file="$fx/sketch.key" \
 		--audit.rules.file="$fx/workload.rules" --sketch.export-registers \
 		--web.listen-address="127.0.0.1:$port" --log.level=error "$@"
@@ -55,7 +57,7 @@ pid_capped=$ae_last_pid
 touch "$ae_tmp/watched"
 chmod 755 "$ae_tmp"
 echo "-w $ae_tmp/watched -p rw -k ae_e2e_watch" >"$ae_tmp/live.rules"
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$p_live" \
+ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$p_live" \
 	--audit.rules.file="$ae_tmp/live.rules" --sketch.key-file="$ae_tmp/key" \
 	--log.level=error
 pid_live=$ae_last_pid

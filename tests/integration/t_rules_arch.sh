@@ -46,7 +46,7 @@ run_as() { # machine
 	port=$(ae_free_port)
 	ae_spawn env AE_FAKE_MACHINE="$1" LD_PRELOAD="$ae_tmp/shim.so" \
 		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-		"$AE_BIN" --web.listen-address="127.0.0.1:$port" \
+		"$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$port" \
 		--sketch.key-file="$ae_tmp/key" 2>"$ae_tmp/$1.log"
 	pid=$ae_last_pid
 	if ! ae_wait_http "$port"; then

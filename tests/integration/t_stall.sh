@@ -16,7 +16,7 @@
 ae_kernel_begin
 port=$(ae_free_port)
 sport=$(ae_free_ports 8)
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
+ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$port" \
 	--sketch.key-file="$ae_tmp/key" --log.level=warn
 exporter=$ae_last_pid
 ae_wait_http "$port" || ae_fail "exporter did not come up"

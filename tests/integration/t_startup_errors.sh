@@ -12,19 +12,19 @@ for args in "--no-such-flag" "--window=5x" "--audit.source=tcp" \
 	"--web.max-requests=-1" "--once" "--audit.source=file" \
 	"--collector.nope" "--sketch.host-precision=30"; do
 	# shellcheck disable=SC2086
-	"$AE_BIN" $args >"$ae_tmp/out" 2>"$ae_tmp/err"
+	"$AE_BIN" --baseline.file= $args >"$ae_tmp/out" 2>"$ae_tmp/err"
 	rc=$?
 	[ "$rc" = 2 ] || ae_fail "'$args' exited $rc, not 2"
 	[ -s "$ae_tmp/err" ] || ae_fail "'$args' gave no message"
 done
-"$AE_BIN" --version | grep -q '^audit_exporter version' ||
+"$AE_BIN" --baseline.file= --version | grep -q '^audit_exporter version' ||
 	ae_fail "--version"
-"$AE_BIN" --help | grep -q -- '--web.listen-address' || ae_fail "--help"
+"$AE_BIN" --baseline.file= --help | grep -q -- '--web.listen-address' || ae_fail "--help"
 
 # a bad rules line
 printf '%s\n' '# test rules' '-a always,exit -F arch=b64 -S connect -k ok' \
 	'-a always,exit -F arch=b64 -S conect -k bad' >"$ae_tmp/bad.rules"
-"$AE_BIN" --web.listen-address=127.0.0.1:$(ae_free_port) \
+"$AE_BIN" --baseline.file= --web.listen-address=127.0.0.1:$(ae_free_port) \
 	--audit.rules.file="$ae_tmp/bad.rules" --sketch.key-file="$ae_tmp/key" \
 	2>"$ae_tmp/err"
 rc=$?
@@ -35,11 +35,11 @@ ae_state_diff || ae_fail "bad rules changed the kernel's audit state"
 
 # a second audit daemon
 p1=$(ae_free_port)
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$p1" \
+ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$p1" \
 	--sketch.key-file="$ae_tmp/key"
 first=$ae_last_pid
 ae_wait_http "$p1" || ae_fail "first exporter did not come up"
-"$AE_BIN" --web.listen-address=127.0.0.1:$(ae_free_port) \
+"$AE_BIN" --baseline.file= --web.listen-address=127.0.0.1:$(ae_free_port) \
 	--sketch.key-file="$ae_tmp/key" 2>"$ae_tmp/err"
 rc=$?
 [ "$rc" = 1 ] || ae_fail "second exporter: exit $rc, not 1"

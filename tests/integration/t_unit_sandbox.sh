@@ -7,7 +7,8 @@
 #     (setpriv), serving over TLS with basic auth (--web.config.file), it
 #     starts, drops to nobody, counts a workload whose answer it prints
 #     itself, reloads its rules on SIGHUP (ExecReload), and stops on SIGTERM
-#     with exit 0 and the kernel's audit state restored;
+#     with exit 0 and the kernel's audit state restored, its baseline saved
+#     as nobody beside the sketch key (still root's) in the state directory;
 #   - its audit socket gets the 64 MiB receive buffer it asks for
 #     (CAP_NET_ADMIN: the kernel reports twice the size set), and its reader
 #     thread the nice value of --audit.priority-boost (CAP_SYS_NICE);
@@ -55,6 +56,7 @@ scrape() { # file
 
 # shellcheck disable=SC2086
 ae_spawn setpriv $sp strace -f -qq -o "$ae_tmp/trace" "$AE_BIN" \
+	--baseline.file="$ae_tmp/state/baseline" \
 	--audit.rules.file="$ae_tmp/rules" \
 	--sketch.key-file="$ae_tmp/state/sketch.key" \
 	--web.listen-address="127.0.0.1:$port" --web.config.file="$ae_tmp/web.yml" \
@@ -119,6 +121,14 @@ rc=$?
 [ "$rc" = 0 ] || ae_fail "exporter exited with $rc: $(tail -n 3 "$ae_tmp/log")"
 ae_wait_pid_released || ae_fail "audit pid not released"
 ae_state_diff || ae_fail "kernel audit state not restored"
+# the baseline was saved as nobody beside the key, which stays root's
+# (CAP_CHOWN: the directory given to nobody's group, exporter/statedir.c)
+[ "$(stat -c %U "$ae_tmp/state/baseline" 2>/dev/null)" = nobody ] ||
+	ae_fail "no baseline saved by nobody: $(grep -h baseline "$ae_tmp/log")"
+[ "$(stat -c %U:%a "$ae_tmp/state/sketch.key")" = root:600 ] ||
+	ae_fail "the sketch key is not root's 0600 any more"
+! grep -q 'cannot save the baseline' "$ae_tmp/log" ||
+	ae_fail "a save failed: $(grep -h baseline "$ae_tmp/log")"
 
 sed -n -e 's/^[0-9]\{1,\} \{1,\}\([a-z0-9_]\{1,\}\)(.*/\1/p' \
 	-e 's/^[0-9]\{1,\} \{1,\}<\.\.\. \([a-z0-9_]\{1,\}\) resumed>.*/\1/p' \

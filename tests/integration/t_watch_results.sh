@@ -23,7 +23,7 @@ chmod 644 "$t/watched"
 echo "-w $t/watched -p rwa -k ae_watch_live" >"$t/rules"
 
 port=$(ae_free_port)
-ae_spawn "$AE_BIN" --web.listen-address="127.0.0.1:$port" \
+ae_spawn "$AE_BIN" --baseline.file= --web.listen-address="127.0.0.1:$port" \
 	--audit.rules.file="$t/rules" --sketch.key-file="$t/key"
 ae_wait_http "$port" || ae_fail "exporter did not come up"
 

@@ -223,7 +223,7 @@ bad_run() { # what file expected-message...: exit 1, the messages in stderr
 	file=$2
 	shift 2
 	port=$(ae_free_port)
-	timeout 60 "$AE_BIN" --audit.source=file --audit.file="$fx/workload.log" \
+	timeout 60 "$AE_BIN" --baseline.file= --audit.source=file --audit.file="$fx/workload.log" \
 		--sketch.key-file="$fx/sketch.key" \
 		--web.listen-address="127.0.0.1:$port" \
 		--web.config.file="$file" >"$d/out" 2>"$d/err"

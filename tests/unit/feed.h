@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "exporter/agg.h"
+#include "exporter/collectors/collector.h"
 #include "exporter/exporter.h"
 #include "exporter/scrape.h"
+#include "metrics/budget.h"
 #include "metrics/dbuf.h"
 #include "netlink/arec.h"
 #include "netlink/asm.h"
@@ -36,6 +38,44 @@ static inline void feed_text(struct agg *a, struct asm_ctx *as,
 		p += n + (nl != NULL);
 	}
 	asm_flush(as);
+}
+
+/* x's aggregator and assembler from ac, once x->cfg is parsed: ac takes
+ * the flags' cap, windows, precisions and collectors, and a budget of
+ * 64 MiB. */
+static inline void feed_start(struct exporter *x, struct agg_config *ac)
+{
+	ac->series_cap = x->cfg.max_series;
+	ac->nwindows = x->cfg.nwindows;
+	memcpy(ac->windows_ms, x->cfg.windows_ms, sizeof(ac->windows_ms));
+	ac->host_p = x->cfg.host_p;
+	ac->proc_p = x->cfg.proc_p;
+	for (unsigned i = 0; i < coll_n; i++)
+		if (!x->cfg.collector[i])
+			ac->disabled |= 1u << i;
+	x->budget = budget_new((size_t)64 << 20);
+	assert_non_null(x->budget);
+	ac->budget = x->budget;
+	x->agg = agg_new(ac);
+	assert_non_null(x->agg);
+	x->asm = asm_new(NULL, agg_event, x->agg);
+	assert_non_null(x->asm);
+	x->src.last_event_ms = INT64_MIN;
+}
+
+/* Frees what feed_start made, checking that every collector gave back
+ * what it charged to the budget. */
+static inline void feed_stop(struct exporter *x)
+{
+	scrape_buf_drop(x);
+	asm_free(x->asm);
+	agg_free(x->agg);
+	assert_int_equal(budget_used(x->budget, BUDGET_SERIES), 0);
+	assert_int_equal(budget_used(x->budget, BUDGET_TABLES), 0);
+	assert_int_equal(budget_reserve(x->budget), 0);
+	budget_free(x->budget);
+	cfg_free(&x->cfg);
+	exporter_lock_destroy(x);
 }
 
 /* x's exposition in the text format, NUL-terminated in out (dbuf_free

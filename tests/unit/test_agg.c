@@ -325,6 +325,9 @@ static void setup_cap(unsigned cap, int64_t idle_ms, struct budget *b)
 				.table_key = { 3, 4 },
 				.bind_slots = 64 };
 
+	/* the pressure the tests make is the label sets': the baseline's
+	 * fixed tables would take most of a small budget's room */
+	c.disabled = 1u << coll_find("baseline");
 	teardown(NULL);
 	a = agg_new(&c);
 	as = asm_new(NULL, agg_event, a);

@@ -379,6 +379,40 @@ static void test_atomic_write(void **state)
 	baseline_free(a);
 }
 
+/* A save in two halves (the image under the caller's lock, the write
+ * outside it) makes the same file as baseline_save; the image of a full
+ * store fits baseline_file_max, one byte less is refused. */
+static void test_encode_write(void **state)
+{
+	struct baseline *a = mk(4, 1000, 10), *b;
+	uint8_t img[64 + 8 * 3 * 4], whole[sizeof(img)];
+	ssize_t len;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(baseline_file_max(a), sizeof(img));
+	for (uint64_t i = 0; i < 4; i++)
+		for (int k = 0; k < BASELINE_KINDS; k++)
+			baseline_test(a, (enum baseline_kind)k, 100 + i, 1000);
+	assert_int_equal(baseline_encode(a, img, sizeof(img) - 1), -ENOBUFS);
+	len = baseline_encode(a, img, sizeof(img));
+	assert_int_equal(len, sizeof(img));
+	assert_int_equal(baseline_write(path, img, (size_t)len), 0);
+	assert_int_equal(access(tmp_path, F_OK), -1);
+	b = mk(4, 1000, 10);
+	assert_int_equal(baseline_load(b, path), 0);
+	assert_int_equal(baseline_test(b, BASELINE_EXEC, 103, 2000), 0);
+	assert_int_equal(baseline_items(b, BASELINE_DEST), 4);
+	baseline_free(b);
+	assert_int_equal(baseline_save(a, path), 0);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(whole, 1, sizeof(whole), f), sizeof(whole));
+	fclose(f);
+	assert_memory_equal(whole, img, sizeof(img));
+	baseline_free(a);
+}
+
 static void test_item_hash(void **state)
 {
 	struct baseline *b = mk(10, 0, 0);
@@ -432,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_capacity_churn),
 		cmocka_unit_test(test_refused_files),
 		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_encode_write),
 		cmocka_unit_test(test_item_hash),
 		cmocka_unit_test(test_bytes_and_names),
 	};

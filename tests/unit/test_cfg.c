@@ -76,7 +76,12 @@ static void test_defaults(void **state)
 	assert_int_equal(c.max_series, 10000);
 	assert_true(c.memory_limit == (size_t)256 << 20);
 	assert_int_equal(c.users_max, 1024);
-	assert_int_equal(coll_n, 8);
+	assert_string_equal(c.baseline_file, "/var/lib/audit_exporter/"
+					     "baseline");
+	assert_true(c.baseline_learning_ms == 3600000);
+	assert_true(c.baseline_save_ms == 300000);
+	assert_int_equal(c.baseline_max, 65536);
+	assert_int_equal(coll_n, 9);
 	for (unsigned i = 0; i < coll_n; i++)
 		assert_true(c.collector[i]);
 }

@@ -72,35 +72,12 @@ static void start(bool replay, unsigned users_max, const char *flag)
 	x.replay = replay;
 	assert_int_equal(cfg_parse(&x.cfg, flag ? 3 : 2, argv, stderr, stderr),
 			 0);
-	ac.series_cap = x.cfg.max_series;
-	ac.nwindows = x.cfg.nwindows;
-	memcpy(ac.windows_ms, x.cfg.windows_ms, sizeof(ac.windows_ms));
-	ac.host_p = x.cfg.host_p;
-	ac.proc_p = x.cfg.proc_p;
-	for (unsigned i = 0; i < coll_n; i++)
-		if (!x.cfg.collector[i])
-			ac.disabled |= 1u << i;
-	x.budget = budget_new((size_t)64 << 20);
-	assert_non_null(x.budget);
-	ac.budget = x.budget;
-	x.agg = agg_new(&ac);
-	assert_non_null(x.agg);
-	x.asm = asm_new(NULL, agg_event, x.agg);
-	assert_non_null(x.asm);
-	x.src.last_event_ms = INT64_MIN;
+	feed_start(&x, &ac);
 }
 
 static void stop(void)
 {
-	scrape_buf_drop(&x);
-	asm_free(x.asm);
-	agg_free(x.agg);
-	/* everything the collector charged was given back */
-	assert_int_equal(budget_used(x.budget, BUDGET_SERIES), 0);
-	assert_int_equal(budget_reserve(x.budget), 0);
-	budget_free(x.budget);
-	cfg_free(&x.cfg);
-	exporter_lock_destroy(&x);
+	feed_stop(&x);
 }
 
 /* One execve event of uid and auid, serial s, with an optional ENRICHED
