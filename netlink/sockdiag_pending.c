@@ -34,6 +34,10 @@
  * turned out to be another socket (a descriptor reused between the connect
  * and its record) is not taken for it.
  *
+ * Each end is counted in the stats and handed, with the connect as parked
+ * (its tag: the labels a collector counts it under), to the on_end
+ * callback: evicted ones from park, the others from settle.
+ *
  * Bounds: SOCKDIAG_PENDING_SLOTS slots in a ring, oldest evicted when full
  * (counted); nothing is allocated. Time is the caller's (milliseconds), so
  * the tests drive it with a fake clock.
@@ -60,10 +64,35 @@ void sockdiag_pending_init(struct sockdiag_pending *q, int64_t timeout_ms)
 	q->timeout_ms = timeout_ms;
 }
 
+void sockdiag_pending_on_end(struct sockdiag_pending *q, sockdiag_end_fn fn,
+			     void *arg)
+{
+	q->on_end = fn;
+	q->on_end_arg = arg;
+}
+
 static struct sockdiag_pending_slot *slot_at(struct sockdiag_pending *q,
 					     unsigned i)
 {
 	return &q->slot[(q->head + i) % SOCKDIAG_PENDING_SLOTS];
+}
+
+/* One connect ended as v: counted, and told. */
+static void pending_end(struct sockdiag_pending *q,
+			const struct sockdiag_conn *c, enum sockdiag_verdict v)
+{
+	struct sockdiag_pending_stats *st = &q->stats;
+	uint64_t *n[SOCKDIAG_NVERDICT] = {
+		[SOCKDIAG_V_SUCCESS] = &st->success,
+		[SOCKDIAG_V_REFUSED_OR_FAILED] = &st->refused_or_failed,
+		[SOCKDIAG_V_TIMEOUT] = &st->unresolved_timeout,
+		[SOCKDIAG_V_GONE] = &st->unresolved_gone,
+		[SOCKDIAG_V_EVICTED] = &st->evicted,
+	};
+
+	(*n[v])++;
+	if (q->on_end)
+		q->on_end(q->on_end_arg, c, v);
 }
 
 void sockdiag_pending_park(struct sockdiag_pending *q,
@@ -72,9 +101,9 @@ void sockdiag_pending_park(struct sockdiag_pending *q,
 	struct sockdiag_pending_slot *s;
 
 	if (q->count == SOCKDIAG_PENDING_SLOTS) {
+		pending_end(q, &slot_at(q, 0)->c, SOCKDIAG_V_EVICTED);
 		q->head = (q->head + 1) % SOCKDIAG_PENDING_SLOTS;
 		q->count--;
-		q->stats.evicted++;
 	}
 	s = slot_at(q, q->count++);
 	memset(s, 0, sizeof(*s));
@@ -86,6 +115,11 @@ void sockdiag_pending_park(struct sockdiag_pending *q,
 unsigned sockdiag_pending_count(const struct sockdiag_pending *q)
 {
 	return q->count;
+}
+
+int64_t sockdiag_pending_oldest_ms(const struct sockdiag_pending *q)
+{
+	return q->count ? q->slot[q->head].parked_ms : INT64_MAX;
 }
 
 static int index_cmp(const void *a, const void *b)
@@ -155,40 +189,38 @@ void sockdiag_pending_mark(struct sockdiag_pending *q,
 	}
 }
 
-/* The verdict on one slot: a counter to bump, or NULL to keep it. */
-static uint64_t *judge(struct sockdiag_pending *q,
-		       struct sockdiag_pending_slot *s, int64_t now_ms,
-		       sockdiag_fd_fn fd_now, void *arg)
+/* The verdict on one slot, or -1 to keep it. */
+static int judge(struct sockdiag_pending *q, struct sockdiag_pending_slot *s,
+		 int64_t now_ms, sockdiag_fd_fn fd_now, void *arg)
 {
 	bool timed_out = now_ms - s->parked_ms >= q->timeout_ms;
 
 	/* its inode is another connect's socket, or it has none (see the
 	 * top): nothing the batch shows is exact for it */
 	if (s->other || !s->c.t.inode)
-		return &q->stats.unresolved_gone;
+		return SOCKDIAG_V_GONE;
 	if (s->seen) {
 		switch (sockdiag_outcome_of(s->seen)) {
 		case SOCKDIAG_SUCCESS:
-			return &q->stats.success;
+			return SOCKDIAG_V_SUCCESS;
 		case SOCKDIAG_PENDING:
-			return timed_out ? &q->stats.unresolved_timeout : NULL;
+			return timed_out ? SOCKDIAG_V_TIMEOUT : -1;
 		case SOCKDIAG_GONE:
 			break;
 		}
 	} else {
 		switch (fd_now(arg, &s->c)) {
 		case SOCKDIAG_FD_SAME:
-			return &q->stats.refused_or_failed;
+			return SOCKDIAG_V_REFUSED_OR_FAILED;
 		case SOCKDIAG_FD_GONE:
-			return &q->stats.unresolved_gone;
+			return SOCKDIAG_V_GONE;
 		case SOCKDIAG_FD_UNKNOWN:
 			break;
 		}
 	}
 	if (!timed_out)
-		return NULL;
-	return s->seen ? &q->stats.unresolved_timeout
-		       : &q->stats.unresolved_gone;
+		return -1;
+	return s->seen ? SOCKDIAG_V_TIMEOUT : SOCKDIAG_V_GONE;
 }
 
 unsigned sockdiag_pending_settle(struct sockdiag_pending *q, int64_t now_ms,
@@ -199,10 +231,10 @@ unsigned sockdiag_pending_settle(struct sockdiag_pending *q, int64_t now_ms,
 	/* Survivors move down in order, so the ring stays oldest first. */
 	for (unsigned i = 0; i < n; i++) {
 		struct sockdiag_pending_slot *s = slot_at(q, i);
-		uint64_t *verdict = judge(q, s, now_ms, fd_now, arg);
+		int v = judge(q, s, now_ms, fd_now, arg);
 
-		if (verdict) {
-			(*verdict)++;
+		if (v >= 0) {
+			pending_end(q, &s->c, (enum sockdiag_verdict)v);
 			ended++;
 			continue;
 		}

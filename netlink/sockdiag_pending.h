@@ -10,15 +10,33 @@
 #include "netlink/sockdiag.h"
 
 #define SOCKDIAG_PENDING_SLOTS 256
+#define SOCKDIAG_PENDING_TAG 48 /* caller's bytes carried by a connect */
 
 /* A connect that read EINPROGRESS: its socket (t.inode from
  * sockdiag_inode_of at park time, 0 when the descriptor was already gone),
- * where it went, and who made it. */
+ * where it went, and who made it. tag: what the caller counts its outcome
+ * under (a collector's labels), opaque here and handed back at its end. */
 struct sockdiag_conn {
 	struct sockdiag_tuple t;
 	pid_t pid;
 	int fd;
+	uint8_t tag_len;
+	uint8_t tag[SOCKDIAG_PENDING_TAG];
 };
+
+/* How a parked connect ended (the stats below count each). */
+enum sockdiag_verdict {
+	SOCKDIAG_V_SUCCESS,
+	SOCKDIAG_V_REFUSED_OR_FAILED,
+	SOCKDIAG_V_TIMEOUT,
+	SOCKDIAG_V_GONE,
+	SOCKDIAG_V_EVICTED,
+	SOCKDIAG_NVERDICT,
+};
+/* Told of every parked connect as it ends (settle, or evicted by park),
+ * once, with the connect as parked. Must not call back into the queue. */
+typedef void (*sockdiag_end_fn)(void *arg, const struct sockdiag_conn *c,
+				enum sockdiag_verdict v);
 
 /* How each parked connect ended; the module's output. */
 struct sockdiag_pending_stats {
@@ -53,6 +71,8 @@ struct sockdiag_pending {
 	} index[SOCKDIAG_PENDING_SLOTS];
 	unsigned nindex;
 	struct sockdiag_pending_stats stats;
+	sockdiag_end_fn on_end; /* NULL: the stats only */
+	void *on_end_arg;
 };
 
 /* What the descriptor of a parked connect holds now (for one that the
@@ -67,11 +87,16 @@ typedef enum sockdiag_fd_now (*sockdiag_fd_fn)(void *arg,
 					       const struct sockdiag_conn *c);
 
 void sockdiag_pending_init(struct sockdiag_pending *q, int64_t timeout_ms);
+/* Who is told of each end (see sockdiag_end_fn); NULL: nobody. */
+void sockdiag_pending_on_end(struct sockdiag_pending *q, sockdiag_end_fn fn,
+			     void *arg);
 /* Parks c, taken at now_ms. When every slot is taken the oldest is evicted
  * (counted in evicted and not otherwise). */
 void sockdiag_pending_park(struct sockdiag_pending *q,
 			   const struct sockdiag_conn *c, int64_t now_ms);
 unsigned sockdiag_pending_count(const struct sockdiag_pending *q);
+/* When the oldest parked connect was parked; INT64_MAX when none is. */
+int64_t sockdiag_pending_oldest_ms(const struct sockdiag_pending *q);
 /* A batch: begin, mark with every socket the batch's dump returned, then
  * settle. settle ends each parked connect that the marks decide and those
  * past the timeout; fd_now is asked about those the dump did not show.

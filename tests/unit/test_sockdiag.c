@@ -642,6 +642,87 @@ static void test_pending_evicts_oldest(void **state)
 			 SOCKDIAG_PENDING_SLOTS - 2 - 154 + 1);
 }
 
+/* What on_end was told, by the tag's first byte. */
+static unsigned ended[SOCKDIAG_NVERDICT]['z' + 1];
+
+static void count_end(void *arg, const struct sockdiag_conn *c,
+		      enum sockdiag_verdict v)
+{
+	(void)arg;
+	assert_int_equal(c->tag_len, 2);
+	assert_int_equal(c->tag[1], '!');
+	ended[v][c->tag[0]]++;
+}
+
+static struct sockdiag_conn tagged(uint64_t inode, char who)
+{
+	struct sockdiag_conn c = conn(inode, 80);
+
+	c.tag[0] = (uint8_t)who;
+	c.tag[1] = '!';
+	c.tag_len = 2;
+	return c;
+}
+
+/* Every end is handed back once with the tag it was parked with: each
+ * outcome, and an evicted connect at the park that pushed it out. */
+static void test_pending_tags(void **state)
+{
+	struct sockdiag_conn c;
+	struct sockdiag_sock s;
+
+	(void)state;
+	memset(ended, 0, sizeof(ended));
+	memset(fake_fd, 0, sizeof(fake_fd));
+	sockdiag_pending_init(&q, 1000);
+	sockdiag_pending_on_end(&q, count_end, NULL);
+	assert_true(sockdiag_pending_oldest_ms(&q) == INT64_MAX);
+	c = tagged(8, 'e'); /* evicted by the last park below */
+	sockdiag_pending_park(&q, &c, 3);
+	assert_int_equal(sockdiag_pending_oldest_ms(&q), 3);
+	for (unsigned i = 1; i < SOCKDIAG_PENDING_SLOTS; i++) {
+		c = tagged(16 + i, 'x'); /* 8 | i: fake_fd[i % 8] */
+		sockdiag_pending_park(&q, &c, 5);
+	}
+	assert_int_equal(ended[SOCKDIAG_V_EVICTED]['e'], 0);
+	c = tagged(1, 's');
+	sockdiag_pending_park(&q, &c, 5);
+	assert_int_equal(ended[SOCKDIAG_V_EVICTED]['e'], 1);
+	assert_int_equal(sockdiag_pending_oldest_ms(&q), 5);
+
+	/* 's' established; 'x' with inode 16 + i: i % 8 == 1 refused,
+	 * 2 gone, 3 stays SYN_SENT until the timeout, the rest unknown */
+	fake_fd[1] = SOCKDIAG_FD_SAME;
+	fake_fd[2] = SOCKDIAG_FD_GONE;
+	for (unsigned k = 0; k < 8; k++)
+		if (k != 1 && k != 2)
+			fake_fd[k] = SOCKDIAG_FD_UNKNOWN;
+	sockdiag_pending_begin(&q);
+	s = sock_of(&c, SOCKDIAG_ESTABLISHED, 1);
+	sockdiag_pending_mark(&q, &s);
+	for (unsigned i = 3; i < SOCKDIAG_PENDING_SLOTS; i += 8) {
+		s = sock_of(&c, SOCKDIAG_SYN_SENT, 16 + i);
+		sockdiag_pending_mark(&q, &s);
+	}
+	sockdiag_pending_settle(&q, 10, fake_fd_now, NULL);
+	assert_int_equal(ended[SOCKDIAG_V_SUCCESS]['s'], 1);
+	assert_int_equal(ended[SOCKDIAG_V_REFUSED_OR_FAILED]['x'], 32);
+	assert_int_equal(ended[SOCKDIAG_V_GONE]['x'], 32);
+	assert_int_equal(ended[SOCKDIAG_V_SUCCESS]['x'], 0);
+	/* at the timeout: the SYN_SENT ones time out, the unknown are gone */
+	sockdiag_pending_begin(&q);
+	for (unsigned i = 3; i < SOCKDIAG_PENDING_SLOTS; i += 8) {
+		s = sock_of(&c, SOCKDIAG_SYN_SENT, 16 + i);
+		sockdiag_pending_mark(&q, &s);
+	}
+	sockdiag_pending_settle(&q, 1005, fake_fd_now, NULL);
+	assert_int_equal(ended[SOCKDIAG_V_TIMEOUT]['x'], 32);
+	assert_int_equal(ended[SOCKDIAG_V_GONE]['x'], 32 + 255 - 32 * 3);
+	assert_int_equal(sockdiag_pending_count(&q), 0);
+	assert_int_equal(q.stats.evicted, 1);
+	assert_int_equal(q.stats.parked, SOCKDIAG_PENDING_SLOTS + 1);
+}
+
 /* The whole batch against the kernel: established, refused and in
  * progress connects resolved by one run each. */
 static void test_pending_run(void **state)
@@ -710,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_pending_reused_inode),
 		cmocka_unit_test(test_pending_without_inode),
 		cmocka_unit_test(test_pending_evicts_oldest),
+		cmocka_unit_test(test_pending_tags),
 		cmocka_unit_test(test_pending_run),
 	};
 
