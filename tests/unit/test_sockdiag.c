@@ -27,6 +27,7 @@
 
 #include "netlink/sockdiag.h"
 #include "netlink/sockdiag_pending.h"
+#include "tests/unit/sockets.h"
 
 static struct sockdiag *sd;
 
@@ -44,60 +45,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A socket of type on family's loopback (or any address), bound to port
- * 0; *port gets the kernel's choice. -1 when the family is not there. */
-static int bound(int family, int type, bool any, uint16_t *port)
-{
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
-					   : sizeof(struct sockaddr_in);
-	int fd = socket(family, type | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	ss.ss_family = (sa_family_t)family;
-	if (family == AF_INET && !any)
-		((struct sockaddr_in *)&ss)->sin_addr.s_addr =
-			htonl(INADDR_LOOPBACK);
-	if (family == AF_INET6 && !any)
-		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(family == AF_INET6
-			      ? ((struct sockaddr_in6 *)&ss)->sin6_port
-			      : ((struct sockaddr_in *)&ss)->sin_port);
-	return fd;
-}
-
 static uint64_t inode_of(int fd)
 {
 	uint64_t inode = 0;
 
 	assert_int_equal(sockdiag_inode_of(getpid(), fd, &inode), 0);
 	return inode;
-}
-
-/* A non-blocking connect to 127.0.0.1:port; the result of connect(). */
-static int connect_nb(uint16_t port, int *fd)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(port) };
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	*fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	assert_true(*fd >= 0);
-	return connect(*fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? -errno
-								      : 0;
-}
-
-static void wait_writable(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-	assert_int_equal(poll(&p, 1, 5000), 1);
 }
 
 static struct sockdiag_tuple tuple_to(uint16_t port, uint64_t inode)
@@ -110,17 +63,6 @@ static struct sockdiag_tuple tuple_to(uint16_t port, uint64_t inode)
 
 	memcpy(t.raddr, &lo, 4);
 	return t;
-}
-
-/* Lets a child that waits on down[0] go, reaps it, closes both pipes. */
-static void release_child(pid_t child, int up[2], int down[2])
-{
-	assert_int_equal(write(down[1], "x", 1), 1);
-	assert_int_equal(waitpid(child, NULL, 0), child);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
 }
 
 static void test_inode_of(void **state)
@@ -359,20 +301,6 @@ static void test_established(void **state)
 	close(l);
 }
 
-/* In progress: the listener's accept queue (backlog 0: one connection) is
- * full and nobody accepts, so the kernel drops the next SYN and the
- * client stays in SYN_SENT. Returns the client. */
-static int syn_sent_to(int l, uint16_t port, int *first)
-{
-	int fd;
-
-	assert_int_equal(listen(l, 0), 0);
-	assert_true(connect_nb(port, first) == -EINPROGRESS);
-	wait_writable(*first); /* established, in the accept queue */
-	assert_int_equal(connect_nb(port, &fd), -EINPROGRESS);
-	return fd;
-}
-
 static void test_in_progress(void **state)
 {
 	uint16_t port;
@@ -395,6 +323,20 @@ static void test_in_progress(void **state)
 	close(l);
 }
 
+/* In the child: a listener in its namespace; its inode to up_fd (0: none). */
+static void netns_listener(bool unshared, int up_fd)
+{
+	uint64_t inode = 0;
+	uint16_t port;
+	int fd = unshared ? bound(AF_INET, SOCK_STREAM, true, &port) : -1;
+
+	if (fd < 0 || listen(fd, 8) < 0 ||
+	    sockdiag_inode_of(getpid(), fd, &inode) < 0)
+		inode = 0;
+	if (write(up_fd, &inode, sizeof(inode)) != sizeof(inode))
+		_exit(1);
+}
+
 /* A socket in another network namespace is not found from this one, and
  * /proc/PID/ns/net tells the namespaces apart. */
 static void test_other_netns(void **state)
@@ -403,30 +345,9 @@ static void test_other_netns(void **state)
 	uint64_t inode = 0, ns, self;
 	struct sockdiag_sock s;
 	pid_t child;
-	char c;
 
 	(void)state;
-	if (geteuid() != 0) {
-		print_message("skipped: a network namespace needs root\n");
-		skip();
-	}
-	assert_int_equal(pipe(up), 0);
-	assert_int_equal(pipe(down), 0);
-	child = fork();
-	if (child == 0) {
-		uint16_t port;
-		int fd = -1;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test ends it */
-		if (unshare(CLONE_NEWNET) == 0)
-			fd = bound(AF_INET, SOCK_STREAM, true, &port);
-		if (fd < 0 || listen(fd, 8) < 0 ||
-		    sockdiag_inode_of(getpid(), fd, &inode) < 0)
-			inode = 0;
-		if (write(up[1], &inode, sizeof(inode)) != sizeof(inode))
-			_exit(1);
-		_exit(read(down[0], &c, 1) == 1 ? 0 : 1);
-	}
+	child = netns_child(up, down, netns_listener);
 	assert_int_equal(read(up[0], &inode, sizeof(inode)), sizeof(inode));
 	assert_true(inode != 0);
 	assert_int_equal(sockdiag_lookup_inode(sd, SOCKDIAG_INET, IPPROTO_TCP,
