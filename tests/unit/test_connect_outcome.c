@@ -82,23 +82,40 @@ static void feed_connect(int pid, int fd, uint16_t port, const char *comm,
 	feed_text(a, as, text);
 }
 
+/* The records of a successful socket(AF_INET, type | SOCK_NONBLOCK, 0)
+ * that returned fd: the enrich stage remembers its protocol. */
+static void feed_socket(int fd, unsigned type)
+{
+	char text[512];
+	unsigned n = ++serial;
+
+	snprintf(text, sizeof(text),
+		 "type=SYSCALL msg=audit(100.000:%u): arch=c000003e "
+		 "syscall=41 success=yes exit=%d a0=2 a1=%x a2=0 a3=0 items=0 "
+		 "ppid=1 pid=%d auid=1001 uid=1000 gid=0 comm=\"x\" "
+		 "exe=\"/bin/x\" key=\"s\"\n"
+		 "type=EOE msg=audit(100.000:%u): \n",
+		 n, fd, type | SOCK_NONBLOCK, (int)getpid(), n);
+	feed_text(a, as, text);
+}
+
 static void feed_nb(int fd, uint16_t port, const char *comm)
 {
 	feed_connect(getpid(), fd, port, comm, -EINPROGRESS);
 }
 
-/* audit_connect_outcome_total of comm (uid 1000, protocol unknown: no
- * socket() record, scope loopback) ending as outcome; 0 when absent. */
-static uint64_t outcome(const char *comm, const char *how)
+/* audit_connect_outcome_total of comm (uid 1000, scope loopback, of
+ * protocol proto) ending as outcome; 0 when absent. */
+static uint64_t outcome_of(const char *comm, const char *proto, const char *how)
 {
 	struct fam_rows rows = { 0 };
 	char l[256];
 	uint64_t v = 0;
 
 	snprintf(l, sizeof(l),
-		 "comm=\"%s\",uid=\"1000\",protocol=\"unknown\","
+		 "comm=\"%s\",uid=\"1000\",protocol=\"%s\","
 		 "scope=\"loopback\",outcome=\"%s\"",
-		 comm, how);
+		 comm, proto, how);
 	fam_rows(agg_fam_named(a, "audit_connect_outcome"), &rows);
 	for (size_t i = 0; i < rows.n; i++)
 		if (rows.row[i].labels_len == strlen(l) &&
@@ -106,6 +123,12 @@ static uint64_t outcome(const char *comm, const char *how)
 			v = rows.row[i].count;
 	fam_rows_free(&rows);
 	return v;
+}
+
+/* The same without a socket() record: protocol unknown. */
+static uint64_t outcome(const char *comm, const char *how)
+{
+	return outcome_of(comm, "unknown", how);
 }
 
 /* The sum of every series of the family. */
@@ -124,7 +147,9 @@ static uint64_t total(void)
 /* Each outcome from real sockets: established (2), refused with the
  * descriptor kept (1), closed before the record was read (1), closed after
  * it was parked (1), and one left in SYN_SENT until the timeout. Nothing
- * is looked up before the delay; the loop is asked to wake for it. */
+ * is looked up before the delay; the loop is asked to wake for it. One of
+ * the established ones was seen created by socket(): protocol tcp; a
+ * socket() of UDP says its connect is not one to resolve. */
 static void test_outcomes(void **state)
 {
 	uint16_t lport, cport, sport;
@@ -150,7 +175,10 @@ static void test_outcomes(void **state)
 	feed_nb(ok1, lport, "ok");
 	close(early);
 	feed_nb(early, lport, "early"); /* its descriptor is gone */
+	feed_socket(ok2, SOCK_STREAM);
 	feed_nb(ok2, lport, "ok");
+	feed_socket(ok2 + 100, SOCK_DGRAM);
+	feed_nb(ok2 + 100, lport, "udp");
 	feed_nb(ref, cport, "ref");
 	feed_nb(late, lport, "late");
 	feed_nb(slow, sport, "slow");
@@ -163,7 +191,8 @@ static void test_outcomes(void **state)
 	assert_int_equal(total(), 0);
 	assert_int_equal(agg_wake(a), T0 + DELAY);
 	agg_tick(a, T0 + DELAY);
-	assert_int_equal(outcome("ok", "success"), 2);
+	assert_int_equal(outcome("ok", "success"), 1);
+	assert_int_equal(outcome_of("ok", "tcp", "success"), 1);
 	assert_int_equal(outcome("ref", "refused_or_failed"), 1);
 	assert_int_equal(outcome("early", "unresolved_gone"), 1);
 	assert_int_equal(outcome("late", "unresolved_gone"), 1);
