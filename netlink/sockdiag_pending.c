@@ -21,6 +21,11 @@
  *   not seen, /proc unreadable     -> stays until the timeout
  *   its inode seen going elsewhere -> unresolved_gone: the descriptor was
  *                                     reused before the record was read
+ *   its descriptor made anew       -> unresolved_gone: the caller saw a
+ *                                     later socket() of the same
+ *                                     (pid, fd) (_reused), so the
+ *                                     inode read at park may be the new
+ *                                     socket's; its own was closed first
  *
  * A connect parked without an inode (the descriptor was already closed when
  * its record was read) ends unresolved_gone at the next batch: a socket to
@@ -112,6 +117,16 @@ void sockdiag_pending_park(struct sockdiag_pending *q,
 	q->stats.parked++;
 }
 
+void sockdiag_pending_reused(struct sockdiag_pending *q, pid_t pid, int fd)
+{
+	for (unsigned i = 0; i < q->count; i++) {
+		struct sockdiag_pending_slot *s = slot_at(q, i);
+
+		if (s->c.pid == pid && s->c.fd == fd)
+			s->reused = true;
+	}
+}
+
 unsigned sockdiag_pending_count(const struct sockdiag_pending *q)
 {
 	return q->count;
@@ -197,7 +212,7 @@ static int judge(struct sockdiag_pending *q, struct sockdiag_pending_slot *s,
 
 	/* its inode is another connect's socket, or it has none (see the
 	 * top): nothing the batch shows is exact for it */
-	if (s->other || !s->c.t.inode)
+	if (s->other || s->reused || !s->c.t.inode)
 		return SOCKDIAG_V_GONE;
 	if (s->seen) {
 		switch (sockdiag_outcome_of(s->seen)) {

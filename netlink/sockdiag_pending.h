@@ -56,6 +56,7 @@ struct sockdiag_pending_slot {
 	int64_t parked_ms;
 	uint8_t seen; /* 0, or the state of the batch's matching socket */
 	bool other; /* its inode was seen with another destination */
+	bool reused; /* its descriptor was made anew (sockdiag_pending_reused) */
 };
 
 /* Plain struct, to embed; initialise with sockdiag_pending_init. Owned by
@@ -94,6 +95,11 @@ void sockdiag_pending_on_end(struct sockdiag_pending *q, sockdiag_end_fn fn,
  * (counted in evicted and not otherwise). */
 void sockdiag_pending_park(struct sockdiag_pending *q,
 			   const struct sockdiag_conn *c, int64_t now_ms);
+/* Tells the queue that (pid, fd) was made anew (a later socket() of
+ * it): the connects parked on it were closed before, and the
+ * inode read at their park may already have been the new socket's, so
+ * they end unresolved_gone. O(parked). */
+void sockdiag_pending_reused(struct sockdiag_pending *q, pid_t pid, int fd);
 unsigned sockdiag_pending_count(const struct sockdiag_pending *q);
 /* When the oldest parked connect was parked; INT64_MAX when none is. */
 int64_t sockdiag_pending_oldest_ms(const struct sockdiag_pending *q);

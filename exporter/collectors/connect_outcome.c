@@ -25,6 +25,13 @@
  * Every parked connect ends in exactly one outcome, so their sum is the
  * in_progress connects of inet/inet6 TCP (or unknown-protocol) sockets.
  *
+ * A descriptor closed and made anew before its connect's record was read
+ * would hand the park another socket's inode: a later socket() of the
+ * same (pid, fd) (the bundled rules audit inet socket()) ends the parked
+ * connect unresolved_gone (outcome_reused). A descriptor
+ * reused by a socket the rules do not audit (unix) is not seen that way:
+ * its connect would read refused_or_failed; a short window, not closed.
+ *
  * The path of one connect: its record (the reader thread, the event hook)
  * reads /proc/PID/fd/FD for the socket's inode (and /proc/PID/ns/net when
  * the enrich stage did not) and parks it with its labels packed into the
@@ -239,14 +246,34 @@ static bool outcome_other_netns(const struct outcome *st, const struct aev *e)
 	return ns != st->netns_self;
 }
 
+/* A later socket() returning a parked connect's (pid, fd) means its
+ * descriptor was closed and made anew, perhaps before its inode was read:
+ * the queue must not take the new socket for it (a client that connects
+ * to a refused port and closes at once, in a loop, read refused_or_failed
+ * for about 0.5% of its connects on evidence that was the next one's).
+ * A later connect() is not taken as such: connect() again on the same
+ * socket is how some clients poll a non-blocking connect. */
+static void outcome_reused(struct outcome *st, const struct aev *e)
+{
+	if (e->class != AEV_SOCKET || e->success != 1 || !e->have_exit ||
+	    e->exit < 0 || e->exit > INT32_MAX || e->pid > INT32_MAX)
+		return;
+	if (sockdiag_pending_count(&st->q))
+		sockdiag_pending_reused(&st->q, (pid_t)e->pid, (int)e->exit);
+}
+
 static void outcome_event(struct coll *c, const struct aev *e)
 {
 	struct outcome *st = c->state;
 	struct sockdiag_conn k;
 	bool v6;
 
-	if (!st || !e->have_exit || e->exit != -EINPROGRESS || !e->have_sa ||
-	    !e->have_fd || e->fd > INT32_MAX || !e->pid || e->pid > INT32_MAX)
+	if (!st)
+		return;
+	outcome_reused(st, e);
+	if (e->class != AEV_CONNECT || !e->have_exit ||
+	    e->exit != -EINPROGRESS || !e->have_sa || !e->have_fd ||
+	    e->fd > INT32_MAX || !e->pid || e->pid > INT32_MAX)
 		return;
 	if (e->sa.family != AREC_AF_INET && e->sa.family != AREC_AF_INET6)
 		return;
@@ -306,7 +333,7 @@ static void outcome_tick(struct coll *c, int64_t now_ms)
 const struct coll_def coll_connect_outcome = {
 	.name = "connect_outcome",
 	.on = true,
-	.classes = AEV_BIT(AEV_CONNECT),
+	.classes = AEV_BIT(AEV_CONNECT) | AEV_BIT(AEV_SOCKET),
 	COLL_FAMS(outcome_fams),
 	.init = outcome_init,
 	.fini = outcome_fini,

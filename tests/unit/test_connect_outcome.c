@@ -216,6 +216,37 @@ static void test_outcomes(void **state)
 	close(closed);
 }
 
+/* A socket() that returns a parked connect's descriptor again: the
+ * descriptor was closed and made anew, so whatever it holds now is not
+ * that connect's evidence. Here the refused socket itself is still held
+ * (as if the inode read at park were the new socket's): without the
+ * socket() record it reads refused_or_failed, with it unresolved_gone. */
+static void test_reused(void **state)
+{
+	uint16_t cport;
+	int closed = bound(AF_INET, SOCK_STREAM, false, &cport);
+	int r1, r2;
+
+	(void)state;
+	start(true);
+	assert_true(closed >= 0);
+	connect_nb(cport, &r1);
+	connect_nb(cport, &r2);
+	wait_writable(r1);
+	wait_writable(r2);
+	feed_nb(r1, cport, "kept");
+	feed_nb(r2, cport, "reused");
+	feed_socket(r2, SOCK_STREAM);
+	agg_tick(a, T0 + DELAY);
+	assert_int_equal(outcome("kept", "refused_or_failed"), 1);
+	assert_int_equal(outcome("reused", "unresolved_gone"), 1);
+	assert_int_equal(outcome("reused", "refused_or_failed"), 0);
+	assert_int_equal(total(), 2);
+	close(r1);
+	close(r2);
+	close(closed);
+}
+
 /* More connects than slots before a batch: the oldest are counted as
  * evicted, under their own labels; a comm too long to carry folds. */
 static void test_evicted(void **state)
@@ -294,6 +325,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_outcomes, teardown),
+		cmocka_unit_test_teardown(test_reused, teardown),
 		cmocka_unit_test_teardown(test_evicted, teardown),
 		cmocka_unit_test_teardown(test_other_netns, teardown),
 		cmocka_unit_test_teardown(test_resolve_off, teardown),

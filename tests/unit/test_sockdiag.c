@@ -518,6 +518,28 @@ static void test_pending_without_inode(void **state)
 	assert_int_equal(sockdiag_pending_count(&q), 0);
 }
 
+/* A descriptor made anew after its connect was parked: the connect ends
+ * unresolved, whatever the descriptor holds now; others are untouched. */
+static void test_pending_reused(void **state)
+{
+	struct sockdiag_conn c = conn(1, 80), d = conn(2, 80);
+
+	(void)state;
+	memset(fake_fd, 0, sizeof(fake_fd));
+	fake_fd[1] = fake_fd[2] = SOCKDIAG_FD_SAME;
+	c.fd = 7;
+	d.fd = 8;
+	sockdiag_pending_init(&q, 1000);
+	sockdiag_pending_park(&q, &c, 0);
+	sockdiag_pending_park(&q, &d, 0);
+	sockdiag_pending_reused(&q, 1, 7);
+	sockdiag_pending_reused(&q, 2, 8); /* another process's fd 8 */
+	sockdiag_pending_begin(&q);
+	assert_int_equal(sockdiag_pending_settle(&q, 1, fake_fd_now, NULL), 2);
+	assert_int_equal(q.stats.unresolved_gone, 1);
+	assert_int_equal(q.stats.refused_or_failed, 1);
+}
+
 /* Full: the oldest is evicted and counted, the ring keeps its order
  * through settles that remove from the middle. */
 static void test_pending_evicts_oldest(void **state)
@@ -713,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_pending_without_inode),
 		cmocka_unit_test(test_pending_evicts_oldest),
 		cmocka_unit_test(test_pending_tags),
+		cmocka_unit_test(test_pending_reused),
 		cmocka_unit_test(test_pending_run),
 	};
 
