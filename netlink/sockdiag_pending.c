@@ -21,6 +21,10 @@
  *   not seen, /proc unreadable     -> stays until the timeout
  *   its inode seen going elsewhere -> unresolved_gone: the descriptor was
  *                                     reused before the record was read
+ *   (refused_or_failed only once confirmed: when the caller tells the
+ *   records' clock, a record newer than the inode's read, or
+ *   SOCKDIAG_PENDING_CONFIRM_MS, must have been read, so that a socket()
+ *   that made the descriptor anew before the read would have been seen)
  *   its descriptor made anew       -> unresolved_gone: the caller saw a
  *                                     later socket() of the same
  *                                     (pid, fd) (_reused), so the
@@ -67,6 +71,7 @@ void sockdiag_pending_init(struct sockdiag_pending *q, int64_t timeout_ms)
 {
 	memset(q, 0, sizeof(*q));
 	q->timeout_ms = timeout_ms;
+	q->newest_ms = INT64_MIN;
 }
 
 void sockdiag_pending_on_end(struct sockdiag_pending *q, sockdiag_end_fn fn,
@@ -117,14 +122,30 @@ void sockdiag_pending_park(struct sockdiag_pending *q,
 	q->stats.parked++;
 }
 
-void sockdiag_pending_reused(struct sockdiag_pending *q, pid_t pid, int fd)
+void sockdiag_pending_reused(struct sockdiag_pending *q, pid_t pid, int fd,
+			     int64_t t_ms)
 {
 	for (unsigned i = 0; i < q->count; i++) {
 		struct sockdiag_pending_slot *s = slot_at(q, i);
 
-		if (s->c.pid == pid && s->c.fd == fd)
+		if (s->c.pid == pid && s->c.fd == fd && s->c.read_ms >= t_ms)
 			s->reused = true;
 	}
+}
+
+void sockdiag_pending_newest(struct sockdiag_pending *q, int64_t t_ms)
+{
+	if (t_ms > q->newest_ms)
+		q->newest_ms = t_ms;
+}
+
+/* Whether the records read since s's inode was read would have shown a
+ * socket() that made its descriptor anew before that read. */
+static bool confirmed(const struct sockdiag_pending *q,
+		      const struct sockdiag_pending_slot *s, int64_t now_ms)
+{
+	return q->newest_ms == INT64_MIN || q->newest_ms > s->c.read_ms ||
+	       now_ms - s->c.read_ms >= SOCKDIAG_PENDING_CONFIRM_MS;
 }
 
 unsigned sockdiag_pending_count(const struct sockdiag_pending *q)
@@ -223,16 +244,19 @@ static int judge(struct sockdiag_pending *q, struct sockdiag_pending_slot *s,
 		case SOCKDIAG_GONE:
 			break;
 		}
-	} else {
+	} else if (!s->held) {
 		switch (fd_now(arg, &s->c)) {
 		case SOCKDIAG_FD_SAME:
-			return SOCKDIAG_V_REFUSED_OR_FAILED;
+			s->held = true;
+			break;
 		case SOCKDIAG_FD_GONE:
 			return SOCKDIAG_V_GONE;
 		case SOCKDIAG_FD_UNKNOWN:
 			break;
 		}
 	}
+	if (s->held && confirmed(q, s, now_ms))
+		return SOCKDIAG_V_REFUSED_OR_FAILED;
 	if (!timed_out)
 		return -1;
 	return s->seen ? SOCKDIAG_V_TIMEOUT : SOCKDIAG_V_GONE;

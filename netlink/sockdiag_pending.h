@@ -20,6 +20,7 @@ struct sockdiag_conn {
 	struct sockdiag_tuple t;
 	pid_t pid;
 	int fd;
+	int64_t read_ms; /* when t.inode was read (the records' clock) */
 	uint8_t tag_len;
 	uint8_t tag[SOCKDIAG_PENDING_TAG];
 };
@@ -57,6 +58,7 @@ struct sockdiag_pending_slot {
 	uint8_t seen; /* 0, or the state of the batch's matching socket */
 	bool other; /* its inode was seen with another destination */
 	bool reused; /* its descriptor was made anew (sockdiag_pending_reused) */
+	bool held; /* seen out of the tables while its descriptor held it */
 };
 
 /* Plain struct, to embed; initialise with sockdiag_pending_init. Owned by
@@ -72,6 +74,9 @@ struct sockdiag_pending {
 	} index[SOCKDIAG_PENDING_SLOTS];
 	unsigned nindex;
 	struct sockdiag_pending_stats stats;
+	/* the newest record time the caller has read (sockdiag_pending_newest;
+	 * INT64_MIN: not told, and a held socket is refused at once) */
+	int64_t newest_ms;
 	sockdiag_end_fn on_end; /* NULL: the stats only */
 	void *on_end_arg;
 };
@@ -95,11 +100,18 @@ void sockdiag_pending_on_end(struct sockdiag_pending *q, sockdiag_end_fn fn,
  * (counted in evicted and not otherwise). */
 void sockdiag_pending_park(struct sockdiag_pending *q,
 			   const struct sockdiag_conn *c, int64_t now_ms);
-/* Tells the queue that (pid, fd) was made anew (a later socket() of
- * it): the connects parked on it were closed before, and the
- * inode read at their park may already have been the new socket's, so
- * they end unresolved_gone. O(parked). */
-void sockdiag_pending_reused(struct sockdiag_pending *q, pid_t pid, int fd);
+/* Tells the queue that (pid, fd) was made anew at t_ms (a later socket()
+ * of it): the connects parked on it whose inode was read at t_ms or later
+ * may have read the new socket's, so they end unresolved_gone. O(parked). */
+void sockdiag_pending_reused(struct sockdiag_pending *q, pid_t pid, int fd,
+			     int64_t t_ms);
+/* Tells the queue the newest record time read. Once told, a connect seen
+ * held (out of the tables, its descriptor the same inode) ends
+ * refused_or_failed only when a record newer than its read_ms was read (so
+ * a socket() that made its descriptor anew before the read would have been
+ * seen, in the records' order), or SOCKDIAG_PENDING_CONFIRM_MS after it. */
+void sockdiag_pending_newest(struct sockdiag_pending *q, int64_t t_ms);
+#define SOCKDIAG_PENDING_CONFIRM_MS 1000
 unsigned sockdiag_pending_count(const struct sockdiag_pending *q);
 /* When the oldest parked connect was parked; INT64_MAX when none is. */
 int64_t sockdiag_pending_oldest_ms(const struct sockdiag_pending *q);

@@ -31,6 +31,10 @@
  * connect unresolved_gone (outcome_reused). A descriptor
  * reused by a socket the rules do not audit (unix) is not seen that way:
  * its connect would read refused_or_failed; a short window, not closed.
+ * And a batch can run before the next socket()'s record is read: so a
+ * connect seen held (refused) is only counted refused_or_failed once a
+ * record newer than its /proc read was read (every event's time goes to
+ * sockdiag_pending_newest), or a second after: the records come in order.
  *
  * The path of one connect: its record (the reader thread, the event hook)
  * reads /proc/PID/fd/FD for the socket's inode (and /proc/PID/ns/net when
@@ -125,11 +129,11 @@ static struct budget_acct outcome_acct(const struct coll *c)
 	return (struct budget_acct){ c->ctx->cfg->budget, BUDGET_SERIES, true };
 }
 
-static int64_t outcome_mono_us(void)
+static int64_t outcome_clock_us(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -259,7 +263,8 @@ static void outcome_reused(struct outcome *st, const struct aev *e)
 	    e->exit < 0 || e->exit > INT32_MAX || e->pid > INT32_MAX)
 		return;
 	if (sockdiag_pending_count(&st->q))
-		sockdiag_pending_reused(&st->q, (pid_t)e->pid, (int)e->exit);
+		sockdiag_pending_reused(&st->q, (pid_t)e->pid, (int)e->exit,
+					e->t);
 }
 
 static void outcome_event(struct coll *c, const struct aev *e)
@@ -270,6 +275,7 @@ static void outcome_event(struct coll *c, const struct aev *e)
 
 	if (!st)
 		return;
+	sockdiag_pending_newest(&st->q, e->t);
 	outcome_reused(st, e);
 	if (e->class != AEV_CONNECT || !e->have_exit ||
 	    e->exit != -EINPROGRESS || !e->have_sa || !e->have_fd ||
@@ -295,6 +301,7 @@ static void outcome_event(struct coll *c, const struct aev *e)
 	}
 	/* no inode (closed already, or no right to read): parked anyway,
 	 * it ends unresolved_gone at the next batch */
+	k.read_ms = outcome_clock_us(CLOCK_REALTIME) / 1000; /* live: e->t's */
 	if (sockdiag_inode_of(k.pid, k.fd, &k.t.inode))
 		k.t.inode = 0;
 	sockdiag_pending_park(&st->q, &k, e->t);
@@ -317,10 +324,10 @@ static void outcome_tick(struct coll *c, int64_t now_ms)
 		return;
 	}
 	st->now_ms = now_ms;
-	t0 = outcome_mono_us();
+	t0 = outcome_clock_us(CLOCK_MONOTONIC);
 	/* a failed dump leaves the queue as it was: retried next batch */
 	(void)sockdiag_pending_run(&st->q, st->sd, now_ms);
-	gap = (outcome_mono_us() - t0) * OUTCOME_DUTY / 1000;
+	gap = (outcome_clock_us(CLOCK_MONOTONIC) - t0) * OUTCOME_DUTY / 1000;
 	if (gap < st->delay_ms)
 		gap = st->delay_ms;
 	if (gap > OUTCOME_TIMEOUT_MS)
@@ -333,7 +340,7 @@ static void outcome_tick(struct coll *c, int64_t now_ms)
 const struct coll_def coll_connect_outcome = {
 	.name = "connect_outcome",
 	.on = true,
-	.classes = AEV_BIT(AEV_CONNECT) | AEV_BIT(AEV_SOCKET),
+	.classes = AEV_ALL, /* every event's time: sockdiag_pending_newest */
 	COLL_FAMS(outcome_fams),
 	.init = outcome_init,
 	.fini = outcome_fini,

@@ -518,26 +518,38 @@ static void test_pending_without_inode(void **state)
 	assert_int_equal(sockdiag_pending_count(&q), 0);
 }
 
-/* A descriptor made anew after its connect was parked: the connect ends
- * unresolved, whatever the descriptor holds now; others are untouched. */
+/* A descriptor made anew before its connect's inode was read: the connect
+ * ends unresolved, whatever the descriptor holds now; one made anew after
+ * the read, or another process's, changes nothing. Once the records'
+ * clock is told, a held socket is refused only when a newer record was
+ * read (or SOCKDIAG_PENDING_CONFIRM_MS on). */
 static void test_pending_reused(void **state)
 {
-	struct sockdiag_conn c = conn(1, 80), d = conn(2, 80);
+	struct sockdiag_conn c = conn(1, 80), d = conn(2, 80), e = conn(3, 80);
 
 	(void)state;
 	memset(fake_fd, 0, sizeof(fake_fd));
-	fake_fd[1] = fake_fd[2] = SOCKDIAG_FD_SAME;
+	fake_fd[1] = fake_fd[2] = fake_fd[3] = SOCKDIAG_FD_SAME;
 	c.fd = 7;
 	d.fd = 8;
-	sockdiag_pending_init(&q, 1000);
+	e.fd = 9;
+	c.read_ms = d.read_ms = e.read_ms = 10;
+	sockdiag_pending_init(&q, 5000);
 	sockdiag_pending_park(&q, &c, 0);
 	sockdiag_pending_park(&q, &d, 0);
-	sockdiag_pending_reused(&q, 1, 7);
-	sockdiag_pending_reused(&q, 2, 8); /* another process's fd 8 */
+	sockdiag_pending_park(&q, &e, 0);
+	sockdiag_pending_newest(&q, 10);
 	sockdiag_pending_begin(&q);
-	assert_int_equal(sockdiag_pending_settle(&q, 1, fake_fd_now, NULL), 2);
+	assert_int_equal(sockdiag_pending_settle(&q, 12, fake_fd_now, NULL), 0);
+	sockdiag_pending_reused(&q, 1, 7, 10); /* read at 10: maybe the new */
+	sockdiag_pending_reused(&q, 2, 7, 5); /* another process's fd 7 */
+	sockdiag_pending_reused(&q, 1, 9, 11); /* made after the read */
+	sockdiag_pending_newest(&q, 11);
+	fake_fd[1] = fake_fd[2] = fake_fd[3] = SOCKDIAG_FD_GONE; /* held */
+	sockdiag_pending_begin(&q);
+	assert_int_equal(sockdiag_pending_settle(&q, 13, fake_fd_now, NULL), 3);
 	assert_int_equal(q.stats.unresolved_gone, 1);
-	assert_int_equal(q.stats.refused_or_failed, 1);
+	assert_int_equal(q.stats.refused_or_failed, 2);
 }
 
 /* Full: the oldest is evicted and counted, the ring keeps its order
