@@ -68,44 +68,53 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The records of connect(fd, 127.0.0.1:port) by pid as comm, uid 1000,
- * returning exit. */
-static void feed_connect(int pid, int fd, uint16_t port, const char *comm,
-			 int exit)
+/* One event at stamp: a SYSCALL record of syscall nr by pid as comm (uid
+ * 1000) with the fields given (success to a3), then SOCKADDR saddr if
+ * not NULL, then EOE. */
+static void feed_event(int pid, const char *comm, const char *fields,
+		       const char *saddr)
 {
-	char text[1024];
+	char text[1024], sa[128] = "";
+	long long s = stamp / 1000, ms = stamp % 1000;
 	unsigned n = ++serial;
 
+	if (saddr)
+		snprintf(sa, sizeof(sa),
+			 "type=SOCKADDR msg=audit(%lld.%03lld:%u): saddr=%s\n",
+			 s, ms, n, saddr);
 	snprintf(text, sizeof(text),
-		 "type=SYSCALL msg=audit(%lld.%03lld:%u): arch=c000003e "
-		 "syscall=42 success=%s exit=%d a0=%x a1=0 a2=10 a3=0 items=0 "
-		 "ppid=1 pid=%d auid=1001 uid=1000 gid=0 comm=\"%s\" "
-		 "exe=\"/bin/x\" key=\"c\"\n"
-		 "type=SOCKADDR msg=audit(%lld.%03lld:%u): "
-		 "saddr=0200%04X7F0000010000000000000000\n"
+		 "type=SYSCALL msg=audit(%lld.%03lld:%u): arch=c000003e %s "
+		 "items=0 ppid=1 pid=%d auid=1001 uid=1000 gid=0 comm=\"%s\" "
+		 "exe=\"/bin/x\" key=\"k\"\n%s"
 		 "type=EOE msg=audit(%lld.%03lld:%u): \n",
-		 stamp / 1000, stamp % 1000, n, exit ? "no" : "yes", exit,
-		 (unsigned)fd, pid, comm, stamp / 1000, stamp % 1000, n,
-		 (unsigned)port, stamp / 1000, stamp % 1000, n);
+		 s, ms, n, fields, pid, comm, sa, s, ms, n);
 	feed_text(a, as, text);
 }
 
-/* The records of a successful socket(AF_INET, type | SOCK_NONBLOCK, 0)
- * that returned fd: the enrich stage remembers its protocol. */
+/* connect(fd, 127.0.0.1:port) by pid as comm, returning exit. */
+static void feed_connect(int pid, int fd, uint16_t port, const char *comm,
+			 int exit)
+{
+	char f[128], sa[64];
+
+	snprintf(f, sizeof(f),
+		 "syscall=42 success=%s exit=%d a0=%x a1=0 a2=10 a3=0",
+		 exit ? "no" : "yes", exit, (unsigned)fd);
+	snprintf(sa, sizeof(sa), "0200%04X7F0000010000000000000000",
+		 (unsigned)port);
+	feed_event(pid, comm, f, sa);
+}
+
+/* A successful socket(AF_INET, type | SOCK_NONBLOCK, 0) that returned
+ * fd: the enrich stage remembers its protocol. */
 static void feed_socket(int fd, unsigned type)
 {
-	char text[512];
-	unsigned n = ++serial;
+	char f[128];
 
-	snprintf(text, sizeof(text),
-		 "type=SYSCALL msg=audit(%lld.%03lld:%u): arch=c000003e "
-		 "syscall=41 success=yes exit=%d a0=2 a1=%x a2=0 a3=0 items=0 "
-		 "ppid=1 pid=%d auid=1001 uid=1000 gid=0 comm=\"x\" "
-		 "exe=\"/bin/x\" key=\"s\"\n"
-		 "type=EOE msg=audit(%lld.%03lld:%u): \n",
-		 stamp / 1000, stamp % 1000, n, fd, type | SOCK_NONBLOCK,
-		 (int)getpid(), stamp / 1000, stamp % 1000, n);
-	feed_text(a, as, text);
+	snprintf(f, sizeof(f),
+		 "syscall=41 success=yes exit=%d a0=2 a1=%x a2=0 a3=0", fd,
+		 type | SOCK_NONBLOCK);
+	feed_event(getpid(), "x", f, NULL);
 }
 
 static void feed_nb(int fd, uint16_t port, const char *comm)
