@@ -52,16 +52,7 @@ static void feed(const char *text)
 /* The value of the series whose label text is exactly `labels`. */
 static uint64_t count(const char *which, const char *labels)
 {
-	struct fam_rows rows = { 0 };
-	uint64_t v = UINT64_MAX;
-
-	fam_rows(agg_fam_named(a, which), &rows);
-	for (size_t i = 0; i < rows.n; i++)
-		if (rows.row[i].labels_len == strlen(labels) &&
-		    !memcmp(rows.row[i].labels, labels, rows.row[i].labels_len))
-			v = rows.row[i].count;
-	fam_rows_free(&rows);
-	return v;
+	return feed_value(a, which, labels);
 }
 
 /* A listen (v: port) or connect (v: result) counter of the test's process

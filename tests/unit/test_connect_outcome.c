@@ -52,19 +52,13 @@ static void start(bool resolve)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	T0 = stamp = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	a = agg_new(&cfg);
-	as = asm_new(NULL, agg_event, a);
-	assert_non_null(a);
-	assert_non_null(as);
+	feed_agg_start(&cfg, &a, &as);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	asm_free(as);
-	agg_free(a);
-	a = NULL;
-	as = NULL;
+	feed_agg_stop(&a, &as);
 	return 0;
 }
 
@@ -126,21 +120,15 @@ static void feed_nb(int fd, uint16_t port, const char *comm)
  * protocol proto) ending as outcome; 0 when absent. */
 static uint64_t outcome_of(const char *comm, const char *proto, const char *how)
 {
-	struct fam_rows rows = { 0 };
 	char l[256];
-	uint64_t v = 0;
+	uint64_t v;
 
 	snprintf(l, sizeof(l),
 		 "comm=\"%s\",uid=\"1000\",protocol=\"%s\","
 		 "scope=\"loopback\",outcome=\"%s\"",
 		 comm, proto, how);
-	fam_rows(agg_fam_named(a, "audit_connect_outcome"), &rows);
-	for (size_t i = 0; i < rows.n; i++)
-		if (rows.row[i].labels_len == strlen(l) &&
-		    !memcmp(rows.row[i].labels, l, rows.row[i].labels_len))
-			v = rows.row[i].count;
-	fam_rows_free(&rows);
-	return v;
+	v = feed_value(a, "audit_connect_outcome", l);
+	return v == UINT64_MAX ? 0 : v;
 }
 
 /* The same without a socket() record: protocol unknown. */
