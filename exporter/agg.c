@@ -220,6 +220,7 @@ struct agg *agg_new(const struct agg_config *cfg)
 	a->ctx.cfg = &a->cfg;
 	a->ctx.gen = 1;
 	a->ctx.skipped = a->skipped;
+	a->ctx.wake_ms = INT64_MAX;
 	a->dec = aev_decoder_new();
 	if (!a->dec)
 		goto fail;
@@ -378,9 +379,15 @@ static int64_t agg_pressed_idle(struct agg *a)
 
 void agg_tick(struct agg *a, int64_t now_ms)
 {
+	a->ctx.wake_ms = INT64_MAX;
 	for (unsigned i = 0; i < coll_n; i++)
 		if (a->coll[i].fam && coll_table[i]->tick)
 			coll_table[i]->tick(&a->coll[i], now_ms);
+}
+
+int64_t agg_wake(const struct agg *a)
+{
+	return a->ctx.wake_ms;
 }
 
 void agg_sweep(struct agg *a, int64_t now_ms)

@@ -76,6 +76,9 @@ struct agg_config {
 	/* with resolve: how listeners are asked of the kernel (NULL: /proc
 	 * and sock_diag; the tests' fakes otherwise) */
 	const struct listener_ops *listener_ops;
+	/* connect_outcome: how long after a non-blocking connect its socket
+	 * is first looked up (--collector.connect_outcome.delay) */
+	int64_t outcome_delay_ms;
 	users_resolve_fn users_fn;
 	void *users_arg;
 	/* the baseline collector (docs/BASELINE.md): its file (NULL or "":
@@ -107,6 +110,9 @@ void agg_skip(struct agg *a, enum agg_skip s, uint64_t n);
 /* The collectors' periodic work (coll_def.tick), at now_ms on the
  * source's clock: after each batch of input and when idle. */
 void agg_tick(struct agg *a, int64_t now_ms);
+/* The soonest time (the tick's clock) a collector asked to be ticked
+ * again at its last agg_tick (coll_wake); INT64_MAX: none asked. */
+int64_t agg_wake(const struct agg *a);
 /* Sweeps idle label sets; the caller guarantees no scrape holds rows. */
 void agg_sweep(struct agg *a, int64_t now_ms);
 /* Changes how watch keys are recognised (e.g. after a rules reload). */

@@ -181,6 +181,13 @@ static const struct cfg_flag cfg_flags[] = {
 	  "How often the baseline is written to --baseline.file (and at "
 	  "exit; at least 1s).",
 	  OFF(baseline_save_ms), 0, 0 },
+	{ "collector.connect_outcome.delay", K_DUR, "2ms",
+	  "How long after a non-blocking connect() its socket is first looked "
+	  "up through sock_diag (live sources). Short-lived clients close "
+	  "within milliseconds, so a longer delay resolves fewer; a lookup "
+	  "walks every TCP connection, so batches are also spaced by their "
+	  "measured cost.",
+	  OFF(outcome_delay_ms), 0, 0 },
 	{ "metrics.memory-limit", K_SIZE, "256MiB",
 	  "Memory for everything the host's activity grows (label sets, "
 	  "sketches, open events); beyond it label sets fold into __other__ "

@@ -66,6 +66,7 @@ struct cfg {
 	const char *baseline_file; /* "": memory only */
 	int64_t baseline_learning_ms, baseline_save_ms;
 	unsigned baseline_max;
+	int64_t outcome_delay_ms; /* --collector.connect_outcome.delay */
 	size_t memory_limit; /* bytes (metrics/budget) */
 	int64_t idle_ms;
 	bool collector[CFG_MAX_COLLECTORS]; /* by coll_table index */

@@ -5,6 +5,7 @@
  *
  *   signalfd ─┐
  *   source fd ┴─ poll(250 ms) ─▶ source_read: records ▶ assembler ▶ aggregator
+ *                     │  (sooner while a collector asked: coll_wake)
  *                     └─ tick: event timeouts, gap judging, kernel status
  *                        (1 s), idle label sets swept (every 60 s of the
  *                        source's clock and at the end of the input, when no
@@ -183,6 +184,7 @@ static int print_exposition(struct exporter *x)
 struct sweep {
 	int64_t *last;
 	bool at_end;
+	int wait_ms; /* out: how long the loop may poll before the next tick */
 };
 
 /* The collectors' periodic work (agg_tick), then a sweep of idle label
@@ -191,10 +193,15 @@ struct sweep {
  * input). For exporter_batch. */
 static int sweep_batch(struct exporter *x, void *arg)
 {
-	const struct sweep *sw = arg;
+	struct sweep *sw = arg;
 	int64_t now = exporter_now_ms(x);
 
 	agg_tick(x->agg, now);
+	sw->wait_ms = TICK_MS;
+	if (agg_wake(x->agg) - now < TICK_MS)
+		sw->wait_ms = agg_wake(x->agg) > now
+				      ? (int)(agg_wake(x->agg) - now)
+				      : 0;
 	if (*sw->last == INT64_MIN)
 		*sw->last = now;
 	if ((sw->at_end || now - *sw->last >= SWEEP_MS) &&
@@ -205,24 +212,28 @@ static int sweep_batch(struct exporter *x, void *arg)
 	return 0;
 }
 
-static void maybe_sweep(struct exporter *x, int64_t *last, bool at_end)
+/* The poll timeout until the next tick: TICK_MS, or sooner while a
+ * collector asked for it (connect_outcome, while connects are parked). */
+static int maybe_sweep(struct exporter *x, int64_t *last, bool at_end)
 {
-	struct sweep sw = { last, at_end };
+	struct sweep sw = { last, at_end, TICK_MS };
 
 	exporter_batch(x, sweep_batch, &sw);
+	return sw.wait_ms;
 }
 
 static void run_loop(struct exporter *x, struct source *src, struct http *http,
 		     int sfd)
 {
 	int64_t last_tick = exporter_mono_ms(), last_sweep = INT64_MIN;
+	int wait_ms = TICK_MS;
 
 	for (;;) {
 		int fd = source_fd(src);
 		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { fd, POLLIN, 0 } };
 		int64_t now;
 
-		if (poll(p, fd >= 0 ? 2 : 1, TICK_MS) < 0 && errno != EINTR) {
+		if (poll(p, fd >= 0 ? 2 : 1, wait_ms) < 0 && errno != EINTR) {
 			log_error("poll failed", "error", strerror(errno));
 			return;
 		}
@@ -248,7 +259,7 @@ static void run_loop(struct exporter *x, struct source *src, struct http *http,
 			last_tick = now;
 			source_tick(src);
 		}
-		maybe_sweep(x, &last_sweep, false);
+		wait_ms = maybe_sweep(x, &last_sweep, false);
 	}
 }
 
@@ -295,6 +306,7 @@ int main(int argc, char **argv)
 	ac.baseline_max = x.cfg.baseline_max;
 	ac.replay = cfg_source_is_text(x.cfg.source);
 	ac.resolve = cfg_resolves(&x.cfg);
+	ac.outcome_delay_ms = x.cfg.outcome_delay_ms;
 	for (unsigned i = 0; i < coll_n; i++)
 		if (!x.cfg.collector[i])
 			ac.disabled |= 1u << i;

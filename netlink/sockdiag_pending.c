@@ -21,6 +21,15 @@
  *   not seen, /proc unreadable     -> stays until the timeout
  *   its inode seen going elsewhere -> unresolved_gone: the descriptor was
  *                                     reused before the record was read
+ *   (refused_or_failed only once confirmed: when the caller tells the
+ *   records' clock, a record newer than the inode's read, or
+ *   SOCKDIAG_PENDING_CONFIRM_MS, must have been read, so that a socket()
+ *   that made the descriptor anew before the read would have been seen)
+ *   its descriptor made anew       -> unresolved_gone: the caller saw a
+ *                                     later socket() of the same
+ *                                     (pid, fd) (_reused), so the
+ *                                     inode read at park may be the new
+ *                                     socket's; its own was closed first
  *
  * A connect parked without an inode (the descriptor was already closed when
  * its record was read) ends unresolved_gone at the next batch: a socket to
@@ -33,6 +42,10 @@
  * A match also requires the destination the record gave, so an inode that
  * turned out to be another socket (a descriptor reused between the connect
  * and its record) is not taken for it.
+ *
+ * Each end is counted in the stats and handed, with the connect as parked
+ * (its tag: the labels a collector counts it under), to the on_end
+ * callback: evicted ones from park, the others from settle.
  *
  * Bounds: SOCKDIAG_PENDING_SLOTS slots in a ring, oldest evicted when full
  * (counted); nothing is allocated. Time is the caller's (milliseconds), so
@@ -58,6 +71,14 @@ void sockdiag_pending_init(struct sockdiag_pending *q, int64_t timeout_ms)
 {
 	memset(q, 0, sizeof(*q));
 	q->timeout_ms = timeout_ms;
+	q->newest_ms = INT64_MIN;
+}
+
+void sockdiag_pending_on_end(struct sockdiag_pending *q, sockdiag_end_fn fn,
+			     void *arg)
+{
+	q->on_end = fn;
+	q->on_end_arg = arg;
 }
 
 static struct sockdiag_pending_slot *slot_at(struct sockdiag_pending *q,
@@ -66,15 +87,33 @@ static struct sockdiag_pending_slot *slot_at(struct sockdiag_pending *q,
 	return &q->slot[(q->head + i) % SOCKDIAG_PENDING_SLOTS];
 }
 
+/* One connect ended as v: counted, and told. */
+static void pending_end(struct sockdiag_pending *q,
+			const struct sockdiag_conn *c, enum sockdiag_verdict v)
+{
+	struct sockdiag_pending_stats *st = &q->stats;
+	uint64_t *n[SOCKDIAG_NVERDICT] = {
+		[SOCKDIAG_V_SUCCESS] = &st->success,
+		[SOCKDIAG_V_REFUSED_OR_FAILED] = &st->refused_or_failed,
+		[SOCKDIAG_V_TIMEOUT] = &st->unresolved_timeout,
+		[SOCKDIAG_V_GONE] = &st->unresolved_gone,
+		[SOCKDIAG_V_EVICTED] = &st->evicted,
+	};
+
+	(*n[v])++;
+	if (q->on_end)
+		q->on_end(q->on_end_arg, c, v);
+}
+
 void sockdiag_pending_park(struct sockdiag_pending *q,
 			   const struct sockdiag_conn *c, int64_t now_ms)
 {
 	struct sockdiag_pending_slot *s;
 
 	if (q->count == SOCKDIAG_PENDING_SLOTS) {
+		pending_end(q, &slot_at(q, 0)->c, SOCKDIAG_V_EVICTED);
 		q->head = (q->head + 1) % SOCKDIAG_PENDING_SLOTS;
 		q->count--;
-		q->stats.evicted++;
 	}
 	s = slot_at(q, q->count++);
 	memset(s, 0, sizeof(*s));
@@ -83,9 +122,40 @@ void sockdiag_pending_park(struct sockdiag_pending *q,
 	q->stats.parked++;
 }
 
+void sockdiag_pending_reused(struct sockdiag_pending *q, pid_t pid, int fd,
+			     int64_t t_ms)
+{
+	for (unsigned i = 0; i < q->count; i++) {
+		struct sockdiag_pending_slot *s = slot_at(q, i);
+
+		if (s->c.pid == pid && s->c.fd == fd && s->c.read_ms >= t_ms)
+			s->reused = true;
+	}
+}
+
+void sockdiag_pending_newest(struct sockdiag_pending *q, int64_t t_ms)
+{
+	if (t_ms > q->newest_ms)
+		q->newest_ms = t_ms;
+}
+
+/* Whether the records read since s's inode was read would have shown a
+ * socket() that made its descriptor anew before that read. */
+static bool confirmed(const struct sockdiag_pending *q,
+		      const struct sockdiag_pending_slot *s, int64_t now_ms)
+{
+	return q->newest_ms == INT64_MIN || q->newest_ms > s->c.read_ms ||
+	       now_ms - s->c.read_ms >= SOCKDIAG_PENDING_CONFIRM_MS;
+}
+
 unsigned sockdiag_pending_count(const struct sockdiag_pending *q)
 {
 	return q->count;
+}
+
+int64_t sockdiag_pending_oldest_ms(const struct sockdiag_pending *q)
+{
+	return q->count ? q->slot[q->head].parked_ms : INT64_MAX;
 }
 
 static int index_cmp(const void *a, const void *b)
@@ -155,40 +225,41 @@ void sockdiag_pending_mark(struct sockdiag_pending *q,
 	}
 }
 
-/* The verdict on one slot: a counter to bump, or NULL to keep it. */
-static uint64_t *judge(struct sockdiag_pending *q,
-		       struct sockdiag_pending_slot *s, int64_t now_ms,
-		       sockdiag_fd_fn fd_now, void *arg)
+/* The verdict on one slot, or -1 to keep it. */
+static int judge(struct sockdiag_pending *q, struct sockdiag_pending_slot *s,
+		 int64_t now_ms, sockdiag_fd_fn fd_now, void *arg)
 {
 	bool timed_out = now_ms - s->parked_ms >= q->timeout_ms;
 
 	/* its inode is another connect's socket, or it has none (see the
 	 * top): nothing the batch shows is exact for it */
-	if (s->other || !s->c.t.inode)
-		return &q->stats.unresolved_gone;
+	if (s->other || s->reused || !s->c.t.inode)
+		return SOCKDIAG_V_GONE;
 	if (s->seen) {
 		switch (sockdiag_outcome_of(s->seen)) {
 		case SOCKDIAG_SUCCESS:
-			return &q->stats.success;
+			return SOCKDIAG_V_SUCCESS;
 		case SOCKDIAG_PENDING:
-			return timed_out ? &q->stats.unresolved_timeout : NULL;
+			return timed_out ? SOCKDIAG_V_TIMEOUT : -1;
 		case SOCKDIAG_GONE:
 			break;
 		}
-	} else {
+	} else if (!s->held) {
 		switch (fd_now(arg, &s->c)) {
 		case SOCKDIAG_FD_SAME:
-			return &q->stats.refused_or_failed;
+			s->held = true;
+			break;
 		case SOCKDIAG_FD_GONE:
-			return &q->stats.unresolved_gone;
+			return SOCKDIAG_V_GONE;
 		case SOCKDIAG_FD_UNKNOWN:
 			break;
 		}
 	}
+	if (s->held && confirmed(q, s, now_ms))
+		return SOCKDIAG_V_REFUSED_OR_FAILED;
 	if (!timed_out)
-		return NULL;
-	return s->seen ? &q->stats.unresolved_timeout
-		       : &q->stats.unresolved_gone;
+		return -1;
+	return s->seen ? SOCKDIAG_V_TIMEOUT : SOCKDIAG_V_GONE;
 }
 
 unsigned sockdiag_pending_settle(struct sockdiag_pending *q, int64_t now_ms,
@@ -199,10 +270,10 @@ unsigned sockdiag_pending_settle(struct sockdiag_pending *q, int64_t now_ms,
 	/* Survivors move down in order, so the ring stays oldest first. */
 	for (unsigned i = 0; i < n; i++) {
 		struct sockdiag_pending_slot *s = slot_at(q, i);
-		uint64_t *verdict = judge(q, s, now_ms, fd_now, arg);
+		int v = judge(q, s, now_ms, fd_now, arg);
 
-		if (verdict) {
-			(*verdict)++;
+		if (v >= 0) {
+			pending_end(q, &s->c, (enum sockdiag_verdict)v);
 			ended++;
 			continue;
 		}

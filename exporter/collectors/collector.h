@@ -21,6 +21,7 @@ struct coll_ctx {
 	uint32_t gen; /* sweep generation, from 1: cached series are stale
 		       * when it moved */
 	uint64_t *skipped; /* the skip counters, by enum agg_skip */
+	int64_t wake_ms; /* coll_wake's soonest, reset by each agg_tick */
 };
 
 struct scrape;
@@ -137,6 +138,14 @@ static inline void coll_add_item(struct coll_ctx *ctx, struct fam *f,
 {
 	if (!s || fam_add_item(f, s, h, t) < 0)
 		ctx->skipped[AGG_SKIP_NO_MEMORY]++;
+}
+
+/* From tick: asks for the next tick at at_ms (the tick's clock) or sooner,
+ * when that is before the reader loop's own 250 ms (exporter/main.c). */
+static inline void coll_wake(struct coll *c, int64_t at_ms)
+{
+	if (at_ms < c->ctx->wake_ms)
+		c->ctx->wake_ms = at_ms;
 }
 
 #define COLL_FAMS(a) .fams = (a), .nfam = sizeof(a) / sizeof((a)[0])

@@ -11,6 +11,7 @@
 
 #define COLLECTORS(X)                                                          \
 	X(connect)                                                             \
+	X(connect_outcome)                                                     \
 	X(listen)                                                              \
 	X(execve)                                                              \
 	X(watch)                                                               \

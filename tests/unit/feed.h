@@ -78,6 +78,42 @@ static inline void feed_stop(struct exporter *x)
 	exporter_lock_destroy(x);
 }
 
+/* A dispatcher for cfg and an assembler that feeds it, without an
+ * exporter; feed_agg_stop frees both and clears the pointers. */
+static inline void feed_agg_start(const struct agg_config *cfg, struct agg **a,
+				  struct asm_ctx **as)
+{
+	*a = agg_new(cfg);
+	*as = asm_new(NULL, agg_event, *a);
+	assert_non_null(*a);
+	assert_non_null(*as);
+}
+
+static inline void feed_agg_stop(struct agg **a, struct asm_ctx **as)
+{
+	asm_free(*as);
+	agg_free(*a);
+	*a = NULL;
+	*as = NULL;
+}
+
+/* The value of family's series whose label text is exactly labels;
+ * UINT64_MAX when absent. */
+static inline uint64_t feed_value(const struct agg *a, const char *family,
+				  const char *labels)
+{
+	struct fam_rows rows = { 0 };
+	uint64_t v = UINT64_MAX;
+
+	fam_rows(agg_fam_named(a, family), &rows);
+	for (size_t i = 0; i < rows.n; i++)
+		if (rows.row[i].labels_len == strlen(labels) &&
+		    !memcmp(rows.row[i].labels, labels, rows.row[i].labels_len))
+			v = rows.row[i].count;
+	fam_rows_free(&rows);
+	return v;
+}
+
 /* x's exposition in the text format, NUL-terminated in out (dbuf_free
  * it). */
 static inline void render_text(struct exporter *x, struct dbuf *out)

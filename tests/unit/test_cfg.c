@@ -81,7 +81,7 @@ static void test_defaults(void **state)
 	assert_true(c.baseline_learning_ms == 3600000);
 	assert_true(c.baseline_save_ms == 300000);
 	assert_int_equal(c.baseline_max, 65536);
-	assert_int_equal(coll_n, 9);
+	assert_int_equal(coll_n, 10);
 	for (unsigned i = 0; i < coll_n; i++)
 		assert_true(c.collector[i]);
 }

@@ -27,6 +27,7 @@
 
 #include "netlink/sockdiag.h"
 #include "netlink/sockdiag_pending.h"
+#include "tests/unit/sockets.h"
 
 static struct sockdiag *sd;
 
@@ -44,60 +45,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A socket of type on family's loopback (or any address), bound to port
- * 0; *port gets the kernel's choice. -1 when the family is not there. */
-static int bound(int family, int type, bool any, uint16_t *port)
-{
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
-					   : sizeof(struct sockaddr_in);
-	int fd = socket(family, type | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	ss.ss_family = (sa_family_t)family;
-	if (family == AF_INET && !any)
-		((struct sockaddr_in *)&ss)->sin_addr.s_addr =
-			htonl(INADDR_LOOPBACK);
-	if (family == AF_INET6 && !any)
-		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(family == AF_INET6
-			      ? ((struct sockaddr_in6 *)&ss)->sin6_port
-			      : ((struct sockaddr_in *)&ss)->sin_port);
-	return fd;
-}
-
 static uint64_t inode_of(int fd)
 {
 	uint64_t inode = 0;
 
 	assert_int_equal(sockdiag_inode_of(getpid(), fd, &inode), 0);
 	return inode;
-}
-
-/* A non-blocking connect to 127.0.0.1:port; the result of connect(). */
-static int connect_nb(uint16_t port, int *fd)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(port) };
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	*fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	assert_true(*fd >= 0);
-	return connect(*fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? -errno
-								      : 0;
-}
-
-static void wait_writable(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-	assert_int_equal(poll(&p, 1, 5000), 1);
 }
 
 static struct sockdiag_tuple tuple_to(uint16_t port, uint64_t inode)
@@ -110,17 +63,6 @@ static struct sockdiag_tuple tuple_to(uint16_t port, uint64_t inode)
 
 	memcpy(t.raddr, &lo, 4);
 	return t;
-}
-
-/* Lets a child that waits on down[0] go, reaps it, closes both pipes. */
-static void release_child(pid_t child, int up[2], int down[2])
-{
-	assert_int_equal(write(down[1], "x", 1), 1);
-	assert_int_equal(waitpid(child, NULL, 0), child);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
 }
 
 static void test_inode_of(void **state)
@@ -359,20 +301,6 @@ static void test_established(void **state)
 	close(l);
 }
 
-/* In progress: the listener's accept queue (backlog 0: one connection) is
- * full and nobody accepts, so the kernel drops the next SYN and the
- * client stays in SYN_SENT. Returns the client. */
-static int syn_sent_to(int l, uint16_t port, int *first)
-{
-	int fd;
-
-	assert_int_equal(listen(l, 0), 0);
-	assert_true(connect_nb(port, first) == -EINPROGRESS);
-	wait_writable(*first); /* established, in the accept queue */
-	assert_int_equal(connect_nb(port, &fd), -EINPROGRESS);
-	return fd;
-}
-
 static void test_in_progress(void **state)
 {
 	uint16_t port;
@@ -395,6 +323,20 @@ static void test_in_progress(void **state)
 	close(l);
 }
 
+/* In the child: a listener in its namespace; its inode to up_fd (0: none). */
+static void netns_listener(bool unshared, int up_fd)
+{
+	uint64_t inode = 0;
+	uint16_t port;
+	int fd = unshared ? bound(AF_INET, SOCK_STREAM, true, &port) : -1;
+
+	if (fd < 0 || listen(fd, 8) < 0 ||
+	    sockdiag_inode_of(getpid(), fd, &inode) < 0)
+		inode = 0;
+	if (write(up_fd, &inode, sizeof(inode)) != sizeof(inode))
+		_exit(1);
+}
+
 /* A socket in another network namespace is not found from this one, and
  * /proc/PID/ns/net tells the namespaces apart. */
 static void test_other_netns(void **state)
@@ -403,30 +345,9 @@ static void test_other_netns(void **state)
 	uint64_t inode = 0, ns, self;
 	struct sockdiag_sock s;
 	pid_t child;
-	char c;
 
 	(void)state;
-	if (geteuid() != 0) {
-		print_message("skipped: a network namespace needs root\n");
-		skip();
-	}
-	assert_int_equal(pipe(up), 0);
-	assert_int_equal(pipe(down), 0);
-	child = fork();
-	if (child == 0) {
-		uint16_t port;
-		int fd = -1;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test ends it */
-		if (unshare(CLONE_NEWNET) == 0)
-			fd = bound(AF_INET, SOCK_STREAM, true, &port);
-		if (fd < 0 || listen(fd, 8) < 0 ||
-		    sockdiag_inode_of(getpid(), fd, &inode) < 0)
-			inode = 0;
-		if (write(up[1], &inode, sizeof(inode)) != sizeof(inode))
-			_exit(1);
-		_exit(read(down[0], &c, 1) == 1 ? 0 : 1);
-	}
+	child = netns_child(up, down, netns_listener);
 	assert_int_equal(read(up[0], &inode, sizeof(inode)), sizeof(inode));
 	assert_true(inode != 0);
 	assert_int_equal(sockdiag_lookup_inode(sd, SOCKDIAG_INET, IPPROTO_TCP,
@@ -597,6 +518,40 @@ static void test_pending_without_inode(void **state)
 	assert_int_equal(sockdiag_pending_count(&q), 0);
 }
 
+/* A descriptor made anew before its connect's inode was read: the connect
+ * ends unresolved, whatever the descriptor holds now; one made anew after
+ * the read, or another process's, changes nothing. Once the records'
+ * clock is told, a held socket is refused only when a newer record was
+ * read (or SOCKDIAG_PENDING_CONFIRM_MS on). */
+static void test_pending_reused(void **state)
+{
+	struct sockdiag_conn c = conn(1, 80), d = conn(2, 80), e = conn(3, 80);
+
+	(void)state;
+	memset(fake_fd, 0, sizeof(fake_fd));
+	fake_fd[1] = fake_fd[2] = fake_fd[3] = SOCKDIAG_FD_SAME;
+	c.fd = 7;
+	d.fd = 8;
+	e.fd = 9;
+	c.read_ms = d.read_ms = e.read_ms = 10;
+	sockdiag_pending_init(&q, 5000);
+	sockdiag_pending_park(&q, &c, 0);
+	sockdiag_pending_park(&q, &d, 0);
+	sockdiag_pending_park(&q, &e, 0);
+	sockdiag_pending_newest(&q, 10);
+	sockdiag_pending_begin(&q);
+	assert_int_equal(sockdiag_pending_settle(&q, 12, fake_fd_now, NULL), 0);
+	sockdiag_pending_reused(&q, 1, 7, 10); /* read at 10: maybe the new */
+	sockdiag_pending_reused(&q, 2, 7, 5); /* another process's fd 7 */
+	sockdiag_pending_reused(&q, 1, 9, 11); /* made after the read */
+	sockdiag_pending_newest(&q, 11);
+	fake_fd[1] = fake_fd[2] = fake_fd[3] = SOCKDIAG_FD_GONE; /* held */
+	sockdiag_pending_begin(&q);
+	assert_int_equal(sockdiag_pending_settle(&q, 13, fake_fd_now, NULL), 3);
+	assert_int_equal(q.stats.unresolved_gone, 1);
+	assert_int_equal(q.stats.refused_or_failed, 2);
+}
+
 /* Full: the oldest is evicted and counted, the ring keeps its order
  * through settles that remove from the middle. */
 static void test_pending_evicts_oldest(void **state)
@@ -640,6 +595,87 @@ static void test_pending_evicts_oldest(void **state)
 	sockdiag_pending_park(&q, &c, 2000);
 	assert_int_equal(sockdiag_pending_count(&q),
 			 SOCKDIAG_PENDING_SLOTS - 2 - 154 + 1);
+}
+
+/* What on_end was told, by the tag's first byte. */
+static unsigned ended[SOCKDIAG_NVERDICT]['z' + 1];
+
+static void count_end(void *arg, const struct sockdiag_conn *c,
+		      enum sockdiag_verdict v)
+{
+	(void)arg;
+	assert_int_equal(c->tag_len, 2);
+	assert_int_equal(c->tag[1], '!');
+	ended[v][c->tag[0]]++;
+}
+
+static struct sockdiag_conn tagged(uint64_t inode, char who)
+{
+	struct sockdiag_conn c = conn(inode, 80);
+
+	c.tag[0] = (uint8_t)who;
+	c.tag[1] = '!';
+	c.tag_len = 2;
+	return c;
+}
+
+/* Every end is handed back once with the tag it was parked with: each
+ * outcome, and an evicted connect at the park that pushed it out. */
+static void test_pending_tags(void **state)
+{
+	struct sockdiag_conn c;
+	struct sockdiag_sock s;
+
+	(void)state;
+	memset(ended, 0, sizeof(ended));
+	memset(fake_fd, 0, sizeof(fake_fd));
+	sockdiag_pending_init(&q, 1000);
+	sockdiag_pending_on_end(&q, count_end, NULL);
+	assert_true(sockdiag_pending_oldest_ms(&q) == INT64_MAX);
+	c = tagged(8, 'e'); /* evicted by the last park below */
+	sockdiag_pending_park(&q, &c, 3);
+	assert_int_equal(sockdiag_pending_oldest_ms(&q), 3);
+	for (unsigned i = 1; i < SOCKDIAG_PENDING_SLOTS; i++) {
+		c = tagged(16 + i, 'x'); /* 8 | i: fake_fd[i % 8] */
+		sockdiag_pending_park(&q, &c, 5);
+	}
+	assert_int_equal(ended[SOCKDIAG_V_EVICTED]['e'], 0);
+	c = tagged(1, 's');
+	sockdiag_pending_park(&q, &c, 5);
+	assert_int_equal(ended[SOCKDIAG_V_EVICTED]['e'], 1);
+	assert_int_equal(sockdiag_pending_oldest_ms(&q), 5);
+
+	/* 's' established; 'x' with inode 16 + i: i % 8 == 1 refused,
+	 * 2 gone, 3 stays SYN_SENT until the timeout, the rest unknown */
+	fake_fd[1] = SOCKDIAG_FD_SAME;
+	fake_fd[2] = SOCKDIAG_FD_GONE;
+	for (unsigned k = 0; k < 8; k++)
+		if (k != 1 && k != 2)
+			fake_fd[k] = SOCKDIAG_FD_UNKNOWN;
+	sockdiag_pending_begin(&q);
+	s = sock_of(&c, SOCKDIAG_ESTABLISHED, 1);
+	sockdiag_pending_mark(&q, &s);
+	for (unsigned i = 3; i < SOCKDIAG_PENDING_SLOTS; i += 8) {
+		s = sock_of(&c, SOCKDIAG_SYN_SENT, 16 + i);
+		sockdiag_pending_mark(&q, &s);
+	}
+	sockdiag_pending_settle(&q, 10, fake_fd_now, NULL);
+	assert_int_equal(ended[SOCKDIAG_V_SUCCESS]['s'], 1);
+	assert_int_equal(ended[SOCKDIAG_V_REFUSED_OR_FAILED]['x'], 32);
+	assert_int_equal(ended[SOCKDIAG_V_GONE]['x'], 32);
+	assert_int_equal(ended[SOCKDIAG_V_SUCCESS]['x'], 0);
+	/* at the timeout: the SYN_SENT ones time out, the unknown are gone */
+	sockdiag_pending_begin(&q);
+	for (unsigned i = 3; i < SOCKDIAG_PENDING_SLOTS; i += 8) {
+		s = sock_of(&c, SOCKDIAG_SYN_SENT, 16 + i);
+		sockdiag_pending_mark(&q, &s);
+	}
+	sockdiag_pending_settle(&q, 1005, fake_fd_now, NULL);
+	assert_int_equal(ended[SOCKDIAG_V_TIMEOUT]['x'], 32);
+	assert_int_equal(ended[SOCKDIAG_V_GONE]['x'], 32 + 255 - 32 * 3);
+	assert_int_equal(sockdiag_pending_count(&q), 0);
+	assert_int_equal(q.stats.evicted, 1);
+	assert_int_equal(q.stats.parked, SOCKDIAG_PENDING_SLOTS + 1);
 }
 
 /* The whole batch against the kernel: established, refused and in
@@ -710,6 +746,8 @@ int main(void)
 		cmocka_unit_test(test_pending_reused_inode),
 		cmocka_unit_test(test_pending_without_inode),
 		cmocka_unit_test(test_pending_evicts_oldest),
+		cmocka_unit_test(test_pending_tags),
+		cmocka_unit_test(test_pending_reused),
 		cmocka_unit_test(test_pending_run),
 	};
 
