@@ -64,17 +64,6 @@ static uint64_t count(const char *which, const char *labels)
 	return v;
 }
 
-/* A listen (v: port) or connect (v: result) counter of the test's process
- * (srv, uid 5). */
-static uint64_t srv(const char *which, const char *family, const char *v)
-{
-	char l[128];
-
-	snprintf(l, sizeof(l), "comm=\"srv\",uid=\"5\",family=\"%s\",%s=\"%s\"",
-		 family, !strcmp(which, "audit_listen") ? "port" : "result", v);
-	return count(which, l);
-}
-
 /* A listen counter of the test's process (srv, uid 5, auid 0; no socket()
  * record, so protocol unknown). */
 static uint64_t lsn(const char *family, const char *address, const char *port)
@@ -86,6 +75,19 @@ static uint64_t lsn(const char *family, const char *address, const char *port)
 		 "protocol=\"unknown\",address=\"%s\",port=\"%s\"",
 		 family, address, port);
 	return count("audit_listen", l);
+}
+
+/* A connect counter of the test's process (srv, uid 5, auid 0). */
+static uint64_t conn(const char *family, const char *proto, const char *scope,
+		     const char *result)
+{
+	char l[192];
+
+	snprintf(l, sizeof(l),
+		 "comm=\"srv\",uid=\"5\",auid=\"0\",family=\"%s\","
+		 "protocol=\"%s\",scope=\"%s\",result=\"%s\"",
+		 family, proto, scope, result);
+	return count("audit_connect", l);
 }
 
 static double estimate(const char *which, int64_t now);
@@ -135,9 +137,9 @@ static void test_connect_edges(void **state)
 	     /* a netlink address counts as other */
 	     SYS("3", "42", "yes", "0", "3", "key=(null)")
 		     SA("3", "10000000E803000001000000") EOE("3"));
-	assert_int_equal(srv("audit_connect", "other", "error"), 1);
-	assert_int_equal(srv("audit_connect", "unix", "success"), 1);
-	assert_int_equal(srv("audit_connect", "other", "success"), 1);
+	assert_int_equal(conn("other", "unknown", "unknown", "error"), 1);
+	assert_int_equal(conn("unix", "unknown", "unknown", "success"), 1);
+	assert_int_equal(conn("other", "unknown", "unknown", "success"), 1);
 	assert_int_equal(count("audit_syscall_events", "syscall=\"connect\","
 						       "key=\"k1,k2\","
 						       "success=\"yes\""),
@@ -181,11 +183,14 @@ static void test_byte_order(void **state)
 	feed(SYS("6", "42", "yes", "0", "3", "key=(null)")
 		     SA("6", "020000500A0000010000000000000000") EOE("6"));
 #undef S390X
-	assert_int_equal(srv("audit_connect", "inet", "success"), 2);
-	assert_int_equal(srv("audit_connect", "inet6", "error"), 1);
-	assert_int_equal(srv("audit_connect", "unix", "success"), 1);
+	assert_int_equal(conn("inet", "unknown", "private", "success"), 2);
+	assert_int_equal(conn("inet6", "unknown", "loopback", "refused"), 1);
+	assert_int_equal(conn("unix", "unknown", "unknown", "success"), 1);
 	assert_int_equal(lsn("inet", "0.0.0.0", "8080"), 1);
-	/* 10.0.0.1:80 twice and [::1]:443 */
+	/* 10.0.0.1:80 twice and [::1]:443, in two scopes */
+	assert_int_equal(fam_count(agg_fam_named(a, "audit_connect_unique_"
+						    "destinations")),
+			 2);
 	assert_true(estimate("audit_connect_unique_destinations", 100000) == 2);
 }
 
@@ -230,8 +235,8 @@ static void test_socketcall(void **state)
 	assert_int_equal(lsn("inet", "0.0.0.0", "8080"), 1);
 	assert_int_equal(lsn("unknown", "unknown", "unknown"), 1);
 	assert_int_equal(fam_count(agg_fam_named(a, "audit_listen")), 2);
-	assert_int_equal(srv("audit_connect", "other", "error"), 2);
-	assert_int_equal(srv("audit_connect", "other", "success"), 1);
+	assert_int_equal(conn("other", "unknown", "unknown", "refused"), 2);
+	assert_int_equal(conn("other", "unknown", "unknown", "success"), 1);
 	assert_int_equal(count("audit_syscall_events", "syscall=\"socketcall\","
 						       "key=\"\","
 						       "success=\"yes\""),
@@ -630,7 +635,7 @@ static void test_pressure_sweep(void **state)
 	(void)state;
 	for (int pressed = 0; pressed < 2; pressed++) {
 		/* about 0.5 MiB beyond the reserve when pressed */
-		struct budget *b = budget_new(pressed ? 5u << 20 : 64u << 20);
+		struct budget *b = budget_new(pressed ? 7u << 20 : 64u << 20);
 
 		setup_cap(100000, 3600000, b);
 		for (unsigned i = 0; i < 2000; i++)
@@ -654,13 +659,12 @@ static void test_pressure_sweep(void **state)
 							       "destination"
 							       "s")) <= 2);
 			feed_connect(6000, 2, 9001, 1795000000 + 32 * 60);
-			assert_int_equal(count("audit_connect", "comm="
-								"\"p6000\","
-								"uid=\"5\","
-								"family="
-								"\"inet\","
-								"result="
-								"\"success\""),
+			assert_int_equal(count("audit_connect",
+					       "comm=\"p6000\",uid=\"5\","
+					       "auid=\"0\",family=\"inet\","
+					       "protocol=\"unknown\","
+					       "scope=\"private\","
+					       "result=\"success\""),
 					 1);
 		} else {
 			assert_int_equal(n, 2001);
@@ -680,20 +684,185 @@ static void test_pressure_sweep(void **state)
 	setup(NULL);
 }
 
-/* The estimate of a windowed family's only label set, 5m window. */
+/* The sum of a windowed family's estimates over its label sets, 5m
+ * window (exact for families whose label sets partition the items). */
 static double estimate(const char *which, int64_t now)
 {
+	struct fam *f = agg_fam_named(a, which);
 	struct fam_rows rows = { 0 };
-	double v;
+	double v = 0;
 
-	fam_rows(agg_fam_named(a, which), &rows);
-	assert_int_equal(rows.n, 1);
-	assert_int_equal(fam_rows_estimate(agg_fam_named(a, which), &rows, 0,
-					   now, 1),
-			 1);
-	v = rows.row[0].value[0];
+	assert_int_equal(fam_rows(f, &rows), 0);
+	assert_true(rows.n > 0);
+	for (size_t i = 0; i < rows.n;)
+		i = fam_rows_estimate(f, &rows, i, now, SIZE_MAX);
+	for (size_t i = 0; i < rows.n; i++)
+		v += rows.row[i].value[0];
 	fam_rows_free(&rows);
 	return v;
+}
+
+/* The 5m estimate of a windowed family's label set `labels`; -1 if none. */
+static double estimate_of(const char *which, const char *labels, int64_t now)
+{
+	struct fam *f = agg_fam_named(a, which);
+	struct fam_rows rows = { 0 };
+	double v = -1;
+
+	assert_int_equal(fam_rows(f, &rows), 0);
+	for (size_t i = 0; i < rows.n;)
+		i = fam_rows_estimate(f, &rows, i, now, SIZE_MAX);
+	for (size_t i = 0; i < rows.n; i++)
+		if (rows.row[i].labels_len == strlen(labels) &&
+		    !memcmp(rows.row[i].labels, labels, rows.row[i].labels_len))
+			v = rows.row[i].value[0];
+	fam_rows_free(&rows);
+	return v;
+}
+
+/* A connect at 100.000 by comm/exe with uid and auid, to saddr (hex),
+ * with success and exit as the record writes them. */
+static void feed_who(unsigned serial, const char *comm, const char *exe,
+		     const char *uid, const char *auid, const char *saddr,
+		     const char *succ, const char *exit)
+{
+	char ev[1024];
+
+	snprintf(ev, sizeof(ev),
+		 "type=SYSCALL msg=audit(100.000:%u): arch=c000003e "
+		 "syscall=42 success=%s exit=%s a0=3 a1=0 a2=10 a3=0 items=0 "
+		 "ppid=1 pid=%u auid=%s uid=%s gid=0 comm=\"%s\" exe=\"%s\" "
+		 "key=(null)\n"
+		 "type=SOCKADDR msg=audit(100.000:%u): saddr=%s\n"
+		 "type=EOE msg=audit(100.000:%u): \n",
+		 serial, succ, exit, 1000 + serial, auid, uid, comm, exe,
+		 serial, saddr, serial);
+	feed(ev);
+}
+
+/* inet sockaddrs: port (4 hex digits) and address (8) */
+#define SIN(port, addr) "0200" port addr "0000000000000000"
+#define WHO_PROC(comm, exe, uid, auid, scope)                                  \
+	"comm=\"" comm "\",exe=\"" exe "\",uid=\"" uid "\",auid=\"" auid       \
+	"\",protocol=\"unknown\",scope=\"" scope "\""
+#define WHO_CONN(comm, uid, auid, scope, result)                               \
+	"comm=\"" comm "\",uid=\"" uid "\",auid=\"" auid "\","                 \
+	"family=\"inet\",protocol=\"unknown\","                                \
+	"scope=\"" scope "\",result=\"" result "\""
+
+/*
+ * Scope, auid, exe and results: connects to loopback and to a private
+ * address are counted and sketched apart, and the host gauges add up to
+ * the distinct destinations; root in alice's session reads uid 0 auid
+ * 1001; a process that calls itself sshd keeps its exe; ECONNREFUSED is
+ * refused, EINPROGRESS in_progress, any other failure error.
+ */
+static void test_connect_labels(void **state)
+{
+	(void)state;
+	feed_who(1, "curl", "/usr/bin/curl", "1001", "1001",
+		 SIN("0050", "7F000001"), "yes", "0");
+	feed_who(2, "curl", "/usr/bin/curl", "1001", "1001",
+		 SIN("0050", "0A000001"), "no", "-115");
+	feed_who(3, "curl", "/usr/bin/curl", "1001", "1001",
+		 SIN("0051", "0A000001"), "no", "-111");
+	feed_who(4, "curl", "/usr/bin/curl", "1001", "1001",
+		 SIN("0052", "0A000001"), "no", "-13");
+	/* root in alice's session, twice to the same place */
+	feed_who(5, "ssh", "/usr/bin/ssh", "0", "1001", SIN("0016", "C0A80001"),
+		 "yes", "0");
+	feed_who(6, "ssh", "/usr/bin/ssh", "0", "1001", SIN("0016", "C0A80001"),
+		 "yes", "0");
+	/* comm is what the process says; exe is what it runs */
+	feed_who(7, "sshd", "/usr/bin/python3", "1001", "1001",
+		 SIN("0050", "7F000001"), "yes", "0");
+	/* a daemon without a login session */
+	feed_who(8, "cron", "/usr/sbin/cron", "0", "4294967295",
+		 SIN("0019", "7F000001"), "yes", "0");
+
+	assert_int_equal(
+		count("audit_connect",
+		      WHO_CONN("curl", "1001", "1001", "loopback", "success")),
+		1);
+	assert_int_equal(count("audit_connect",
+			       WHO_CONN("curl", "1001", "1001", "private",
+					"in_progress")),
+			 1);
+	assert_int_equal(count("audit_connect", WHO_CONN("curl", "1001", "1001",
+							 "private", "refused")),
+			 1);
+	assert_int_equal(count("audit_connect", WHO_CONN("curl", "1001", "1001",
+							 "private", "error")),
+			 1);
+	assert_int_equal(count("audit_connect", WHO_CONN("ssh", "0", "1001",
+							 "private", "success")),
+			 2);
+	assert_int_equal(count("audit_connect",
+			       WHO_CONN("cron", "0", "4294967295", "loopback",
+					"success")),
+			 1);
+	/* loopback: curl's and sshd's 127.0.0.1:80 are one, cron's :25 */
+	assert_true(estimate_of("audit_connect_unique_destinations",
+				"protocol=\"unknown\",scope=\"loopback\"",
+				100000) == 2);
+	/* private: 10.0.0.1:80, :81, :82 and 192.168.0.1:22 */
+	assert_true(estimate_of("audit_connect_unique_destinations",
+				"protocol=\"unknown\",scope=\"private\"",
+				100000) == 4);
+	assert_true(estimate("audit_connect_unique_destinations", 100000) == 6);
+	assert_true(estimate_of("audit_process_connect_unique_destinations",
+				WHO_PROC("ssh", "/usr/bin/ssh", "0", "1001",
+					 "private"),
+				100000) == 1);
+	assert_true(estimate_of("audit_process_connect_unique_destinations",
+				WHO_PROC("sshd", "/usr/bin/python3", "1001",
+					 "1001", "loopback"),
+				100000) == 1);
+	assert_true(estimate_of("audit_user_connect_unique_destinations",
+				"uid=\"0\",auid=\"1001\",protocol=\"unknown\","
+				"scope=\"private\"",
+				100000) == 1);
+	assert_true(estimate_of("audit_user_connect_unique_destinations",
+				"uid=\"0\",auid=\"4294967295\","
+				"protocol=\"unknown\",scope=\"loopback\"",
+				100000) == 1);
+}
+
+/*
+ * Per-user unique destinations are a sketch of their own: two processes
+ * of one user reaching the same destinations count them once for the
+ * user, once for each process (the per-process sum overcounts).
+ */
+static void test_connect_per_user(void **state)
+{
+	char sa[64];
+	double user, curl, wget;
+
+	(void)state;
+	/* curl reaches 10.0.0.1..4:443, wget 10.0.0.1..3:443 */
+	for (unsigned i = 0; i < 7; i++) {
+		snprintf(sa, sizeof(sa), SIN("01BB", "0A0000%02X"),
+			 i < 4 ? i + 1 : i - 3);
+		feed_who(10 + i, i < 4 ? "curl" : "wget",
+			 i < 4 ? "/usr/bin/curl" : "/usr/bin/wget", "1001",
+			 "1001", sa, "yes", "0");
+	}
+	user = estimate_of("audit_user_connect_unique_destinations",
+			   "uid=\"1001\",auid=\"1001\",protocol=\"unknown\","
+			   "scope=\"private\"",
+			   100000);
+	curl = estimate_of("audit_process_connect_unique_destinations",
+			   WHO_PROC("curl", "/usr/bin/curl", "1001", "1001",
+				    "private"),
+			   100000);
+	wget = estimate_of("audit_process_connect_unique_destinations",
+			   WHO_PROC("wget", "/usr/bin/wget", "1001", "1001",
+				    "private"),
+			   100000);
+	assert_true(curl == 4);
+	assert_true(wget == 3);
+	assert_true(user == 4);
+	assert_true(user < curl + wget);
 }
 
 /* The issue's accuracy bounds, through the aggregator's own path (record
@@ -814,6 +983,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_byte_order, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_socketcall, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_connect_labels, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_connect_per_user, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_input, setup,
