@@ -142,8 +142,11 @@ static const struct coll_fam connect_fams[CONNECT_NFAM] = {
 	},
 };
 
-/* The state, one allocation: the label-tuple cache and the host series. */
+/* The state, one allocation: the label-tuple cache, the host series and
+ * the class label values with their lengths (no strlen per event). */
 struct connect {
+	struct fam_lv family_lv[COLL_NFAMILY], proto_lv[SOCKTAB_NPROTO],
+		scope_lv[SCOPE_N], result_lv[CONNECT_NRESULT];
 	uint32_t gen_host; /* host[] holds series of this generation */
 	struct fam_series *host[SOCKTAB_NPROTO][SCOPE_N];
 	struct connect_pcache pcache[CONNECT_PCACHE];
@@ -151,8 +154,20 @@ struct connect {
 
 static int connect_init(struct coll *c)
 {
-	c->state = calloc(1, sizeof(struct connect));
-	return c->state ? 0 : -ENOMEM;
+	struct connect *k = calloc(1, sizeof(struct connect));
+
+	if (!k)
+		return -ENOMEM;
+	for (unsigned i = 0; i < COLL_NFAMILY; i++)
+		k->family_lv[i] = COLL_LV(coll_family_labels[i]);
+	for (unsigned i = 0; i < SOCKTAB_NPROTO; i++)
+		k->proto_lv[i] = COLL_LV(socktab_proto_name(i));
+	for (unsigned i = 0; i < SCOPE_N; i++)
+		k->scope_lv[i] = COLL_LV(scope_name(i));
+	for (unsigned i = 0; i < CONNECT_NRESULT; i++)
+		k->result_lv[i] = COLL_LV(connect_result_labels[i]);
+	c->state = k;
+	return 0;
 }
 
 /* An event's labels, as the families take them. */
@@ -173,6 +188,16 @@ static void connect_view_set(char *c, uint8_t *cl, struct fam_lv v)
 		memcpy(c, v.p, v.len);
 }
 
+/* The first min(len, 8) bytes at p as a word, the rest zero; p has 8
+ * readable bytes (comm and exe are the event's AEV_STR_MAX buffers). */
+static inline uint64_t connect_word(const char *p, size_t len)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return len >= 8 ? w : w & ((UINT64_C(1) << (8 * len)) - 1);
+}
+
 /* The cache entry of this label tuple, claimed for it if it held another
  * or an older generation; NULL when a value is too long to cache. */
 static struct connect_pcache *connect_pentry(struct coll *c,
@@ -182,15 +207,26 @@ static struct connect_pcache *connect_pentry(struct coll *c,
 	struct connect_pcache *pc;
 	uint8_t cls[3] = { (uint8_t)l->family, (uint8_t)l->proto,
 			   (uint8_t)l->scope };
+	uint64_t w;
 	uint32_t h;
 
 	if (l->comm.len > CONNECT_CCOMM || l->exe.len > CONNECT_CEXE ||
 	    l->uid.len > CONNECT_CUID || l->auid.len > CONNECT_CUID)
 		return NULL;
-	h = coll_fnv(COLL_FNV_INIT, cls, sizeof(cls));
-	h = coll_fnv(h, l->comm.p, l->comm.len);
-	h = coll_fnv(h, l->exe.p, l->exe.len);
-	h = coll_fnv(h, l->uid.p, l->uid.len);
+	/* the slot only (an entry is checked against the whole tuple):
+	 * comm and exe by their first and last 8 bytes, a word at a time
+	 * (byte-wise FNV over all of them cost more than the rest of the
+	 * update), the short ids byte-wise */
+	w = connect_word(l->comm.p, l->comm.len) * 31 +
+	    connect_word(l->comm.p + (l->comm.len > 8 ? l->comm.len - 8 : 0),
+			 l->comm.len);
+	w = w * 31 +
+	    connect_word(l->exe.p + (l->exe.len > 8 ? l->exe.len - 8 : 0),
+			 l->exe.len);
+	w = w * 31 + ((uint64_t)l->comm.len << 32 | (uint64_t)l->exe.len << 16 |
+		      (uint64_t)cls[0] << 8 | cls[1] << 4 | cls[2]);
+	w *= UINT64_C(0x9e3779b97f4a7c15);
+	h = coll_fnv((uint32_t)(w >> 32), l->uid.p, l->uid.len);
 	h = coll_fnv(h, l->auid.p, l->auid.len);
 	pc = &k->pcache[h & (CONNECT_PCACHE - 1)];
 	if (pc->gen == c->ctx->gen && !memcmp(&pc->family, cls, sizeof(cls)) &&
@@ -230,18 +266,78 @@ static uint64_t connect_item(const struct coll *c, const struct aev *e)
 	return hash_siphash24(&c->ctx->cfg->sketch_key, buf, n);
 }
 
+/* The series of f in *slot (a cache slot, may be NULL) or, on a miss, the
+ * one of the n labels of l listed in which (CONNECT_L_* in label order):
+ * the label array is built only when it is needed. */
+enum {
+	CONNECT_L_COMM,
+	CONNECT_L_EXE,
+	CONNECT_L_UID,
+	CONNECT_L_AUID,
+	CONNECT_L_FAMILY,
+	CONNECT_L_PROTO,
+	CONNECT_L_SCOPE,
+	CONNECT_L_RESULT
+};
+static struct fam_series *connect_series(struct coll *c, struct fam *f,
+					 struct fam_series **slot,
+					 const struct connect_lbl *l,
+					 const uint8_t *which, unsigned n,
+					 unsigned ri, int64_t t)
+{
+	const struct connect *k = c->state;
+	struct fam_lv lv[FAM_MAX_LABELS];
+
+	if (slot && *slot)
+		return coll_cached(f, slot, NULL, t);
+	for (unsigned i = 0; i < n; i++) {
+		switch (which[i]) {
+		case CONNECT_L_COMM:
+			lv[i] = l->comm;
+			break;
+		case CONNECT_L_EXE:
+			lv[i] = l->exe;
+			break;
+		case CONNECT_L_UID:
+			lv[i] = l->uid;
+			break;
+		case CONNECT_L_AUID:
+			lv[i] = l->auid;
+			break;
+		case CONNECT_L_FAMILY:
+			lv[i] = k->family_lv[l->family];
+			break;
+		case CONNECT_L_PROTO:
+			lv[i] = k->proto_lv[l->proto];
+			break;
+		case CONNECT_L_SCOPE:
+			lv[i] = k->scope_lv[l->scope];
+			break;
+		default:
+			lv[i] = k->result_lv[ri];
+			break;
+		}
+	}
+	return coll_cached(f, slot, lv, t);
+}
+
+/* Each family's labels, in its fam_desc order. */
+static const uint8_t connect_total_lbl[] = { CONNECT_L_COMM,  CONNECT_L_UID,
+					     CONNECT_L_AUID,  CONNECT_L_FAMILY,
+					     CONNECT_L_PROTO, CONNECT_L_SCOPE,
+					     CONNECT_L_RESULT };
+static const uint8_t connect_host_lbl[] = { CONNECT_L_PROTO, CONNECT_L_SCOPE };
+static const uint8_t connect_proc_lbl[] = { CONNECT_L_COMM,  CONNECT_L_EXE,
+					    CONNECT_L_UID,   CONNECT_L_AUID,
+					    CONNECT_L_PROTO, CONNECT_L_SCOPE };
+static const uint8_t connect_user_lbl[] = { CONNECT_L_UID, CONNECT_L_AUID,
+					    CONNECT_L_PROTO, CONNECT_L_SCOPE };
+
 static void connect_unique(struct coll *c, const struct aev *e,
 			   const struct connect_lbl *l,
 			   struct connect_pcache *pc)
 {
 	struct connect *k = c->state;
-	struct fam_lv proto = COLL_LV(socktab_proto_name(l->proto));
-	struct fam_lv scope = COLL_LV(scope_name(l->scope));
-	struct fam_lv host[2] = { proto, scope };
-	struct fam_lv proc[6] = {
-		l->comm, l->exe, l->uid, l->auid, proto, scope
-	};
-	struct fam_lv user[4] = { l->uid, l->auid, proto, scope };
 	uint64_t h = connect_item(c, e);
 	struct fam_series *s;
 
@@ -249,14 +345,15 @@ static void connect_unique(struct coll *c, const struct aev *e,
 		memset(k->host, 0, sizeof(k->host));
 		k->gen_host = c->ctx->gen;
 	}
-	s = coll_cached(c->fam[CONNECT_HOST], &k->host[l->proto][l->scope],
-			host, e->t);
+	s = connect_series(c, c->fam[CONNECT_HOST],
+			   &k->host[l->proto][l->scope], l, connect_host_lbl,
+			   sizeof(connect_host_lbl), 0, e->t);
 	coll_add_item(c->ctx, c->fam[CONNECT_HOST], s, h, e->t);
-	s = coll_cached(c->fam[CONNECT_PROC], pc ? &pc->proc : NULL, proc,
-			e->t);
+	s = connect_series(c, c->fam[CONNECT_PROC], pc ? &pc->proc : NULL, l,
+			   connect_proc_lbl, sizeof(connect_proc_lbl), 0, e->t);
 	coll_add_item(c->ctx, c->fam[CONNECT_PROC], s, h, e->t);
-	s = coll_cached(c->fam[CONNECT_USER], pc ? &pc->user : NULL, user,
-			e->t);
+	s = connect_series(c, c->fam[CONNECT_USER], pc ? &pc->user : NULL, l,
+			   connect_user_lbl, sizeof(connect_user_lbl), 0, e->t);
 	coll_add_item(c->ctx, c->fam[CONNECT_USER], s, h, e->t);
 }
 
@@ -295,19 +392,15 @@ static void connect_event(struct coll *c, const struct aev *e)
 				 : SCOPE_UNKNOWN,
 	};
 	unsigned ri = connect_result(e);
-	struct fam_lv lv[7] = {
-		l.comm,
-		l.uid,
-		l.auid,
-		COLL_LV(coll_family_labels[l.family]),
-		COLL_LV(socktab_proto_name(l.proto)),
-		COLL_LV(scope_name(l.scope)),
-		COLL_LV(connect_result_labels[ri]),
-	};
 	struct connect_pcache *pc = connect_pentry(c, &l);
+	struct fam_series *s = connect_series(
+		c, c->fam[CONNECT_TOTAL], pc ? &pc->connect[ri] : NULL, &l,
+		connect_total_lbl, sizeof(connect_total_lbl), ri, e->t);
 
-	coll_count(c->ctx, c->fam[CONNECT_TOTAL], pc ? &pc->connect[ri] : NULL,
-		   lv, e->t);
+	if (s)
+		fam_inc(s, 1);
+	else
+		c->ctx->skipped[AGG_SKIP_NO_MEMORY]++;
 	if (inet)
 		connect_unique(c, e, &l, pc);
 }

@@ -801,6 +801,28 @@ static void test_connect_labels(void **state)
 			       WHO_CONN("cron", "0", "4294967295", "loopback",
 					"success")),
 			 1);
+	/* an exe too long for the series cache: looked up, counted alike */
+	{
+		char exe[160], want[320];
+
+		memset(exe, 'x', sizeof(exe) - 1);
+		exe[0] = '/';
+		exe[sizeof(exe) - 1] = 0;
+		for (unsigned i = 0; i < 2; i++)
+			feed_who(20 + i, "longexe", exe, "0", "0",
+				 SIN("0050", "7F000001"), "yes", "0");
+		assert_int_equal(count("audit_connect",
+				       WHO_CONN("longexe", "0", "0", "loopback",
+						"success")),
+				 2);
+		snprintf(want, sizeof(want),
+			 "comm=\"longexe\",exe=\"%s\",uid=\"0\",auid=\"0\","
+			 "protocol=\"unknown\",scope=\"loopback\"",
+			 exe);
+		assert_true(estimate_of("audit_process_connect_unique_"
+					"destinations",
+					want, 100000) == 1);
+	}
 	/* loopback: curl's and sshd's 127.0.0.1:80 are one, cron's :25 */
 	assert_true(estimate_of("audit_connect_unique_destinations",
 				"protocol=\"unknown\",scope=\"loopback\"",
