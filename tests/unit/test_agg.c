@@ -1,10 +1,13 @@
 /* Unit tests for exporter/agg: events to metric updates, edge cases. */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -720,24 +723,38 @@ static double estimate_of(const char *which, const char *labels, int64_t now)
 	return v;
 }
 
-/* A connect at 100.000 by comm/exe with uid and auid, to saddr (hex),
- * with success and exit as the record writes them. */
+/* A syscall nr at 100.000 by pid with a0 and a1, comm/exe with uid and
+ * auid, with saddr (hex; NULL: no SOCKADDR record), success and exit as
+ * the record writes them. */
+static void feed_call(unsigned serial, unsigned pid, const char *nr,
+		      unsigned a0, unsigned a1, const char *comm,
+		      const char *exe, const char *uid, const char *auid,
+		      const char *saddr, const char *succ, const char *exit)
+{
+	char ev[1024], sa[128] = "";
+
+	if (saddr)
+		snprintf(sa, sizeof(sa),
+			 "type=SOCKADDR msg=audit(100.000:%u): saddr=%s\n",
+			 serial, saddr);
+	snprintf(ev, sizeof(ev),
+		 "type=SYSCALL msg=audit(100.000:%u): arch=c000003e "
+		 "syscall=%s success=%s exit=%s a0=%x a1=%x a2=0 a3=0 items=0 "
+		 "ppid=1 pid=%u auid=%s uid=%s gid=0 comm=\"%s\" exe=\"%s\" "
+		 "key=(null)\n%s"
+		 "type=EOE msg=audit(100.000:%u): \n",
+		 serial, nr, succ, exit, a0, a1, pid, auid, uid, comm, exe, sa,
+		 serial);
+	feed(ev);
+}
+
+/* A connect of fd 3 by its own pid (1000 + serial). */
 static void feed_who(unsigned serial, const char *comm, const char *exe,
 		     const char *uid, const char *auid, const char *saddr,
 		     const char *succ, const char *exit)
 {
-	char ev[1024];
-
-	snprintf(ev, sizeof(ev),
-		 "type=SYSCALL msg=audit(100.000:%u): arch=c000003e "
-		 "syscall=42 success=%s exit=%s a0=3 a1=0 a2=10 a3=0 items=0 "
-		 "ppid=1 pid=%u auid=%s uid=%s gid=0 comm=\"%s\" exe=\"%s\" "
-		 "key=(null)\n"
-		 "type=SOCKADDR msg=audit(100.000:%u): saddr=%s\n"
-		 "type=EOE msg=audit(100.000:%u): \n",
-		 serial, succ, exit, 1000 + serial, auid, uid, comm, exe,
-		 serial, saddr, serial);
-	feed(ev);
+	feed_call(serial, 1000 + serial, "42", 3, 0, comm, exe, uid, auid,
+		  saddr, succ, exit);
 }
 
 /* inet sockaddrs: port (4 hex digits) and address (8) */
@@ -887,6 +904,136 @@ static void test_connect_per_user(void **state)
 	assert_true(user < curl + wget);
 }
 
+/*
+ * Protocol: a connect's socket is what its socket() asked for, by (pid,
+ * fd): a UDP and a TCP connect to one resolver's port 53 are two
+ * destinations in two series; a socket never seen reads unknown.
+ */
+static void test_connect_protocol(void **state)
+{
+	(void)state;
+	/* socket(AF_INET, SOCK_DGRAM) = 3, socket(AF_INET, SOCK_STREAM) = 4
+	 * by pid 500; connects of fds 3, 4 and 9 to 10.0.0.53:53 */
+	feed_call(1, 500, "41", 2, 2, "dig", "/usr/bin/dig", "1001", "1001",
+		  NULL, "yes", "3");
+	feed_call(2, 500, "41", 2, 1, "dig", "/usr/bin/dig", "1001", "1001",
+		  NULL, "yes", "4");
+	for (unsigned fd = 3; fd <= 9; fd += fd == 4 ? 5 : 1)
+		feed_call(fd, 500, "42", fd, 0, "dig", "/usr/bin/dig", "1001",
+			  "1001", SIN("0035", "0A000035"), "yes", "0");
+	assert_int_equal(count("audit_connect", "comm=\"dig\",uid=\"1001\","
+						"auid=\"1001\","
+						"family=\"inet\",protocol="
+						"\"udp\","
+						"scope=\"private\",result="
+						"\"success\""),
+			 1);
+	assert_int_equal(count("audit_connect", "comm=\"dig\",uid=\"1001\","
+						"auid=\"1001\","
+						"family=\"inet\",protocol="
+						"\"tcp\","
+						"scope=\"private\",result="
+						"\"success\""),
+			 1);
+	assert_int_equal(count("audit_connect", "comm=\"dig\",uid=\"1001\","
+						"auid=\"1001\","
+						"family=\"inet\",protocol="
+						"\"unknown\","
+						"scope=\"private\",result="
+						"\"success\""),
+			 1);
+	assert_true(estimate_of("audit_connect_unique_destinations",
+				"protocol=\"udp\",scope=\"private\"",
+				100000) == 1);
+	assert_true(estimate_of("audit_connect_unique_destinations",
+				"protocol=\"tcp\",scope=\"private\"",
+				100000) == 1);
+	/* one address and port, three protocols: three items */
+	assert_true(estimate("audit_connect_unique_destinations", 100000) == 3);
+	assert_true(estimate_of("audit_user_connect_unique_destinations",
+				"uid=\"1001\",auid=\"1001\",protocol=\"udp\","
+				"scope=\"private\"",
+				100000) == 1);
+}
+
+/* Loopback connects of this process and of a child in a network namespace
+ * of its own, to 127.0.0.1:80, into an aggregator that may (resolve) or
+ * may not read /proc; then of a pid that is gone. The host's loopback
+ * estimate after the two, and after the third. -1: no namespace could be
+ * made (not root). */
+static int netns_loopback(bool resolve, double *after_gone)
+{
+	struct agg_config c = test_cfg;
+	int go[2], ready[2];
+	char byte = 0;
+	pid_t child;
+	double v;
+
+	if (pipe(go) || pipe(ready))
+		return -1;
+	child = fork();
+	if (child == 0) {
+		close(go[1]);
+		close(ready[0]);
+		byte = unshare(CLONE_NEWNET) ? 'n' : 'y';
+		if (write(ready[1], &byte, 1) != 1 || read(go[0], &byte, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (child < 0 || read(ready[0], &byte, 1) != 1 || byte != 'y') {
+		close(go[1]);
+		close(ready[0]);
+		if (child > 0)
+			waitpid(child, NULL, 0);
+		return -1;
+	}
+	teardown(NULL);
+	c.resolve = resolve;
+	a = agg_new(&c);
+	as = asm_new(NULL, agg_event, a);
+	assert_non_null(a);
+	feed_call(1, (unsigned)getpid(), "42", 3, 0, "curl", "/usr/bin/curl",
+		  "0", "0", SIN("0050", "7F000001"), "yes", "0");
+	feed_call(2, (unsigned)child, "42", 3, 0, "curl", "/usr/bin/curl", "0",
+		  "0", SIN("0050", "7F000001"), "yes", "0");
+	v = estimate_of("audit_connect_unique_destinations",
+			"protocol=\"unknown\",scope=\"loopback\"", 100000);
+	close(go[1]);
+	close(ready[0]);
+	waitpid(child, NULL, 0);
+	/* the child is gone and reaped: its pid reads "not known" */
+	feed_call(3, (unsigned)child, "42", 3, 0, "curl", "/usr/bin/curl", "0",
+		  "0", SIN("0051", "7F000001"), "yes", "0");
+	feed_call(4, (unsigned)getpid(), "42", 3, 0, "curl", "/usr/bin/curl",
+		  "0", "0", SIN("0051", "7F000001"), "yes", "0");
+	*after_gone = estimate_of("audit_connect_unique_destinations",
+				  "protocol=\"unknown\",scope=\"loopback\"",
+				  100000);
+	return (int)v;
+}
+
+/*
+ * Network namespaces: live, another namespace's 127.0.0.1:80 is another
+ * destination than the host's (same scope, loopback; the namespace is in
+ * the item only); in a replay, or once the process is gone, the records
+ * are all there is and the two are one.
+ */
+static void test_connect_netns(void **state)
+{
+	double gone;
+
+	(void)state;
+	if (netns_loopback(true, &gone) < 0)
+		skip();
+	assert_int_equal(netns_loopback(true, &gone), 2);
+	/* :81 from the gone child and from us is one more */
+	assert_true(gone == 3);
+	assert_int_equal(netns_loopback(false, &gone), 1);
+	assert_true(gone == 2);
+}
+
 /* The issue's accuracy bounds, through the aggregator's own path (record
  * fields, SOCKADDR decoding, destination hashing): host-wide within 2% and
  * per process within 5% of the truth at 10^4..10^6 distinct. */
@@ -1009,6 +1156,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connect_labels, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_connect_per_user, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_connect_protocol, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_connect_netns, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_input, setup,
