@@ -152,6 +152,23 @@ struct connect {
 	struct connect_pcache pcache[CONNECT_PCACHE];
 };
 
+/* The host series of outbound TCP to public addresses, the question's,
+ * exists from the start and after every sweep (which drops an empty
+ * sketch's label set): 0, not "no data", on a host that has not connected
+ * anywhere yet. 0 or -ENOMEM. */
+static int connect_sweep_keep(struct coll *c)
+{
+	struct fam_lv lv[2] = { COLL_LV(socktab_proto_name(SOCKTAB_TCP)),
+				COLL_LV(scope_name(SCOPE_PUBLIC)) };
+
+	return fam_get(c->fam[CONNECT_HOST], lv, 0) ? 0 : -ENOMEM;
+}
+
+static void connect_sweep(struct coll *c)
+{
+	(void)connect_sweep_keep(c); /* no memory: "no data" until it has */
+}
+
 static int connect_init(struct coll *c)
 {
 	struct connect *k = calloc(1, sizeof(struct connect));
@@ -167,7 +184,7 @@ static int connect_init(struct coll *c)
 	for (unsigned i = 0; i < CONNECT_NRESULT; i++)
 		k->result_lv[i] = COLL_LV(connect_result_labels[i]);
 	c->state = k;
-	return 0;
+	return connect_sweep_keep(c);
 }
 
 /* An event's labels, as the families take them. */
@@ -423,5 +440,6 @@ const struct coll_def coll_connect = {
 	COLL_FAMS(connect_fams),
 	.init = connect_init,
 	.event = connect_event,
+	.sweep = connect_sweep,
 	.write = connect_write,
 };

@@ -190,10 +190,11 @@ static void test_byte_order(void **state)
 	assert_int_equal(conn("inet6", "unknown", "loopback", "refused"), 1);
 	assert_int_equal(conn("unix", "unknown", "unknown", "success"), 1);
 	assert_int_equal(lsn("inet", "0.0.0.0", "8080"), 1);
-	/* 10.0.0.1:80 twice and [::1]:443, in two scopes */
+	/* 10.0.0.1:80 twice and [::1]:443, in two scopes, beside the
+	 * tcp/public series that is always there */
 	assert_int_equal(fam_count(agg_fam_named(a, "audit_connect_unique_"
 						    "destinations")),
-			 2);
+			 3);
 	assert_true(estimate("audit_connect_unique_destinations", 100000) == 2);
 }
 
@@ -672,11 +673,12 @@ static void test_pressure_sweep(void **state)
 		} else {
 			assert_int_equal(n, 2001);
 		}
-		/* the host-wide gauge and the syscall counter keep all */
+		/* the host-wide gauges and the syscall counter keep all:
+		 * unknown/private and the tcp/public one always there */
 		assert_int_equal(fam_count(agg_fam_named(a, "audit_connect_"
 							    "unique_"
 							    "destinations")),
-				 1);
+				 2);
 		assert_int_equal(family_sum("audit_syscall_events", &n),
 				 2001 + pressed);
 		teardown(NULL);
@@ -954,6 +956,15 @@ static void test_connect_protocol(void **state)
 				"uid=\"1001\",auid=\"1001\",protocol=\"udp\","
 				"scope=\"private\"",
 				100000) == 1);
+	/* two days on, a sweep drops every emptied sketch; outbound TCP to
+	 * public addresses reads 0, not "no data" */
+	agg_sweep(a, 100000 + 2 * INT64_C(86400000));
+	assert_int_equal(fam_count(agg_fam_named(a, "audit_connect_unique_"
+						    "destinations")),
+			 1);
+	assert_true(estimate_of("audit_connect_unique_destinations",
+				"protocol=\"tcp\",scope=\"public\"",
+				100000 + 2 * INT64_C(86400000)) == 0);
 }
 
 /* Loopback connects of this process and of a child in a network namespace
