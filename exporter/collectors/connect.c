@@ -294,7 +294,8 @@ enum {
 	CONNECT_L_FAMILY,
 	CONNECT_L_PROTO,
 	CONNECT_L_SCOPE,
-	CONNECT_L_RESULT
+	CONNECT_L_RESULT,
+	CONNECT_L_N
 };
 static struct fam_series *connect_series(struct coll *c, struct fam *f,
 					 struct fam_series **slot,
@@ -307,33 +308,20 @@ static struct fam_series *connect_series(struct coll *c, struct fam *f,
 
 	if (slot && *slot)
 		return coll_cached(f, slot, NULL, t);
-	for (unsigned i = 0; i < n; i++) {
-		switch (which[i]) {
-		case CONNECT_L_COMM:
-			lv[i] = l->comm;
-			break;
-		case CONNECT_L_EXE:
-			lv[i] = l->exe;
-			break;
-		case CONNECT_L_UID:
-			lv[i] = l->uid;
-			break;
-		case CONNECT_L_AUID:
-			lv[i] = l->auid;
-			break;
-		case CONNECT_L_FAMILY:
-			lv[i] = k->family_lv[l->family];
-			break;
-		case CONNECT_L_PROTO:
-			lv[i] = k->proto_lv[l->proto];
-			break;
-		case CONNECT_L_SCOPE:
-			lv[i] = k->scope_lv[l->scope];
-			break;
-		default:
-			lv[i] = k->result_lv[ri];
-			break;
-		}
+	{
+		const struct fam_lv all[CONNECT_L_N] = {
+			[CONNECT_L_COMM] = l->comm,
+			[CONNECT_L_EXE] = l->exe,
+			[CONNECT_L_UID] = l->uid,
+			[CONNECT_L_AUID] = l->auid,
+			[CONNECT_L_FAMILY] = k->family_lv[l->family],
+			[CONNECT_L_PROTO] = k->proto_lv[l->proto],
+			[CONNECT_L_SCOPE] = k->scope_lv[l->scope],
+			[CONNECT_L_RESULT] = k->result_lv[ri],
+		};
+
+		for (unsigned i = 0; i < n; i++)
+			lv[i] = all[which[i]];
 	}
 	return coll_cached(f, slot, lv, t);
 }
