@@ -37,6 +37,10 @@ SEL = 'job=~"$job", instance=~"$instance"'
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+# Failed connects (audit_connect_total's result label).
+FAILED = 'result=~"error|refused"'
+
+
 def sel(extra=""):
     """The label matchers of every query, plus extra ones."""
     return "{" + SEL + (", " + extra if extra else "") + "}"
@@ -319,12 +323,17 @@ def host_panels():
     P.append(row("Outbound connections"))
     P.append(stat(
         "Unique outbound destinations",
-        "Estimated number of distinct (address, port) pairs this host "
-        "connected to (inet and inet6 connect() calls) in each sliding "
-        "window of the exporter (--window). HyperLogLog: near exact for "
-        "small sets, 0.81% standard error beyond.",
+        "Estimated number of distinct (protocol, address, port) "
+        "destinations this host connected to (inet and inet6 connect() "
+        "calls) in each sliding window of the exporter (--window): the sum "
+        "over protocol and scope, exact since scopes partition "
+        "destinations (loopback included: add "
+        "scope!~\"loopback|unspecified\" for what leaves the host). "
+        "HyperLogLog: near exact for small sets, 0.81% standard error "
+        "beyond.",
         "short",
-        targets(("audit_connect_unique_destinations" + sel(), "{{window}}")),
+        targets(("sum by (window) (audit_connect_unique_destinations"
+                 + sel() + ")", "{{window}}")),
         w=8, h=8))
     P.append(timeseries(
         "Unique outbound destinations over time",
@@ -332,29 +341,35 @@ def host_panels():
         "value at a point in time covers the window before that point: "
         "compare the 1h line with the same hour on other days.",
         "short",
-        targets(("audit_connect_unique_destinations" + sel(), "{{window}}")),
+        targets(("sum by (window) (audit_connect_unique_destinations"
+                 + sel() + ")", "{{window}}")),
         w=16))
     P.append(table(
         "Top processes by unique destinations ($window)",
-        "Processes (by name and real uid) that connected to the most "
-        "distinct destinations in the selected window, now. \"__other__\" "
+        "Processes (by name, executable, real and login uid) that "
+        "connected to the most distinct destinations in the selected "
+        "window, now, over every protocol and scope. \"__other__\" "
         "collects processes beyond --metrics.max-series.",
         "short",
-        targets(("topk(15, audit_process_connect_unique_destinations"
-                 + sel('window="$window"') + ")", ""), table=True),
-        {"window": None, "comm": "Process", "uid": "UID",
-         "Value": "Unique destinations"}, sort="Unique destinations"))
+        targets(("topk(15, sum by (comm, exe, uid, auid) "
+                 "(audit_process_connect_unique_destinations"
+                 + sel('window="$window"') + "))", ""), table=True),
+        {"window": None, "comm": "Process", "exe": "Executable",
+         "uid": "UID", "auid": "AUID", "Value": "Unique destinations"},
+        sort="Unique destinations"))
     P.append(table(
         "Top users by unique destinations ($window)",
-        "Per real uid, the sum over its processes of their distinct "
-        "destinations in the selected window: an upper bound of the user's "
-        "distinct destinations, since its processes may share some.",
+        "Per real uid and login uid, the distinct destinations of all its "
+        "processes together in the selected window, from a sketch per "
+        "user (audit_user_connect_unique_destinations, not a sum over "
+        "processes), over every protocol and scope.",
         "short",
-        targets((named("topk(15, sum by (uid) (audit_process_connect_"
+        targets((named("topk(15, sum by (uid, auid) (audit_user_connect_"
                        "unique_destinations" + sel('window="$window"') +
                        "))"), ""), table=True),
-        {"uid": "UID", "user": "User", "Value": "Unique destinations (sum)"},
-        sort="Unique destinations (sum)"))
+        {"uid": "UID", "auid": "AUID", "user": "User",
+         "Value": "Unique destinations"},
+        sort="Unique destinations"))
     P.append(timeseries(
         "Connects by process",
         "connect() calls per second of the ten busiest processes (name and "
@@ -383,7 +398,7 @@ def host_panels():
         "Connects by family and result",
         "connect() calls per second by address family (inet, inet6, unix, "
         "other) and result (success, in_progress for non-blocking "
-        "EINPROGRESS, error).",
+        "EINPROGRESS, refused for ECONNREFUSED, error).",
         "cps",
         targets((sum_rate("family, result", "audit_connect_total"),
                  "{{family}} {{result}}"))))
@@ -393,14 +408,14 @@ def host_panels():
         "Many errors to many destinations is the pattern of a scan.",
         "cps",
         targets((named(sum_rate("comm, uid, family", "audit_connect_total",
-                                'result="error"')),
+                                FAILED)),
                  "{{comm}} ({{user}}) {{family}}"))))
     P.append(table(
         "Connect errors in range",
         "Failed connect() calls per process, user and family. " + RANGE_NOTE,
         "short",
         targets((named(in_range("audit_connect_total", "comm, uid, family",
-                                'result="error"')), ""), table=True),
+                                FAILED)), ""), table=True),
         {"comm": "Process", "uid": "UID", "user": "User", "family": "Family",
          "Value": "Errors"}, sort="Errors"))
 
@@ -693,23 +708,25 @@ def fleet_panels():
         "The hosts that connected to the most distinct (address, port) "
         "destinations in the selected window, now.",
         "short",
-        targets(("topk(25, max by (instance) (audit_connect_unique_"
+        targets(("topk(25, sum by (instance) (audit_connect_unique_"
                  "destinations" + sel('window="$window"') + "))",
                  "{{instance}}"), instant=True)))
     P.append(timeseries(
         "Unique destinations per host ($window)",
         "Distinct destinations per host in the selected window, over time.",
         "short",
-        targets(("max by (instance) (audit_connect_unique_destinations"
+        targets(("sum by (instance) (audit_connect_unique_destinations"
                  + sel('window="$window"') + ")", "{{instance}}")), h=10))
     P.append(table(
         "Top processes in the fleet by unique destinations ($window)",
         "Processes (host, name, real uid) that connected to the most "
         "distinct destinations in the selected window, now.",
         "short",
-        targets(("topk(25, audit_process_connect_unique_destinations"
-                 + sel('window="$window"') + ")", ""), table=True),
-        {"instance": "Host", "window": None, "comm": "Process", "uid": "UID",
+        targets(("topk(25, sum by (instance, comm, exe, uid, auid) "
+                 "(audit_process_connect_unique_destinations"
+                 + sel('window="$window"') + "))", ""), table=True),
+        {"instance": "Host", "window": None, "comm": "Process",
+         "exe": "Executable", "uid": "UID", "auid": "AUID",
          "Value": "Unique destinations"},
         w=24, sort="Unique destinations"))
 
@@ -726,7 +743,7 @@ def fleet_panels():
         "Failed connect() calls per second per host: scanning shows here.",
         "cps",
         targets((topk(25, sum_rate("instance", "audit_connect_total",
-                                   'result="error"')),
+                                   FAILED)),
                  "{{instance}}"), instant=True), w=8))
     P.append(bargauge(
         "Hosts ranked by executions",

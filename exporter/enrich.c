@@ -20,6 +20,14 @@
  *           kernel's own (exporter/listener.c): the real port of a port-0
  *           bind, the address of a socket bound by a parent process, and
  *           local_kernel set; proto learnt when it was unknown
+ *   netns   connect to loopback, live (agg_config.resolve) only: the
+ *           process's network namespace (/proc/PID/ns/net), and whether
+ *           it is not the exporter's: another namespace's 127.0.0.1:80
+ *           is another destination. Read at the event, after the fact:
+ *           a process gone by then (or a pid reused) reads 0, "not
+ *           known", and counts as the host's; a replay never asks. One
+ *           readlink per loopback connect; other scopes are the same
+ *           address in every namespace as far as the records tell.
  *
  * What is remembered: successful socket() calls (the bundled rules audit
  * those of inet and inet6 only) and successful bind() calls, in one
@@ -37,12 +45,14 @@
 #include "exporter/agg.h"
 #include "exporter/listener.h"
 #include "metrics/budget.h"
+#include "netlink/sockdiag.h"
 
 struct enrich {
 	const struct agg_config *cfg;
 	struct socktab *socks; /* (pid, fd) -> protocol, bind address */
 	size_t table_bytes; /* taken from the memory budget */
 	struct listener *listener; /* with cfg->resolve only */
+	uint64_t netns_self; /* the exporter's network namespace; 0: unknown */
 };
 
 struct enrich *enrich_new(const struct agg_config *cfg)
@@ -70,6 +80,10 @@ struct enrich *enrich_new(const struct agg_config *cfg)
 			goto fail;
 		}
 	}
+	/* unknown (0) when /proc is not there: then no namespace is known
+	 * as another, and loopback is counted as the records say */
+	if (cfg->resolve && sockdiag_netns_self(&en->netns_self) < 0)
+		en->netns_self = 0;
 	return en;
 fail:
 	enrich_free(en); /* gives back table_bytes: 0 until taken */
@@ -99,6 +113,18 @@ static void enrich_socket(struct enrich *en, const struct aev *e)
 		    arg[1], arg[2]);
 }
 
+/* A loopback connect's network namespace (see the top). */
+static void enrich_netns(const struct enrich *en, struct aev *e)
+{
+	uint64_t ns;
+
+	if (!en->cfg->resolve || e->net.scope != SCOPE_LOOPBACK || !e->pid ||
+	    e->pid > INT32_MAX || sockdiag_netns_of((pid_t)e->pid, &ns) < 0)
+		return;
+	e->net.netns = ns;
+	e->net.netns_other = en->netns_self && ns != en->netns_self;
+}
+
 static void enrich_local(struct aev *e, const struct socktab_local *l)
 {
 	e->net.have_local = true;
@@ -119,6 +145,7 @@ void enrich_event(struct enrich *en, struct aev *e)
 	case AEV_CONNECT:
 		if (e->have_sa)
 			e->net.scope = scope_of_sockaddr(&e->sa);
+		enrich_netns(en, e);
 		break;
 	case AEV_BIND:
 		if (e->success == 1 && e->have_sa && e->have_fd)

@@ -174,33 +174,42 @@ struct expo *scrape_expo(struct scrape *sc)
 	return &sc->w;
 }
 
-/* The host-wide sketch's registers, folded, one series per register. */
+/* The registers of the union of the host-wide sketches (one per label
+ * set: the max of theirs, register by register), folded, one series per
+ * register. */
 int scrape_registers(struct scrape *sc, struct fam *host)
 {
 	struct exporter *x = sc->x;
 	unsigned m = 1u << x->cfg.export_p;
-	uint8_t *regs;
+	struct fam_rows rows = { 0 };
+	uint8_t *regs, *one;
 	char labels[96];
 	int rc = 0;
 
 	if (!x->cfg.export_registers)
 		return 0;
-	regs = calloc((size_t)x->cfg.nwindows, m);
+	regs = calloc((size_t)x->cfg.nwindows + 1, m);
 	if (!regs)
 		return -ENOMEM;
+	one = regs + (size_t)x->cfg.nwindows * m;
 	exporter_lock_scrape(x);
-	{
-		struct fam_series *s = fam_find(host, NULL);
+	rc = fam_rows(host, &rows);
+	for (size_t i = 0; i < rows.n && !rc; i++)
+		for (unsigned k = 0; k < x->cfg.nwindows && !rc; k++) {
+			uint8_t *r = regs + (size_t)k * m;
 
-		for (unsigned k = 0; s && k < x->cfg.nwindows && !rc; k++)
-			rc = win_sketch_registers(fam_sketch(s), sc->now_ms,
+			rc = win_sketch_registers(fam_sketch(rows.row[i].s),
+						  sc->now_ms,
 						  x->cfg.windows_ms[k],
-						  x->cfg.export_p,
-						  regs + (size_t)k * m);
-	}
+						  x->cfg.export_p, one);
+			for (unsigned j = 0; j < m && !rc; j++)
+				if (one[j] > r[j])
+					r[j] = one[j];
+		}
 	exporter_unlock(x);
 	expo_family(&sc->w, "audit_connect_unique_destinations_register",
-		    "Registers of the host-wide unique-destination sketch "
+		    "Registers of the host-wide unique-destination sketches "
+		    "(their union over protocol and scope) "
 		    "folded to a low precision, per window: take the max per "
 		    "register across hosts and apply the HyperLogLog "
 		    "estimator for a fleet-wide count (see "
@@ -216,6 +225,7 @@ int scrape_registers(struct scrape *sc, struct fam *host)
 				   regs[(size_t)k * m + j]);
 		}
 	free(regs);
+	fam_rows_free(&rows);
 	return rc;
 }
 

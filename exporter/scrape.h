@@ -37,8 +37,9 @@ struct fam;
 /* One family: its rows copied under the lock, estimated, sorted and
  * written. */
 int scrape_family(struct scrape *sc, struct fam *f);
-/* With --sketch.export-registers, the host-wide sketch's registers
- * (host: that family), folded; else nothing. */
+/* With --sketch.export-registers, the registers of the union of the
+ * host-wide sketches (host: that family, every label set), folded; else
+ * nothing. */
 int scrape_registers(struct scrape *sc, struct fam *host);
 /* For a collector whose write does more than families (users): the
  * exporter's lock, to be held only for short slices; what the

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Kernel events that telling TCP from UDP costs (issue 21, item 1): runs a
 # client workload (curl, python, DNS lookups through getent) under the
-# bundled connect rules plus the proposed socket() rules of
-# tests/fixtures/socket.rules, and, for the documentation of what is not
-# seen, rules on every sendto/sendmsg/sendmmsg and on MSG_FASTOPEN. All
+# bundled connect and socket() rules (packaging/audit_exporter.rules),
+# and, for the documentation of what is not seen, rules on every
+# sendto/sendmsg/sendmmsg and on MSG_FASTOPEN. All
 # rules filter on a private audit uid, so only the workload is counted.
 # Prints SYSCALL events per (key, syscall, comm). Loopback only: the
 # workload runs in its own network namespace with its own DNS responder.
@@ -28,7 +28,7 @@ rules=$dir/rules
 	echo "-a always,exit -F arch=b64 -S sendmsg -F a2&0x20000000 -F auid=$auid -k tfo"
 	echo "-a always,exit -F arch=b64 -S sendto,sendmsg,sendmmsg -F auid=$auid -k send_all"
 	grep -h '^-a .* -S \(connect\|socket\|socketcall\) ' \
-		"$root/packaging/audit_exporter.rules" "$root/tests/fixtures/socket.rules" |
+		"$root/packaging/audit_exporter.rules" |
 		grep -v 'socketcall -F a0=[24]' |
 		sed "s/^\(-a .*\) -k \(.*\)\$/\1 -F auid=$auid -k \2/"
 } >"$rules"

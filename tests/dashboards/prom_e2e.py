@@ -263,6 +263,9 @@ def check_semantics(host, fleet, expect, inst):
                  {s["metric"].get("uid") for s in res})
     want = sums("audit_connect_total", ["comm", "uid", "family"],
                 result="error")
+    for k, v in sums("audit_connect_total", ["comm", "uid", "family"],
+                     result="refused").items():
+        want[k] = want.get(k, 0) + v
     got = by_labels(result_of(host, "Connect errors in range",
                               instance=replay, window="1h"),
                     "comm", "uid", "family")

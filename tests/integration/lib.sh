@@ -173,12 +173,46 @@ ae_scrape() { # port file
 	curl -sf "http://127.0.0.1:$1/metrics" >"$2" || ae_fail "scrape of port $1 failed"
 }
 
-# Prints the value of one exact series line ('name{l="v",...}') or "absent".
+# Prints the value of a series or "absent". 'name' alone: the sample of that
+# exact line. 'name{l="v",...}': the sum of every sample of name whose labels
+# include all those pairs (one sample: its text as written), so that an
+# expectation names the labels it knows and stays true when a metric gains
+# a label (the sum over the new label's values).
 ae_value() { # file series
 	# through the environment: awk -v would interpret backslashes
-	AE_SERIES=$2 awk 'BEGIN { s = ENVIRON["AE_SERIES"] }
-		index($0, s " ") == 1 { print substr($0, length(s) + 2); f = 1 }
-		END { if (!f) print "absent" }' "$1"
+	AE_SERIES=$2 awk '
+	function pairs(t, arr,   n, i, c, esc, inq, cur) { # k="v" pairs of t
+		n = 0; cur = ""; esc = 0; inq = 0
+		for (i = 1; i <= length(t); i++) {
+			c = substr(t, i, 1)
+			if (!esc && !inq && c == ",") { arr[++n] = cur; cur = ""; continue }
+			cur = cur c
+			if (esc) esc = 0
+			else if (c == "\\") esc = 1
+			else if (c == "\"") inq = !inq
+		}
+		if (cur != "") arr[++n] = cur
+		return n
+	}
+	BEGIN {
+		s = ENVIRON["AE_SERIES"]; b = index(s, "{")
+		if (b) { name = substr(s, 1, b - 1); nq = pairs(substr(s, b + 1, length(s) - b - 1), q) }
+	}
+	!b { if (index($0, s " ") == 1) { print substr($0, length(s) + 2); f = 1 }; next }
+	substr($0, 1, length(name) + 1) == name "{" {
+		l = substr($0, length(name) + 2, length($0) - length(name) - length($NF) - 3)
+		delete have
+		n = pairs(l, got)
+		for (i = 1; i <= n; i++) have[got[i]] = 1
+		for (i = 1; i <= nq; i++) if (!(q[i] in have)) next
+		f++; v = $NF; sum += $NF
+	}
+	END {
+		if (!f) print "absent"
+		else if (!b || f == 1) { if (b) print v }
+		else if (sum == int(sum)) printf "%.0f\n", sum
+		else print sum
+	}' "$1"
 }
 
 ae_expect() { # file series expected

@@ -33,8 +33,8 @@ grep -qx "listening tcp 127.0.0.1 $lport" "$ae_tmp/listen" ||
 
 auid=$(cat /proc/self/loginuid)
 cat >"$ae_tmp/expect" <<EXP
-audit_connect_total{comm="ae_fs_scan",uid="0",family="inet",result="error"} 300
-audit_connect_total{comm="ae_fs_steady",uid="0",family="inet",result="error"} 50
+audit_connect_total{comm="ae_fs_scan",uid="0",family="inet",result="refused"} 300
+audit_connect_total{comm="ae_fs_steady",uid="0",family="inet",result="refused"} 50
 audit_listen_total{comm="ae_fs_listen",uid="0",auid="$auid",family="inet",protocol="tcp",address="127.0.0.1",port="$lport"} 1
 EXP
 ae_wait_expect "$port" "$ae_tmp/expect" "$ae_tmp/scrape" ||

@@ -87,8 +87,9 @@ ae_expect "$f" 'audit_watch_hits_total{key="__other__",comm="__other__",uid="__o
 # 2,097,176 bytes) and the baseline (three tables of 131,072 8-byte slots,
 # a 1.5 MiB save buffer and its header: 4,718,784 bytes, its
 # audit_exporter_baseline_bytes) are fixed tables taken from the limit on
-# top
-limit=$((3670016 + 2097176 + 4718784))
+# top; the per-user destination family's folded sketch at p = 10, at its
+# worst (win_sketch_max_bytes(10): 564,480 bytes), is reserved too
+limit=$((3670016 + 2097176 + 4718784 + 564480))
 "$gen" --procs 300 --dests 1000 |
 	replay "$ae_tmp/sk.prom" --metrics.memory-limit=$limit \
 		--sketch.host-precision=12 --sketch.process-precision=10

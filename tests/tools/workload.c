@@ -127,7 +127,9 @@ static const char *result_name(int rc, int err)
 {
 	if (rc == 0)
 		return "success";
-	return err == EINPROGRESS ? "in_progress" : "error";
+	if (err == EINPROGRESS)
+		return "in_progress";
+	return err == ECONNREFUSED ? "refused" : "error";
 }
 
 /* Fills ss with addr:port of family; returns its length. */

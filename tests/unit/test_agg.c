@@ -1,10 +1,13 @@
 /* Unit tests for exporter/agg: events to metric updates, edge cases. */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -55,17 +58,6 @@ static uint64_t count(const char *which, const char *labels)
 	return feed_value(a, which, labels);
 }
 
-/* A listen (v: port) or connect (v: result) counter of the test's process
- * (srv, uid 5). */
-static uint64_t srv(const char *which, const char *family, const char *v)
-{
-	char l[128];
-
-	snprintf(l, sizeof(l), "comm=\"srv\",uid=\"5\",family=\"%s\",%s=\"%s\"",
-		 family, !strcmp(which, "audit_listen") ? "port" : "result", v);
-	return count(which, l);
-}
-
 /* A listen counter of the test's process (srv, uid 5, auid 0; no socket()
  * record, so protocol unknown). */
 static uint64_t lsn(const char *family, const char *address, const char *port)
@@ -77,6 +69,19 @@ static uint64_t lsn(const char *family, const char *address, const char *port)
 		 "protocol=\"unknown\",address=\"%s\",port=\"%s\"",
 		 family, address, port);
 	return count("audit_listen", l);
+}
+
+/* A connect counter of the test's process (srv, uid 5, auid 0). */
+static uint64_t conn(const char *family, const char *proto, const char *scope,
+		     const char *result)
+{
+	char l[192];
+
+	snprintf(l, sizeof(l),
+		 "comm=\"srv\",uid=\"5\",auid=\"0\",family=\"%s\","
+		 "protocol=\"%s\",scope=\"%s\",result=\"%s\"",
+		 family, proto, scope, result);
+	return count("audit_connect", l);
 }
 
 static double estimate(const char *which, int64_t now);
@@ -126,9 +131,9 @@ static void test_connect_edges(void **state)
 	     /* a netlink address counts as other */
 	     SYS("3", "42", "yes", "0", "3", "key=(null)")
 		     SA("3", "10000000E803000001000000") EOE("3"));
-	assert_int_equal(srv("audit_connect", "other", "error"), 1);
-	assert_int_equal(srv("audit_connect", "unix", "success"), 1);
-	assert_int_equal(srv("audit_connect", "other", "success"), 1);
+	assert_int_equal(conn("other", "unknown", "unknown", "error"), 1);
+	assert_int_equal(conn("unix", "unknown", "unknown", "success"), 1);
+	assert_int_equal(conn("other", "unknown", "unknown", "success"), 1);
 	assert_int_equal(count("audit_syscall_events", "syscall=\"connect\","
 						       "key=\"k1,k2\","
 						       "success=\"yes\""),
@@ -172,11 +177,15 @@ static void test_byte_order(void **state)
 	feed(SYS("6", "42", "yes", "0", "3", "key=(null)")
 		     SA("6", "020000500A0000010000000000000000") EOE("6"));
 #undef S390X
-	assert_int_equal(srv("audit_connect", "inet", "success"), 2);
-	assert_int_equal(srv("audit_connect", "inet6", "error"), 1);
-	assert_int_equal(srv("audit_connect", "unix", "success"), 1);
+	assert_int_equal(conn("inet", "unknown", "private", "success"), 2);
+	assert_int_equal(conn("inet6", "unknown", "loopback", "refused"), 1);
+	assert_int_equal(conn("unix", "unknown", "unknown", "success"), 1);
 	assert_int_equal(lsn("inet", "0.0.0.0", "8080"), 1);
-	/* 10.0.0.1:80 twice and [::1]:443 */
+	/* 10.0.0.1:80 twice and [::1]:443, in two scopes, beside the
+	 * tcp/public series that is always there */
+	assert_int_equal(fam_count(agg_fam_named(a, "audit_connect_unique_"
+						    "destinations")),
+			 3);
 	assert_true(estimate("audit_connect_unique_destinations", 100000) == 2);
 }
 
@@ -221,8 +230,8 @@ static void test_socketcall(void **state)
 	assert_int_equal(lsn("inet", "0.0.0.0", "8080"), 1);
 	assert_int_equal(lsn("unknown", "unknown", "unknown"), 1);
 	assert_int_equal(fam_count(agg_fam_named(a, "audit_listen")), 2);
-	assert_int_equal(srv("audit_connect", "other", "error"), 2);
-	assert_int_equal(srv("audit_connect", "other", "success"), 1);
+	assert_int_equal(conn("other", "unknown", "unknown", "refused"), 2);
+	assert_int_equal(conn("other", "unknown", "unknown", "success"), 1);
 	assert_int_equal(count("audit_syscall_events", "syscall=\"socketcall\","
 						       "key=\"\","
 						       "success=\"yes\""),
@@ -656,22 +665,22 @@ static void test_pressure_sweep(void **state)
 							       "destination"
 							       "s")) <= 2);
 			feed_connect(6000, 2, 9001, 1795000000 + 32 * 60);
-			assert_int_equal(count("audit_connect", "comm="
-								"\"p6000\","
-								"uid=\"5\","
-								"family="
-								"\"inet\","
-								"result="
-								"\"success\""),
+			assert_int_equal(count("audit_connect",
+					       "comm=\"p6000\",uid=\"5\","
+					       "auid=\"0\",family=\"inet\","
+					       "protocol=\"unknown\","
+					       "scope=\"private\","
+					       "result=\"success\""),
 					 1);
 		} else {
 			assert_int_equal(n, 2001);
 		}
-		/* the host-wide gauge and the syscall counter keep all */
+		/* the host-wide gauges and the syscall counter keep all:
+		 * unknown/private and the tcp/public one always there */
 		assert_int_equal(fam_count(agg_fam_named(a, "audit_connect_"
 							    "unique_"
 							    "destinations")),
-				 1);
+				 2);
 		assert_int_equal(family_sum("audit_syscall_events", &n),
 				 2001 + pressed);
 		teardown(NULL);
@@ -682,20 +691,350 @@ static void test_pressure_sweep(void **state)
 	setup(NULL);
 }
 
-/* The estimate of a windowed family's only label set, 5m window. */
+/* The sum of a windowed family's estimates over its label sets, 5m
+ * window (exact for families whose label sets partition the items). */
 static double estimate(const char *which, int64_t now)
 {
+	struct fam *f = agg_fam_named(a, which);
 	struct fam_rows rows = { 0 };
-	double v;
+	double v = 0;
 
-	fam_rows(agg_fam_named(a, which), &rows);
-	assert_int_equal(rows.n, 1);
-	assert_int_equal(fam_rows_estimate(agg_fam_named(a, which), &rows, 0,
-					   now, 1),
-			 1);
-	v = rows.row[0].value[0];
+	assert_int_equal(fam_rows(f, &rows), 0);
+	assert_true(rows.n > 0);
+	for (size_t i = 0; i < rows.n;)
+		i = fam_rows_estimate(f, &rows, i, now, SIZE_MAX);
+	for (size_t i = 0; i < rows.n; i++)
+		v += rows.row[i].value[0];
 	fam_rows_free(&rows);
 	return v;
+}
+
+/* The 5m estimate of a windowed family's label set `labels`; -1 if none. */
+static double estimate_of(const char *which, const char *labels, int64_t now)
+{
+	struct fam *f = agg_fam_named(a, which);
+	struct fam_rows rows = { 0 };
+	double v = -1;
+
+	assert_int_equal(fam_rows(f, &rows), 0);
+	for (size_t i = 0; i < rows.n;)
+		i = fam_rows_estimate(f, &rows, i, now, SIZE_MAX);
+	for (size_t i = 0; i < rows.n; i++)
+		if (rows.row[i].labels_len == strlen(labels) &&
+		    !memcmp(rows.row[i].labels, labels, rows.row[i].labels_len))
+			v = rows.row[i].value[0];
+	fam_rows_free(&rows);
+	return v;
+}
+
+/* A syscall nr at 100.000 by pid with a0 and a1, comm/exe with uid and
+ * auid, with saddr (hex; NULL: no SOCKADDR record), success and exit as
+ * the record writes them. */
+static void feed_call(unsigned serial, unsigned pid, const char *nr,
+		      unsigned a0, unsigned a1, const char *comm,
+		      const char *exe, const char *uid, const char *auid,
+		      const char *saddr, const char *succ, const char *exit)
+{
+	char ev[1024], sa[128] = "";
+
+	if (saddr)
+		snprintf(sa, sizeof(sa),
+			 "type=SOCKADDR msg=audit(100.000:%u): saddr=%s\n",
+			 serial, saddr);
+	snprintf(ev, sizeof(ev),
+		 "type=SYSCALL msg=audit(100.000:%u): arch=c000003e "
+		 "syscall=%s success=%s exit=%s a0=%x a1=%x a2=0 a3=0 items=0 "
+		 "ppid=1 pid=%u auid=%s uid=%s gid=0 comm=\"%s\" exe=\"%s\" "
+		 "key=(null)\n%s"
+		 "type=EOE msg=audit(100.000:%u): \n",
+		 serial, nr, succ, exit, a0, a1, pid, auid, uid, comm, exe, sa,
+		 serial);
+	feed(ev);
+}
+
+/* A connect of fd 3 by its own pid (1000 + serial). */
+static void feed_who(unsigned serial, const char *comm, const char *exe,
+		     const char *uid, const char *auid, const char *saddr,
+		     const char *succ, const char *exit)
+{
+	feed_call(serial, 1000 + serial, "42", 3, 0, comm, exe, uid, auid,
+		  saddr, succ, exit);
+}
+
+/* inet sockaddrs: port (4 hex digits) and address (8) */
+#define SIN(port, addr) "0200" port addr "0000000000000000"
+#define WHO_PROC(comm, exe, uid, auid, scope)                                  \
+	"comm=\"" comm "\",exe=\"" exe "\",uid=\"" uid "\",auid=\"" auid       \
+	"\",protocol=\"unknown\",scope=\"" scope "\""
+#define WHO_CONN(comm, uid, auid, scope, result)                               \
+	"comm=\"" comm "\",uid=\"" uid "\",auid=\"" auid "\","                 \
+	"family=\"inet\",protocol=\"unknown\","                                \
+	"scope=\"" scope "\",result=\"" result "\""
+
+/*
+ * Scope, auid, exe and results: connects to loopback and to a private
+ * address are counted and sketched apart, and the host gauges add up to
+ * the distinct destinations; root in alice's session reads uid 0 auid
+ * 1001; a process that calls itself sshd keeps its exe; ECONNREFUSED is
+ * refused, EINPROGRESS in_progress, any other failure error.
+ */
+static void test_connect_labels(void **state)
+{
+	(void)state;
+	feed_who(1, "curl", "/usr/bin/curl", "1001", "1001",
+		 SIN("0050", "7F000001"), "yes", "0");
+	feed_who(2, "curl", "/usr/bin/curl", "1001", "1001",
+		 SIN("0050", "0A000001"), "no", "-115");
+	feed_who(3, "curl", "/usr/bin/curl", "1001", "1001",
+		 SIN("0051", "0A000001"), "no", "-111");
+	feed_who(4, "curl", "/usr/bin/curl", "1001", "1001",
+		 SIN("0052", "0A000001"), "no", "-13");
+	/* root in alice's session, twice to the same place */
+	feed_who(5, "ssh", "/usr/bin/ssh", "0", "1001", SIN("0016", "C0A80001"),
+		 "yes", "0");
+	feed_who(6, "ssh", "/usr/bin/ssh", "0", "1001", SIN("0016", "C0A80001"),
+		 "yes", "0");
+	/* comm is what the process says; exe is what it runs */
+	feed_who(7, "sshd", "/usr/bin/python3", "1001", "1001",
+		 SIN("0050", "7F000001"), "yes", "0");
+	/* a daemon without a login session */
+	feed_who(8, "cron", "/usr/sbin/cron", "0", "4294967295",
+		 SIN("0019", "7F000001"), "yes", "0");
+
+	assert_int_equal(
+		count("audit_connect",
+		      WHO_CONN("curl", "1001", "1001", "loopback", "success")),
+		1);
+	assert_int_equal(count("audit_connect",
+			       WHO_CONN("curl", "1001", "1001", "private",
+					"in_progress")),
+			 1);
+	assert_int_equal(count("audit_connect", WHO_CONN("curl", "1001", "1001",
+							 "private", "refused")),
+			 1);
+	assert_int_equal(count("audit_connect", WHO_CONN("curl", "1001", "1001",
+							 "private", "error")),
+			 1);
+	assert_int_equal(count("audit_connect", WHO_CONN("ssh", "0", "1001",
+							 "private", "success")),
+			 2);
+	assert_int_equal(count("audit_connect",
+			       WHO_CONN("cron", "0", "4294967295", "loopback",
+					"success")),
+			 1);
+	/* an exe too long for the series cache: looked up, counted alike */
+	{
+		char exe[160], want[320];
+
+		memset(exe, 'x', sizeof(exe) - 1);
+		exe[0] = '/';
+		exe[sizeof(exe) - 1] = 0;
+		for (unsigned i = 0; i < 2; i++)
+			feed_who(20 + i, "longexe", exe, "0", "0",
+				 SIN("0050", "7F000001"), "yes", "0");
+		assert_int_equal(count("audit_connect",
+				       WHO_CONN("longexe", "0", "0", "loopback",
+						"success")),
+				 2);
+		snprintf(want, sizeof(want),
+			 "comm=\"longexe\",exe=\"%s\",uid=\"0\",auid=\"0\","
+			 "protocol=\"unknown\",scope=\"loopback\"",
+			 exe);
+		assert_true(estimate_of("audit_process_connect_unique_"
+					"destinations",
+					want, 100000) == 1);
+	}
+	/* loopback: curl's and sshd's 127.0.0.1:80 are one, cron's :25 */
+	assert_true(estimate_of("audit_connect_unique_destinations",
+				"protocol=\"unknown\",scope=\"loopback\"",
+				100000) == 2);
+	/* private: 10.0.0.1:80, :81, :82 and 192.168.0.1:22 */
+	assert_true(estimate_of("audit_connect_unique_destinations",
+				"protocol=\"unknown\",scope=\"private\"",
+				100000) == 4);
+	assert_true(estimate("audit_connect_unique_destinations", 100000) == 6);
+	assert_true(estimate_of("audit_process_connect_unique_destinations",
+				WHO_PROC("ssh", "/usr/bin/ssh", "0", "1001",
+					 "private"),
+				100000) == 1);
+	assert_true(estimate_of("audit_process_connect_unique_destinations",
+				WHO_PROC("sshd", "/usr/bin/python3", "1001",
+					 "1001", "loopback"),
+				100000) == 1);
+	assert_true(estimate_of("audit_user_connect_unique_destinations",
+				"uid=\"0\",auid=\"1001\",protocol=\"unknown\","
+				"scope=\"private\"",
+				100000) == 1);
+	assert_true(estimate_of("audit_user_connect_unique_destinations",
+				"uid=\"0\",auid=\"4294967295\","
+				"protocol=\"unknown\",scope=\"loopback\"",
+				100000) == 1);
+}
+
+/*
+ * Per-user unique destinations are a sketch of their own: two processes
+ * of one user reaching the same destinations count them once for the
+ * user, once for each process (the per-process sum overcounts).
+ */
+static void test_connect_per_user(void **state)
+{
+	char sa[64];
+	double user, curl, wget;
+
+	(void)state;
+	/* curl reaches 10.0.0.1..4:443, wget 10.0.0.1..3:443 */
+	for (unsigned i = 0; i < 7; i++) {
+		snprintf(sa, sizeof(sa), SIN("01BB", "0A0000%02X"),
+			 i < 4 ? i + 1 : i - 3);
+		feed_who(10 + i, i < 4 ? "curl" : "wget",
+			 i < 4 ? "/usr/bin/curl" : "/usr/bin/wget", "1001",
+			 "1001", sa, "yes", "0");
+	}
+	user = estimate_of("audit_user_connect_unique_destinations",
+			   "uid=\"1001\",auid=\"1001\",protocol=\"unknown\","
+			   "scope=\"private\"",
+			   100000);
+	curl = estimate_of("audit_process_connect_unique_destinations",
+			   WHO_PROC("curl", "/usr/bin/curl", "1001", "1001",
+				    "private"),
+			   100000);
+	wget = estimate_of("audit_process_connect_unique_destinations",
+			   WHO_PROC("wget", "/usr/bin/wget", "1001", "1001",
+				    "private"),
+			   100000);
+	assert_true(curl == 4);
+	assert_true(wget == 3);
+	assert_true(user == 4);
+	assert_true(user < curl + wget);
+}
+
+/*
+ * Protocol: a connect's socket is what its socket() asked for, by (pid,
+ * fd): a UDP and a TCP connect to one resolver's port 53 are two
+ * destinations in two series; a socket never seen reads unknown.
+ */
+static void test_connect_protocol(void **state)
+{
+	(void)state;
+	/* socket(AF_INET, SOCK_DGRAM) = 3, socket(AF_INET, SOCK_STREAM) = 4
+	 * by pid 500; connects of fds 3, 4 and 9 to 10.0.0.53:53 */
+	feed_call(1, 500, "41", 2, 2, "dig", "/usr/bin/dig", "1001", "1001",
+		  NULL, "yes", "3");
+	feed_call(2, 500, "41", 2, 1, "dig", "/usr/bin/dig", "1001", "1001",
+		  NULL, "yes", "4");
+	for (unsigned fd = 3; fd <= 9; fd += fd == 4 ? 5 : 1)
+		feed_call(fd, 500, "42", fd, 0, "dig", "/usr/bin/dig", "1001",
+			  "1001", SIN("0035", "0A000035"), "yes", "0");
+	for (unsigned i = 0; i < 3; i++) {
+		static const char *const proto[] = { "udp", "tcp", "unknown" };
+		char l[192];
+
+		snprintf(l, sizeof(l),
+			 "comm=\"dig\",uid=\"1001\",auid=\"1001\","
+			 "family=\"inet\",protocol=\"%s\",scope=\"private\","
+			 "result=\"success\"",
+			 proto[i]);
+		assert_int_equal(count("audit_connect", l), 1);
+	}
+	assert_true(estimate_of("audit_connect_unique_destinations",
+				"protocol=\"udp\",scope=\"private\"",
+				100000) == 1);
+	assert_true(estimate_of("audit_connect_unique_destinations",
+				"protocol=\"tcp\",scope=\"private\"",
+				100000) == 1);
+	/* one address and port, three protocols: three items */
+	assert_true(estimate("audit_connect_unique_destinations", 100000) == 3);
+	assert_true(estimate_of("audit_user_connect_unique_destinations",
+				"uid=\"1001\",auid=\"1001\",protocol=\"udp\","
+				"scope=\"private\"",
+				100000) == 1);
+	/* two days on, a sweep drops every emptied sketch; outbound TCP to
+	 * public addresses reads 0, not "no data" */
+	agg_sweep(a, 100000 + 2 * INT64_C(86400000));
+	assert_int_equal(fam_count(agg_fam_named(a, "audit_connect_unique_"
+						    "destinations")),
+			 1);
+	assert_true(estimate_of("audit_connect_unique_destinations",
+				"protocol=\"tcp\",scope=\"public\"",
+				100000 + 2 * INT64_C(86400000)) == 0);
+}
+
+/* Loopback connects of this process and of a child in a network namespace
+ * of its own, to 127.0.0.1:80, into an aggregator that may (resolve) or
+ * may not read /proc; then of a pid that is gone. The host's loopback
+ * estimate after the two, and after the third. -1: no namespace could be
+ * made (not root). */
+static int netns_loopback(bool resolve, double *after_gone)
+{
+	struct agg_config c = test_cfg;
+	int go[2], ready[2];
+	char byte = 0;
+	pid_t child;
+	double v;
+
+	if (pipe(go) || pipe(ready))
+		return -1;
+	child = fork();
+	if (child == 0) {
+		close(go[1]);
+		close(ready[0]);
+		byte = unshare(CLONE_NEWNET) ? 'n' : 'y';
+		if (write(ready[1], &byte, 1) != 1 || read(go[0], &byte, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (child < 0 || read(ready[0], &byte, 1) != 1 || byte != 'y') {
+		close(go[1]);
+		close(ready[0]);
+		if (child > 0)
+			waitpid(child, NULL, 0);
+		return -1;
+	}
+	teardown(NULL);
+	c.resolve = resolve;
+	a = agg_new(&c);
+	as = asm_new(NULL, agg_event, a);
+	assert_non_null(a);
+	feed_call(1, (unsigned)getpid(), "42", 3, 0, "curl", "/usr/bin/curl",
+		  "0", "0", SIN("0050", "7F000001"), "yes", "0");
+	feed_call(2, (unsigned)child, "42", 3, 0, "curl", "/usr/bin/curl", "0",
+		  "0", SIN("0050", "7F000001"), "yes", "0");
+	v = estimate_of("audit_connect_unique_destinations",
+			"protocol=\"unknown\",scope=\"loopback\"", 100000);
+	close(go[1]);
+	close(ready[0]);
+	waitpid(child, NULL, 0);
+	/* the child is gone and reaped: its pid reads "not known" */
+	feed_call(3, (unsigned)child, "42", 3, 0, "curl", "/usr/bin/curl", "0",
+		  "0", SIN("0051", "7F000001"), "yes", "0");
+	feed_call(4, (unsigned)getpid(), "42", 3, 0, "curl", "/usr/bin/curl",
+		  "0", "0", SIN("0051", "7F000001"), "yes", "0");
+	*after_gone = estimate_of("audit_connect_unique_destinations",
+				  "protocol=\"unknown\",scope=\"loopback\"",
+				  100000);
+	return (int)v;
+}
+
+/*
+ * Network namespaces: live, another namespace's 127.0.0.1:80 is another
+ * destination than the host's (same scope, loopback; the namespace is in
+ * the item only); in a replay, or once the process is gone, the records
+ * are all there is and the two are one.
+ */
+static void test_connect_netns(void **state)
+{
+	double gone;
+
+	(void)state;
+	if (netns_loopback(true, &gone) < 0)
+		skip();
+	assert_int_equal(netns_loopback(true, &gone), 2);
+	/* :81 from the gone child and from us is one more */
+	assert_true(gone == 3);
+	assert_int_equal(netns_loopback(false, &gone), 1);
+	assert_true(gone == 2);
 }
 
 /* The issue's accuracy bounds, through the aggregator's own path (record
@@ -816,6 +1155,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_byte_order, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_socketcall, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_connect_labels, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_connect_per_user, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_connect_protocol, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_connect_netns, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_input, setup,

@@ -788,9 +788,11 @@ static void test_pipeline(void **state)
 	torture("replay pipeline", pipeline, &r);
 	/* the reference saw what the log holds */
 	assert_int_equal(scraped_get(&r.text, "audit_connect_total{comm="
-					      "\"torture\","
-					      "uid=\"1000\",family=\"inet\","
-					      "result=\"error\"}"),
+					      "\"torture\",uid=\"1000\","
+					      "auid=\"0\",family=\"inet\","
+					      "protocol=\"unknown\","
+					      "scope=\"loopback\","
+					      "result=\"refused\"}"),
 			 601);
 	r.port = free_port();
 	torture("replay pipeline served over HTTP", pipeline, &r);
