@@ -24,6 +24,7 @@
 #include "exporter/collectors/collector.h"
 #include "exporter/log.h"
 #include "metrics/fam.h"
+#include "metrics/recent.h"
 #include "netlink/kaudit.h"
 
 /* K_BYTES: an int of min..max bytes; K_SIZE: a size_t of at least min */
@@ -188,6 +189,15 @@ static const struct cfg_flag cfg_flags[] = {
 	  "walks every TCP connection, so batches are also spaced by their "
 	  "measured cost.",
 	  OFF(outcome_delay_ms), 0, 0 },
+	{ "collector.destinations.max", K_UINT, "2000",
+	  "Destinations the per-destination table holds at most "
+	  "(audit_connect_recent_total series); the least recently seen is "
+	  "evicted beyond, counted. Its table is taken at start.",
+	  OFF(dest_max), 1, RECENT_CAP_MAX },
+	{ "collector.destinations.horizon", K_DUR, "1h",
+	  "A destination unseen for this long leaves the per-destination "
+	  "table (its series ends).",
+	  OFF(dest_horizon_ms), 0, 0 },
 	{ "metrics.memory-limit", K_SIZE, "256MiB",
 	  "Memory for everything the host's activity grows (label sets, "
 	  "sketches, open events); beyond it label sets fold into __other__ "
@@ -738,6 +748,11 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 	if (!log_format_valid(c->log_format)) {
 		fprintf(err, "--log.format: '%s' is not logfmt or json\n",
 			c->log_format);
+		return 2;
+	}
+	if (c->dest_horizon_ms <= 0) {
+		fprintf(err, "--collector.destinations.horizon must be more "
+			     "than 0\n");
 		return 2;
 	}
 	if (c->export_p > c->host_p) {

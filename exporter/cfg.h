@@ -67,6 +67,8 @@ struct cfg {
 	int64_t baseline_learning_ms, baseline_save_ms;
 	unsigned baseline_max;
 	int64_t outcome_delay_ms; /* --collector.connect_outcome.delay */
+	unsigned dest_max; /* --collector.destinations.max */
+	int64_t dest_horizon_ms; /* --collector.destinations.horizon */
 	size_t memory_limit; /* bytes (metrics/budget) */
 	int64_t idle_ms;
 	bool collector[CFG_MAX_COLLECTORS]; /* by coll_table index */

@@ -174,6 +174,11 @@ struct expo *scrape_expo(struct scrape *sc)
 	return &sc->w;
 }
 
+int64_t scrape_now_ms(const struct scrape *sc)
+{
+	return sc->now_ms;
+}
+
 /* The host-wide sketch's registers, folded, one series per register. */
 int scrape_registers(struct scrape *sc, struct fam *host)
 {

@@ -84,11 +84,12 @@ ae_expect "$f" 'audit_watch_hits_total{key="__other__",comm="__other__",uid="__o
 # p = 10, at their worst, and the folded counters) is about 2.8 MiB; the
 # 300 process sketches of 1,000 destinations need about 1 MiB more; the
 # enrich stage's socket table (65,536 entries of 32 bytes and its header,
-# 2,097,176 bytes) and the baseline (three tables of 131,072 8-byte slots,
+# 2,097,176 bytes), the baseline (three tables of 131,072 8-byte slots,
 # a 1.5 MiB save buffer and its header: 4,718,784 bytes, its
-# audit_exporter_baseline_bytes) are fixed tables taken from the limit on
-# top
-limit=$((3670016 + 2097176 + 4718784))
+# audit_exporter_baseline_bytes) and the destinations view (2,000 entries
+# with their index, recent_bytes_for: 864,480 bytes) are fixed tables
+# taken from the limit on top
+limit=$((3670016 + 2097176 + 4718784 + 864480))
 "$gen" --procs 300 --dests 1000 |
 	replay "$ae_tmp/sk.prom" --metrics.memory-limit=$limit \
 		--sketch.host-precision=12 --sketch.process-precision=10

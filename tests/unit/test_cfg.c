@@ -81,7 +81,9 @@ static void test_defaults(void **state)
 	assert_true(c.baseline_learning_ms == 3600000);
 	assert_true(c.baseline_save_ms == 300000);
 	assert_int_equal(c.baseline_max, 65536);
-	assert_int_equal(coll_n, 10);
+	assert_int_equal(c.dest_max, 2000);
+	assert_true(c.dest_horizon_ms == 3600000);
+	assert_int_equal(coll_n, 11);
 	for (unsigned i = 0; i < coll_n; i++)
 		assert_true(c.collector[i]);
 }
@@ -178,6 +180,10 @@ static void test_errors(void **state)
 		"--metrics.memory-limit=lots",
 		"--collector.users.max=0",
 		"--collector.users.maximum=5",
+		"--collector.destinations.max=0",
+		"--collector.destinations.max=1048577",
+		"--collector.destinations.horizon=0",
+		"--collector.destinations.horizon=1x",
 	};
 	struct cfg c;
 
