@@ -89,7 +89,8 @@ static const struct cfg_flag cfg_flags[] = {
 	  OFF(disable_exporter_metrics), 0, 0 },
 	{ "audit.source", K_SPECIAL, "unicast",
 	  "Where audit records come from: unicast (become the audit daemon), "
-	  "multicast (read-only beside auditd), stdin (auditd plugin or pipe, "
+	  "multicast (read-only beside auditd), plugin (auditd's live feed "
+	  "on stdin: this host's user names), stdin (a replay piped in, "
 	  "audit.log text), file (replay --audit.file).",
 	  0, 0, 0 },
 	{ "audit.file", K_STR, "",
@@ -104,7 +105,8 @@ static const struct cfg_flag cfg_flags[] = {
 	  "Load the rules into the kernel (unicast and multicast sources).",
 	  OFF(load_rules), 0, 0 },
 	{ "audit.resolve-sockets", K_BOOL, "true",
-	  "Live sources: ask the kernel (sock_diag) and /proc/PID about the "
+	  "Live sources (plugin included): ask the kernel (sock_diag) and "
+	  "/proc/PID about the "
 	  "sockets of events, for what the records cannot say (a listener's "
 	  "real port, a process's network namespace). Keeps CAP_SYS_PTRACE "
 	  "and CAP_DAC_READ_SEARCH in the reader thread after the privilege "
@@ -231,15 +233,16 @@ static void cfg_collector_names(FILE *out)
 
 bool cfg_resolves(const struct cfg *c)
 {
-	return c->resolve_sockets && !cfg_source_is_text(c->source);
+	return c->resolve_sockets && !cfg_source_is_replay(c->source);
 }
 
 const char *cfg_source_name(enum cfg_source s)
 {
-	static const char *const names[] = { "unicast", "multicast", "stdin",
-					     "file" };
+	static const char *const names[CFG_NSOURCE] = { "unicast", "multicast",
+							"stdin", "file",
+							"plugin" };
 
-	return s <= CFG_FILE ? names[s] : "unknown";
+	return (unsigned)s < CFG_NSOURCE ? names[s] : "unknown";
 }
 
 int cfg_duration(const char *s, int64_t *ms)
@@ -449,14 +452,14 @@ static int cfg_set(struct cfg *c, const struct cfg_flag *f, const char *v,
 	case K_SPECIAL:
 		if (!strcmp(f->name, "window"))
 			return cfg_windows(c, v, err);
-		for (int s = CFG_UNICAST; s <= CFG_FILE; s++)
+		for (int s = CFG_UNICAST; s < CFG_NSOURCE; s++)
 			if (!strcmp(v, cfg_source_name((enum cfg_source)s))) {
 				c->source = (enum cfg_source)s;
 				return 0;
 			}
 		fprintf(err,
 			"--audit.source: '%s' is not one of unicast, "
-			"multicast, stdin, file\n",
+			"multicast, plugin, stdin, file\n",
 			v);
 		return -EINVAL;
 	}
@@ -714,8 +717,9 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 		fprintf(err, "--audit.source=file needs --audit.file\n");
 		return 2;
 	}
-	if (c->once && c->source != CFG_FILE && c->source != CFG_STDIN) {
-		fprintf(err, "--once needs --audit.source=file or stdin\n");
+	if (c->once && !cfg_source_is_text(c->source)) {
+		fprintf(err, "--once needs --audit.source=file, stdin or "
+			     "plugin\n");
 		return 2;
 	}
 	if (c->telemetry_path[0] != '/') {

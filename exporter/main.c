@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 	ac.baseline_max = x.cfg.baseline_max;
 	ac.dest_max = x.cfg.dest_max;
 	ac.dest_horizon_ms = x.cfg.dest_horizon_ms;
-	ac.replay = cfg_source_is_text(x.cfg.source);
+	ac.replay = cfg_source_is_replay(x.cfg.source);
 	ac.resolve = cfg_resolves(&x.cfg);
 	ac.outcome_delay_ms = x.cfg.outcome_delay_ms;
 	for (unsigned i = 0; i < coll_n; i++)
