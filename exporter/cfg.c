@@ -137,7 +137,7 @@ static const struct cfg_flag cfg_flags[] = {
 	  "keeps up when the host is busy; scrapes keep normal priority.",
 	  OFF(priority_boost), 0, 20 },
 	{ "once", K_BOOL, "false",
-	  "stdin/file: when the input ends, print the exposition to stdout "
+	  "Text sources: when the input ends, print the exposition to stdout "
 	  "and exit.",
 	  OFF(once), 0, 0 },
 	{ "window", K_SPECIAL, "5m,1h,24h",
