@@ -247,9 +247,14 @@ struct agg *agg_new(const struct agg_config *cfg)
 	}
 	for (unsigned i = 0; i < coll_n; i++) {
 		struct coll *c = &a->coll[i];
+		int rc;
 
-		if (c->fam && coll_table[i]->init && coll_table[i]->init(c))
+		/* -EINVAL: a table taken at start does not fit the limit */
+		rc = c->fam && coll_table[i]->init ? coll_table[i]->init(c) : 0;
+		if (rc) {
+			err = rc == -EINVAL ? EINVAL : ENOMEM;
 			goto fail;
+		}
 	}
 	agg_consumers(a);
 	return a;

@@ -87,6 +87,10 @@ struct agg_config {
 	const char *baseline_file;
 	int64_t baseline_learning_ms, baseline_save_ms;
 	unsigned baseline_max;
+	/* the destinations collector: entries at most (0: 2000) and how
+	 * long an entry lives unseen (0: 1h) */
+	unsigned dest_max;
+	int64_t dest_horizon_ms;
 	/* bit i: the collector coll_table[i] is off (never initialised nor
 	 * called, no families); 0: all on */
 	uint32_t disabled;

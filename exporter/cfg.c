@@ -24,6 +24,7 @@
 #include "exporter/collectors/collector.h"
 #include "exporter/log.h"
 #include "metrics/fam.h"
+#include "metrics/recent.h"
 #include "netlink/kaudit.h"
 
 /* K_BYTES: an int of min..max bytes; K_SIZE: a size_t of at least min */
@@ -88,7 +89,8 @@ static const struct cfg_flag cfg_flags[] = {
 	  OFF(disable_exporter_metrics), 0, 0 },
 	{ "audit.source", K_SPECIAL, "unicast",
 	  "Where audit records come from: unicast (become the audit daemon), "
-	  "multicast (read-only beside auditd), stdin (auditd plugin or pipe, "
+	  "multicast (read-only beside auditd), plugin (auditd's live feed "
+	  "on stdin: this host's user names), stdin (a replay piped in, "
 	  "audit.log text), file (replay --audit.file).",
 	  0, 0, 0 },
 	{ "audit.file", K_STR, "",
@@ -103,7 +105,8 @@ static const struct cfg_flag cfg_flags[] = {
 	  "Load the rules into the kernel (unicast and multicast sources).",
 	  OFF(load_rules), 0, 0 },
 	{ "audit.resolve-sockets", K_BOOL, "true",
-	  "Live sources: ask the kernel (sock_diag) and /proc/PID about the "
+	  "Live sources (plugin included): ask the kernel (sock_diag) and "
+	  "/proc/PID about the "
 	  "sockets of events, for what the records cannot say (a listener's "
 	  "real port, a process's network namespace). Keeps CAP_SYS_PTRACE "
 	  "and CAP_DAC_READ_SEARCH in the reader thread after the privilege "
@@ -134,7 +137,7 @@ static const struct cfg_flag cfg_flags[] = {
 	  "keeps up when the host is busy; scrapes keep normal priority.",
 	  OFF(priority_boost), 0, 20 },
 	{ "once", K_BOOL, "false",
-	  "stdin/file: when the input ends, print the exposition to stdout "
+	  "Text sources: when the input ends, print the exposition to stdout "
 	  "and exit.",
 	  OFF(once), 0, 0 },
 	{ "window", K_SPECIAL, "5m,1h,24h",
@@ -188,6 +191,15 @@ static const struct cfg_flag cfg_flags[] = {
 	  "walks every TCP connection, so batches are also spaced by their "
 	  "measured cost.",
 	  OFF(outcome_delay_ms), 0, 0 },
+	{ "collector.destinations.max", K_UINT, "2000",
+	  "Destinations the per-destination table holds at most "
+	  "(audit_connect_recent_total series); the least recently seen is "
+	  "evicted beyond, counted. Its table is taken at start.",
+	  OFF(dest_max), 1, RECENT_CAP_MAX },
+	{ "collector.destinations.horizon", K_DUR, "1h",
+	  "A destination unseen for this long leaves the per-destination "
+	  "table (its series ends).",
+	  OFF(dest_horizon_ms), 0, 0 },
 	{ "metrics.memory-limit", K_SIZE, "256MiB",
 	  "Memory for everything the host's activity grows (label sets, "
 	  "sketches, open events); beyond it label sets fold into __other__ "
@@ -221,15 +233,16 @@ static void cfg_collector_names(FILE *out)
 
 bool cfg_resolves(const struct cfg *c)
 {
-	return c->resolve_sockets && !cfg_source_is_text(c->source);
+	return c->resolve_sockets && !cfg_source_is_replay(c->source);
 }
 
 const char *cfg_source_name(enum cfg_source s)
 {
-	static const char *const names[] = { "unicast", "multicast", "stdin",
-					     "file" };
+	static const char *const names[CFG_NSOURCE] = { "unicast", "multicast",
+							"stdin", "file",
+							"plugin" };
 
-	return s <= CFG_FILE ? names[s] : "unknown";
+	return (unsigned)s < CFG_NSOURCE ? names[s] : "unknown";
 }
 
 int cfg_duration(const char *s, int64_t *ms)
@@ -439,14 +452,14 @@ static int cfg_set(struct cfg *c, const struct cfg_flag *f, const char *v,
 	case K_SPECIAL:
 		if (!strcmp(f->name, "window"))
 			return cfg_windows(c, v, err);
-		for (int s = CFG_UNICAST; s <= CFG_FILE; s++)
+		for (int s = CFG_UNICAST; s < CFG_NSOURCE; s++)
 			if (!strcmp(v, cfg_source_name((enum cfg_source)s))) {
 				c->source = (enum cfg_source)s;
 				return 0;
 			}
 		fprintf(err,
 			"--audit.source: '%s' is not one of unicast, "
-			"multicast, stdin, file\n",
+			"multicast, plugin, stdin, file\n",
 			v);
 		return -EINVAL;
 	}
@@ -704,8 +717,9 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 		fprintf(err, "--audit.source=file needs --audit.file\n");
 		return 2;
 	}
-	if (c->once && c->source != CFG_FILE && c->source != CFG_STDIN) {
-		fprintf(err, "--once needs --audit.source=file or stdin\n");
+	if (c->once && !cfg_source_is_text(c->source)) {
+		fprintf(err, "--once needs --audit.source=file, stdin or "
+			     "plugin\n");
 		return 2;
 	}
 	if (c->telemetry_path[0] != '/') {
@@ -738,6 +752,11 @@ int cfg_parse(struct cfg *c, int argc, char **argv, FILE *out, FILE *err)
 	if (!log_format_valid(c->log_format)) {
 		fprintf(err, "--log.format: '%s' is not logfmt or json\n",
 			c->log_format);
+		return 2;
+	}
+	if (c->dest_horizon_ms <= 0) {
+		fprintf(err, "--collector.destinations.horizon must be more "
+			     "than 0\n");
 		return 2;
 	}
 	if (c->export_p > c->host_p) {

@@ -12,18 +12,39 @@
 #define CFG_MAX_WINDOWS 8
 #define CFG_MAX_COLLECTORS 16 /* COLL_MAX (collectors/collector.h) */
 
-enum cfg_source { CFG_UNICAST, CFG_MULTICAST, CFG_STDIN, CFG_FILE };
+enum cfg_source {
+	CFG_UNICAST,
+	CFG_MULTICAST,
+	CFG_STDIN,
+	CFG_FILE,
+	CFG_PLUGIN,
+};
+#define CFG_NSOURCE (CFG_PLUGIN + 1)
 
-/* stdin and file read audit.log text (a replay: the events' own clock);
- * the others read the kernel's netlink socket. */
 /* Whether the exporter asks the kernel (sock_diag) and /proc/PID about
- * the sockets of events: a live source with --audit.resolve-sockets. */
+ * the sockets of events: a live source (plugin included: its events are
+ * this host's) with --audit.resolve-sockets. */
 struct cfg;
 bool cfg_resolves(const struct cfg *c);
 
+/* stdin, file and plugin read audit.log text (the events' own clock); the
+ * others read the kernel's netlink socket. */
 static inline bool cfg_source_is_text(enum cfg_source s)
 {
+	return s == CFG_STDIN || s == CFG_FILE || s == CFG_PLUGIN;
+}
+/* stdin and file are replays: a log from anywhere, so its own (ENRICHED)
+ * names only and nothing asked of this host. plugin is auditd's live feed
+ * of this host: names through this host's NSS, kernel lookups allowed. */
+static inline bool cfg_source_is_replay(enum cfg_source s)
+{
 	return s == CFG_STDIN || s == CFG_FILE;
+}
+/* A live text feed (plugin, and stdin, which may be one): its clock also
+ * moves with wall time while the input is idle. */
+static inline bool cfg_source_is_feed(enum cfg_source s)
+{
+	return s == CFG_STDIN || s == CFG_PLUGIN;
 }
 
 struct cfg {
@@ -67,6 +88,8 @@ struct cfg {
 	int64_t baseline_learning_ms, baseline_save_ms;
 	unsigned baseline_max;
 	int64_t outcome_delay_ms; /* --collector.connect_outcome.delay */
+	unsigned dest_max; /* --collector.destinations.max */
+	int64_t dest_horizon_ms; /* --collector.destinations.horizon */
 	size_t memory_limit; /* bytes (metrics/budget) */
 	int64_t idle_ms;
 	bool collector[CFG_MAX_COLLECTORS]; /* by coll_table index */

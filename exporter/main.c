@@ -304,7 +304,9 @@ int main(int argc, char **argv)
 	ac.baseline_learning_ms = x.cfg.baseline_learning_ms;
 	ac.baseline_save_ms = x.cfg.baseline_save_ms;
 	ac.baseline_max = x.cfg.baseline_max;
-	ac.replay = cfg_source_is_text(x.cfg.source);
+	ac.dest_max = x.cfg.dest_max;
+	ac.dest_horizon_ms = x.cfg.dest_horizon_ms;
+	ac.replay = cfg_source_is_replay(x.cfg.source);
 	ac.resolve = cfg_resolves(&x.cfg);
 	ac.outcome_delay_ms = x.cfg.outcome_delay_ms;
 	for (unsigned i = 0; i < coll_n; i++)

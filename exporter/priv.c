@@ -5,13 +5,14 @@
  * and read the key file. After that the exporter runs as --runas.user
  * (default nobody) with only what its source still needs:
  *
- *   unicast     CAP_AUDIT_CONTROL: status polls, re-registering as the
- *               audit daemon, removing its rules at exit, SIGHUP reloads
- *   multicast   CAP_AUDIT_CONTROL and CAP_AUDIT_READ
- *   stdin       CAP_AUDIT_CONTROL: reading the kernel's watch rules
- *   file        nothing
+ *   unicast        CAP_AUDIT_CONTROL: status polls, re-registering as the
+ *                  audit daemon, removing its rules at exit, SIGHUP reloads
+ *   multicast      CAP_AUDIT_CONTROL and CAP_AUDIT_READ
+ *   plugin, stdin  CAP_AUDIT_CONTROL: reading the kernel's watch rules
+ *   file           nothing
  *
- * and, with --audit.resolve-sockets on a live source (cfg_resolves),
+ * and, with --audit.resolve-sockets on a live source (cfg_resolves: not
+ * the stdin and file replays),
  * CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH: /proc/PID/fd and /proc/PID/ns of
  * another user's process are readable only with both (ptrace's read
  * check), and the enrich stage reads them to find an event's socket in

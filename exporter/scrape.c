@@ -174,6 +174,11 @@ struct expo *scrape_expo(struct scrape *sc)
 	return &sc->w;
 }
 
+int64_t scrape_now_ms(const struct scrape *sc)
+{
+	return sc->now_ms;
+}
+
 /* The registers of the union of the host-wide sketches (one per label
  * set: the max of theirs, register by register), folded, one series per
  * register. */

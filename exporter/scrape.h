@@ -48,6 +48,8 @@ void scrape_lock(struct scrape *sc);
 void scrape_unlock(struct scrape *sc);
 void *scrape_coll_state(struct scrape *sc, const char *coll);
 struct expo *scrape_expo(struct scrape *sc);
+/* The scrape's clock (the source's, read once at its start), ms. */
+int64_t scrape_now_ms(const struct scrape *sc);
 /* The kernel collector: audit_kernel_* from the status polled last;
  * nothing for a text source. */
 int scrape_kernel(struct scrape *sc, struct fam *const *fam);

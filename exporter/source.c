@@ -3,7 +3,9 @@
  *
  *   unicast, multicast   the audit netlink socket (kaudit sets it up);
  *                        records arrive one per datagram, in batches
- *   stdin, file          audit.log text, one record per line
+ *   plugin, stdin, file  audit.log text, one record per line (plugin:
+ *                        auditd's live feed of this host on stdin; stdin
+ *                        and file: a replay of a log from anywhere)
  *
  * Every record goes through source_record(): parse the header
  * (netlink/arec), count it by type, hand it to the assembler, which calls
@@ -30,10 +32,10 @@
  * the new boot into still-open events of the old one with the same serial
  * when the timeout ran only between 1 MiB reads.) The ticks of the reader
  * loop and after each read then find nothing to do, as asm_tick at an
- * unchanged clock does nothing. stdin may be a live auditd plugin: there
- * the event clock also advances with wall time while the input is idle,
- * so that open events still time out and windows still slide on a quiet
- * host.
+ * unchanged clock does nothing. plugin is a live feed (and stdin may be
+ * one): there the event clock also advances with wall time while the
+ * input is idle, so that open events still time out and windows still
+ * slide on a quiet host.
  */
 #include "exporter/source.h"
 
@@ -104,7 +106,7 @@ int64_t exporter_now_ms(const struct exporter *x)
 	if (t == INT64_MIN)
 		return 0;
 	idle = exporter_mono_ms() - x->src.last_input_mono;
-	if (x->cfg.source == CFG_STDIN && x->src.up && idle > 1000)
+	if (cfg_source_is_feed(x->cfg.source) && x->src.up && idle > 1000)
 		t += idle - 1000;
 	return t;
 }
@@ -310,6 +312,7 @@ struct source *source_open(struct exporter *x, char *err, size_t errlen)
 		source_tick(s);
 		return s;
 	case CFG_STDIN:
+	case CFG_PLUGIN:
 		/* an auditd plugin runs as root: learn the watch keys */
 		{
 			struct nl_audit *ctl = nl_audit_open(NL_CONTROL, 0);
@@ -414,7 +417,7 @@ static int source_chunk_batch(struct exporter *x, void *arg)
 	} else {
 		/* a live plugin's clock went on while its input was idle: the
 		 * first record after a quiet spell is no leap (evclock.c) */
-		if (s->kind == CFG_STDIN)
+		if (cfg_source_is_feed(s->kind))
 			agg_clock_advance(x->agg, exporter_now_ms(x));
 		s->len += (size_t)n;
 		source_lines(s);

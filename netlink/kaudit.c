@@ -304,7 +304,8 @@ static void kaudit_foreign(char *err, size_t errlen, uint32_t pid)
 		 "pid %u (%s) is already the audit daemon; the exporter "
 		 "will not take its place. Run beside it with "
 		 "--audit.source=multicast, or as its plugin with "
-		 "--audit.source=stdin (see packaging/audit_exporter.conf)",
+		 "--audit.source=plugin (see "
+		 "packaging/audit_exporter.plugin.conf)",
 		 pid, comm);
 }
 

@@ -19,7 +19,8 @@
 	X(records)                                                             \
 	X(kernel)                                                              \
 	X(users)                                                               \
-	X(baseline)
+	X(baseline)                                                            \
+	X(destinations)
 
 #define COLL_DECLARE(n) extern const struct coll_def coll_##n;
 #define COLL_ENTRY(n) &coll_##n,

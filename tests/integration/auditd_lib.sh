@@ -85,7 +85,7 @@ ae_auditd_events() { # log cond
 # Loads RULES into the kernel as auditd's (auditctl -R, as augenrules
 # would), writes auditd's plugin file for the exporter (packaging's
 # audit_exporter.plugin.conf, active, running AE_BIN with
-# --audit.source=stdin, serving on PORT and reading RULES for its watch
+# --audit.source=plugin, serving on PORT and reading RULES for its watch
 # keys; the flags in an @FILE, as auditd passes at most two arguments),
 # starts auditd and waits for the plugin to serve.
 ae_auditd_start_plugin() { # rules port
@@ -94,7 +94,7 @@ ae_auditd_start_plugin() { # rules port
 		"--sketch.key-file=$ae_tmp/key" "--audit.rules.file=$1" \
 		>"$ae_tmp/plugin.args"
 	sed -e "s|^active = no|active = yes|" -e "s|^path = .*|path = $AE_BIN|" \
-		-e "s|^args = .*|args = --audit.source=stdin @$ae_tmp/plugin.args|" \
+		-e "s|^args = .*|args = --audit.source=plugin @$ae_tmp/plugin.args|" \
 		"$AE_ROOT/packaging/audit_exporter.plugin.conf" \
 		>"$ae_tmp/etc/plugins.d/audit_exporter.conf"
 	ae_auditd_start

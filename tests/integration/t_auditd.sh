@@ -1,7 +1,7 @@
 #!/bin/sh
 # Beside the real auditd (Debian's, in the foreground, configured in a
 # temporary directory, never as a service):
-#   1. as its plugin: auditd starts the exporter with --audit.source=stdin
+#   1. as its plugin: auditd starts the exporter with --audit.source=plugin
 #      (packaging/audit_exporter.plugin.conf, the path and arguments adapted
 #      to this tree), feeds it every event, and stops it when it stops;
 #   2. in multicast mode: the exporter reads beside auditd, read-only.
@@ -28,7 +28,7 @@ run_workload "$base" "$ae_tmp/expect1"
 ae_wait_expect "$port" "$ae_tmp/expect1" "$ae_tmp/scrape1" ||
 	ae_fail "plugin: exposition does not match the workload"
 ae_promtool_check "$ae_tmp/scrape1"
-ae_expect "$ae_tmp/scrape1" 'audit_exporter_source_up{source="stdin"}' 1
+ae_expect "$ae_tmp/scrape1" 'audit_exporter_source_up{source="plugin"}' 1
 ae_expect "$ae_tmp/scrape1" 'audit_exporter_serial_gaps_total' 0
 grep -q 'comm="ae_wl_root"' "$ae_auditd_log" ||
 	ae_fail "auditd's own log lacks the workload's events"

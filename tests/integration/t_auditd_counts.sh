@@ -8,7 +8,7 @@
 #      are auditd's too: while it runs auditctl -l has them, and auditd logs
 #      every connect and exec they audit; at exit the exporter removes them.
 #      auditd writes RAW records.
-#   b. plugin: auditd runs the exporter (--audit.source=stdin) from a
+#   b. plugin: auditd runs the exporter (--audit.source=plugin) from a
 #      plugins.d file with active = yes; the rules are those installed for
 #      auditd's rules.d (packaging/audit_exporter.rules), loaded with
 #      auditctl -R as augenrules would. auditd writes ENRICHED records.
@@ -115,7 +115,7 @@ port=$(ae_free_port)
 ae_auditd_start_plugin "$rules" "$port"
 n=$(workload ae_cnt_pl $((base + 60)))
 wait_counts "$port" ae_cnt_pl "$n" "$ae_tmp/scrape.pl"
-ae_expect "$ae_tmp/scrape.pl" 'audit_exporter_source_up{source="stdin"}' 1
+ae_expect "$ae_tmp/scrape.pl" 'audit_exporter_source_up{source="plugin"}' 1
 ae_auditd_stop
 compare plugin ae_cnt_pl "$n" "$ae_tmp/scrape.pl"
 per_event plugin ae_cnt_pl

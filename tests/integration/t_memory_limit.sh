@@ -80,16 +80,29 @@ ae_expect "$f" 'audit_watch_hits_total{key="__other__",comm="__other__",uid="__o
 	ae_fail "audit_syscall_events_total holds more than the cap"
 
 # --- 3. sketches under a memory limit -------------------------------------------
-# 3.5 MiB: the reserve (a host sketch at p = 12 and a folded one at
-# p = 10, at their worst, and the folded counters) is about 2.8 MiB; the
-# 300 process sketches of 1,000 destinations need about 1 MiB more; the
-# enrich stage's socket table (65,536 entries of 32 bytes and its header,
-# 2,097,176 bytes) and the baseline (three tables of 131,072 8-byte slots,
-# a 1.5 MiB save buffer and its header: 4,718,784 bytes, its
-# audit_exporter_baseline_bytes) are fixed tables taken from the limit on
-# top; the per-user destination family's folded sketch at p = 10, at its
-# worst (win_sketch_max_bytes(10): 564,480 bytes), is reserved too
-limit=$((3670016 + 2097176 + 4718784 + 564480))
+# The limit is what the exporter reserves at start with these precisions
+# (the host-wide sketches and folded label sets at their worst, and the
+# fixed tables: socket table, users, destinations view, baseline; measured
+# here as the smallest limit it starts with, to 4 KiB, since it grows with
+# every table a collector takes) plus 768 KiB, about half of what the 300
+# process sketches of 1,000 destinations need.
+reserve_bytes() { # flags...: the smallest limit that starts
+	lo=1048576 hi=268435456
+	while [ $((hi - lo)) -gt 4096 ]; do
+		mid=$(((lo + hi) / 2))
+		if "$AE_BIN" --baseline.file= --audit.source=file --once \
+			--audit.file=/dev/null --sketch.key-file="$key" \
+			--metrics.memory-limit="$mid" "$@" >/dev/null 2>&1; then
+			hi=$mid
+		else
+			lo=$mid
+		fi
+	done
+	echo "$hi"
+}
+reserve=$(reserve_bytes --sketch.host-precision=12 --sketch.process-precision=10)
+limit=$((reserve + 786432))
+echo "reserve at p = 12/10: $reserve bytes; limit $limit"
 "$gen" --procs 300 --dests 1000 |
 	replay "$ae_tmp/sk.prom" --metrics.memory-limit=$limit \
 		--sketch.host-precision=12 --sketch.process-precision=10

@@ -80,8 +80,8 @@ if [ -f "$plugin" ]; then
 	grep -Eqx 'active *= *no' "$pc" || ae_fail "plugin file is not inactive"
 	grep -Eqx 'path *= */usr/bin/audit_exporter' "$pc" ||
 		ae_fail "plugin file does not run /usr/bin/audit_exporter"
-	grep -Eqx 'args *= *.*--audit.source=stdin.*' "$pc" ||
-		ae_fail "plugin file does not use --audit.source=stdin"
+	grep -Eqx 'args *= *.*--audit.source=plugin.*' "$pc" ||
+		ae_fail "plugin file does not use --audit.source=plugin"
 	grep -Eqx 'format *= *string' "$pc" || ae_fail "plugin file: format is not string"
 	grep -q '/usr/share/audit_exporter/rules.d/audit_exporter.rules' "$pc" ||
 		ae_fail "plugin file does not say where auditd's rules are"

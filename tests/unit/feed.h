@@ -50,6 +50,8 @@ static inline void feed_start(struct exporter *x, struct agg_config *ac)
 	memcpy(ac->windows_ms, x->cfg.windows_ms, sizeof(ac->windows_ms));
 	ac->host_p = x->cfg.host_p;
 	ac->proc_p = x->cfg.proc_p;
+	ac->dest_max = x->cfg.dest_max;
+	ac->dest_horizon_ms = x->cfg.dest_horizon_ms;
 	for (unsigned i = 0; i < coll_n; i++)
 		if (!x->cfg.collector[i])
 			ac->disabled |= 1u << i;
@@ -114,19 +116,26 @@ static inline uint64_t feed_value(const struct agg *a, const char *family,
 	return v;
 }
 
-/* x's exposition in the text format, NUL-terminated in out (dbuf_free
- * it). */
-static inline void render_text(struct exporter *x, struct dbuf *out)
+/* x's exposition in format fmt, NUL-terminated in out (dbuf_free it). */
+static inline void feed_render(struct exporter *x, enum expo_format fmt,
+			       struct dbuf *out)
 {
 	struct scrape_buf *b = scrape_buf_take(x);
 
 	assert_non_null(b);
-	assert_int_equal(scrape_render(EXPO_TEXT, b), 0);
+	assert_int_equal(scrape_render(fmt, b), 0);
 	dbuf_init(out, 1 << 24);
 	assert_int_equal(expo_pieces_join(&b->pieces, out), 0);
 	dbuf_addc(out, '\0');
 	assert_false(out->failed);
 	scrape_buf_give(b);
+}
+
+/* x's exposition in the text format, NUL-terminated in out (dbuf_free
+ * it). */
+static inline void render_text(struct exporter *x, struct dbuf *out)
+{
+	feed_render(x, EXPO_TEXT, out);
 }
 
 #endif

@@ -81,7 +81,9 @@ static void test_defaults(void **state)
 	assert_true(c.baseline_learning_ms == 3600000);
 	assert_true(c.baseline_save_ms == 300000);
 	assert_int_equal(c.baseline_max, 65536);
-	assert_int_equal(coll_n, 10);
+	assert_int_equal(c.dest_max, 2000);
+	assert_true(c.dest_horizon_ms == 3600000);
+	assert_int_equal(coll_n, 11);
 	for (unsigned i = 0; i < coll_n; i++)
 		assert_true(c.collector[i]);
 }
@@ -105,7 +107,7 @@ static void test_idle_default(void **state)
 {
 	const char *file[] = { "--audit.source=file", "--audit.file=/x.log" };
 	const char *once[] = { "--audit.source=stdin", "--once" };
-	const char *plugin[] = { "--audit.source=stdin" };
+	const char *plugin[] = { "--audit.source=plugin" };
 	const char *given[] = { "--audit.source=file", "--audit.file=/x.log",
 				"--metrics.idle-timeout=1h" };
 
@@ -115,6 +117,25 @@ static void test_idle_default(void **state)
 	assert_true(idle_of(2, file) == 0);
 	assert_true(idle_of(2, once) == 0);
 	assert_true(idle_of(3, given) == 3600000);
+}
+
+/* plugin: auditd's live feed, a text source that is no replay; --once is
+ * allowed (the feed ends when auditd stops). */
+static void test_plugin_source(void **state)
+{
+	const char *a[] = { "--audit.source=plugin", "--once" };
+	struct cfg c;
+
+	(void)state;
+	assert_int_equal(parse(&c, 2, a), 0);
+	assert_int_equal(c.source, CFG_PLUGIN);
+	assert_string_equal(cfg_source_name(c.source), "plugin");
+	assert_true(cfg_source_is_text(c.source));
+	assert_false(cfg_source_is_replay(c.source));
+	assert_true(cfg_source_is_replay(CFG_STDIN));
+	assert_true(cfg_source_is_replay(CFG_FILE));
+	assert_false(cfg_source_is_replay(CFG_UNICAST));
+	cfg_free(&c);
 }
 
 static void test_forms(void **state)
@@ -178,6 +199,10 @@ static void test_errors(void **state)
 		"--metrics.memory-limit=lots",
 		"--collector.users.max=0",
 		"--collector.users.maximum=5",
+		"--collector.destinations.max=0",
+		"--collector.destinations.max=1048577",
+		"--collector.destinations.horizon=0",
+		"--collector.destinations.horizon=1x",
 	};
 	struct cfg c;
 
@@ -270,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_collector_names),
 		cmocka_unit_test(test_forms),
+		cmocka_unit_test(test_plugin_source),
 		cmocka_unit_test(test_idle_default),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_durations),
