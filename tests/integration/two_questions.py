@@ -481,15 +481,27 @@ def check(cfg_path, truth_path, scrape_path, dash_path=None):
     if evicted is None or evicted < distinct - bound:
         c.fail(f"audit_connect_recent_evicted_total is {evicted}, at least "
                f"{distinct - bound} tuples of the workload did not fit")
-    # the scanner's most recent destinations are there, with its identity
+    # which destinations the scanner hit, up to the bound: the table keeps
+    # the most recently seen tuples, so the scanner's lines are the last K
+    # of the destinations it reached in order, once each, with its
+    # identity (K is what the later tuples, the workload's and the host's
+    # own, left of the bound; the other entries are theirs)
     s = scan[-1]
-    scanned = {(lab["destination"], lab["port"]) for lab, _ in
-               c.select("audit_connect_recent_total", comm="ae_scanner",
-                        exe=s["exe"], uid=s["uid"], auid=s["auid"],
-                        protocol="tcp", scope="loopback")}
-    last = {(t["destination"], str(t["port"])) for t in scan[-bound // 2:]}
-    c.equal("the scanner's last destinations in the recent table",
-            last - scanned, set())
+    scanned = {(lab["destination"], lab["port"]): v for lab, v in
+               c.select("audit_connect_recent_total", comm="ae_scanner")}
+    k = len(scanned)
+    suffix = {(t["destination"], str(t["port"])): 1.0
+              for t in scan[len(scan) - k:]} if k else {}
+    c.equal("the scanner's lines in the recent table (its last "
+            f"{k} destinations)", scanned, suffix)
+    c.equal("identity of the scanner's lines",
+            {(lab["exe"], lab["uid"], lab["auid"], lab["protocol"],
+              lab["scope"]) for lab, _ in c.select(
+                "audit_connect_recent_total", comm="ae_scanner")},
+            {(s["exe"], str(s["uid"]), str(s["auid"]), "tcp", "loopback")})
+    c.n += 1
+    if k == 0:
+        c.fail("none of the scanner's destinations is in the recent table")
 
     # 4. unique destinations, host-wide: per protocol and scope; loopback
     #    and unspecified are not outbound. Only the private scope is the
