@@ -8,9 +8,10 @@
 #   veth pair, on 10.x addresses of a network namespace made here (the
 #   "private", outbound destinations: Q1 excludes loopback); DNS-style
 #   UDP connect()+send to two responders; a root process inside alice's
-#   login session (loginuid = alice, uid 0); a process in a network
-#   namespace of its own connecting to its own 127.0.0.1; a python that
-#   renamed itself sshd; a scanner reaching 2,000 closed loopback ports.
+#   login session (loginuid = alice, uid 0); root in bob's session in a
+#   network namespace of its own connecting to its own 127.0.0.1; a python
+#   that renamed itself sshd; a scanner reaching 2,000 closed loopback
+#   ports.
 # Checked: audit_connect_total by protocol, scope and result per process;
 # audit_connect_outcome_total of the non-blocking connects; the recent
 # table's lines (comm, exe, uid, auid, destination, port, count), its

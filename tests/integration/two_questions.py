@@ -48,7 +48,6 @@ import time
 
 PR_SET_NAME = 15
 SKETCH_SE = 0.0081
-UNSET = 4294967295
 
 
 def set_comm(name):
@@ -345,8 +344,10 @@ def run(cfg_path, truth_path):
     # root inside alice's login session
     r.py_client("tcp", ["blocking=" + tcp(L["echo"], P["echo"]),
                         "blocking=" + tcp(N, P["ns_admin"])], 0, a)
-    # a process in a network namespace of its own, to its own loopback
-    r.py_client("netns", [P["own"]], 0, UNSET, prefix=["unshare", "-n"])
+    # a process in a network namespace of its own, to its own loopback;
+    # root in bob's session, so that its (uid, auid) is the workload's
+    # alone (root's own, auid unset, is every other root process's too)
+    r.py_client("netns", [P["own"]], 0, b, prefix=["unshare", "-n"])
     r.truth.close()
 
 
