@@ -8,10 +8,11 @@
 #   veth pair, on 10.x addresses of a network namespace made here (the
 #   "private", outbound destinations: Q1 excludes loopback); DNS-style
 #   UDP connect()+send to two responders; a root process inside alice's
-#   login session (loginuid = alice, uid 0); root in bob's session in a
-#   network namespace of its own connecting to its own 127.0.0.1; a python
-#   that renamed itself sshd; a scanner reaching 2,000 closed loopback
-#   ports.
+#   login session (loginuid = alice, uid 0); root in bob's session
+#   connecting to 127.0.0.1 at one port twice, once from a network
+#   namespace of its own (its own loopback) and once from the host's (two
+#   destinations, not one); a python that renamed itself sshd; a scanner
+#   reaching 2,000 closed loopback ports.
 # Checked: audit_connect_total by protocol, scope and result per process;
 # audit_connect_outcome_total of the non-blocking connects; the recent
 # table's lines (comm, exe, uid, auid, destination, port, count), its
@@ -108,6 +109,7 @@ ae_daemon_up "$port"
 ae_spawn /usr/bin/python3 "$ae_tmp/tq.py" serve "$ae_tmp/serve_host.log" \
 	"127.200.0.1:$base/tcp" "127.200.0.2:$((base + 1))/tcp" \
 	"127.200.0.7:$ssh/tcp" "127.200.0.53:$((base + 2))/udp" \
+	"127.0.0.1:$((base + 7))/tcp" \
 	>"$ae_tmp/serve_host.out"
 tq_serve="$tq_serve $ae_last_pid"
 ae_spawn ip netns exec "$tq_ns" /usr/bin/python3 "$ae_tmp/tq.py" serve \

@@ -61,7 +61,8 @@ def identity():
     with open("/proc/self/loginuid") as f:
         auid = int(f.read())
     return {"comm": comm, "exe": os.readlink("/proc/self/exe"),
-            "uid": os.getuid(), "auid": auid}
+            "uid": os.getuid(), "auid": auid,
+            "netns": os.readlink("/proc/self/ns/net")}
 
 
 def scope_of(addr):
@@ -226,6 +227,10 @@ def client(kind, args):
         lst.listen(4)
         held.append(blocking(out, who, "127.0.0.1", port))
         held.append(lst)
+        # alive a while: the exporter reads /proc/PID/ns/net to tell
+        # this namespace from the host's, and a process that is gone by
+        # then cannot be told apart (docs/DESTINATIONS.md)
+        time.sleep(2)
     for s in held:
         s.close()
 
@@ -282,7 +287,8 @@ class Runner:
             raise RuntimeError(f"{argv}: the listener saw no connection")
         exe = os.path.realpath(shutil.which(argv[0]))
         who = {"comm": os.path.basename(exe)[:15], "exe": exe,
-               "uid": uid, "auid": auid}
+               "uid": uid, "auid": auid,
+               "netns": os.readlink("/proc/self/ns/net")}
         # both connect non-blocking (EINPROGRESS), and were accepted
         record(self.truth, who, dest, port, "tcp", errno.EINPROGRESS,
                "success")
@@ -344,10 +350,13 @@ def run(cfg_path, truth_path):
     # root inside alice's login session
     r.py_client("tcp", ["blocking=" + tcp(L["echo"], P["echo"]),
                         "blocking=" + tcp(N, P["ns_admin"])], 0, a)
-    # a process in a network namespace of its own, to its own loopback;
-    # root in bob's session, so that its (uid, auid) is the workload's
-    # alone (root's own, auid unset, is every other root process's too)
+    # a process in a network namespace of its own, to its own loopback,
+    # and the same user to the same address and port on the host's: two
+    # destinations, not one. Root in bob's session, so that this
+    # (uid, auid) is the workload's alone (root's own, auid unset, is
+    # every other root process's too).
     r.py_client("netns", [P["own"]], 0, b, prefix=["unshare", "-n"])
+    r.py_client("tcp", ["blocking=" + tcp("127.0.0.1", P["own"])], 0, b)
     r.truth.close()
 
 
@@ -397,6 +406,17 @@ class Check:
         tol = max(1, math.ceil(4 * SKETCH_SE * truth))
         if got is None or abs(got - truth) > tol:
             self.fail(f"{what}: expected {truth} (+-{tol}), got {got}")
+
+
+HOST_NETNS = os.readlink("/proc/self/ns/net")
+
+
+def dest(t):
+    """A destination as the sketches must tell them apart: a loopback
+    address in another network namespace is that namespace's, not the
+    host's (docs/DESTINATIONS.md)."""
+    other = t["scope"] == "loopback" and t["netns"] != HOST_NETNS
+    return (t["destination"], t["port"], t["netns"] if other else "")
 
 
 def sums(rows, keys):
@@ -509,8 +529,7 @@ def check(cfg_path, truth_path, scrape_path, dash_path=None):
     #    workload's alone (the namespace's addresses): exact to the sketch.
     dests = {}
     for t in truth:
-        dests.setdefault((t["protocol"], t["scope"]), set()).add(
-            (t["destination"], t["port"]))
+        dests.setdefault((t["protocol"], t["scope"]), set()).add(dest(t))
     for w in windows:
         for proto in ("tcp", "udp"):
             got = one(c, "audit_connect_unique_destinations",
@@ -544,12 +563,12 @@ def check(cfg_path, truth_path, scrape_path, dash_path=None):
     udests, psum = {}, {}
     for t in truth:
         k = (str(t["uid"]), str(t["auid"]), t["protocol"], t["scope"])
-        udests.setdefault(k, set()).add((t["destination"], t["port"]))
+        udests.setdefault(k, set()).add(dest(t))
     pdests = {}
     for t in truth:
         k = (t["comm"], t["exe"], str(t["uid"]), str(t["auid"]),
              t["protocol"], t["scope"])
-        pdests.setdefault(k, set()).add((t["destination"], t["port"]))
+        pdests.setdefault(k, set()).add(dest(t))
     for k, v in pdests.items():
         psum[k[2:]] = psum.get(k[2:], 0) + len(v)
     overcount = 0
@@ -574,6 +593,13 @@ def check(cfg_path, truth_path, scrape_path, dash_path=None):
                                                      "loopback")]):
         c.fail("the workload lost its point: alice's processes share no "
                "destination, so no per-process sum could overcount")
+
+    c.n += 1
+    b = str(cfg["bob"])
+    if len({dest(t) for t in truth if t["uid"] == 0 and
+            str(t["auid"]) == b and t["destination"] == "127.0.0.1"}) != 2:
+        c.fail("the workload lost its point: root in bob's session did "
+               "not reach 127.0.0.1 at one port in two namespaces")
 
     # 6. the root process in alice's session is counted under her auid
     root_in_session = [t for t in truth if t["uid"] == 0 and
