@@ -79,6 +79,7 @@ def named(expr):
 
 
 OUTBOUND = 'protocol="tcp", scope!~"loopback|unspecified"'
+FAILED = 'result=~"refused|error"'
 RECENT_BY = "comm, exe, uid, auid, protocol, scope, destination, port"
 
 
@@ -481,20 +482,23 @@ def host_panels():
                  "{{protocol}} {{scope}} {{result}}"))))
     P.append(timeseries(
         "Connect errors",
-        "Failed connect() calls per second by process, user and family. "
-        "Many errors to many destinations is the pattern of a scan.",
+        "Refused (ECONNREFUSED) and otherwise failed connect() calls per "
+        "second by process, user, family and result. Many refusals from "
+        "many destinations is the pattern of a scan.",
         "cps",
-        targets((named(sum_rate("comm, uid, family", "audit_connect_total",
-                                'result="error"')),
-                 "{{comm}} ({{user}}) {{family}}"))))
+        targets((named(sum_rate("comm, uid, family, result",
+                                "audit_connect_total", FAILED)),
+                 "{{comm}} ({{user}}) {{family}} {{result}}"))))
     P.append(table(
         "Connect errors in range",
-        "Failed connect() calls per process, user and family. " + RANGE_NOTE,
+        "Refused and otherwise failed connect() calls per process, user, "
+        "family and result. " + RANGE_NOTE,
         "short",
-        targets((named(in_range("audit_connect_total", "comm, uid, family",
-                                'result="error"')), ""), table=True),
+        targets((named(in_range("audit_connect_total",
+                                "comm, uid, family, result", FAILED)), ""),
+                table=True),
         {"comm": "Process", "uid": "UID", "user": "User", "family": "Family",
-         "Value": "Errors"}, sort="Errors"))
+         "result": "Result", "Value": "Errors"}, sort="Errors"))
 
     P.append(row("Listening ports"))
     P.append(stat(
@@ -785,11 +789,13 @@ def fleet_panels():
         "The hosts that connected to the most distinct (address, port) "
         "destinations in the selected window, now: every protocol and "
         "scope, loopback included (their sum is exact: scopes partition "
-        "destinations and the protocol is hashed with each).",
+        "destinations and the protocol is hashed with each); 0 for a host "
+        "that has made no inet connect yet.",
         "short",
         targets(("topk(25, sum by (instance) (audit_connect_unique_"
-                 "destinations" + sel('window="$window"') + "))",
-                 "{{instance}}"), instant=True)))
+                 "destinations" + sel('window="$window"') + ")\n"
+                 "or sum by (instance) (audit_exporter_build_info" + sel()
+                 + ") * 0)", "{{instance}}"), instant=True)))
     P.append(timeseries(
         "Unique destinations per host ($window)",
         "Distinct destinations per host in the selected window, over time.",
@@ -819,10 +825,11 @@ def fleet_panels():
                 instant=True), w=8))
     P.append(bargauge(
         "Hosts ranked by connect errors",
-        "Failed connect() calls per second per host: scanning shows here.",
+        "Refused and otherwise failed connect() calls per second per host: "
+        "scanning shows here.",
         "cps",
         targets((topk(25, sum_rate("instance", "audit_connect_total",
-                                   'result="error"')),
+                                   FAILED)),
                  "{{instance}}"), instant=True), w=8))
     P.append(bargauge(
         "Hosts ranked by executions",
