@@ -397,13 +397,15 @@ def host_panels():
                 ("audit_connect_recent_max_entries" + sel(), "max"),
                 (in_range("audit_connect_recent_evicted_total", "instance"),
                  "evicted in range")), w=6, h=8))
-    P.append(table(
+    q2 = table(
         "Who connected where (in range)",
         "Q2: connect() calls per process (name and executable: a process "
         "that renames itself keeps its exe), user (real uid, named by "
         "audit_user_info), login user (auid: root in alice's session shows "
         "alice), protocol, scope and destination, from the bounded "
-        "audit_connect_recent_total table. " + RANGE_NOTE,
+        "audit_connect_recent_total table; filter a column (the funnel in "
+        "its header) for who connected to a destination or where one "
+        "executable connected. " + RANGE_NOTE,
         "short",
         targets((users_named(in_range(
             "audit_connect_recent_total", RECENT_BY, k=200)), ""),
@@ -412,7 +414,10 @@ def host_panels():
          "user": "User", "auid": "Login UID", "login_user": "Login user",
          "protocol": "Protocol", "scope": "Scope",
          "destination": "Destination", "port": "Port", "Value": "Connects"},
-        w=24, h=12, sort="Connects"))
+        w=24, h=12, sort="Connects")
+    # column filters: "who connected to X", "where did this exe connect"
+    q2["fieldConfig"]["defaults"]["custom"] = {"filterable": True}
+    P.append(q2)
     P.append(table(
         "Top users by unique outbound TCP destinations ($window)",
         "Per (uid, auid), the user's own sketch "
