@@ -37,10 +37,6 @@ SEL = 'job=~"$job", instance=~"$instance"'
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-# Failed connects (audit_connect_total's result label).
-FAILED = 'result=~"error|refused"'
-
-
 def sel(extra=""):
     """The label matchers of every query, plus extra ones."""
     return "{" + SEL + (", " + extra if extra else "") + "}"
@@ -77,9 +73,58 @@ def named(expr):
     name keeps its number as user, so no series is lost. One host: a uid
     has one name there."""
     info = f"max by (uid, user) (audit_user_info{sel()})"
-    return (f"(\n  {expr}\n  * on (uid) group_left(user) {info}\n)\n"
+    return (f"(\n  ({expr})\n  * on (uid) group_left(user) {info}\n)\n"
             f"or on (uid)\n"
             f'label_replace({expr}, "user", "$1", "uid", "(.*)")')
+
+
+OUTBOUND = 'protocol="tcp", scope!~"loopback|unspecified"'
+FAILED = 'result=~"refused|error"'
+RECENT_BY = "comm, exe, uid, auid, protocol, scope, destination, port"
+
+
+def unique_outbound(by, metric="audit_connect_unique_destinations",
+                    window=""):
+    """Distinct outbound TCP destinations of metric by `by`: the sum over
+    scope, exact because scopes partition destinations (and protocol is
+    fixed). A label set with destinations but none outbound reads 0, not
+    nothing: that is its answer."""
+    w = f'window="{window}"' if window else ""
+    out = sel(", ".join(x for x in (OUTBOUND, w) if x))
+    every = sel(w)
+    return (f"sum by ({by}) ({metric}{out})\n"
+            f"or\nsum by ({by}) ({metric}{every}) * 0")
+
+
+OUTBOUND_TCP = unique_outbound("window")
+
+
+def login_named(expr):
+    """expr, whose series have an auid label, with the login_user label
+    joined from audit_user_info on auid (as named() does on uid)."""
+    info = ('max by (auid, login_user) (label_replace(label_replace('
+            f'audit_user_info{sel()}, "auid", "$1", "uid", "(.*)"), '
+            '"login_user", "$1", "user", "(.*)"))')
+    return (f"(\n  ({expr})\n  * on (auid) group_left(login_user) {info}\n)"
+            f"\nor on (auid)\n"
+            f'label_replace(({expr}), "login_user", "$1", "auid", "(.*)")')
+
+
+def users_named(expr):
+    """expr with both user (by uid) and login_user (by auid)."""
+    return login_named(named(expr))
+
+
+def per_identity(metric, by, k=15):
+    """Table targets: A, the top k label sets `by` of a unique-destination
+    family by outbound TCP destinations in $window; B, their destinations
+    of any protocol and scope (an exact sum: protocol is hashed with the
+    destination, scopes partition). Names joined on uid and auid."""
+    top = f"topk({k}, {unique_outbound(by, metric, '$window')})"
+    w = sel('window="$window"')
+    every = f"sum by ({by}) ({metric}{w})\nand on ({by}) {top}"
+    return [target(users_named(top), "", "A", table=True),
+            target(users_named(every), "", "B", table=True)]
 
 
 def new_ports(by):
@@ -320,56 +365,94 @@ RANGE_NOTE = ("Counted exactly over the dashboard's time range, including "
 
 def host_panels():
     P = []
-    P.append(row("Outbound connections"))
+    P.append(row("Unique outbound TCP destinations, and who connected where"))
     P.append(stat(
-        "Unique outbound destinations",
-        "Estimated number of distinct (protocol, address, port) "
-        "destinations this host connected to (inet and inet6 connect() "
-        "calls) in each sliding window of the exporter (--window): the sum "
-        "over protocol and scope, exact since scopes partition "
-        "destinations (loopback included: add "
-        "scope!~\"loopback|unspecified\" for what leaves the host). "
-        "HyperLogLog: near exact for small sets, 0.81% standard error "
-        "beyond.",
+        "Unique outbound TCP destinations",
+        "Q1: distinct (address, port) pairs this host made TCP connect() "
+        "calls to in each sliding window of the exporter (--window), "
+        "loopback and unspecified destinations excluded: the sum over "
+        "scope (scopes partition destinations, so the sum is exact) of "
+        "audit_connect_unique_destinations{protocol=\"tcp\"}. UDP "
+        "connect()s (resolvers), loopback and sockets of unknown protocol "
+        "are not counted. HyperLogLog: near exact for small sets, 0.81% "
+        "standard error beyond.",
         "short",
-        targets(("sum by (window) (audit_connect_unique_destinations"
-                 + sel() + ")", "{{window}}")),
-        w=8, h=8))
+        targets((OUTBOUND_TCP, "{{window}}")), w=6, h=8))
     P.append(timeseries(
-        "Unique outbound destinations over time",
-        "The same estimate over time, one line per window. A window's "
-        "value at a point in time covers the window before that point: "
-        "compare the 1h line with the same hour on other days.",
+        "Unique outbound TCP destinations over time",
+        "The same count over time, one line per window. A window's value "
+        "at a point in time covers the window before that point: compare "
+        "the 1h line with the same hour on other days.",
         "short",
-        targets(("sum by (window) (audit_connect_unique_destinations"
-                 + sel() + ")", "{{window}}")),
-        w=16))
+        targets((OUTBOUND_TCP, "{{window}}")), w=12))
+    P.append(stat(
+        "Who-connected-where table",
+        "Entries of the exporter's recent-destination table and its bound "
+        "(--collector.destinations.max), and the entries evicted in the "
+        "range because it was full. When evictions are above zero the "
+        "table below holds only the most recently seen tuples; the unique "
+        "counts stay exact to the sketch.",
+        "short",
+        targets(("audit_connect_recent_entries" + sel(), "entries"),
+                ("audit_connect_recent_max_entries" + sel(), "max"),
+                (in_range("audit_connect_recent_evicted_total", "instance"),
+                 "evicted in range")), w=6, h=8))
+    q2 = table(
+        "Who connected where (in range)",
+        "Q2: connect() calls per process (name and executable: a process "
+        "that renames itself keeps its exe), user (real uid, named by "
+        "audit_user_info), login user (auid: root in alice's session shows "
+        "alice), protocol, scope and destination, from the bounded "
+        "audit_connect_recent_total table; filter a column (the funnel in "
+        "its header) for who connected to a destination or where one "
+        "executable connected. " + RANGE_NOTE,
+        "short",
+        targets((users_named(in_range(
+            "audit_connect_recent_total", RECENT_BY, k=200)), ""),
+            table=True),
+        {"comm": "Process", "exe": "Executable", "uid": "UID",
+         "user": "User", "auid": "Login UID", "login_user": "Login user",
+         "protocol": "Protocol", "scope": "Scope",
+         "destination": "Destination", "port": "Port", "Value": "Connects"},
+        w=24, h=12, sort="Connects")
+    # column filters: "who connected to X", "where did this exe connect"
+    q2["fieldConfig"]["defaults"]["custom"] = {"filterable": True}
+    P.append(q2)
     P.append(table(
-        "Top processes by unique destinations ($window)",
-        "Processes (by name, executable, real and login uid) that "
-        "connected to the most distinct destinations in the selected "
-        "window, now, over every protocol and scope. \"__other__\" "
-        "collects processes beyond --metrics.max-series.",
+        "Top users by unique outbound TCP destinations ($window)",
+        "Per (uid, auid), the user's own sketch "
+        "(audit_user_connect_unique_destinations): distinct outbound TCP "
+        "destinations in the selected window, and distinct destinations of "
+        "any protocol and scope. Not a sum of per-process counts, which "
+        "counts a destination once per process that reached it.",
         "short",
-        targets(("topk(15, sum by (comm, exe, uid, auid) "
-                 "(audit_process_connect_unique_destinations"
-                 + sel('window="$window"') + "))", ""), table=True),
-        {"window": None, "comm": "Process", "exe": "Executable",
-         "uid": "UID", "auid": "AUID", "Value": "Unique destinations"},
-        sort="Unique destinations"))
+        per_identity("audit_user_connect_unique_destinations", "uid, auid"),
+        {"uid": "UID", "user": "User", "auid": "Login UID",
+         "login_user": "Login user", "Value #A": "Outbound TCP",
+         "Value #B": "All destinations"},
+        sort="Outbound TCP", merge=True))
     P.append(table(
-        "Top users by unique destinations ($window)",
-        "Per real uid and login uid, the distinct destinations of all its "
-        "processes together in the selected window, from a sketch per "
-        "user (audit_user_connect_unique_destinations, not a sum over "
-        "processes), over every protocol and scope.",
+        "Top processes by unique outbound TCP destinations ($window)",
+        "Per process (name, executable, uid, auid): distinct outbound TCP "
+        "destinations in the selected window, and distinct destinations of "
+        "any protocol and scope. \"__other__\" collects processes beyond "
+        "--metrics.max-series.",
         "short",
-        targets((named("topk(15, sum by (uid, auid) (audit_user_connect_"
-                       "unique_destinations" + sel('window="$window"') +
-                       "))"), ""), table=True),
-        {"uid": "UID", "auid": "AUID", "user": "User",
-         "Value": "Unique destinations"},
-        sort="Unique destinations"))
+        per_identity("audit_process_connect_unique_destinations",
+                     "comm, exe, uid, auid"),
+        {"comm": "Process", "exe": "Executable", "uid": "UID",
+         "user": "User", "auid": "Login UID", "login_user": "Login user",
+         "Value #A": "Outbound TCP", "Value #B": "All destinations"},
+        sort="Outbound TCP", merge=True))
+    P.append(timeseries(
+        "Unique destinations by protocol and scope ($window)",
+        "Every destination the exporter counts, by protocol (tcp, udp, "
+        "other; unknown for sockets created before it started) and scope "
+        "(loopback, private, public, ...: docs/DESTINATIONS.md), in the "
+        "selected window. Their sum is what the old single gauge read.",
+        "short",
+        targets(("audit_connect_unique_destinations"
+                 + sel('window="$window"'), "{{protocol}} {{scope}}"))))
     P.append(timeseries(
         "Connects by process",
         "connect() calls per second of the ten busiest processes (name and "
@@ -395,29 +478,32 @@ def host_panels():
          "Value": "Connects"},
         sort="Connects"))
     P.append(timeseries(
-        "Connects by family and result",
-        "connect() calls per second by address family (inet, inet6, unix, "
-        "other) and result (success, in_progress for non-blocking "
-        "EINPROGRESS, refused for ECONNREFUSED, error).",
+        "Connects by protocol, scope and result",
+        "connect() calls per second by protocol (tcp, udp, other, "
+        "unknown), scope and result (success, in_progress for non-blocking "
+        "EINPROGRESS, refused, error).",
         "cps",
-        targets((sum_rate("family, result", "audit_connect_total"),
-                 "{{family}} {{result}}"))))
+        targets((sum_rate("protocol, scope, result", "audit_connect_total"),
+                 "{{protocol}} {{scope}} {{result}}"))))
     P.append(timeseries(
         "Connect errors",
-        "Failed connect() calls per second by process, user and family. "
-        "Many errors to many destinations is the pattern of a scan.",
+        "Refused (ECONNREFUSED) and otherwise failed connect() calls per "
+        "second by process, user, family and result. Many refusals from "
+        "many destinations is the pattern of a scan.",
         "cps",
-        targets((named(sum_rate("comm, uid, family", "audit_connect_total",
-                                FAILED)),
-                 "{{comm}} ({{user}}) {{family}}"))))
+        targets((named(sum_rate("comm, uid, family, result",
+                                "audit_connect_total", FAILED)),
+                 "{{comm}} ({{user}}) {{family}} {{result}}"))))
     P.append(table(
         "Connect errors in range",
-        "Failed connect() calls per process, user and family. " + RANGE_NOTE,
+        "Refused and otherwise failed connect() calls per process, user, "
+        "family and result. " + RANGE_NOTE,
         "short",
-        targets((named(in_range("audit_connect_total", "comm, uid, family",
-                                FAILED)), ""), table=True),
+        targets((named(in_range("audit_connect_total",
+                                "comm, uid, family, result", FAILED)), ""),
+                table=True),
         {"comm": "Process", "uid": "UID", "user": "User", "family": "Family",
-         "Value": "Errors"}, sort="Errors"))
+         "result": "Result", "Value": "Errors"}, sort="Errors"))
 
     P.append(row("Listening ports"))
     P.append(stat(
@@ -706,11 +792,15 @@ def fleet_panels():
     P.append(bargauge(
         "Hosts ranked by unique destinations ($window)",
         "The hosts that connected to the most distinct (address, port) "
-        "destinations in the selected window, now.",
+        "destinations in the selected window, now: every protocol and "
+        "scope, loopback included (their sum is exact: scopes partition "
+        "destinations and the protocol is hashed with each); 0 for a host "
+        "that has made no inet connect yet.",
         "short",
         targets(("topk(25, sum by (instance) (audit_connect_unique_"
-                 "destinations" + sel('window="$window"') + "))",
-                 "{{instance}}"), instant=True)))
+                 "destinations" + sel('window="$window"') + ")\n"
+                 "or sum by (instance) (audit_exporter_build_info" + sel()
+                 + ") * 0)", "{{instance}}"), instant=True)))
     P.append(timeseries(
         "Unique destinations per host ($window)",
         "Distinct destinations per host in the selected window, over time.",
@@ -722,11 +812,11 @@ def fleet_panels():
         "Processes (host, name, real uid) that connected to the most "
         "distinct destinations in the selected window, now.",
         "short",
-        targets(("topk(25, sum by (instance, comm, exe, uid, auid) "
-                 "(audit_process_connect_unique_destinations"
-                 + sel('window="$window"') + "))", ""), table=True),
+        targets(("topk(25, audit_process_connect_unique_destinations"
+                 + sel('window="$window"') + ")", ""), table=True),
         {"instance": "Host", "window": None, "comm": "Process",
-         "exe": "Executable", "uid": "UID", "auid": "AUID",
+         "exe": "Executable", "uid": "UID", "auid": "Login UID",
+         "protocol": "Protocol", "scope": "Scope",
          "Value": "Unique destinations"},
         w=24, sort="Unique destinations"))
 
@@ -740,7 +830,8 @@ def fleet_panels():
                 instant=True), w=8))
     P.append(bargauge(
         "Hosts ranked by connect errors",
-        "Failed connect() calls per second per host: scanning shows here.",
+        "Refused and otherwise failed connect() calls per second per host: "
+        "scanning shows here.",
         "cps",
         targets((topk(25, sum_rate("instance", "audit_connect_total",
                                    FAILED)),

@@ -18,7 +18,7 @@ libcap-ng-dev libyaml-dev libcrypt-dev libgnutls28-dev"
 
 TEST_PKGS="pkg-config libauparse-dev libcmocka-dev
 auditd prometheus curl openssl apache2-utils python3 procps iproute2 gdb
-strace systemd groff-base python3-prometheus-client python3-yaml
+strace systemd groff-base python3-prometheus-client python3-yaml ncat
 clang-format cppcheck
 clang libclang-rt-14-dev gcc-multilib redis-server valgrind linux-perf
 dpkg-dev fakeroot"

@@ -8,9 +8,11 @@
 # set, the label sets counted by the exporter itself (audit_exporter_series,
 # all metrics). Then the worst a hostile host can force beside the memory
 # budget (--metrics.memory-limit): limits small enough to reach in a few
-# seconds, filled by label sets and sketches: what the budget charged, what
-# it refused, and the peak RSS over the one-name run against the limit,
-# the ratio that scales to the default limit.
+# seconds (a few MiB above what the defaults reserve at start, measured
+# first: the smallest limit the exporter starts with), filled by label sets
+# and sketches: what the budget charged, what it refused, and the peak RSS
+# over the one-name run against the limit, the ratio that scales to the
+# default limit.
 . "$(dirname "$0")/../integration/lib.sh"
 key=$AE_ROOT/tests/fixtures/sketch.key
 
@@ -59,16 +61,43 @@ hostile() {
 	ae_stop_pid "$p"
 }
 
+# The smallest --metrics.memory-limit the exporter starts with, in KiB (to
+# 16 KiB): what the defaults reserve before any event, the host-wide
+# counts and the fixed tables (socket, destinations, users), which grows
+# with each table a collector takes at start.
+reserve_kib() {
+	lo=1024 hi=262144
+	while [ $((hi - lo)) -gt 16 ]; do
+		mid=$(((lo + hi) / 2))
+		if "$AE_BIN" --audit.source=file --audit.file=/dev/null --once \
+			--sketch.key-file="$key" --metrics.memory-limit="${mid}KiB" \
+			>/dev/null 2>&1; then
+			hi=$mid
+		else
+			lo=$mid
+		fi
+	done
+	echo "$hi"
+}
+res=$(reserve_kib)
+tables=$("$AE_BIN" --audit.source=file --audit.file=/dev/null --once \
+	--sketch.key-file="$key" 2>/dev/null |
+	awk '/^audit_exporter_memory_used_bytes\{part="tables"\}/ { print $2 / 1048576 }')
+res_mib=$(((res + 1023) / 1024))
+
 echo
-echo "hostile host against the memory budget: charged never passes the limit (the"
-echo "reserve of the host-wide counts, about 10.6 MiB at the default precisions, is"
-echo "kept whether used or not); 'not charged' = peak RSS - one-name RSS - charged"
+echo "hostile host against the memory budget: charged never passes the limit; the"
+printf 'reserve, kept whether used or not, is %.1f MiB at the defaults (the smallest\n' \
+	"$(awk -v k="$res" 'BEGIN { print k / 1024 }')"
+printf 'limit that starts; %.2f MiB of it fixed tables); the limits below are that\n' \
+	"${tables:-0}"
+echo "plus 4 and 2 MiB; 'not charged' = peak RSS - one-name RSS - charged"
 printf '%-16s %6s %9s %9s %9s %10s %12s\n' "names x dests" "limit" "charged" \
 	refused "label sets" "peak RSS" "not charged"
 # the default cap filled (10,000 names) with 100 destinations each, the
 # sketches of 1,000 names made to want 9 MiB, and label sets without a cap
-hostile 16 10000 100
-hostile 12 1000 1000
+hostile $((res_mib + 4)) 10000 100
+hostile $((res_mib + 2)) 1000 1000
 hostile 64 200000 1 --metrics.max-series=0
 echo "(MiB; not charged: the fixed tables, the scrape's buffers for the label sets held and"
 echo "the heap's slack, so at the defaults the worst case is the limit plus the first line's share)"

@@ -24,7 +24,13 @@ tests/integration/t_prometheus_e2e.sh):
     aggregated over all hosts and have neither label); every rate-like
     function (rate, irate, increase, delta, idelta, deriv) ranges over
     [$__rate_interval]; only variables the dashboard defines, or
-    $__rate_interval and $__range, appear.
+    $__rate_interval and $__range, appear;
+  - distinct counts are never added up over whom they count: a sum (or
+    avg) of a unique-destinations family keeps that family's identity
+    labels in its `by` (per process: comm, exe, uid, auid; per user: uid,
+    auid), since a destination two processes or users share would count
+    twice (the host dashboard once summed processes by uid: 13 where the
+    truth was 10, issue 21). Summing over protocol and scope is exact.
 """
 import copy
 import json
@@ -42,6 +48,12 @@ AGGREGATIONS = {"sum", "min", "max", "avg", "group", "stddev", "stdvar",
                 "count", "count_values", "bottomk", "topk", "quantile"}
 LABEL_LISTS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
 UID_RE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
+# unique-destination families and the labels that say whose count it is
+DISTINCT_IDENTITY = {
+    "audit_process_connect_unique_destinations": {"comm", "exe", "uid",
+                                                  "auid"},
+    "audit_user_connect_unique_destinations": {"uid", "auid"},
+}
 
 TOKEN_RE = re.compile(r"""
     (?P<ws>\s+)
@@ -117,6 +129,50 @@ def rate_ranges(expr):
         yield m.group(1), re.findall(r"\[([^\]]*)\]", bare[m.end():j])
 
 
+def summed_distinct(toks):
+    """Yields (family, by-labels or None for `without`/no clause,
+    without-labels) for every sum/avg whose argument selects a
+    unique-destination family of DISTINCT_IDENTITY."""
+    n = len(toks)
+
+    def labels_at(j):  # "(a, b)" at j -> (set, index after it)
+        out = set()
+        j += 1
+        while j < n and toks[j][1] != ")":
+            if toks[j][0] == "ident":
+                out.add(toks[j][1])
+            j += 1
+        return out, j + 1
+
+    def arg_at(j):  # balanced "( ... )" at j -> (tokens, index after)
+        depth, k = 0, j
+        while k < n:
+            depth += {"(": 1, ")": -1}.get(toks[k][1], 0)
+            k += 1
+            if depth == 0:
+                break
+        return toks[j:k], k
+
+    for i, (kind, text) in enumerate(toks):
+        if kind != "ident" or text not in ("sum", "avg"):
+            continue
+        j, by, without = i + 1, None, set()
+        if j < n and toks[j][1] in ("by", "without"):
+            which = toks[j][1]
+            lab, j = labels_at(j + 1)
+            by, without = (lab, set()) if which == "by" else (None, lab)
+        if j >= n or toks[j][1] != "(":
+            continue
+        arg, j = arg_at(j)
+        if j < n and toks[j][1] in ("by", "without"):
+            which = toks[j][1]
+            lab, _ = labels_at(j + 1)
+            by, without = (lab, set()) if which == "by" else (None, lab)
+        for ak, at in arg:
+            if ak == "ident" and at in DISTINCT_IDENTITY:
+                yield at, by, without
+
+
 def check_expr(expr, defined, where, err):
     try:
         toks = tokens(expr)
@@ -133,6 +189,13 @@ def check_expr(expr, defined, where, err):
             if (label, "=~", "$" + label) not in matchers:
                 err(f"{where}: selector {name or '{...}'} lacks "
                     f'{label}=~"${label}"')
+    for fam, by, without in summed_distinct(toks):
+        ident = DISTINCT_IDENTITY[fam]
+        lost = sorted(ident & without if by is None and without
+                      else ident - (by or set()))
+        if lost:
+            err(f"{where}: sums {fam} over {', '.join(lost)}: distinct "
+                "counts do not add up")
     for func, ranges in rate_ranges(expr):
         if not ranges:
             err(f"{where}: {func}() without a range")
@@ -284,6 +347,12 @@ def mutations():
             'rate(up{job=~"$job", instance=~"$instance"}[5m])'),
         "unknown variable": set_expr(
             'up{job=~"$job", instance=~"$instance", x="$nope"}'),
+        "distinct counts summed": set_expr(
+            'sum by (uid) (audit_process_connect_unique_destinations'
+            '{job=~"$job", instance=~"$instance"})'),
+        "distinct counts summed, by after": set_expr(
+            'sum(audit_user_connect_unique_destinations'
+            '{job=~"$job", instance=~"$instance"}) by (uid)'),
     }
 
 

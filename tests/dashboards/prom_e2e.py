@@ -22,7 +22,8 @@ Checks, each failure printed, exit 1 if any:
      the other variables, a non-empty result for at least one instance;
   3. semantics, against answers known independently of the dashboards:
      the workload's own answer (tests/fixtures/workload.expect), the 13
-     distinct destinations of the fixture, the fleet union of two hosts
+     distinct destinations of the fixture, none of them outbound (Q1 reads
+     0), its inet connects per process in the who-connected-where table, the fleet union of two hosts
      that saw the same destinations, folding only where the cap is 2,
      and the live exporter's kernel state.
 """
@@ -231,20 +232,73 @@ def check_semantics(host, fleet, expect, inst):
 
     # host-wide unique destinations: the workload's answer for 5m; the
     # whole capture lasts less than 5 minutes, so every window sees all.
+    # Every protocol and scope summed (exact: scopes partition, protocol
+    # is hashed with the destination) is the old single gauge's 13.
     want = sums("audit_connect_unique_destinations", ["window"])
     expect_equal("workload answer for 5m", want, {("5m",): 13})
     for who in (replay, capped):
-        got = by_labels(result_of(host, "Unique outbound destinations",
+        for w in ("5m", "1h", "24h"):
+            got = sum(by_labels(result_of(
+                host, "Unique destinations by protocol and scope ($window)",
+                instance=who, window=w), "protocol", "scope").values())
+            expect_equal(f"unique destinations on {who} ({w})", got, 13)
+    # Q1, unique outbound TCP destinations: the fixture's connects go to
+    # loopback only (its SOCKADDR records, decoded here), so 0 in every
+    # window; the panel must read 0, not nothing
+    outbound = fixture_outbound(FIXTURE_LOG)
+    for who in (replay, capped):
+        got = by_labels(result_of(host, "Unique outbound TCP destinations",
                                   instance=who), "window")
-        expect_equal(f"unique destinations on {who}", got,
-                     {("5m",): 13, ("1h",): 13, ("24h",): 13})
+        if outbound:
+            for w, v in got.items():
+                if not 0 <= v <= len(outbound):
+                    fail(f"Q1 on {who} ({w}): {v}, not within 0.."
+                         f"{len(outbound)}")
+        else:
+            expect_equal(f"Q1 on {who} (no outbound destination)", got,
+                         {("5m",): 0, ("1h",): 0, ("24h",): 0})
 
-    # per process, window 5m: every process of the workload's answer
+    # Q2, who connected where: each inet/inet6 connect of the workload is
+    # in the recent table (13 destinations, far below its bound), so the
+    # table's counts per process are the workload's inet/inet6 connects;
+    # a replay of a RAW log names no one: user and login user are numbers
+    want = {}
+    for name, lab, v in expect:
+        if name == "audit_connect_total" and lab.get("family") in (
+                "inet", "inet6"):
+            k = (lab["comm"], lab["uid"])
+            want[k] = want.get(k, 0) + v
+    res = result_of(host, "Who connected where (in range)", instance=replay,
+                    window="1h")
+    got = {}
+    for s in res:
+        k = (s["metric"].get("comm"), s["metric"].get("uid"))
+        got[k] = got.get(k, 0) + float(s["value"][1])
+    expect_equal("who connected where, connects per process", got, want)
+    expect_equal("user and login user of the replay (no names)",
+                 {(s["metric"].get("user"), s["metric"].get("login_user"))
+                  for s in res},
+                 {(s["metric"].get("uid"), s["metric"].get("auid"))
+                  for s in res})
+    # top users: no outbound TCP in the fixture, so 0 for each user that
+    # has destinations at all
+    res = result_of(host, "Top users by unique outbound TCP destinations "
+                    "($window)", instance=replay, window="1h")
+    if not outbound:
+        expect_equal("top users' outbound TCP destinations",
+                     {float(s["value"][1]) for s in res}, {0.0})
+
+    # per process, window 5m: every process of the workload's answer, its
+    # destinations of any protocol and scope (query B; the sum over them
+    # is exact), added up over its exes and auids (one each here)
     want = sums("audit_process_connect_unique_destinations", ["comm", "uid"],
                 window="5m")
-    got = by_labels(result_of(host, "Top processes by unique destinations "
-                              "($window)", instance=replay, window="5m"),
-                    "comm", "uid")
+    got = {}
+    for s in result_of(host, "Top processes by unique outbound TCP "
+                       "destinations ($window)", "B", instance=replay,
+                       window="5m"):
+        k = (s["metric"].get("comm"), s["metric"].get("uid"))
+        got[k] = got.get(k, 0) + float(s["value"][1])
     for k, v in want.items():
         expect_equal(f"unique destinations of {k}", got.get(k), v)
 
@@ -261,14 +315,13 @@ def check_semantics(host, fleet, expect, inst):
     expect_equal("user label of the replay's connects (no names)",
                  {s["metric"].get("user") for s in res},
                  {s["metric"].get("uid") for s in res})
-    want = sums("audit_connect_total", ["comm", "uid", "family"],
-                result="error")
-    for k, v in sums("audit_connect_total", ["comm", "uid", "family"],
-                     result="refused").items():
-        want[k] = want.get(k, 0) + v
+    want = {}
+    for r in ("refused", "error"):
+        want.update(sums("audit_connect_total",
+                         ["comm", "uid", "family", "result"], result=r))
     got = by_labels(result_of(host, "Connect errors in range",
                               instance=replay, window="1h"),
-                    "comm", "uid", "family")
+                    "comm", "uid", "family", "result")
     expect_equal("connect errors in range", got, want)
 
     # listening ports: every listen of the workload, each one new
@@ -322,7 +375,7 @@ def check_semantics(host, fleet, expect, inst):
     # fleet: both replays saw the same 13 destinations, so the union is 13
     # (within 4 standard errors of 256 registers) while the sum is 26;
     # the live exporter makes no connects (its rules only watch a file):
-    # its host-wide gauge exists from the start and reads 0
+    # it has no destination series and ranks with 0
     for w in ("5m", "1h", "24h"):
         res = result_of(fleet, "Fleet-wide unique destinations ($window)",
                         window=w, instance=".+")
@@ -337,6 +390,36 @@ def check_semantics(host, fleet, expect, inst):
                     "instance")
     expect_equal("hosts ranked", got,
                  {(replay,): 13, (capped,): 13, (live,): 0})
+
+
+FIXTURE_LOG = "tests/fixtures/workload.log"
+
+
+def fixture_outbound(path):
+    """The distinct (address, port) of the fixture's inet/inet6 SOCKADDR
+    records (connects, and binds: an upper bound) that are neither
+    loopback nor unspecified, decoded from the hex sockaddr here,
+    independently of the exporter."""
+    import ipaddress
+    out = set()
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(root, path), encoding="utf-8",
+              errors="replace") as f:
+        for line in f:
+            m = re.search(r"type=SOCKADDR .*saddr=([0-9A-Fa-f]+)", line)
+            if not m:
+                continue
+            b = bytes.fromhex(m.group(1))
+            fam = int.from_bytes(b[0:2], "little")
+            if fam == 2 and len(b) >= 8:
+                a = ipaddress.ip_address(b[4:8])
+            elif fam == 10 and len(b) >= 24:
+                a = ipaddress.ip_address(b[8:24])
+            else:
+                continue
+            if not (a.is_loopback or a.is_unspecified):
+                out.add((str(a), int.from_bytes(b[2:4], "big")))
+    return out
 
 
 # --- rules and alerts --------------------------------------------------------
