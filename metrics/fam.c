@@ -389,10 +389,12 @@ int fam_add_item(struct fam *f, struct fam_series *s, uint64_t hash,
 	struct fam_series *o;
 
 	s->stale = true;
-	if (!rc || fam_reserved(f, s->folded) || fam_refusals(f) == refusals)
+	if (!rc || fam_reserved(f, s->folded) ||
+	    (rc != -ENOBUFS && fam_refusals(f) == refusals))
 		return rc;
-	/* the budget will not let the sketch grow: the item goes to the
-	 * folded sketch, so that the family's __other__ still counts it */
+	/* the budget will not let the sketch grow (now, or at a recent try:
+	 * -ENOBUFS): the item goes to the folded sketch, so that the
+	 * family's __other__ still counts it */
 	o = fam_folded_of(f, s, t_ms);
 	if (!o)
 		return rc;

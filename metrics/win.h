@@ -35,7 +35,9 @@ void win_sketch_free(struct win_sketch *s);
  * the newest item is taken as the newest (events arrive a few ms out of
  * order). Amortised O(1); allocates only when the sketch grows or
  * compacts. 0, or -ENOMEM: the item is not recorded (items past the
- * horizon may have been reclaimed, as always). */
+ * horizon may have been reclaimed, as always); -ENOBUFS: not recorded
+ * either, because the log is full and its budget refused it room at a
+ * recent compaction (the back-off of win.c: no new attempt was made). */
 int win_sketch_add(struct win_sketch *s, uint64_t hash, int64_t t_ms);
 /* out[i] = estimated distinct items in (now - windows_ms[i], now], for
  * i < n, in one pass. now earlier than the newest item is taken as the

@@ -655,7 +655,7 @@ static void test_budget_account(void **state)
 	for (i = 0; i < 100000; i++) {
 		int rc = win_sketch_add(s, item(3, i), T0 + i * 100);
 
-		assert_true(rc == 0 || rc == -ENOMEM);
+		assert_true(rc == 0 || rc == -ENOMEM || rc == -ENOBUFS);
 		refused += rc < 0;
 		assert_true(budget_used(b, BUDGET_SKETCHES) >=
 			    win_sketch_bytes(s));
@@ -665,8 +665,12 @@ static void test_budget_account(void **state)
 		assert_true(budget_used(b, BUDGET_SKETCHES) <= 16384);
 	}
 	assert_true(refused > 0);
-	/* growth refused by a compaction refit does not fail an add */
-	assert_true(budget_refused(b, BUDGET_SKETCHES) >= refused);
+	/* a full log the budget keeps from growing compacts (and asks to
+	 * grow) about once per n/4 refused adds, not at each: 102 refits for
+	 * 94,409 refused adds of a 3,700-word log here, against one per add
+	 * without the back-off */
+	assert_true(budget_refused(b, BUDGET_SKETCHES) > 0);
+	assert_true(budget_refused(b, BUDGET_SKETCHES) <= refused / 100);
 	/* what it holds still answers */
 	{
 		int64_t w = DAY_MS;
