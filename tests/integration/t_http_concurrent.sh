@@ -59,14 +59,11 @@ done
 for f in "$d"/x.*.om; do
 	[ "$(tail -n 1 "$f")" = "# EOF" ] || ae_fail "${f##*/}: no # EOF"
 done
-# every series of the expectations, exactly (one grep per exposition)
-want=$(grep -c . "$fx/workload.expect")
+# every series of the expectations, exactly (an expectation names some
+# of a series' labels: the sum over the rest, as ae_value reads it)
 for f in "$d"/x.*.txt "$d"/x.*.om; do
-	got=$(grep -Fxc -f "$fx/workload.expect" "$f")
-	if [ "$got" != "$want" ]; then
-		ae_check_expect "$f" "$fx/workload.expect"
-		ae_fail "${f##*/}: $got of $want expected series"
-	fi
+	ae_check_expect "$f" "$fx/workload.expect" ||
+		ae_fail "${f##*/}: not every expected series holds"
 done
 # promtool on every text exposition, a few at a time
 command -v promtool >/dev/null || ae_fail "promtool is not installed"
